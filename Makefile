@@ -1,0 +1,39 @@
+# pushio — every target is one line; see README.md.
+GO      ?= go
+BIN     := bin/pushio
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BUNDLE  := static/web/vendor/socket.io.min.js
+ARGS    ?=
+
+.PHONY: run build static test test-deps bench lint fmt clean
+
+run: build ## build, then start with ./config.yaml (embedded defaults otherwise)
+	./$(BIN) $(ARGS)
+
+build: $(BUNDLE) ## the pushio binary, demo page and client bundle embedded
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/pushio
+
+static: $(BUNDLE)
+
+$(BUNDLE): static/package.json static/package-lock.json
+	cd static && npm ci --no-audit --no-fund --loglevel=error && cp node_modules/socket.io-client/dist/socket.io.min.js web/vendor/
+
+test: test-deps build ## installs what the tests need, then every test with -race
+	$(GO) test -race -count=1 -timeout 9m ./...
+
+test-deps:
+	./test/deps.sh
+
+bench: build ## the load generator against pushio and the Node reference (see BENCHMARKS.md)
+	./bench/run.sh $(BENCH_ARGS)
+
+lint:
+	$(GO) vet ./...
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+	$(GO) mod tidy
+
+clean:
+	rm -rf bin static/node_modules test/e2e/node_modules

@@ -1,0 +1,122 @@
+// Package config holds pushio's one configuration struct, its defaults, the
+// loading of config.yaml, PUSHIO_* environment variables and command-line
+// flags (flag > env > file > default), and the validation of the result.
+package config
+
+import (
+	"time"
+)
+
+// Defaults, named so that code, docs and tests share one value.
+const (
+	DefaultIOAddr         = ":2120"
+	DefaultIOPath         = "/socket.io"
+	DefaultPingInterval   = 25 * time.Second
+	DefaultPingTimeout    = 20 * time.Second
+	DefaultMaxPayload     = 1 << 20 // bytes of one Socket.IO message from a client
+	DefaultAPIAddr        = ":2121"
+	DefaultMaxBody        = 10 << 20 // bytes, as the original (Workerman)
+	DefaultMaxURL         = 64 << 10 // bytes of request line, as the original (~60 KB)
+	DefaultHeaderTimeout  = 10 * time.Second
+	DefaultReadTimeout    = 60 * time.Second
+	DefaultIdleTimeout    = 120 * time.Second
+	DefaultWriteTimeout   = 60 * time.Second
+	DefaultRedisPrefix    = "socket.io"
+	DefaultPresenceTTL    = 15 * time.Second
+	DefaultRedisTimeout   = 2 * time.Second
+	DefaultCountsInterval = time.Second
+	DefaultShutdown       = 10 * time.Second
+)
+
+// Config is every setting pushio reads. The mapstructure tags are the keys
+// of config.yaml; the environment variable of a key is PUSHIO_ followed by
+// the key in upper case with dots as underscores (io.addr: PUSHIO_IO_ADDR).
+type Config struct {
+	IO     IO     `mapstructure:"io"`
+	API    API    `mapstructure:"api"`
+	Redis  Redis  `mapstructure:"redis"`
+	Log    Log    `mapstructure:"log"`
+	Counts Counts `mapstructure:"counts"`
+	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// IO is the Socket.IO listener that browsers connect to.
+type IO struct {
+	Addr string `mapstructure:"addr"`
+	// Path is where Socket.IO is served; the demo page is served at /.
+	Path string `mapstructure:"path"`
+	// CORSOrigins lists the page origins allowed to connect; "*" allows any
+	// origin (echoed back with credentials, as the original does).
+	CORSOrigins  []string      `mapstructure:"cors_origins"`
+	PingInterval time.Duration `mapstructure:"ping_interval"`
+	PingTimeout  time.Duration `mapstructure:"ping_timeout"`
+	// MaxPayload is the largest message, in bytes, a client may send.
+	MaxPayload int64 `mapstructure:"max_payload"`
+	// Demo serves the embedded demo page at /.
+	Demo bool `mapstructure:"demo"`
+}
+
+// API is the HTTP publish API that backends call.
+type API struct {
+	Addr string `mapstructure:"addr"`
+	// MaxBody is the largest request body in bytes; larger gets 413 + fail.
+	MaxBody int64 `mapstructure:"max_body"`
+	// MaxURL is the longest request URI in bytes; longer gets 413 + fail.
+	MaxURL        int           `mapstructure:"max_url"`
+	HeaderTimeout time.Duration `mapstructure:"header_timeout"`
+	ReadTimeout   time.Duration `mapstructure:"read_timeout"`
+	WriteTimeout  time.Duration `mapstructure:"write_timeout"`
+	IdleTimeout   time.Duration `mapstructure:"idle_timeout"`
+}
+
+// Redis selects the cluster mode: an empty URL means a single node.
+type Redis struct {
+	URL string `mapstructure:"url"`
+	// Prefix starts every channel and key, as @socket.io/redis-adapter's key.
+	Prefix string `mapstructure:"prefix"`
+	// PresenceTTL is how long a killed instance's uids stay online.
+	PresenceTTL time.Duration `mapstructure:"presence_ttl"`
+	// Timeout bounds every Redis call made while serving a request.
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// Log configures log/slog output on stderr.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn, error
+	Format string `mapstructure:"format"` // text or json
+}
+
+// Counts configures the update_online_count broadcast.
+type Counts struct {
+	Interval time.Duration `mapstructure:"interval"`
+}
+
+// defaults maps every key to its default value. Every key must be here:
+// viper only lets environment variables reach Unmarshal for keys it knows.
+func defaults() map[string]any {
+	return map[string]any{
+		"io.addr":            DefaultIOAddr,
+		"io.path":            DefaultIOPath,
+		"io.cors_origins":    []string{"*"},
+		"io.ping_interval":   DefaultPingInterval,
+		"io.ping_timeout":    DefaultPingTimeout,
+		"io.max_payload":     DefaultMaxPayload,
+		"io.demo":            true,
+		"api.addr":           DefaultAPIAddr,
+		"api.max_body":       DefaultMaxBody,
+		"api.max_url":        DefaultMaxURL,
+		"api.header_timeout": DefaultHeaderTimeout,
+		"api.read_timeout":   DefaultReadTimeout,
+		"api.write_timeout":  DefaultWriteTimeout,
+		"api.idle_timeout":   DefaultIdleTimeout,
+		"redis.url":          "",
+		"redis.prefix":       DefaultRedisPrefix,
+		"redis.presence_ttl": DefaultPresenceTTL,
+		"redis.timeout":      DefaultRedisTimeout,
+		"log.level":          "info",
+		"log.format":         "text",
+		"counts.interval":    DefaultCountsInterval,
+		"shutdown_timeout":   DefaultShutdown,
+	}
+}

@@ -1,0 +1,116 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix starts every environment variable pushio reads.
+const EnvPrefix = "PUSHIO"
+
+// Options are the command-line switches that are not configuration keys.
+type Options struct {
+	ConfigFile  string
+	CheckConfig bool
+	Version     bool
+}
+
+// Load parses args (without the program name), reads the config file if
+// one is named or ./config.yaml exists, applies PUSHIO_* environment
+// variables and returns the validated configuration.
+func Load(args []string, stderr io.Writer) (*Config, Options, error) {
+	var opts Options
+	fs := pflag.NewFlagSet("pushio", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&opts.ConfigFile, "config", "", "config file (YAML); default ./config.yaml when present")
+	fs.BoolVar(&opts.CheckConfig, "check-config", false, "validate the configuration and exit")
+	fs.BoolVar(&opts.Version, "version", false, "print the version and exit")
+	addKeyFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, opts, fmt.Errorf("config: %w", err)
+	}
+
+	v := viper.New()
+	for key, value := range defaults() {
+		v.SetDefault(key, value)
+	}
+	if err := readFile(v, opts.ConfigFile); err != nil {
+		return nil, opts, err
+	}
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	for key := range defaults() {
+		if err := v.BindPFlag(key, fs.Lookup(key)); err != nil {
+			return nil, opts, fmt.Errorf("config: binding flag --%s: %w", key, err)
+		}
+	}
+
+	var cfg Config
+	if err := v.UnmarshalExact(&cfg); err != nil {
+		return nil, opts, fmt.Errorf("config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, opts, err
+	}
+	return &cfg, opts, nil
+}
+
+// addKeyFlags adds one flag per configuration key, named as the key.
+func addKeyFlags(fs *pflag.FlagSet) {
+	keys := make([]string, 0, len(defaults()))
+	for key := range defaults() {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		usage := "overrides " + key + " (env " + EnvName(key) + ")"
+		switch d := defaults()[key].(type) {
+		case string:
+			fs.String(key, d, usage)
+		case bool:
+			fs.Bool(key, d, usage)
+		case int:
+			fs.Int64(key, int64(d), usage)
+		case time.Duration:
+			fs.Duration(key, d, usage)
+		case []string:
+			fs.StringSlice(key, d, usage)
+		default:
+			panic(fmt.Sprintf("config: no flag type for %s (%T)", key, d))
+		}
+	}
+}
+
+// EnvName is the environment variable that sets key.
+func EnvName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// readFile reads the named file, or ./config.yaml when none is named and
+// it exists. A named file that is missing is an error.
+func readFile(v *viper.Viper, name string) error {
+	v.SetConfigType("yaml")
+	if name != "" {
+		v.SetConfigFile(name)
+		if err := v.ReadInConfig(); err != nil {
+			return fmt.Errorf("config: reading %s: %w", name, err)
+		}
+		return nil
+	}
+	v.SetConfigName("config")
+	v.AddConfigPath(".")
+	err := v.ReadInConfig()
+	var notFound viper.ConfigFileNotFoundError
+	if err != nil && !errors.As(err, &notFound) {
+		return fmt.Errorf("config: reading ./config.yaml: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Validate checks every key and returns all problems at once; each names
+// the key, the value and the rule it breaks.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key string, value any, rule string) {
+		errs = append(errs, fmt.Errorf("config: %s %q: %s", key, fmt.Sprint(value), rule))
+	}
+	checkAddr := func(key, addr string) {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(key, addr, "want host:port, e.g. :2120 or 127.0.0.1:2120")
+		}
+	}
+	positive := func(key string, d time.Duration) {
+		if d <= 0 {
+			bad(key, d, "must be a positive duration, e.g. 10s")
+		}
+	}
+
+	checkAddr("io.addr", c.IO.Addr)
+	checkAddr("api.addr", c.API.Addr)
+	if c.IO.Addr == c.API.Addr && !strings.HasSuffix(c.IO.Addr, ":0") {
+		bad("api.addr", c.API.Addr, "must differ from io.addr")
+	}
+	if !strings.HasPrefix(c.IO.Path, "/") || c.IO.Path == "/" {
+		bad("io.path", c.IO.Path, "must start with / and not be / itself (the demo page is there)")
+	}
+	for _, origin := range c.IO.CORSOrigins {
+		if origin == "*" {
+			continue
+		}
+		if u, err := url.Parse(origin); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+			bad("io.cors_origins", origin, `want "*" or an origin like https://example.com`)
+		}
+	}
+	positive("io.ping_interval", c.IO.PingInterval)
+	positive("io.ping_timeout", c.IO.PingTimeout)
+	if c.IO.PingTimeout > 0 && c.IO.PingTimeout < 2*time.Second {
+		bad("io.ping_timeout", c.IO.PingTimeout, "must be at least 2s (smaller values drop healthy clients under load)")
+	}
+	if c.IO.MaxPayload < 1024 {
+		bad("io.max_payload", c.IO.MaxPayload, "must be at least 1024 bytes")
+	}
+	if c.API.MaxBody < 1024 {
+		bad("api.max_body", c.API.MaxBody, "must be at least 1024 bytes")
+	}
+	if c.API.MaxURL < 256 {
+		bad("api.max_url", c.API.MaxURL, "must be at least 256 bytes")
+	}
+	positive("api.header_timeout", c.API.HeaderTimeout)
+	positive("api.read_timeout", c.API.ReadTimeout)
+	positive("api.write_timeout", c.API.WriteTimeout)
+	positive("api.idle_timeout", c.API.IdleTimeout)
+	if c.Redis.URL != "" {
+		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			bad("redis.url", c.Redis.URL, "want redis://host:port[/db], rediss://… or unix://path, or empty for a single node")
+		}
+	}
+	if c.Redis.Prefix == "" {
+		bad("redis.prefix", c.Redis.Prefix, "must not be empty")
+	}
+	positive("redis.presence_ttl", c.Redis.PresenceTTL)
+	positive("redis.timeout", c.Redis.Timeout)
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", c.Log.Level, "want debug, info, warn or error")
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", c.Log.Format, "want text or json")
+	}
+	positive("counts.interval", c.Counts.Interval)
+	positive("shutdown_timeout", c.ShutdownTimeout)
+	return errors.Join(errs...)
+}

@@ -1,0 +1,225 @@
+package pushapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/pushio/pushio/internal/phpcast"
+)
+
+// param is one request field as PHP sees it: a plain value (name=v) or an
+// array (name[]=v, name[0]=v, name[k]=v, or a JSON array).
+type param struct {
+	values  []string
+	isArray bool
+}
+
+// params are a request's fields by base name ("to" for to[0]).
+type params map[string]*param
+
+// errBadBody is wrapped by every error about a request body's shape.
+var errBadBody = errors.New("bad request body")
+
+// add records name=value with PHP's bracket syntax.
+func (p params) add(name, value string) {
+	base, isArray := name, false
+	if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
+		base, isArray = name[:i], true
+	}
+	f := p[base]
+	if f == nil || f.isArray != isArray {
+		// PHP keeps the last assignment of a name: a scalar after an
+		// array (or the reverse) replaces it.
+		f = &param{isArray: isArray}
+		p[base] = f
+	}
+	if isArray {
+		f.values = append(f.values, value)
+		return
+	}
+	f.values = []string{value}
+}
+
+// merge lays body over query: a name the body has replaces the query's.
+func (p params) merge(body params) {
+	for name, f := range body {
+		p[name] = f
+	}
+}
+
+// scalar returns the plain value of name; ok is false when it is an array.
+func (p params) scalar(name string) (value string, present, ok bool) {
+	f := p[name]
+	if f == nil {
+		return "", false, true
+	}
+	if f.isArray {
+		return "", true, false
+	}
+	return f.values[0], true, true
+}
+
+// parseURLEncoded reads a=b&c[]=d as PHP's parse_str does: a malformed
+// percent escape is kept as it is, not dropped.
+func parseURLEncoded(s string, into params) {
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		name = unescape(name)
+		if name == "" {
+			continue
+		}
+		into.add(name, unescape(value))
+	}
+}
+
+func unescape(s string) string {
+	if v, err := url.QueryUnescape(s); err == nil {
+		return v
+	}
+	return strings.ReplaceAll(s, "+", " ")
+}
+
+// readParams collects the request's fields: the query, then the body
+// (urlencoded, multipart or JSON) laid over it.
+func readParams(r *http.Request) (params, error) {
+	p := params{}
+	parseURLEncoded(r.URL.RawQuery, p)
+	if r.Method != http.MethodPost || r.Body == nil {
+		return p, nil
+	}
+	mediaType, mtParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	body := params{}
+	switch mediaType {
+	case "multipart/form-data":
+		if err := readMultipart(r, mtParams["boundary"], body); err != nil {
+			return nil, err
+		}
+	case "application/json":
+		if err := readJSON(r, body); err != nil {
+			return nil, err
+		}
+	default:
+		raw, err := readAll(r)
+		if err != nil {
+			return nil, err
+		}
+		parseURLEncoded(string(raw), body)
+	}
+	p.merge(body)
+	return p, nil
+}
+
+func readAll(r *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		return nil, fmt.Errorf("reading body: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// readMultipart keeps the form's text fields; uploaded files are skipped.
+func readMultipart(r *http.Request, boundary string, into params) error {
+	if boundary == "" {
+		return fmt.Errorf("%w: multipart body without a boundary", errBadBody)
+	}
+	mr := multipart.NewReader(r.Body, boundary)
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return maxBytesOr(err, fmt.Errorf("%w: multipart: %v", errBadBody, err))
+		}
+		name := part.FormName()
+		if name == "" || part.FileName() != "" {
+			_ = part.Close()
+			continue
+		}
+		var buf bytes.Buffer
+		if _, err := buf.ReadFrom(part); err != nil {
+			return maxBytesOr(err, fmt.Errorf("%w: multipart field %q: %v", errBadBody, name, err))
+		}
+		into.add(name, buf.String())
+	}
+}
+
+// readJSON accepts an object whose values are strings, numbers, booleans
+// or arrays of those, as PHP's json_decode would pass them on.
+func readJSON(r *http.Request, into params) error {
+	dec := json.NewDecoder(r.Body)
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return maxBytesOr(err, fmt.Errorf("%w: JSON: %v", errBadBody, err))
+	}
+	for name, v := range obj {
+		if list, ok := v.([]any); ok {
+			f := &param{isArray: true, values: make([]string, 0, len(list))}
+			for _, item := range list {
+				s, ok := jsonScalar(item)
+				if !ok {
+					return fmt.Errorf("%w: JSON field %q holds a nested value", errBadBody, name)
+				}
+				f.values = append(f.values, s)
+			}
+			into[name] = f
+			continue
+		}
+		s, ok := jsonScalar(v)
+		if !ok {
+			into[name] = &param{isArray: true} // an object: not a plain value
+			continue
+		}
+		into[name] = &param{values: []string{s}}
+	}
+	return nil
+}
+
+// jsonScalar casts a JSON value to a string as PHP's (string) does.
+func jsonScalar(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return strconv.FormatInt(i, 10), true
+		}
+		f, err := x.Float64()
+		if err != nil {
+			return "", false
+		}
+		return phpcast.Float(f)
+	case bool:
+		if x {
+			return "1", true
+		}
+		return "", true
+	case nil:
+		return "", true
+	}
+	return "", false
+}
+
+// maxBytesOr reports a body over the limit as such, else other.
+func maxBytesOr(err, other error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return err
+	}
+	return other
+}

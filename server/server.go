@@ -1,0 +1,199 @@
+// Package server is the Socket.IO side of pushio: it accepts browsers
+// (Engine.IO 3 and 4, polling and websocket), handles login, keeps the
+// uid ↔ socket bookkeeping in an adapter.Presence, broadcasts
+// update_online_count, delivers new_msg, and serves the demo page.
+//
+// It knows nothing of the publish API's parameter shapes: pushapi calls
+// Publish, Online and Counts.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pushio/pushio/adapter"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// Event names the original's clients listen for and emit.
+const (
+	EventLogin       = "login"
+	EventNewMsg      = "new_msg"
+	EventOnlineCount = "update_online_count"
+)
+
+// Options configure a Server. Zero durations take the Socket.IO defaults.
+type Options struct {
+	Path           string
+	CORSOrigins    []string
+	PingInterval   time.Duration
+	PingTimeout    time.Duration
+	MaxPayload     int64
+	CountsInterval time.Duration
+	// CallTimeout bounds each Presence call made on behalf of a client.
+	CallTimeout time.Duration
+	// Demo serves the embedded demo page at /.
+	Demo bool
+	// DemoAPIPort is the publish API's port, which the demo page calls.
+	DemoAPIPort string
+	// Adapter fans packets out to other instances; nil is this node only.
+	Adapter socket.AdapterConstructor
+}
+
+// Server is one instance's Socket.IO endpoint.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	io       *socket.Server
+	handler  http.Handler
+	presence adapter.Presence
+
+	// uids maps a logged-in socket to its uid; removal through
+	// LoadAndDelete makes a doubled disconnect count once.
+	uids sync.Map // socket.SocketId → string
+
+	lastCounts atomic.Pointer[adapter.Counts]
+	stop       context.CancelFunc
+	done       chan struct{}
+	closeOnce  sync.Once
+}
+
+// New builds the Socket.IO server and starts the counts ticker; Close
+// stops both.
+func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
+	if opts.CountsInterval <= 0 {
+		opts.CountsInterval = time.Second
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 2 * time.Second
+	}
+	s := &Server{opts: opts, log: log, presence: presence, done: make(chan struct{})}
+	s.lastCounts.Store(&adapter.Counts{})
+
+	sopts := socketOptions(opts)
+	s.io = socket.NewServer(nil, sopts)
+	s.io.On("connection", func(args ...any) {
+		if sock, ok := args[0].(*socket.Socket); ok {
+			s.onConnection(sock)
+		}
+	})
+	s.handler = s.routes(s.io.ServeHandler(sopts))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go s.countsLoop(ctx)
+	return s
+}
+
+// socketOptions maps Options onto the library's. The same value is given to
+// NewServer and ServeHandler: the library reads some options (the connect
+// timeout among them) only from the first.
+func socketOptions(opts Options) *socket.ServerOptions {
+	o := socket.DefaultServerOptions()
+	o.SetPath(opts.Path)
+	o.SetServeClient(false)
+	o.SetAllowEIO3(true)
+	o.SetConnectTimeout(45 * time.Second)
+	if opts.PingInterval > 0 {
+		o.SetPingInterval(opts.PingInterval)
+	}
+	if opts.PingTimeout > 0 {
+		o.SetPingTimeout(opts.PingTimeout)
+	}
+	if opts.MaxPayload > 0 {
+		o.SetMaxHttpBufferSize(opts.MaxPayload)
+	}
+	o.SetCors(corsOptions(opts.CORSOrigins))
+	if opts.Adapter != nil {
+		o.SetAdapter(opts.Adapter)
+	}
+	return o
+}
+
+// corsOptions echoes an allowed Origin with credentials, as the original
+// does for every origin when the list holds "*".
+func corsOptions(origins []string) *types.Cors {
+	c := &types.Cors{Credentials: true, Methods: []string{"GET", "POST"}}
+	allowed := make(map[string]bool, len(origins))
+	for _, o := range origins {
+		allowed[o] = true
+	}
+	if allowed["*"] || len(origins) == 0 {
+		c.Origin = true
+		return c
+	}
+	list := make([]string, 0, len(origins))
+	for o := range allowed {
+		list = append(list, o)
+	}
+	c.Origin = list
+	return c
+}
+
+// Handler serves Socket.IO at Options.Path and the demo page at /.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Publish emits new_msg with content to the sockets of the uids in to, or
+// to every socket when to is empty, and reports for each uid whether it was
+// online anywhere in the cluster. The message is emitted even to a uid
+// that is offline, as the original does.
+func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
+	if len(to) == 0 {
+		if err := s.io.Sockets().Emit(EventNewMsg, content); err != nil {
+			return nil, fmt.Errorf("server: broadcasting new_msg: %w", err)
+		}
+		return nil, nil
+	}
+	online, err := s.Online(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	rooms := make([]socket.Room, len(to))
+	for i, uid := range to {
+		rooms[i] = socket.Room(uid)
+	}
+	if err := s.io.To(rooms...).Emit(EventNewMsg, content); err != nil {
+		return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
+	}
+	return online, nil
+}
+
+// Online reports for each uid whether it has a logged-in socket anywhere.
+func (s *Server) Online(ctx context.Context, uids []string) ([]bool, error) {
+	online, err := s.presence.Online(ctx, uids)
+	if err != nil {
+		return nil, fmt.Errorf("server: looking up presence: %w", err)
+	}
+	return online, nil
+}
+
+// Counts returns the cluster-wide number of logged-in uids and sockets.
+func (s *Server) Counts(ctx context.Context) (adapter.Counts, error) {
+	c, err := s.presence.Counts(ctx)
+	if err != nil {
+		return c, fmt.Errorf("server: counting presence: %w", err)
+	}
+	return c, nil
+}
+
+// Close stops the counts ticker, disconnects every client and removes
+// their presence. It returns when done or when ctx ends.
+func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.stop()
+		closed := make(chan struct{})
+		s.io.Close(func(error) { close(closed) })
+		select {
+		case <-closed:
+		case <-ctx.Done():
+		}
+		<-s.done
+	})
+	return ctx.Err()
+}

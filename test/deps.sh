@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs on a fresh Debian machine: redis-server,
+# php-cli + php-curl, nginx and Chromium from Debian; the npm clients for
+# the end-to-end tests. Each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v php >/dev/null || need+=(php-cli)
+{ command -v php >/dev/null && php -m 2>/dev/null | grep -qi '^curl$'; } || need+=(php-curl)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v chromium >/dev/null || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "test/deps.sh: missing ${need[*]}; run as root or install them" >&2
+    exit 1
+  fi
+  echo "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ -f test/e2e/package.json ]; then
+  stamp=test/e2e/node_modules/.installed
+  if [ ! -f "$stamp" ] || [ test/e2e/package-lock.json -nt "$stamp" ]; then
+    (cd test/e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
+  fi
+fi
