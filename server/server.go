@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -110,6 +111,7 @@ func socketOptions(opts Options) *socket.ServerOptions {
 		o.SetMaxHttpBufferSize(opts.MaxPayload)
 	}
 	o.SetCors(corsOptions(opts.CORSOrigins))
+	o.SetParser(asciiParser{parser.NewParser()})
 	if opts.Adapter != nil {
 		o.SetAdapter(opts.Adapter)
 	}

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// asciiParser encodes every packet's JSON as pure ASCII, non-ASCII runes as
+// \uXXXX escapes, as PHP's json_encode does in the original. It is what
+// lets socket.io-client 1.x read non-ASCII text over polling: its
+// Engine.IO 3 parser UTF-8-decodes each payload once more than 2.x does,
+// and ASCII reads the same either way. Clients see identical strings.
+type asciiParser struct{ parser.Parser }
+
+func (p asciiParser) NewEncoder() parser.Encoder { return asciiEncoder{p.Parser.NewEncoder()} }
+
+type asciiEncoder struct{ parser.Encoder }
+
+func (e asciiEncoder) Encode(p *parser.Packet) []types.BufferInterface {
+	bufs := e.Encoder.Encode(p)
+	if len(bufs) == 0 {
+		return bufs
+	}
+	if sb, ok := bufs[0].(*types.StringBuffer); ok {
+		if escaped, changed := asciiJSON(sb.Bytes()); changed {
+			bufs[0] = types.NewStringBuffer(escaped)
+		}
+	}
+	return bufs
+}
+
+// asciiJSON escapes the non-ASCII runes of an encoded packet from the start
+// of its JSON data on (the namespace before it is left alone).
+func asciiJSON(b []byte) ([]byte, bool) {
+	start := -1
+	for i, c := range b {
+		if c == '[' || c == '{' {
+			start = i
+			break
+		}
+		if c >= utf8.RuneSelf {
+			return b, false // non-ASCII before the data: a namespace
+		}
+	}
+	if start < 0 {
+		return b, false
+	}
+	first := -1
+	for i := start; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return b, false
+	}
+	out := make([]byte, first, len(b)+len(b)/2)
+	copy(out, b[:first])
+	for i := first; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		i += n
+		if r >= 0x10000 {
+			hi, lo := utf16.EncodeRune(r)
+			out = appendU(appendU(out, hi), lo)
+			continue
+		}
+		out = appendU(out, r)
+	}
+	return out, true
+}
+
+func appendU(out []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(out, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+}
