@@ -1,9 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -24,11 +29,7 @@ func (s *Server) routes(eio engine.BaseServer, h http.Handler) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	files := http.FileServerFS(static.FS())
-	bundle := func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/" + static.ClientBundle
-		files.ServeHTTP(w, r2)
-	}
+	bundle := clientBundle()
 	mux.HandleFunc("GET "+prefix+"/socket.io.js", bundle)
 	mux.HandleFunc("GET "+prefix+"/socket.io.min.js", bundle)
 	if s.opts.Demo {
@@ -40,6 +41,25 @@ func (s *Server) routes(eio engine.BaseServer, h http.Handler) http.Handler {
 		})
 	}
 	return mux
+}
+
+// clientBundle serves the embedded socket.io client with an ETag of its
+// content and Cache-Control "public, max-age=0", as Socket.IO's own server
+// does: a page load revalidates the script (304) instead of downloading it
+// again, and a new pushio build is fetched at once. Without a bundle (not
+// built: make static) it answers 404.
+func clientBundle() http.HandlerFunc {
+	b, err := fs.ReadFile(static.FS(), static.ClientBundle)
+	if err != nil {
+		return http.NotFound
+	}
+	sum := sha256.Sum256(b)
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=0")
+		w.Header().Set("ETag", etag)
+		http.ServeContent(w, r, path.Base(static.ClientBundle), time.Time{}, bytes.NewReader(b))
+	}
 }
 
 // protect puts pushio's work-arounds in front of the Engine.IO handler h of
