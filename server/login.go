@@ -28,8 +28,18 @@ func (s *Server) login(sock *socket.Socket, args []any) {
 		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", sock.Id())
 		return
 	}
+	// One uid per socket: a second login is ignored, as in the original.
+	if _, loaded := s.uids.Load(sock.Id()); loaded {
+		return
+	}
+	if err := s.auth.check(uid, loginToken(sock, args)); err != nil {
+		s.log.Debug("login refused", "sid", sock.Id(), "uid", uid, "reason", err.Error())
+		s.rec.LoginRefused(err.Error())
+		_ = sock.Emit(EventLoginError, err.Error())
+		return
+	}
 	if _, loaded := s.uids.LoadOrStore(sock.Id(), uid); loaded {
-		return // a second login on one socket is ignored, as in the original
+		return
 	}
 	sock.Join(socket.Room(uid))
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)

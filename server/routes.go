@@ -39,9 +39,10 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 }
 
 // guard refuses browsers from origins outside the allow-list (websocket
-// upgrades are not covered by CORS) and puts a deadline on polling GETs,
-// which the library can otherwise leave unanswered when one races a
-// transport close.
+// upgrades are not covered by CORS), admits new sessions under the limits
+// (limits.go), holds polling POSTs to the max payload (payload.go) and puts
+// a deadline on polling GETs, which the library can otherwise leave
+// unanswered when one races a transport close.
 func (s *Server) guard(engine http.Handler) http.Handler {
 	deadline := s.opts.PingInterval + s.opts.PingTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -49,7 +50,26 @@ func (s *Server) guard(engine http.Handler) http.Handler {
 			http.Error(w, `{"code":4,"message":"Origin not allowed"}`, http.StatusForbidden)
 			return
 		}
-		if r.Method == http.MethodGet && r.URL.Query().Get("transport") == "polling" && deadline > 0 {
+		query := r.URL.Query()
+		if sid := query.Get("sid"); sid == "" {
+			addr := clientAddr(r, s.opts.Limits.TrustedProxies)
+			t, ref := s.gate.admit(addr)
+			if ref != nil {
+				s.gate.refuse(w, addr, ref)
+				return
+			}
+			// Claimed by the engine's connection event when the handshake
+			// made a session; given back here when it did not.
+			defer func() {
+				if !t.claimed.Load() {
+					t.release()
+				}
+			}()
+			r = r.WithContext(withTicket(r.Context(), t))
+		} else if r.Method == http.MethodPost && !s.limitPollingBody(w, r, sid) {
+			return
+		}
+		if r.Method == http.MethodGet && query.Get("transport") == "polling" && deadline > 0 {
 			ctx, cancel := context.WithTimeout(r.Context(), deadline)
 			defer cancel()
 			r = r.WithContext(ctx)

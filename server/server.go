@@ -18,6 +18,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -45,6 +46,13 @@ type Options struct {
 	DemoAPIPort string
 	// Adapter fans packets out to other instances; nil is this node only.
 	Adapter socket.AdapterConstructor
+	// AuthSecret, when set, makes login require a token signed with it
+	// (auth.go); SetAuthSecret changes it later.
+	AuthSecret string
+	// Limits bound connections and what waits for each client.
+	Limits Limits
+	// Recorder counts refusals and drops; nil counts nothing.
+	Recorder Recorder
 }
 
 // Server is one instance's Socket.IO endpoint.
@@ -54,6 +62,9 @@ type Server struct {
 	io       *socket.Server
 	handler  http.Handler
 	presence adapter.Presence
+	auth     loginAuth
+	gate     *gate
+	rec      Recorder
 
 	// uids maps a logged-in socket to its uid; removal through
 	// LoadAndDelete makes a doubled disconnect count once.
@@ -74,7 +85,18 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
 	}
-	s := &Server{opts: opts, log: log, presence: presence, done: make(chan struct{})}
+	if opts.Limits.MaxQueue <= 0 {
+		opts.Limits.MaxQueue = DefaultMaxQueue
+	}
+	if opts.Limits.MaxQueueBytes <= 0 {
+		opts.Limits.MaxQueueBytes = DefaultMaxQueueBytes
+	}
+	if opts.Recorder == nil {
+		opts.Recorder = nopRecorder{}
+	}
+	s := &Server{opts: opts, log: log, presence: presence, rec: opts.Recorder, done: make(chan struct{})}
+	s.auth.set(opts.AuthSecret)
+	s.gate = newGate(opts.Limits, opts.Recorder, log)
 	s.lastCounts.Store(&adapter.Counts{})
 
 	sopts := socketOptions(opts)
@@ -85,6 +107,11 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 		}
 	})
 	s.handler = s.routes(s.io.ServeHandler(sopts))
+	_ = s.io.Engine().On("connection", func(args ...any) {
+		if es, ok := args[0].(engine.Socket); ok {
+			s.onEngineConnection(es)
+		}
+	})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
@@ -137,6 +164,10 @@ func corsOptions(origins []string) *types.Cors {
 	c.Origin = list
 	return c
 }
+
+// SetAuthSecret changes the login secret for the logins that follow; an
+// empty secret turns signed logins off. Sockets logged in stay.
+func (s *Server) SetAuthSecret(secret string) { s.auth.set(secret) }
 
 // Handler serves Socket.IO at Options.Path and the demo page at /.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -26,6 +26,10 @@ const (
 	DefaultRedisTimeout   = 2 * time.Second
 	DefaultCountsInterval = time.Second
 	DefaultShutdown       = 10 * time.Second
+	DefaultDrainWindow    = 5 * time.Second
+	DefaultMaxQueue       = 1000     // messages waiting for one client
+	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
+	DefaultConnBurst      = 10       // new connections an address may open at once
 )
 
 // Config is every setting pushio reads. The mapstructure tags are the keys
@@ -37,6 +41,7 @@ type Config struct {
 	Redis  Redis  `mapstructure:"redis"`
 	Log    Log    `mapstructure:"log"`
 	Counts Counts `mapstructure:"counts"`
+	Auth   Auth   `mapstructure:"auth"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
@@ -55,6 +60,26 @@ type IO struct {
 	MaxPayload int64 `mapstructure:"max_payload"`
 	// Demo serves the embedded demo page at /.
 	Demo bool `mapstructure:"demo"`
+	// MaxConnections caps this instance's Engine.IO sessions; 0 is no cap.
+	MaxConnections int `mapstructure:"max_connections"`
+	// MaxConnectionsPerIP caps the sessions of one client address; 0 is no cap.
+	MaxConnectionsPerIP int `mapstructure:"max_connections_per_ip"`
+	// ConnectionRatePerIP is how many new sessions per second one client
+	// address may open, with bursts of ConnectionBurstPerIP; 0 is no limit.
+	ConnectionRatePerIP  float64 `mapstructure:"connection_rate_per_ip"`
+	ConnectionBurstPerIP int     `mapstructure:"connection_burst_per_ip"`
+	// TrustedProxies lists the proxy addresses or CIDRs whose
+	// X-Forwarded-For names the client address for the per-address limits.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// MaxQueue and MaxQueueBytes bound what may wait to be written to one
+	// client; a client past either is disconnected as a slow consumer.
+	MaxQueue      int   `mapstructure:"max_queue"`
+	MaxQueueBytes int64 `mapstructure:"max_queue_bytes"`
+	// TLSCert and TLSKey serve wss/https directly when both are set.
+	TLSCert string `mapstructure:"tls_cert"`
+	TLSKey  string `mapstructure:"tls_key"`
+	// DrainWindow spreads the disconnection of clients on SIGTERM.
+	DrainWindow time.Duration `mapstructure:"drain_window"`
 }
 
 // API is the HTTP publish API that backends call.
@@ -68,6 +93,9 @@ type API struct {
 	ReadTimeout   time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout  time.Duration `mapstructure:"write_timeout"`
 	IdleTimeout   time.Duration `mapstructure:"idle_timeout"`
+	// TLSCert and TLSKey serve https directly when both are set.
+	TLSCert string `mapstructure:"tls_cert"`
+	TLSKey  string `mapstructure:"tls_key"`
 }
 
 // Redis selects the cluster mode: an empty URL means a single node.
@@ -92,31 +120,51 @@ type Counts struct {
 	Interval time.Duration `mapstructure:"interval"`
 }
 
+// Auth configures signed logins.
+type Auth struct {
+	// Secret, when set, makes every login carry a token for its uid: the
+	// hex HMAC-SHA256 of the uid or an HS256 JWT, both keyed with Secret.
+	Secret string `mapstructure:"secret"`
+}
+
 // defaults maps every key to its default value. Every key must be here:
 // viper only lets environment variables reach Unmarshal for keys it knows.
 func defaults() map[string]any {
 	return map[string]any{
-		"io.addr":            DefaultIOAddr,
-		"io.path":            DefaultIOPath,
-		"io.cors_origins":    []string{"*"},
-		"io.ping_interval":   DefaultPingInterval,
-		"io.ping_timeout":    DefaultPingTimeout,
-		"io.max_payload":     DefaultMaxPayload,
-		"io.demo":            true,
-		"api.addr":           DefaultAPIAddr,
-		"api.max_body":       DefaultMaxBody,
-		"api.max_url":        DefaultMaxURL,
-		"api.header_timeout": DefaultHeaderTimeout,
-		"api.read_timeout":   DefaultReadTimeout,
-		"api.write_timeout":  DefaultWriteTimeout,
-		"api.idle_timeout":   DefaultIdleTimeout,
-		"redis.url":          "",
-		"redis.prefix":       DefaultRedisPrefix,
-		"redis.presence_ttl": DefaultPresenceTTL,
-		"redis.timeout":      DefaultRedisTimeout,
-		"log.level":          "info",
-		"log.format":         "text",
-		"counts.interval":    DefaultCountsInterval,
-		"shutdown_timeout":   DefaultShutdown,
+		"io.addr":                    DefaultIOAddr,
+		"io.path":                    DefaultIOPath,
+		"io.cors_origins":            []string{"*"},
+		"io.ping_interval":           DefaultPingInterval,
+		"io.ping_timeout":            DefaultPingTimeout,
+		"io.max_payload":             DefaultMaxPayload,
+		"io.demo":                    true,
+		"io.max_connections":         0,
+		"io.max_connections_per_ip":  0,
+		"io.connection_rate_per_ip":  0.0,
+		"io.connection_burst_per_ip": DefaultConnBurst,
+		"io.trusted_proxies":         []string{},
+		"io.max_queue":               DefaultMaxQueue,
+		"io.max_queue_bytes":         DefaultMaxQueueBytes,
+		"io.tls_cert":                "",
+		"io.tls_key":                 "",
+		"io.drain_window":            DefaultDrainWindow,
+		"api.addr":                   DefaultAPIAddr,
+		"api.max_body":               DefaultMaxBody,
+		"api.max_url":                DefaultMaxURL,
+		"api.header_timeout":         DefaultHeaderTimeout,
+		"api.read_timeout":           DefaultReadTimeout,
+		"api.write_timeout":          DefaultWriteTimeout,
+		"api.idle_timeout":           DefaultIdleTimeout,
+		"api.tls_cert":               "",
+		"api.tls_key":                "",
+		"redis.url":                  "",
+		"redis.prefix":               DefaultRedisPrefix,
+		"redis.presence_ttl":         DefaultPresenceTTL,
+		"redis.timeout":              DefaultRedisTimeout,
+		"log.level":                  "info",
+		"log.format":                 "text",
+		"counts.interval":            DefaultCountsInterval,
+		"auth.secret":                "",
+		"shutdown_timeout":           DefaultShutdown,
 	}
 }
