@@ -11,6 +11,7 @@ import (
 // onConnection wires one socket's events. Handlers run one at a time per
 // socket, so each keeps to bounded work.
 func (s *Server) onConnection(sock *socket.Socket) {
+	s.namespaceJoined(sock)
 	sock.On(EventLogin, func(args ...any) { s.login(sock, args) })
 	sock.On("disconnect", func(...any) { s.logout(sock) })
 }

@@ -15,9 +15,7 @@ func TestMaxPayloadWebsocket(t *testing.T) {
 	it := startIOTest(t, Options{MaxPayload: 2048})
 	big := it.mustDial(t, eiotest.Options{})
 	bystander := it.mustDial(t, eiotest.Options{})
-	if err := big.Emit(EventLogin, strings.Repeat("x", 4096)); err != nil {
-		t.Fatal(err)
-	}
+	_ = big.Emit(EventLogin, strings.Repeat("x", 4096)) // the server may cut the write short
 	if !big.Closed(ctxFor(t, 10*time.Second)) {
 		t.Fatal("a client over io.max_payload stayed connected")
 	}

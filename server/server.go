@@ -69,6 +69,8 @@ type Server struct {
 	// uids maps a logged-in socket to its uid; removal through
 	// LoadAndDelete makes a doubled disconnect count once.
 	uids sync.Map // socket.SocketId → string
+	// nspGates holds each session's namespace gate (connectrace.go).
+	nspGates sync.Map // engine session id → *nspGate
 
 	lastCounts atomic.Pointer[adapter.Counts]
 	stop       context.CancelFunc

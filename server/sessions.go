@@ -8,14 +8,16 @@ import (
 )
 
 // onEngineConnection wires a new Engine.IO session: it claims the ticket
-// its handshake request took, bounds its outgoing queue and counts a
-// websocket closed for an oversize message.
+// its handshake request took, bounds its outgoing queue, holds its events
+// until its namespace is joined and counts a websocket closed for an
+// oversize message.
 func (s *Server) onEngineConnection(es engine.Socket) {
 	t := ticketFrom(es.Request().Request().Context())
 	if t != nil {
 		t.claimed.Store(true)
 	}
 	s.watchQueue(es)
+	s.gateNamespace(es)
 	_ = es.Once("close", func(args ...any) {
 		if t != nil {
 			t.release()
