@@ -161,13 +161,6 @@ func (g *gate) sweep() {
 	}
 }
 
-// open returns the number of sessions holding a ticket.
-func (g *gate) open() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.total
-}
-
 // refuse answers r with an Engine.IO-style JSON error, logs and counts it.
 func (g *gate) refuse(w http.ResponseWriter, addr netip.Addr, ref *refusal) {
 	g.log.Debug("connection refused", "reason", ref.reason, "ip", addr.String())

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"net/netip"
 	"time"
 )
 
@@ -80,6 +81,20 @@ type IO struct {
 	TLSKey  string `mapstructure:"tls_key"`
 	// DrainWindow spreads the disconnection of clients on SIGTERM.
 	DrainWindow time.Duration `mapstructure:"drain_window"`
+}
+
+// TrustedPrefixes returns TrustedProxies as prefixes, an address as a
+// prefix of its full length. Entries Validate refuses are left out.
+func (io IO) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range io.TrustedProxies {
+		if pfx, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pfx.Masked())
+		} else if a, err := netip.ParseAddr(p); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	return out
 }
 
 // API is the HTTP publish API that backends call.
