@@ -76,3 +76,14 @@ func TestEnvSetsSecurityKeys(t *testing.T) {
 		t.Fatalf("env not applied: secret %q rate %v proxies %v", c.Auth.Secret, c.IO.ConnectionRatePerIP, c.IO.TrustedProxies)
 	}
 }
+
+// TestShippedConfigsValidate loads the documented config files as they are.
+func TestShippedConfigsValidate(t *testing.T) {
+	for _, path := range []string{"../../config.yaml", "../../deploy/config.production.yaml"} {
+		t.Run(path, func(t *testing.T) {
+			if _, _, err := Load([]string{"--config", path}, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
