@@ -93,30 +93,17 @@ func checkJWT(secret []byte, uid, token string) error {
 }
 
 // loginToken is the second login argument when it is a non-empty string,
-// else the handshake's auth.token (v3/v4 clients: io(url, {auth: {token}})).
-// Engine.IO 3 clients' auth arrives as lists of strings; the first is taken.
+// else the handshake's auth.token (v3/v4 clients: io(url, {auth: {token}});
+// Engine.IO 3 clients have no handshake auth on the default namespace).
 func loginToken(sock *socket.Socket, args []any) string {
 	if len(args) > 1 {
 		if t, ok := args[1].(string); ok && t != "" {
 			return t
 		}
 	}
-	h := sock.Handshake()
-	if h == nil {
-		return ""
-	}
-	switch t := h.Auth["token"].(type) {
-	case string:
+	if h := sock.Handshake(); h != nil {
+		t, _ := h.Auth["token"].(string)
 		return t
-	case []string:
-		if len(t) > 0 {
-			return t[0]
-		}
-	case []any:
-		if len(t) > 0 {
-			s, _ := t[0].(string)
-			return s
-		}
 	}
 	return ""
 }

@@ -98,6 +98,23 @@ func (t *ticket) release() {
 	}
 }
 
+// admit takes a ticket for the handshake r, carried in the returned
+// request's context, or answers the refusal and returns nil. done gives the
+// ticket back unless the engine's connection event claimed it for a session.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (_ *http.Request, done func()) {
+	addr := clientAddr(r, s.opts.Limits.TrustedProxies)
+	t, ref := s.gate.admit(addr)
+	if ref != nil {
+		s.gate.refuse(w, addr, ref)
+		return nil, nil
+	}
+	return r.WithContext(withTicket(r.Context(), t)), func() {
+		if !t.claimed.Load() {
+			t.release()
+		}
+	}
+}
+
 // admit takes a place for a new session from addr or says why not.
 func (g *gate) admit(addr netip.Addr) (*ticket, *refusal) {
 	if g.draining.Load() {

@@ -51,22 +51,14 @@ func (s *Server) guard(engine http.Handler) http.Handler {
 			return
 		}
 		query := r.URL.Query()
-		if sid := query.Get("sid"); sid == "" {
-			addr := clientAddr(r, s.opts.Limits.TrustedProxies)
-			t, ref := s.gate.admit(addr)
-			if ref != nil {
-				s.gate.refuse(w, addr, ref)
+		// A GET without a session id is a handshake: a new session.
+		if sid := query.Get("sid"); sid == "" && r.Method == http.MethodGet {
+			var done func()
+			if r, done = s.admit(w, r); r == nil {
 				return
 			}
-			// Claimed by the engine's connection event when the handshake
-			// made a session; given back here when it did not.
-			defer func() {
-				if !t.claimed.Load() {
-					t.release()
-				}
-			}()
-			r = r.WithContext(withTicket(r.Context(), t))
-		} else if r.Method == http.MethodPost && !s.limitPollingBody(w, r, sid) {
+			defer done()
+		} else if sid != "" && r.Method == http.MethodPost && !s.limitPollingBody(w, r, sid) {
 			return
 		}
 		if r.Method == http.MethodGet && query.Get("transport") == "polling" && deadline > 0 {

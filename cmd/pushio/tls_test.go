@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"net/http"
 	"os"
 	"strings"
@@ -14,18 +13,6 @@ import (
 	"github.com/pushio/pushio/internal/eiotest"
 	"github.com/pushio/pushio/internal/testcert"
 )
-
-// servedCert returns the CommonName of the certificate served at addr,
-// trusting pool.
-func servedCert(t *testing.T, addr string, pool *x509.CertPool) (string, error) {
-	t.Helper()
-	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool})
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	return conn.ConnectionState().PeerCertificates[0].Subject.CommonName, nil
-}
 
 // TestTLSAndSIGHUP serves wss and https with a self-signed certificate,
 // then replaces the certificate files and the log level and sends SIGHUP:
@@ -82,10 +69,10 @@ func TestTLSAndSIGHUP(t *testing.T) {
 
 	for _, u := range []string{c.ioURL, c.apiURL} {
 		addr := strings.TrimPrefix(u, "https://")
-		if cn, err := servedCert(t, addr, b.Pool); err != nil || cn != "b" {
+		if cn, err := testcert.ServedName(addr, b.Pool); err != nil || cn != "b" {
 			t.Fatalf("%s after SIGHUP: %q %v, want the new certificate", addr, cn, err)
 		}
-		if _, err := servedCert(t, addr, a.Pool); err == nil {
+		if _, err := testcert.ServedName(addr, a.Pool); err == nil {
 			t.Fatalf("%s still serves the old certificate", addr)
 		}
 	}

@@ -8,18 +8,6 @@ import (
 	"github.com/pushio/pushio/internal/testcert"
 )
 
-// handshake connects to ln trusting pool and returns the served
-// certificate's CommonName.
-func handshake(t *testing.T, addr string, p testcert.Pair) (string, error) {
-	t.Helper()
-	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: p.Pool, ServerName: "127.0.0.1"})
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	return conn.ConnectionState().PeerCertificates[0].Subject.CommonName, nil
-}
-
 func TestReload(t *testing.T) {
 	dir := t.TempDir()
 	a := testcert.Write(t, dir, "a")
@@ -44,7 +32,7 @@ func TestReload(t *testing.T) {
 			}(conn)
 		}
 	}()
-	if cn, err := handshake(t, ln.Addr().String(), a); err != nil || cn != "a" {
+	if cn, err := testcert.ServedName(ln.Addr().String(), a.Pool); err != nil || cn != "a" {
 		t.Fatalf("before reload: %q %v", cn, err)
 	}
 
@@ -52,7 +40,7 @@ func TestReload(t *testing.T) {
 	if err := c.Reload(b.CertFile, b.KeyFile); err != nil {
 		t.Fatal(err)
 	}
-	if cn, err := handshake(t, ln.Addr().String(), b); err != nil || cn != "b" {
+	if cn, err := testcert.ServedName(ln.Addr().String(), b.Pool); err != nil || cn != "b" {
 		t.Fatalf("after reload: %q %v", cn, err)
 	}
 	if c.Leaf().Subject.CommonName != "b" {
@@ -62,7 +50,7 @@ func TestReload(t *testing.T) {
 	if err := c.Reload(b.CertFile, a.KeyFile); err == nil {
 		t.Fatal("a mismatched pair reloaded")
 	}
-	if cn, err := handshake(t, ln.Addr().String(), b); err != nil || cn != "b" {
+	if cn, err := testcert.ServedName(ln.Addr().String(), b.Pool); err != nil || cn != "b" {
 		t.Fatalf("after a failed reload: %q %v", cn, err)
 	}
 }
