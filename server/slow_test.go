@@ -117,3 +117,24 @@ func dialMany(t *testing.T, it *ioTest, n int) []*eiotest.Client {
 	}
 	return clients
 }
+
+// TestQueueEmptiesAsWritten sends a client many more messages than
+// MaxQueue, one at a time: what was written leaves its queue, so it is
+// never dropped.
+func TestQueueEmptiesAsWritten(t *testing.T) {
+	it := startIOTest(t, Options{Limits: Limits{MaxQueue: 4, MaxQueueBytes: 4096}})
+	c := it.mustDial(t, eiotest.Options{})
+	ctx := ctxFor(t, 20*time.Second)
+	big := strings.Repeat("y", 3000) // over MaxQueueBytes with any other message
+	for i := range 50 {
+		if _, err := it.Publish(ctx, nil, big); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.NextNamed(ctx, EventNewMsg); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if n := it.rec.get("dropped:" + DroppedSlowConsumer); n != 0 {
+		t.Fatalf("a reading client was dropped as a slow consumer (%d)", n)
+	}
+}
