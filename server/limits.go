@@ -16,8 +16,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limits bound the clients of one instance. Zero values mean no limit,
-// except for the queue bounds, which New defaults when zero.
+// Limits bound the clients of one instance. Zero values mean no limit.
 type Limits struct {
 	// MaxConnections caps this instance's Engine.IO sessions.
 	MaxConnections int
@@ -35,12 +34,6 @@ type Limits struct {
 	MaxQueue      int
 	MaxQueueBytes int64
 }
-
-// Queue bounds used when Limits leaves them zero.
-const (
-	DefaultMaxQueue      = 1000
-	DefaultMaxQueueBytes = 16 << 20
-)
 
 // idleSweep is how often addresses with no session and a full rate bucket
 // are forgotten.

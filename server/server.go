@@ -87,12 +87,6 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
 	}
-	if opts.Limits.MaxQueue <= 0 {
-		opts.Limits.MaxQueue = DefaultMaxQueue
-	}
-	if opts.Limits.MaxQueueBytes <= 0 {
-		opts.Limits.MaxQueueBytes = DefaultMaxQueueBytes
-	}
 	if opts.Recorder == nil {
 		opts.Recorder = nopRecorder{}
 	}

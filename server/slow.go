@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"sync/atomic"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
@@ -20,11 +21,21 @@ type outQueue struct {
 	dropped atomic.Bool
 }
 
-// watchQueue hooks the queue bounds on es. The hooks run in the sender's
-// goroutine, so the drop itself is handed to another.
+// watchQueue hooks the queue bounds on es; a zero bound is no bound. The
+// hooks run in the sender's goroutine, so the drop itself is handed to
+// another.
 func (s *Server) watchQueue(es engine.Socket) {
-	q := &outQueue{}
 	maxMsgs, maxBytes := int64(s.opts.Limits.MaxQueue), s.opts.Limits.MaxQueueBytes
+	if maxMsgs <= 0 && maxBytes <= 0 {
+		return
+	}
+	if maxMsgs <= 0 {
+		maxMsgs = math.MaxInt64
+	}
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt64
+	}
+	q := &outQueue{}
 	_ = es.On("packetCreate", func(args ...any) {
 		p, _ := args[0].(*packet.Packet)
 		n, b := q.msgs.Add(1), q.bytes.Add(packetSize(p))
