@@ -26,6 +26,9 @@ const (
 	DefaultRedisTimeout   = 2 * time.Second
 	DefaultCountsInterval = time.Second
 	DefaultShutdown       = 10 * time.Second
+
+	DefaultSignWindow = 5 * time.Minute // api.signature_window
+	MinSecretLength   = 16              // bytes of api.secret, when set
 )
 
 // Config is every setting pushio reads. The mapstructure tags are the keys
@@ -68,6 +71,24 @@ type API struct {
 	ReadTimeout   time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout  time.Duration `mapstructure:"write_timeout"`
 	IdleTimeout   time.Duration `mapstructure:"idle_timeout"`
+
+	// Secret, when set, must come with every publish request, as
+	// "Authorization: Bearer <secret>" or a secret parameter.
+	Secret string `mapstructure:"secret"`
+	// Signature requires every request to be signed with Secret (HMAC-SHA256,
+	// auth_timestamp + auth_signature) instead of carrying it.
+	Signature bool `mapstructure:"signature"`
+	// SignatureWindow is how far auth_timestamp may be from now; a
+	// signature is refused a second time within it.
+	SignatureWindow time.Duration `mapstructure:"signature_window"`
+	// Allow lists the CIDRs (or single IPs) whose peers may publish and
+	// read /metrics; empty allows all.
+	Allow []string `mapstructure:"allow"`
+	// RateLimit is the requests per second one peer IP may make; 0 is no limit.
+	RateLimit int `mapstructure:"rate_limit"`
+	// RateBurst is how many requests beyond the rate one peer IP may make
+	// at once; 0 is the same as RateLimit.
+	RateBurst int `mapstructure:"rate_burst"`
 }
 
 // Redis selects the cluster mode: an empty URL means a single node.
@@ -110,6 +131,15 @@ func defaults() map[string]any {
 		"api.read_timeout":   DefaultReadTimeout,
 		"api.write_timeout":  DefaultWriteTimeout,
 		"api.idle_timeout":   DefaultIdleTimeout,
+
+		// Publish API access: off by default, as the original.
+		"api.secret":           "",
+		"api.signature":        false,
+		"api.signature_window": DefaultSignWindow,
+		"api.allow":            []string{},
+		"api.rate_limit":       0,
+		"api.rate_burst":       0,
+
 		"redis.url":          "",
 		"redis.prefix":       DefaultRedisPrefix,
 		"redis.presence_ttl": DefaultPresenceTTL,

@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	positive("api.read_timeout", c.API.ReadTimeout)
 	positive("api.write_timeout", c.API.WriteTimeout)
 	positive("api.idle_timeout", c.API.IdleTimeout)
+	c.API.validateAccess(bad)
 	if c.Redis.URL != "" {
 		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
 			bad("redis.url", c.Redis.URL, "want redis://host:port[/db], rediss://… or unix://path, or empty for a single node")
