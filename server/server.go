@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/metrics"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -45,6 +46,8 @@ type Options struct {
 	DemoAPIPort string
 	// Adapter fans packets out to other instances; nil is this node only.
 	Adapter socket.AdapterConstructor
+	// Metrics records connections, deliveries and fan-out time; nil is none.
+	Metrics *metrics.Metrics
 }
 
 // Server is one instance's Socket.IO endpoint.
@@ -85,6 +88,7 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 		}
 	})
 	s.handler = s.routes(s.io.ServeHandler(sopts))
+	s.instrument()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
@@ -147,7 +151,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // that is offline, as the original does.
 func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
 	if len(to) == 0 {
-		if err := s.io.Sockets().Emit(EventNewMsg, content); err != nil {
+		if err := s.fanout(s.io.Sockets(), content); err != nil {
 			return nil, fmt.Errorf("server: broadcasting new_msg: %w", err)
 		}
 		return nil, nil
@@ -160,7 +164,7 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 	for i, uid := range to {
 		rooms[i] = socket.Room(uid)
 	}
-	if err := s.io.To(rooms...).Emit(EventNewMsg, content); err != nil {
+	if err := s.fanout(s.io.To(rooms...), content); err != nil {
 		return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
 	}
 	return online, nil
