@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/pushio/pushio/internal/config"
+	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/pushapi"
 	"github.com/pushio/pushio/server"
 )
@@ -61,6 +62,11 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 // serve runs both listeners until ctx ends, then drains within
 // cfg.ShutdownTimeout.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	allow, err := cfg.API.AllowPrefixes()
+	if err != nil {
+		return err
+	}
+	m := metrics.New(version)
 	cl, err := newCluster(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -87,12 +93,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Demo:           cfg.IO.Demo,
 		DemoAPIPort:    port(apiLn.Addr().String()),
 		Adapter:        cl.fanout,
+		Metrics:        m,
 	}, cl.presence, log)
 	api := pushapi.New(srv, pushapi.Options{
 		MaxBody:     cfg.API.MaxBody,
 		MaxURL:      cfg.API.MaxURL,
 		CallTimeout: cfg.Redis.Timeout,
 		Ready:       cl.ready,
+
+		Secret:          cfg.API.Secret,
+		Signature:       cfg.API.Signature,
+		SignatureWindow: cfg.API.SignatureWindow,
+		Allow:           allow,
+		RateLimit:       float64(cfg.API.RateLimit),
+		RateBurst:       cfg.API.RateBurst,
+		Metrics:         m,
 	}, log)
 
 	ioHTTP := &http.Server{
@@ -145,9 +160,9 @@ func serveHTTP(s *http.Server, ln net.Listener, name string) error {
 
 // warnOpen logs a warning for every setting that leaves pushio open.
 func warnOpen(cfg *config.Config, log *slog.Logger) {
-	if !isLoopback(cfg.API.Addr) {
-		log.Warn("publish API has no authentication and listens beyond loopback: anyone who reaches it can push to anyone",
-			"api_addr", cfg.API.Addr)
+	if cfg.API.Secret == "" && !isLoopback(cfg.API.Addr) {
+		log.Warn("publish API has no secret and listens beyond loopback: anyone who reaches it can push to anyone; set api.secret (PUSHIO_API_SECRET) or api.allow, or listen on 127.0.0.1",
+			"api_addr", cfg.API.Addr, "api_allow", cfg.API.Allow)
 	}
 	for _, o := range cfg.IO.CORSOrigins {
 		if o == "*" {
