@@ -1,6 +1,7 @@
 package pushapi
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -53,5 +54,26 @@ func TestPHPClient(t *testing.T) {
 				t.Fatalf("published %v, want one publish of %q", sent, tt.content)
 			}
 		})
+	}
+}
+
+// The README shows the very pushio_sign function the test runs.
+func TestREADMESignFunction(t *testing.T) {
+	t.Parallel()
+	script, err := os.ReadFile("testdata/publish.php")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(script, []byte("// pushio_sign adds"))
+	end := bytes.Index(script, []byte("\n}\n"))
+	if start < 0 || end < start {
+		t.Fatal("testdata/publish.php: pushio_sign not found")
+	}
+	if fn := script[start : end+3]; !bytes.Contains(readme, fn) {
+		t.Errorf("README.md does not show testdata/publish.php's pushio_sign:\n%s", fn)
 	}
 }

@@ -31,7 +31,7 @@ const (
 )
 
 // durationBuckets suit both a fan-out and a Redis call: 100µs to about 1s.
-var durationBuckets = prometheus.ExponentialBuckets(0.0001, 2.5, 11)
+var durationBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}
 
 // Metrics holds every pushio metric. Create it with New; a nil *Metrics is
 // a valid no-op.
