@@ -3,7 +3,9 @@
 // as web-msg-sender answers, plus type=online and type=count.
 //
 // It turns a request into the exact string clients receive (escaped once,
-// here) and hands it to a Publisher; it knows nothing of Socket.IO.
+// here) and hands it to a Publisher; it knows nothing of Socket.IO. Access
+// is open by default, as the original's; Options close it with a secret or
+// signed requests, an address allow-list and a per-client rate limit.
 package pushapi
 
 import (
@@ -71,7 +73,7 @@ const (
 	contentType = "text/html;charset=utf-8"
 )
 
-// Reserved paths answer probes; every other path publishes.
+// Reserved paths answer probes and metrics; every other path publishes.
 const (
 	PathHealth  = "/healthz"
 	PathReady   = "/readyz"
