@@ -17,13 +17,19 @@ import (
 // argument is the reason, one of the ErrToken* texts.
 const EventLoginError = "login_error"
 
-// Reasons a signed login is refused. Their texts are sent to the page.
+// LoginError is a refused login: its text is sent to the page with
+// login_error, its label counts it in login_refusals_total.
+type LoginError struct{ text, label string }
+
+func (e *LoginError) Error() string { return e.text }
+
+// Reasons a signed login is refused.
 var (
-	ErrTokenRequired    = errors.New("token required")
-	ErrTokenBad         = errors.New("bad token")
-	ErrTokenExpired     = errors.New("token expired")
-	ErrTokenNotYetValid = errors.New("token not valid yet")
-	ErrTokenOtherUID    = errors.New("token is for another uid")
+	ErrTokenRequired    = &LoginError{"token required", "token_required"}
+	ErrTokenBad         = &LoginError{"bad token", "bad_token"}
+	ErrTokenExpired     = &LoginError{"token expired", "token_expired"}
+	ErrTokenNotYetValid = &LoginError{"token not valid yet", "token_not_yet_valid"}
+	ErrTokenOtherUID    = &LoginError{"token is for another uid", "token_other_uid"}
 )
 
 // TokenLeeway is the clock skew allowed on a JWT's exp and nbf.
@@ -43,7 +49,7 @@ func (a *loginAuth) set(secret string) {
 // check accepts token for uid when logins are unsigned, or when token is
 // the lowercase hex HMAC-SHA256 of uid, or an HS256 JWT whose sub is uid,
 // both keyed with the secret.
-func (a *loginAuth) check(uid, token string) error {
+func (a *loginAuth) check(uid, token string) *LoginError {
 	secret := *a.secret.Load()
 	if len(secret) == 0 {
 		return nil
@@ -58,7 +64,7 @@ func (a *loginAuth) check(uid, token string) error {
 }
 
 // checkHMAC compares in constant time, whatever the token's length.
-func checkHMAC(secret []byte, uid, token string) error {
+func checkHMAC(secret []byte, uid, token string) *LoginError {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(uid))
 	want := hex.EncodeToString(m.Sum(nil))
@@ -73,7 +79,7 @@ var jwtParser = jwt.NewParser(
 	jwt.WithLeeway(TokenLeeway),
 )
 
-func checkJWT(secret []byte, uid, token string) error {
+func checkJWT(secret []byte, uid, token string) *LoginError {
 	var claims jwt.RegisteredClaims
 	_, err := jwtParser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return secret, nil })
 	switch {

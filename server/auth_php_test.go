@@ -63,10 +63,10 @@ func TestReadmePHPTokens(t *testing.T) {
 	var a loginAuth
 	a.set(testSecret)
 	for i, tok := range tokens {
-		if err := a.check(uid, tok); err != nil {
-			t.Errorf("token %d %q refused: %v", i, tok, err)
+		if refused := a.check(uid, tok); refused != nil {
+			t.Errorf("token %d %q refused: %v", i, tok, refused)
 		}
-		if err := a.check("someone else", tok); err == nil {
+		if refused := a.check("someone else", tok); refused == nil {
 			t.Errorf("token %d accepted for another uid", i)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
@@ -38,7 +37,7 @@ func TestLoginAuthCheck(t *testing.T) {
 		name  string
 		uid   string
 		token string
-		want  error
+		want  *LoginError // nil: accepted
 	}{
 		{"hmac", "alice", hmacToken(testSecret, "alice"), nil},
 		{"hmac of a numeric uid", "123", hmacToken(testSecret, "123"), nil},
@@ -63,16 +62,16 @@ func TestLoginAuthCheck(t *testing.T) {
 	a.set(testSecret)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := a.check(tc.uid, tc.token); !errors.Is(err, tc.want) {
-				t.Fatalf("check(%q, %q) = %v, want %v", tc.uid, tc.token, err, tc.want)
+			if got := a.check(tc.uid, tc.token); got != tc.want {
+				t.Fatalf("check(%q, %q) = %v, want %v", tc.uid, tc.token, got, tc.want)
 			}
 		})
 	}
 	t.Run("no secret lets everyone in", func(t *testing.T) {
 		var open loginAuth
 		open.set("")
-		if err := open.check("alice", ""); err != nil {
-			t.Fatal(err)
+		if got := open.check("alice", ""); got != nil {
+			t.Fatal(got)
 		}
 	})
 }
@@ -88,14 +87,14 @@ func TestSignedLogin(t *testing.T) {
 		uid    string
 		auth   map[string]any // handshake auth
 		args   []any          // login arguments after the uid
-		reason string         // empty: joins
+		refuse *LoginError    // nil: joins
 	}{
-		{"hmac as the second argument", "u1", nil, []any{hmacToken(testSecret, "u1")}, ""},
-		{"jwt in the handshake auth", "u2", map[string]any{"token": jwtToken(t, jwt.SigningMethodHS256, []byte(testSecret), jwt.MapClaims{"sub": "u2"})}, nil, ""},
-		{"no token", "u3", nil, nil, "token required"},
-		{"expired jwt", "u4", nil, []any{expired}, "token expired"},
-		{"token of another uid", "u5", map[string]any{"token": hmacToken(testSecret, "someone")}, nil, "bad token"},
-		{"forged token", "u6", nil, []any{hmacToken("forged-secret-0123456", "u6")}, "bad token"},
+		{"hmac as the second argument", "u1", nil, []any{hmacToken(testSecret, "u1")}, nil},
+		{"jwt in the handshake auth", "u2", map[string]any{"token": jwtToken(t, jwt.SigningMethodHS256, []byte(testSecret), jwt.MapClaims{"sub": "u2"})}, nil, nil},
+		{"no token", "u3", nil, nil, ErrTokenRequired},
+		{"expired jwt", "u4", nil, []any{expired}, ErrTokenExpired},
+		{"token of another uid", "u5", map[string]any{"token": hmacToken(testSecret, "someone")}, nil, ErrTokenBad},
+		{"forged token", "u6", nil, []any{hmacToken("forged-secret-0123456", "u6")}, ErrTokenBad},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +103,7 @@ func TestSignedLogin(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := ctxFor(t, 10*time.Second)
-			if tc.reason == "" {
+			if tc.refuse == nil {
 				if _, err := c.NextNamed(ctx, EventOnlineCount); err != nil {
 					t.Fatal(err)
 				}
@@ -118,14 +117,14 @@ func TestSignedLogin(t *testing.T) {
 				t.Fatal(err)
 			}
 			var reason string
-			if len(ev.Args) != 1 || json.Unmarshal(ev.Args[0], &reason) != nil || reason != tc.reason {
-				t.Fatalf("login_error args %s, want [%q]", ev.Args, tc.reason)
+			if len(ev.Args) != 1 || json.Unmarshal(ev.Args[0], &reason) != nil || reason != tc.refuse.text {
+				t.Fatalf("login_error args %s, want [%q]", ev.Args, tc.refuse.text)
 			}
 			if it.online(t, tc.uid) {
 				t.Fatalf("%s online after a refused login", tc.uid)
 			}
-			if n := it.rec.get("login:" + tc.reason); n == 0 {
-				t.Fatalf("refusal %q not counted", tc.reason)
+			if n := it.count(t, "pushio_login_refusals_total", "reason", tc.refuse.label); n == 0 {
+				t.Fatalf("refusal %q not counted", tc.refuse.label)
 			}
 		})
 	}

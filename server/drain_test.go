@@ -57,7 +57,7 @@ func TestDrain(t *testing.T) {
 	if spread := last - first; spread < window/4 {
 		t.Fatalf("all %d clients disconnected within %s: not spread over the %s window", n, spread, window)
 	}
-	if n := it.rec.get("refused:" + RefusedDraining); n != 1 {
+	if n := it.count(t, "pushio_connection_refusals_total", "reason", refusedDraining); n != 1 {
 		t.Fatalf("counted %d refusals while draining, want 1", n)
 	}
 }

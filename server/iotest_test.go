@@ -7,26 +7,26 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/metrics/metricstest"
 )
 
 // ioTest is one in-process Server on 127.0.0.1:0 with memory presence and
-// a counting Recorder.
+// its own metrics.
 type ioTest struct {
 	*Server
 	URL string // http://127.0.0.1:port
-	rec *countingRecorder
+	m   *metrics.Metrics
 }
 
 func startIOTest(t *testing.T, opts Options) *ioTest {
 	t.Helper()
-	rec := &countingRecorder{n: map[string]int{}}
-	opts.Recorder = rec
+	opts.Metrics = metrics.New("test")
 	if opts.Path == "" {
 		opts.Path = "/socket.io"
 	}
@@ -43,7 +43,7 @@ func startIOTest(t *testing.T, opts Options) *ioTest {
 		_ = srv.Close(ctx)
 		_ = hs.Shutdown(ctx)
 	})
-	return &ioTest{Server: srv, URL: "http://" + ln.Addr().String(), rec: rec}
+	return &ioTest{Server: srv, URL: "http://" + ln.Addr().String(), m: opts.Metrics}
 }
 
 // testLogger is silent unless PUSHIO_TEST_LOG is set.
@@ -97,27 +97,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// countingRecorder counts every call by method and reason.
-type countingRecorder struct {
-	mu sync.Mutex
-	n  map[string]int
+// count reads a counter of the server's metrics.
+func (it *ioTest) count(t *testing.T, name string, labels ...string) int {
+	t.Helper()
+	return int(metricstest.Scrape(t, it.m.Handler()).Value(name, labels...))
 }
-
-func (r *countingRecorder) add(key string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.n[key]++
-}
-
-func (r *countingRecorder) get(key string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n[key]
-}
-
-func (r *countingRecorder) ConnectionRefused(reason string) { r.add("refused:" + reason) }
-func (r *countingRecorder) LoginRefused(reason string)      { r.add("login:" + reason) }
-func (r *countingRecorder) ClientDropped(reason string)     { r.add("dropped:" + reason) }
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/pushio/pushio/internal/metrics"
 )
 
 // Limits bound the clients of one instance. Zero values mean no limit.
@@ -43,7 +45,7 @@ const idleSweep = time.Minute
 // ones. A session holds a ticket from its handshake request to its close.
 type gate struct {
 	lim      Limits
-	rec      Recorder
+	m        *metrics.Metrics
 	log      *slog.Logger
 	draining atomic.Bool
 
@@ -58,6 +60,14 @@ type addrState struct {
 	limiter *rate.Limiter // nil when RatePerIP is 0
 }
 
+// Reasons a handshake is refused, as the connection_refusals_total label.
+const (
+	refusedDraining       = "draining"
+	refusedMaxConnections = "max_connections"
+	refusedMaxPerIP       = "max_connections_per_ip"
+	refusedRate           = "connection_rate"
+)
+
 // refusal is the answer to a session the gate does not admit.
 type refusal struct {
 	reason  string
@@ -66,14 +76,14 @@ type refusal struct {
 }
 
 var (
-	refuseDraining = &refusal{RefusedDraining, http.StatusServiceUnavailable, "Server is shutting down"}
-	refuseMax      = &refusal{RefusedMaxConnections, http.StatusServiceUnavailable, "Too many connections"}
-	refusePerIP    = &refusal{RefusedMaxPerIP, http.StatusTooManyRequests, "Too many connections from this address"}
-	refuseRate     = &refusal{RefusedConnectionRate, http.StatusTooManyRequests, "Connecting too fast"}
+	refuseDraining = &refusal{refusedDraining, http.StatusServiceUnavailable, "Server is shutting down"}
+	refuseMax      = &refusal{refusedMaxConnections, http.StatusServiceUnavailable, "Too many connections"}
+	refusePerIP    = &refusal{refusedMaxPerIP, http.StatusTooManyRequests, "Too many connections from this address"}
+	refuseRate     = &refusal{refusedRate, http.StatusTooManyRequests, "Connecting too fast"}
 )
 
-func newGate(lim Limits, rec Recorder, log *slog.Logger) *gate {
-	return &gate{lim: lim, rec: rec, log: log, addrs: make(map[netip.Addr]*addrState), lastSweep: time.Now()}
+func newGate(lim Limits, m *metrics.Metrics, log *slog.Logger) *gate {
+	return &gate{lim: lim, m: m, log: log, addrs: make(map[netip.Addr]*addrState), lastSweep: time.Now()}
 }
 
 // ticket is one admitted session's place in the counts. The engine's
@@ -174,7 +184,7 @@ func (g *gate) sweep() {
 // refuse answers r with an Engine.IO-style JSON error, logs and counts it.
 func (g *gate) refuse(w http.ResponseWriter, addr netip.Addr, ref *refusal) {
 	g.log.Debug("connection refused", "reason", ref.reason, "ip", addr.String())
-	g.rec.ConnectionRefused(ref.reason)
+	g.m.ConnectionRefused(ref.reason)
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfter(ref)))
 	writeEngineError(w, ref.status, ref.message)
 }

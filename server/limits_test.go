@@ -55,7 +55,7 @@ func TestMaxConnections(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("polling handshake over the cap: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	if n := it.rec.get("refused:" + RefusedMaxConnections); n != 2 {
+	if n := it.count(t, "pushio_connection_refusals_total", "reason", refusedMaxConnections); n != 2 {
 		t.Fatalf("counted %d refusals, want 2", n)
 	}
 	stillServed(t, it, clients[0])
@@ -78,7 +78,7 @@ func TestMaxConnectionsPerIP(t *testing.T) {
 	_, err := it.dial(t, eiotest.Options{})
 	refusedWith(t, err, http.StatusTooManyRequests, "Too many connections from this address")
 	other := it.mustDial(t, eiotest.Options{LocalIP: "127.0.0.2"})
-	if n := it.rec.get("refused:" + RefusedMaxPerIP); n != 1 {
+	if n := it.count(t, "pushio_connection_refusals_total", "reason", refusedMaxPerIP); n != 1 {
 		t.Fatalf("counted %d refusals, want 1", n)
 	}
 	stillServed(t, it, first)
@@ -100,7 +100,7 @@ func TestConnectionRatePerIP(t *testing.T) {
 	_, err := it.dial(t, eiotest.Options{})
 	refusedWith(t, err, http.StatusTooManyRequests, "Connecting too fast")
 	it.mustDial(t, eiotest.Options{LocalIP: "127.0.0.2"})
-	if n := it.rec.get("refused:" + RefusedConnectionRate); n != 1 {
+	if n := it.count(t, "pushio_connection_refusals_total", "reason", refusedRate); n != 1 {
 		t.Fatalf("counted %d refusals, want 1", n)
 	}
 	stillServed(t, it, first)
@@ -146,7 +146,7 @@ func TestClientAddr(t *testing.T) {
 }
 
 func TestGateForgetsIdleAddresses(t *testing.T) {
-	g := newGate(Limits{MaxConnectionsPerIP: 5}, nopRecorder{}, testLogger())
+	g := newGate(Limits{MaxConnectionsPerIP: 5}, nil, testLogger())
 	addr := netip.MustParseAddr("192.0.2.1")
 	tk, ref := g.admit(addr)
 	if ref != nil {

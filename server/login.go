@@ -34,9 +34,9 @@ func (s *Server) login(sock *socket.Socket, args []any) {
 		return
 	}
 	if err := s.auth.check(uid, loginToken(sock, args)); err != nil {
-		s.log.Debug("login refused", "sid", sock.Id(), "uid", uid, "reason", err.Error())
-		s.rec.LoginRefused(err.Error())
-		_ = sock.Emit(EventLoginError, err.Error())
+		s.log.Debug("login refused", "sid", sock.Id(), "uid", uid, "reason", err.text)
+		s.opts.Metrics.LoginRefused(err.label)
+		_ = sock.Emit(EventLoginError, err.text)
 		return
 	}
 	if _, loaded := s.uids.LoadOrStore(sock.Id(), uid); loaded {

@@ -30,7 +30,7 @@ func (s *Server) limitPollingBody(w http.ResponseWriter, r *http.Request, sid st
 	}
 	if es, ok := s.io.Engine().Clients().Load(sid); ok {
 		s.log.Info("client disconnected: message over io.max_payload", "sid", sid, "ip", es.RemoteAddress(), "bytes", r.ContentLength)
-		s.rec.ClientDropped(DroppedPayloadTooLarge)
+		s.opts.Metrics.PayloadTooLarge()
 		es.Close(true)
 	}
 	writeEngineError(w, http.StatusRequestEntityTooLarge, "Payload too large")

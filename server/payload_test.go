@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -19,7 +18,7 @@ func TestMaxPayloadWebsocket(t *testing.T) {
 	if !big.Closed(ctxFor(t, 10*time.Second)) {
 		t.Fatal("a client over io.max_payload stayed connected")
 	}
-	eventually(t, "the drop counted", func() bool { return it.rec.get("dropped:"+DroppedPayloadTooLarge) == 1 })
+	eventually(t, "the drop counted", func() bool { return it.count(t, "pushio_payload_too_large_drops_total") == 1 })
 	stillServed(t, it, bystander)
 }
 
@@ -27,22 +26,8 @@ func TestMaxPayloadWebsocket(t *testing.T) {
 // default namespace; it returns the session's URL.
 func pollingSession(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := http.Get(base + "/socket.io/?EIO=4&transport=polling")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	var open struct {
-		SID string `json:"sid"`
-	}
-	if !strings.HasPrefix(string(body), "0") || json.Unmarshal(body[1:], &open) != nil {
-		t.Fatalf("polling handshake answered %q", body)
-	}
-	url := base + "/socket.io/?EIO=4&transport=polling&sid=" + open.SID
-	if code := post(t, url, strings.NewReader("40"), 2); code != http.StatusOK {
-		t.Fatalf("connect POST: %d", code)
-	}
+	url := base + "/socket.io/?EIO=4&transport=polling&sid=" + handshake(t, base+"/socket.io/?EIO=4&transport=polling")
+	httpDo(t, http.MethodPost, url, "40")
 	return url
 }
 
@@ -84,7 +69,7 @@ func TestMaxPayloadPolling(t *testing.T) {
 			}
 		})
 	}
-	if n := it.rec.get("dropped:" + DroppedPayloadTooLarge); n != 2 {
+	if n := it.count(t, "pushio_payload_too_large_drops_total"); n != 2 {
 		t.Fatalf("counted %d drops, want 2", n)
 	}
 	// A message within the limit goes through on a fresh session.

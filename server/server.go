@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/metrics"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -46,13 +47,14 @@ type Options struct {
 	DemoAPIPort string
 	// Adapter fans packets out to other instances; nil is this node only.
 	Adapter socket.AdapterConstructor
+	// Metrics records connections, deliveries, fan-out time, refusals and
+	// drops; nil is none.
+	Metrics *metrics.Metrics
 	// AuthSecret, when set, makes login require a token signed with it
 	// (auth.go); SetAuthSecret changes it later.
 	AuthSecret string
 	// Limits bound connections and what waits for each client.
 	Limits Limits
-	// Recorder counts refusals and drops; nil counts nothing.
-	Recorder Recorder
 }
 
 // Server is one instance's Socket.IO endpoint.
@@ -64,7 +66,6 @@ type Server struct {
 	presence adapter.Presence
 	auth     loginAuth
 	gate     *gate
-	rec      Recorder
 
 	// uids maps a logged-in socket to its uid; removal through
 	// LoadAndDelete makes a doubled disconnect count once.
@@ -87,12 +88,9 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
 	}
-	if opts.Recorder == nil {
-		opts.Recorder = nopRecorder{}
-	}
-	s := &Server{opts: opts, log: log, presence: presence, rec: opts.Recorder, done: make(chan struct{})}
+	s := &Server{opts: opts, log: log, presence: presence, done: make(chan struct{})}
 	s.auth.set(opts.AuthSecret)
-	s.gate = newGate(opts.Limits, opts.Recorder, log)
+	s.gate = newGate(opts.Limits, opts.Metrics, log)
 	s.lastCounts.Store(&adapter.Counts{})
 
 	sopts := socketOptions(opts)
@@ -103,6 +101,7 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 		}
 	})
 	s.handler = s.routes(s.io.ServeHandler(sopts))
+	s.instrument()
 	_ = s.io.Engine().On("connection", func(args ...any) {
 		if es, ok := args[0].(engine.Socket); ok {
 			s.onEngineConnection(es)
@@ -174,7 +173,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // that is offline, as the original does.
 func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
 	if len(to) == 0 {
-		if err := s.io.Sockets().Emit(EventNewMsg, content); err != nil {
+		if err := s.fanout(s.io.Sockets(), content); err != nil {
 			return nil, fmt.Errorf("server: broadcasting new_msg: %w", err)
 		}
 		return nil, nil
@@ -187,7 +186,7 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 	for i, uid := range to {
 		rooms[i] = socket.Room(uid)
 	}
-	if err := s.io.To(rooms...).Emit(EventNewMsg, content); err != nil {
+	if err := s.fanout(s.io.To(rooms...), content); err != nil {
 		return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
 	}
 	return online, nil

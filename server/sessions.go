@@ -25,7 +25,7 @@ func (s *Server) onEngineConnection(es engine.Socket) {
 		if len(args) > 1 {
 			if err, _ := args[1].(error); errors.Is(err, websocket.ErrReadLimit) {
 				s.log.Info("client disconnected: message over io.max_payload", "sid", es.Id(), "ip", es.RemoteAddress())
-				s.rec.ClientDropped(DroppedPayloadTooLarge)
+				s.opts.Metrics.PayloadTooLarge()
 			}
 		}
 	})

@@ -58,7 +58,7 @@ func (s *Server) watchQueue(es engine.Socket) {
 func (s *Server) dropSlow(es engine.Socket, msgs, bytes int64) {
 	s.log.Warn("client disconnected: slow consumer", "sid", es.Id(), "ip", es.RemoteAddress(),
 		"queued_messages", msgs, "queued_bytes", bytes)
-	s.rec.ClientDropped(DroppedSlowConsumer)
+	s.opts.Metrics.SlowClientDropped()
 	es.Close(true) // discard: what waits will never be read
 }
 

@@ -77,7 +77,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 		t.Fatalf("%d of %d clients missed part of the burst", short, fast)
 	}
 	eventually(t, "the slow client dropped", func() bool { return !it.online(t, "slow") })
-	if n := it.rec.get("dropped:" + DroppedSlowConsumer); n != 1 {
+	if n := it.count(t, "pushio_slow_client_drops_total"); n != 1 {
 		t.Fatalf("%d clients dropped as slow consumers, want exactly 1", n)
 	}
 }
@@ -134,7 +134,7 @@ func TestQueueEmptiesAsWritten(t *testing.T) {
 			t.Fatalf("message %d: %v", i, err)
 		}
 	}
-	if n := it.rec.get("dropped:" + DroppedSlowConsumer); n != 0 {
+	if n := it.count(t, "pushio_slow_client_drops_total"); n != 0 {
 		t.Fatalf("a reading client was dropped as a slow consumer (%d)", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pushio/pushio/internal/certfile"
 	"github.com/pushio/pushio/internal/config"
+	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/pushapi"
 	"github.com/pushio/pushio/server"
 )
@@ -35,13 +36,17 @@ var errDraining = errors.New("draining")
 // drains and stops within cfg.ShutdownTimeout.
 func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 	cfg, log := p.cfg, p.log
-	var err error
+	allow, err := cfg.API.AllowPrefixes()
+	if err != nil {
+		return err
+	}
 	if p.ioCert, err = loadCert(cfg.IO.TLSCert, cfg.IO.TLSKey); err != nil {
 		return fmt.Errorf("io: %w", err)
 	}
 	if p.apiCert, err = loadCert(cfg.API.TLSCert, cfg.API.TLSKey); err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
+	m := metrics.New(version)
 	cl, err := newCluster(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -68,6 +73,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		Demo:           cfg.IO.Demo,
 		DemoAPIPort:    port(apiLn.Addr().String()),
 		Adapter:        cl.fanout,
+		Metrics:        m,
 		AuthSecret:     cfg.Auth.Secret,
 		Limits: server.Limits{
 			MaxConnections:      cfg.IO.MaxConnections,
@@ -89,6 +95,14 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 			}
 			return cl.ready(ctx)
 		},
+
+		Secret:          cfg.API.Secret,
+		Signature:       cfg.API.Signature,
+		SignatureWindow: cfg.API.SignatureWindow,
+		Allow:           allow,
+		RateLimit:       float64(cfg.API.RateLimit),
+		RateBurst:       cfg.API.RateBurst,
+		Metrics:         m,
 	}, log)
 
 	ioHTTP := &http.Server{
@@ -162,9 +176,9 @@ func serveHTTP(s *http.Server, ln net.Listener, cert *certfile.Cert, name string
 
 // warnOpen logs a warning for every setting that leaves pushio open.
 func warnOpen(cfg *config.Config, log *slog.Logger) {
-	if !isLoopback(cfg.API.Addr) {
-		log.Warn("publish API has no authentication and listens beyond loopback: anyone who reaches it can push to anyone",
-			"api_addr", cfg.API.Addr)
+	if cfg.API.Secret == "" && !isLoopback(cfg.API.Addr) {
+		log.Warn("publish API has no secret and listens beyond loopback: anyone who reaches it can push to anyone; set api.secret (PUSHIO_API_SECRET) or api.allow, or listen on 127.0.0.1",
+			"api_addr", cfg.API.Addr, "api_allow", cfg.API.Allow)
 	}
 	if cfg.Auth.Secret == "" && !isLoopback(cfg.IO.Addr) {
 		log.Warn("logins are not signed: any page can log in as any uid and read its messages; set auth.secret")

@@ -31,6 +31,9 @@ const (
 	DefaultMaxQueue       = 1000     // messages waiting for one client
 	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
 	DefaultConnBurst      = 10       // new connections an address may open at once
+
+	DefaultSignWindow = 5 * time.Minute // api.signature_window
+	MinSecretLength   = 16              // bytes of api.secret and auth.secret, when set
 )
 
 // Config is every setting pushio reads. The mapstructure tags are the keys
@@ -87,11 +90,9 @@ type IO struct {
 // prefix of its full length. Entries Validate refuses are left out.
 func (io IO) TrustedPrefixes() []netip.Prefix {
 	var out []netip.Prefix
-	for _, p := range io.TrustedProxies {
-		if pfx, err := netip.ParsePrefix(p); err == nil {
-			out = append(out, pfx.Masked())
-		} else if a, err := netip.ParseAddr(p); err == nil {
-			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	for _, s := range io.TrustedProxies {
+		if p, ok := parsePrefix(s); ok {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -111,6 +112,24 @@ type API struct {
 	// TLSCert and TLSKey serve https directly when both are set.
 	TLSCert string `mapstructure:"tls_cert"`
 	TLSKey  string `mapstructure:"tls_key"`
+
+	// Secret, when set, must come with every publish request, as
+	// "Authorization: Bearer <secret>" or a secret parameter.
+	Secret string `mapstructure:"secret"`
+	// Signature requires every request to be signed with Secret (HMAC-SHA256,
+	// auth_timestamp + auth_signature) instead of carrying it.
+	Signature bool `mapstructure:"signature"`
+	// SignatureWindow is how far auth_timestamp may be from now; a
+	// signature is refused a second time within it.
+	SignatureWindow time.Duration `mapstructure:"signature_window"`
+	// Allow lists the CIDRs (or single IPs) whose peers may publish and
+	// read /metrics; empty allows all.
+	Allow []string `mapstructure:"allow"`
+	// RateLimit is the requests per second one peer IP may make; 0 is no limit.
+	RateLimit int `mapstructure:"rate_limit"`
+	// RateBurst is how many requests beyond the rate one peer IP may make
+	// at once; 0 is the same as RateLimit.
+	RateBurst int `mapstructure:"rate_burst"`
 }
 
 // Redis selects the cluster mode: an empty URL means a single node.
@@ -172,14 +191,23 @@ func defaults() map[string]any {
 		"api.idle_timeout":           DefaultIdleTimeout,
 		"api.tls_cert":               "",
 		"api.tls_key":                "",
-		"redis.url":                  "",
-		"redis.prefix":               DefaultRedisPrefix,
-		"redis.presence_ttl":         DefaultPresenceTTL,
-		"redis.timeout":              DefaultRedisTimeout,
-		"log.level":                  "info",
-		"log.format":                 "text",
-		"counts.interval":            DefaultCountsInterval,
-		"auth.secret":                "",
-		"shutdown_timeout":           DefaultShutdown,
+
+		// Publish API access: off by default, as the original.
+		"api.secret":           "",
+		"api.signature":        false,
+		"api.signature_window": DefaultSignWindow,
+		"api.allow":            []string{},
+		"api.rate_limit":       0,
+		"api.rate_burst":       0,
+
+		"redis.url":          "",
+		"redis.prefix":       DefaultRedisPrefix,
+		"redis.presence_ttl": DefaultPresenceTTL,
+		"redis.timeout":      DefaultRedisTimeout,
+		"log.level":          "info",
+		"log.format":         "text",
+		"counts.interval":    DefaultCountsInterval,
+		"auth.secret":        "",
+		"shutdown_timeout":   DefaultShutdown,
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -63,6 +62,7 @@ func (c *Config) Validate() error {
 	positive("api.read_timeout", c.API.ReadTimeout)
 	positive("api.write_timeout", c.API.WriteTimeout)
 	positive("api.idle_timeout", c.API.IdleTimeout)
+	c.API.validateAccess(bad)
 	if c.Redis.URL != "" {
 		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
 			bad("redis.url", c.Redis.URL, "want redis://host:port[/db], rediss://… or unix://path, or empty for a single node")
@@ -92,14 +92,12 @@ func (c *Config) Validate() error {
 	if c.IO.DrainWindow >= c.ShutdownTimeout && c.ShutdownTimeout > 0 {
 		bad("io.drain_window", c.IO.DrainWindow, fmt.Sprintf("must be shorter than shutdown_timeout (%s)", c.ShutdownTimeout))
 	}
-	if c.Auth.Secret != "" && len(c.Auth.Secret) < MinSecretLen {
-		bad("auth.secret", "…", fmt.Sprintf("must be at least %d characters (or empty: logins unsigned)", MinSecretLen))
+	if c.Auth.Secret != "" && len(c.Auth.Secret) < MinSecretLength {
+		bad("auth.secret", fmt.Sprintf("<%d bytes>", len(c.Auth.Secret)),
+			fmt.Sprintf("must be at least %d bytes (or empty: logins unsigned), e.g. from openssl rand -hex 32", MinSecretLength))
 	}
 	return errors.Join(errs...)
 }
-
-// MinSecretLen is the shortest secret accepted for signing.
-const MinSecretLen = 16
 
 // keyError names the key, the value and the rule broken.
 func keyError(key string, value any, rule string) error {
@@ -122,10 +120,8 @@ func (c *Config) validateLimits() []error {
 		errs = append(errs, keyError("io.connection_burst_per_ip", c.IO.ConnectionBurstPerIP, "must be at least 1"))
 	}
 	for _, p := range c.IO.TrustedProxies {
-		if _, err := netip.ParsePrefix(p); err != nil {
-			if _, err := netip.ParseAddr(p); err != nil {
-				errs = append(errs, keyError("io.trusted_proxies", p, "want an address or a CIDR, e.g. 10.0.0.0/8"))
-			}
+		if _, ok := parsePrefix(p); !ok {
+			errs = append(errs, keyError("io.trusted_proxies", p, allowRule))
 		}
 	}
 	if c.IO.MaxQueue < 1 {

@@ -32,7 +32,7 @@ func TestValidateSecurityKeys(t *testing.T) {
 		{"tls key alone", func(c *Config) { c.IO.TLSKey = pair.KeyFile }, `io.tls_cert "": must be set with io.tls_key`},
 		{"tls files missing", func(c *Config) { c.IO.TLSCert, c.IO.TLSKey = "/nonexistent.crt", "/nonexistent.key" }, `io.tls_cert "/nonexistent.crt": cannot load it`},
 		{"drain window past the shutdown timeout", func(c *Config) { c.IO.DrainWindow = 10 * time.Second }, `io.drain_window "10s": must be shorter than shutdown_timeout (10s)`},
-		{"short auth secret", func(c *Config) { c.Auth.Secret = "short" }, `auth.secret "…": must be at least 16 characters`},
+		{"short auth secret", func(c *Config) { c.Auth.Secret = "short" }, `auth.secret "<5 bytes>": must be at least 16 bytes`},
 		{"auth secret", func(c *Config) { c.Auth.Secret = "a-long-enough-secret" }, ""},
 	}
 	for _, tc := range cases {
