@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -107,11 +105,9 @@ func artifact(t testing.TB, name string) string {
 // browser is one browser.js process driving Chromium.
 type browser struct {
 	t       testing.TB
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
+	proc    *nodeProc
 	answers chan browserAnswer
-	log     harness.Buffer // console lines and stderr
-	exited  chan struct{}
+	console harness.Buffer // the pages' console messages and errors
 	nextID  int
 }
 
@@ -130,49 +126,23 @@ func startBrowser(t testing.TB) *browser {
 	t.Helper()
 	needNode(t)
 	chromium := harness.Need(t, "chromium")
-	b := &browser{t: t, answers: make(chan browserAnswer, 16), exited: make(chan struct{})}
-	b.cmd = exec.Command("node", "browser.js", chromium, t.TempDir())
-	b.cmd.Stderr = &b.log
-	stdout, err := b.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("browser.js stdout: %v", err)
-	}
-	if b.stdin, err = b.cmd.StdinPipe(); err != nil {
-		t.Fatalf("browser.js stdin: %v", err)
-	}
-	if err := b.cmd.Start(); err != nil {
-		t.Fatalf("starting browser.js: %v", err)
-	}
-	go b.read(stdout)
-	t.Cleanup(b.stop)
+	b := &browser{t: t, answers: make(chan browserAnswer, 16)}
+	b.proc = startNode(t, b.line, 10*time.Second, "browser.js", chromium, t.TempDir())
+	b.proc.report = func() string { return "console:\n" + b.console.String() }
 	return b
 }
 
-func (b *browser) read(stdout io.Reader) {
-	defer close(b.exited)
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		var a browserAnswer
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil || a.Ev != "" {
-			_, _ = b.log.Write(append(sc.Bytes(), '\n'))
-			continue
-		}
-		b.answers <- a
+// line sorts a browser.js line into answers and console output.
+func (b *browser) line(l []byte) {
+	var a browserAnswer
+	if err := json.Unmarshal(l, &a); err != nil || a.Ev != "" {
+		_, _ = b.console.Write(append(l, '\n'))
+		return
 	}
-	_ = b.cmd.Wait()
-}
-
-func (b *browser) stop() {
-	_ = b.stdin.Close()
 	select {
-	case <-b.exited:
-	case <-time.After(10 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-b.exited
-	}
-	if b.t.Failed() {
-		b.t.Logf("browser.js output:\n%s", b.log.String())
+	case b.answers <- a:
+	default: // nobody waits for it any more
+		_, _ = b.console.Write(append(l, '\n'))
 	}
 }
 
@@ -186,7 +156,7 @@ func (b *browser) do(op, page string, kv ...any) string {
 		cmd[kv[i].(string)] = kv[i+1]
 	}
 	line, _ := json.Marshal(cmd)
-	if _, err := b.stdin.Write(append(line, '\n')); err != nil {
+	if _, err := b.proc.stdin.Write(append(line, '\n')); err != nil {
 		b.t.Fatalf("browser %s: %v", op, err)
 	}
 	select {
@@ -198,7 +168,7 @@ func (b *browser) do(op, page string, kv ...any) string {
 			return ""
 		}
 		return fmt.Sprint(a.Value)
-	case <-b.exited:
+	case <-b.proc.exited:
 		b.t.Fatalf("browser %s: browser.js exited", op)
 	case <-time.After(browserTimeout):
 		b.t.Fatalf("browser %s: no answer within %s", op, browserTimeout)

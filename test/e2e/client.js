@@ -42,11 +42,11 @@ function transportOf(socket) {
 }
 
 // finish lets pending requests end (over polling, a disconnect is a POST
-// still in flight) and the process exit by itself, within two seconds.
+// still in flight) and the process exit by itself, within a second.
 function finish(code) {
   process.exitCode = code;
   process.stdin.destroy();
-  setTimeout(() => process.exit(code), 2000).unref();
+  setTimeout(() => process.exit(code), 1000).unref();
 }
 
 function start(c, i) {

@@ -31,7 +31,13 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	pushioBin, err = harness.Build(ctx, root, dir)
+	var flags []string
+	if raceEnabled {
+		// The instances race-check the server under real clients; a race
+		// makes pushio exit non-zero, which fails the test that stops it.
+		flags = append(flags, "-race")
+	}
+	pushioBin, err = harness.Build(ctx, root, dir, flags...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1

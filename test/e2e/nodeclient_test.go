@@ -1,19 +1,13 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/pushio/pushio/test/e2e/harness"
 )
 
 // clientSpec is one socket.io client of client.js (see its header).
@@ -36,94 +30,44 @@ type event struct {
 
 // nodeClients is one client.js process and the events it printed.
 type nodeClients struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr harness.Buffer
+	t    testing.TB
+	proc *nodeProc
 
 	mu      sync.Mutex
 	events  []event
 	changed chan struct{} // closed and replaced on every event
-	exited  chan struct{}
-	exitErr error
 }
 
 // clientTimeout bounds a whole client.js run.
 const clientTimeout = 40 * time.Second
 
-// needNode fails or skips t (see harness.Missing) without node and the
-// npm clients.
-func needNode(t testing.TB) {
-	t.Helper()
-	harness.Need(t, "node")
-	if _, err := os.Stat("node_modules/.installed"); err != nil {
-		harness.Missing(t, "test/e2e/node_modules is not installed: run test/deps.sh (npm ci in test/e2e)")
-	}
-}
-
 // startClients runs client.js with the given clients against url; it is
 // ended when t ends.
 func startClients(t testing.TB, url string, clients ...clientSpec) *nodeClients {
 	t.Helper()
-	needNode(t)
 	spec, err := json.Marshal(map[string]any{
 		"url": url, "timeout_ms": clientTimeout.Milliseconds(), "clients": clients,
 	})
 	if err != nil {
 		t.Fatalf("client spec: %v", err)
 	}
-	n := &nodeClients{t: t, changed: make(chan struct{}), exited: make(chan struct{})}
-	n.cmd = exec.Command("node", "client.js", string(spec))
-	n.cmd.Stderr = &n.stderr
-	stdout, err := n.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("client.js stdout: %v", err)
-	}
-	if n.stdin, err = n.cmd.StdinPipe(); err != nil {
-		t.Fatalf("client.js stdin: %v", err)
-	}
-	if err := n.cmd.Start(); err != nil {
-		t.Fatalf("starting client.js: %v", err)
-	}
-	go n.read(stdout)
-	t.Cleanup(n.stop)
+	n := &nodeClients{t: t, changed: make(chan struct{})}
+	n.proc = startNode(t, n.add, 5*time.Second, "client.js", string(spec))
+	n.proc.report = n.dump
 	return n
 }
 
-func (n *nodeClients) read(stdout io.Reader) {
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		var e event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			e = event{C: -1, Ev: "garbage", Data: sc.Text()}
-		}
-		n.mu.Lock()
-		n.events = append(n.events, e)
-		close(n.changed)
-		n.changed = make(chan struct{})
-		n.mu.Unlock()
+// add records one line of client.js.
+func (n *nodeClients) add(line []byte) {
+	var e event
+	if err := json.Unmarshal(line, &e); err != nil {
+		e = event{C: -1, Ev: "garbage", Data: string(line)}
 	}
-	err := n.cmd.Wait()
 	n.mu.Lock()
-	n.exitErr = err
-	n.mu.Unlock()
-	close(n.exited)
-}
-
-// stop closes stdin (every client disconnects), then kills the process if
-// it has not ended within a few seconds.
-func (n *nodeClients) stop() {
-	_ = n.stdin.Close()
-	select {
-	case <-n.exited:
-	case <-time.After(5 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-n.exited
-	}
-	if n.t.Failed() {
-		n.t.Logf("client.js (pid %d) stderr:\n%s\nevents:\n%s", n.cmd.Process.Pid, n.stderr.String(), n.dump())
-	}
+	defer n.mu.Unlock()
+	n.events = append(n.events, e)
+	close(n.changed)
+	n.changed = make(chan struct{})
 }
 
 // wait returns once cond holds for the events so far; t fails after
@@ -141,12 +85,12 @@ func (n *nodeClients) wait(timeout time.Duration, what string, cond func([]event
 		}
 		select {
 		case <-changed:
-		case <-n.exited:
+		case <-n.proc.exited:
 			n.mu.Lock()
 			ok := cond(n.events)
 			n.mu.Unlock()
 			if !ok {
-				n.t.Fatalf("client.js exited (%v) before %s", n.exitErr, what)
+				n.t.Fatalf("client.js exited (%v) before %s", n.proc.exitErr, what)
 			}
 			return
 		case <-deadline.C:
@@ -175,12 +119,12 @@ func (n *nodeClients) waitMsgs(c, want int, timeout time.Duration) {
 func (n *nodeClients) waitExit(timeout time.Duration) {
 	n.t.Helper()
 	select {
-	case <-n.exited:
+	case <-n.proc.exited:
 	case <-time.After(timeout):
 		n.t.Fatalf("client.js still running after %s", timeout)
 	}
-	if n.exitErr != nil {
-		n.t.Fatalf("client.js failed: %v", n.exitErr)
+	if n.proc.exitErr != nil {
+		n.t.Fatalf("client.js failed: %v", n.proc.exitErr)
 	}
 }
 
@@ -221,6 +165,7 @@ func (n *nodeClients) dump() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var b strings.Builder
+	b.WriteString("events:\n")
 	for i, e := range n.events {
 		if i == 200 {
 			fmt.Fprintf(&b, "… %d more\n", len(n.events)-i)

@@ -35,15 +35,17 @@ func RepoRoot() (string, error) {
 }
 
 // Build compiles ./cmd/pushio of the repository at root into dir with the
-// go on PATH (go test puts its own first) and returns the binary's path.
-// It refuses when the embedded client bundle has not been built, since the
-// binary would then serve no client script.
-func Build(ctx context.Context, root, dir string) (string, error) {
+// go on PATH (go test puts its own first) and extra build flags (e.g.
+// -race), and returns the binary's path. It refuses when the embedded
+// client bundle has not been built, since the binary would then serve no
+// client script.
+func Build(ctx context.Context, root, dir string, flags ...string) (string, error) {
 	if fi, err := os.Stat(filepath.Join(root, bundle)); err != nil || fi.Size() == 0 {
 		return "", fmt.Errorf("harness: %s is missing or empty: run `make build` (it fetches the socket.io client with npm) before these tests", bundle)
 	}
 	bin := filepath.Join(dir, "pushio")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/pushio")
+	args := append(append([]string{"build"}, flags...), "-o", bin, "./cmd/pushio")
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
