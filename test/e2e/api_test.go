@@ -58,17 +58,13 @@ func apiGet(t testing.TB, p *harness.Pushio, rawQuery string) string {
 	return body
 }
 
-// publish pushes content to the uids (everyone when none) and returns the
-// answer: ok, offline or fail.
-func publish(t testing.TB, p *harness.Pushio, content string, to ...string) string {
+// publish pushes content to uid to (to everyone when to is empty) and
+// returns the answer: ok, offline or fail.
+func publish(t testing.TB, p *harness.Pushio, to, content string) string {
 	t.Helper()
 	q := url.Values{"type": {"publish"}, "content": {content}}
-	switch len(to) {
-	case 0:
-	case 1:
-		q.Set("to", to[0])
-	default:
-		q["to[]"] = to
+	if to != "" {
+		q.Set("to", to)
 	}
 	return apiGet(t, p, q.Encode())
 }

@@ -19,7 +19,8 @@ import (
 // TestBrowserDemoPage opens the demo page in headless Chromium: it shows a
 // uid and logs in, pushes to that uid and to everyone appear on it, its
 // footer shows the counts, and its own "Push to me" button works. A page
-// on another origin loads /socket.io/socket.io.js and receives (CORS).
+// on another origin loads /socket.io/socket.io.js and receives (CORS),
+// also from the demo page's "Push to everyone".
 func TestBrowserDemoPage(t *testing.T) {
 	b := startBrowser(t)
 	p := startPushio(t)
@@ -32,7 +33,7 @@ func TestBrowserDemoPage(t *testing.T) {
 	}
 	waitOnline(t, p, uid, "online", 5*time.Second)
 
-	if got := publish(t, p, richContent, uid); got != "ok" {
+	if got := publish(t, p, uid, richContent); got != "ok" {
 		t.Fatalf("push to the page's uid %s: %q", uid, got)
 	}
 	shown := `<b>"&'</b> 你好，世界 😀` // the page decodes the escaped content
@@ -44,7 +45,7 @@ func TestBrowserDemoPage(t *testing.T) {
 		t.Errorf("footer HTML %q, want %q", got, want)
 	}
 
-	if got := publish(t, p, "to everyone from the API"); got != "ok" {
+	if got := publish(t, p, "", "to everyone from the API"); got != "ok" {
 		t.Fatalf("broadcast: %q", got)
 	}
 	b.waitText("demo", "#log", "to everyone from the API")
@@ -63,10 +64,16 @@ func TestBrowserDemoPage(t *testing.T) {
 	b.do("open", "other", "url", other.URL+"/")
 	b.waitText("other", "#status", "connected over polling")
 	waitOnline(t, p, "cross-origin", "online", 5*time.Second)
-	if got := publish(t, p, richContent, "cross-origin"); got != "ok" {
+	if got := publish(t, p, "cross-origin", richContent); got != "ok" {
 		t.Fatalf("push to the cross-origin page: %q", got)
 	}
 	b.waitText("other", "#msgs", richEscaped)
+
+	// The demo page's "Push to everyone" reaches both pages.
+	b.do("fill", "demo", "selector", "#content", "text", "everyone, from the page's button")
+	b.do("click", "demo", "selector", "#push-all")
+	b.waitText("demo", "#log", "everyone, from the page's button")
+	b.waitText("other", "#msgs", "everyone, from the page&#039;s button")
 	b.do("screenshot", "other", "path", artifact(t, "cross-origin.png"))
 }
 

@@ -37,10 +37,10 @@ func TestCrashInputs(t *testing.T) {
 		t.Fatal("pushio exited")
 	default:
 	}
-	if got := publish(t, p, "after the crash inputs", watcher); got != "ok" {
+	if got := publish(t, p, watcher, "after the crash inputs"); got != "ok" {
 		t.Fatalf("push to the watchers: %q, want ok", got)
 	}
-	if got := publish(t, p, "to everyone after the crash inputs"); got != "ok" {
+	if got := publish(t, p, "", "to everyone after the crash inputs"); got != "ok" {
 		t.Fatalf("broadcast: %q, want ok", got)
 	}
 	for c := range 2 {
@@ -57,7 +57,7 @@ func TestCrashInputs(t *testing.T) {
 // crashAPI sends the publish API's crash inputs and returns the contents
 // the watchers must get from them.
 func crashAPI(t *testing.T, p *harness.Pushio) []any {
-	const form, json = "application/x-www-form-urlencoded", "application/json"
+	const form, jsonBody = "application/x-www-form-urlencoded", "application/json"
 	cases := []struct {
 		name, method, query, ctype, body string
 		status                           int
@@ -67,7 +67,7 @@ func crashAPI(t *testing.T, p *harness.Pushio) []any {
 		{"content array", "GET", "type=publish&content[]=x", "", "", 200, "fail", ""},
 		{"content array to a uid", "GET", "type=publish&to=watcher&content[]=x", "", "", 200, "fail", ""},
 		{"content array in a form", "POST", "", form, "type=publish&to=watcher&content[]=x", 200, "fail", ""},
-		{"content object in JSON", "POST", "", json, `{"type":"publish","to":["watcher"],"content":{"a":1}}`, 200, "fail", ""},
+		{"content object in JSON", "POST", "", jsonBody, `{"type":"publish","to":["watcher"],"content":{"a":1}}`, 200, "fail", ""},
 		{"type array", "GET", "type[]=publish&to=watcher&content=x", "", "", 200, "fail", ""},
 		{"to array, offline", "GET", "type=publish&to[]=x&content=c", "", "", 200, "offline", ""},
 		{"to array without content", "GET", "type=publish&to[]=x", "", "", 200, "offline", ""},
@@ -77,9 +77,9 @@ func crashAPI(t *testing.T, p *harness.Pushio) []any {
 		{"to indexed", "GET", "type=publish&to[0]=x&to[1]=watcher&content=api-2", "", "", 200, "ok", "api-2"},
 		{"to nested brackets", "GET", "type=publish&to[a][b]=watcher&content=api-3", "", "", 200, "ok", "api-3"},
 		{"to array in a form", "POST", "", form, "type=publish&to[]=watcher&content=api-4", 200, "ok", "api-4"},
-		{"to array in JSON", "POST", "", json, `{"type":"publish","to":["x","watcher"],"content":"api-5"}`, 200, "ok", "api-5"},
-		{"to nested in JSON", "POST", "", json, `{"type":"publish","to":[["watcher"]],"content":"x"}`, 400, "fail", ""},
-		{"truncated JSON", "POST", "", json, `{"type":"publish","to":`, 400, "fail", ""},
+		{"to array in JSON", "POST", "", jsonBody, `{"type":"publish","to":["x","watcher"],"content":"api-5"}`, 200, "ok", "api-5"},
+		{"to nested in JSON", "POST", "", jsonBody, `{"type":"publish","to":[["watcher"]],"content":"x"}`, 400, "fail", ""},
+		{"truncated JSON", "POST", "", jsonBody, `{"type":"publish","to":`, 400, "fail", ""},
 		{"multipart without boundary", "POST", "", "multipart/form-data", "type=publish", 400, "fail", ""},
 	}
 	var delivered []any
@@ -129,7 +129,7 @@ func crashLogin(t *testing.T, p *harness.Pushio) []any {
 		t.Errorf("type=count: %s, want %s", got, want)
 	}
 	const broadcast = "to the bad logins"
-	if got := publish(t, p, broadcast); got != "ok" {
+	if got := publish(t, p, "", broadcast); got != "ok" {
 		t.Fatalf("broadcast: %q", got)
 	}
 	for c := range len(specs) + 1 {

@@ -3,5 +3,6 @@
 // the README's snippets, raw TCP and HTTP, and headless Chromium. Its
 // tests need `make build` (for the embedded client bundle) and
 // test/deps.sh (node modules, php, chromium); see harness for the
-// instance helper.
+// instance helper. PUSHIO_E2E_ARTIFACTS=DIR keeps the browser tests'
+// screenshots there instead of in a temporary directory.
 package e2e

@@ -40,7 +40,7 @@ func TestJSONPPolling(t *testing.T) {
 		}
 	}
 	waitOnline(t, p, "jsonp", "online", rawTimeout)
-	if got := publish(t, p, richContent, "jsonp"); got != "ok" {
+	if got := publish(t, p, "jsonp", richContent); got != "ok" {
 		t.Fatalf("push to the JSONP client: %q", got)
 	}
 	// Non-ASCII arrives \u-escaped inside the JS string literal, as ASCII.

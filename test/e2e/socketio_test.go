@@ -58,11 +58,11 @@ func TestClientMatrix(t *testing.T) {
 					t.Fatalf("type=online for a logged-in client: %q", got)
 				}
 
-				if got := publish(t, p, richContent, uid); got != "ok" {
+				if got := publish(t, p, uid, richContent); got != "ok" {
 					t.Fatalf("publish to %s: %q, want ok", uid, got)
 				}
 				n.waitMsgs(0, 1, 5*time.Second)
-				if got := publish(t, p, "to everyone: "+richContent); got != "ok" {
+				if got := publish(t, p, "", "to everyone: "+richContent); got != "ok" {
 					t.Fatalf("broadcast: %q, want ok", got)
 				}
 				n.waitLine("done", 5*time.Second)
@@ -116,7 +116,7 @@ func TestBurst(t *testing.T) {
 			for i := range specs {
 				n.waitMsgs(i, 2*pushes, 20*time.Second)
 			}
-			if got := publish(t, p, "end"); got != "ok" {
+			if got := publish(t, p, "", "end"); got != "ok" {
 				t.Fatalf("closing broadcast: %q", got)
 			}
 			n.waitLine("done", 10*time.Second)

@@ -22,9 +22,6 @@ type Options struct {
 	Args []string
 	// Env is added to the test's environment, e.g. PUSHIO_REDIS_URL=….
 	Env []string
-	// Dir is the working directory; empty is the binary's directory, which
-	// holds no config.yaml.
-	Dir string
 	// StartTimeout bounds the wait for the start-up line (default 15s).
 	StartTimeout time.Duration
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL
@@ -67,10 +64,7 @@ func Start(ctx context.Context, bin string, o Options) (*Pushio, error) {
 	args := append([]string{"--io.addr", "127.0.0.1:0", "--api.addr", "127.0.0.1:0", "--log.format", "json"}, o.Args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), o.Env...)
-	cmd.Dir = o.Dir
-	if cmd.Dir == "" {
-		cmd.Dir = filepath.Dir(bin)
-	}
+	cmd.Dir = filepath.Dir(bin) // no config.yaml there: flags, env and defaults only
 	out := &Buffer{Echo: os.Getenv("PUSHIO_E2E_LOG") != ""}
 	cmd.Stdout = out
 	stderr, err := cmd.StderrPipe()
