@@ -27,8 +27,8 @@ done
 # Sizes: BIG clients for memory (sampled at STEP too); N for broadcast and
 # targeted; CN for the cluster. IDLE is the CPU sample, DUR the publish time.
 case $mode in
-  quick) RUNS=1 STEP=10000 BIG=19000 N=10000 CN=2000 K=20 IDLE=5s DUR=5s SETTLE=2s RATE=3000 ;;
-  full) RUNS=5 STEP=10000 BIG=19000 N=10000 CN=4000 K=20 IDLE=10s DUR=10s SETTLE=3s RATE=3000 ;;
+  quick) RUNS=1 STEP=10000 BIG=19000 N=10000 CN=2000 K=20 IDLE=25s DUR=5s SETTLE=2s RATE=3000 ;;
+  full) RUNS=5 STEP=10000 BIG=19000 N=10000 CN=4000 K=20 IDLE=25s DUR=10s SETTLE=3s RATE=3000 ;;
   smoke) RUNS=1 STEP=30 BIG=60 N=50 CN=40 K=3 IDLE=1s DUR=1s SETTLE=0.2s RATE=1000 ;;
 esac
 RUNS=${runs:-$RUNS}
@@ -165,7 +165,7 @@ machine() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- machine: $(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), ulimit -n $(ulimit -n)"
   echo "- pushio $(git describe --tags --always --dirty 2>/dev/null || echo dev), $(go version | cut -d' ' -f3), Node $(node --version), socket.io $(node -p "require('./$NODE_DIR/node_modules/socket.io/package.json').version"), redis $(redis-server --version | sed "s/.*v=\([^ ]*\).*/\1/")"
-  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG clients (CPU sampled over $IDLE at each); $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN)"
+  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG clients (CPU over $IDLE after the last); $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN)"
 }
 
 for tool in node npm redis-server redis-cli curl ss go; do

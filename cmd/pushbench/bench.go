@@ -35,13 +35,13 @@ func (b *bench) run(ctx context.Context) (*result, error) {
 		}
 		r.Server = &serverResult{PIDs: cfg.pids, RSSBeforeKB: before}
 	}
-	from := 0
-	for _, step := range append(cfg.steps, cfg.n) {
+	from, steps := 0, append(cfg.steps, cfg.n)
+	for i, step := range steps {
 		r.Connect.ElapsedS += b.pool.Connect(ctx, from, step).Seconds()
 		from = step
 		b.awaitPages(ctx)
 		if r.Server != nil && ctx.Err() == nil {
-			b.sample(ctx, r.Server, step)
+			b.sample(ctx, r.Server, step, i == len(steps)-1)
 		}
 	}
 	var sent int
@@ -89,9 +89,9 @@ func (b *bench) collect(r *result, sent int, pub *targetedResult) {
 	}
 }
 
-// sample lets the server settle, then reads its RSS and, with -idle, its
-// CPU time over that long.
-func (b *bench) sample(ctx context.Context, srv *serverResult, step int) {
+// sample lets the server settle, then reads its RSS and, at the last step
+// with -idle, its CPU time over that long.
+func (b *bench) sample(ctx context.Context, srv *serverResult, step int, last bool) {
 	if !sleepUntil(ctx, time.Now().Add(b.cfg.settle)) {
 		return
 	}
@@ -105,7 +105,7 @@ func (b *bench) sample(ctx context.Context, srv *serverResult, step int) {
 	if x.Online > 0 {
 		x.RSSPerConnKB = float64(rss-srv.RSSBeforeKB) / float64(x.Online)
 	}
-	if b.cfg.idle > 0 {
+	if last && b.cfg.idle > 0 {
 		t0, err := cpuTicks(srv.PIDs)
 		start := time.Now()
 		sleepUntil(ctx, start.Add(b.cfg.idle))

@@ -93,7 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.pool.perSource, "per-source", 5000, "clients per source address (127.0.0.2, 127.0.0.3, …)")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "connect/hold: how long to hold; targeted: how long to publish")
 	fs.DurationVar(&c.settle, "settle", 2*time.Second, "with -pid: wait after each connect step before sampling the server")
-	fs.DurationVar(&c.idle, "idle", 0, "with -pid: measure the server's CPU time over this long at each step")
+	fs.DurationVar(&c.idle, "idle", 0, "with -pid: measure the server's CPU time over this long after the last step\n(one ping interval, 25s by default, sees every client's heartbeat once)")
 	fs.IntVar(&c.k, "k", 20, "broadcast: number of broadcasts")
 	fs.DurationVar(&c.interval, "interval", 50*time.Millisecond, "broadcast: pause after each broadcast has reached every client")
 	fs.IntVar(&c.concurrency, "c", 50, "targeted: concurrent API connections")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -13,48 +14,46 @@ const clockTicks = 100
 
 // rssKB returns the summed VmRSS of pids, in KiB.
 func rssKB(pids []int) (int64, error) {
-	var sum int64
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		if err != nil {
-			return 0, fmt.Errorf("reading server memory: %w", err)
-		}
+	return sumProc(pids, "status", func(b []byte) (int64, error) {
 		_, rest, ok := bytes.Cut(b, []byte("\nVmRSS:"))
 		if !ok {
-			return 0, fmt.Errorf("reading server memory: no VmRSS for pid %d", pid)
+			return 0, errors.New("no VmRSS")
 		}
 		line, _, _ := bytes.Cut(rest, []byte("\n"))
-		kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(line), []byte(" kB"))), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("reading server memory: VmRSS of pid %d: %w", pid, err)
-		}
-		sum += kb
-	}
-	return sum, nil
+		return strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(line), []byte(" kB"))), 10, 64)
+	})
 }
 
-// cpuTicks returns the summed user and system time of pids, in clock ticks.
+// cpuTicks returns the summed user and system time of pids (every thread),
+// in clock ticks.
 func cpuTicks(pids []int) (int64, error) {
-	var sum int64
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return 0, fmt.Errorf("reading server CPU time: %w", err)
-		}
+	return sumProc(pids, "stat", func(b []byte) (int64, error) {
 		// The command name, in parentheses, may hold spaces: count fields
 		// after its closing parenthesis, where field 3 (state) starts.
-		i := bytes.LastIndexByte(b, ')')
-		f := bytes.Fields(b[i+1:])
-		if i < 0 || len(f) < 13 {
-			return 0, fmt.Errorf("reading server CPU time: malformed /proc/%d/stat", pid)
+		f := bytes.Fields(b[bytes.LastIndexByte(b, ')')+1:])
+		if len(f) < 13 {
+			return 0, errors.New("too few fields")
 		}
-		for _, field := range f[11:13] { // utime (14), stime (15)
-			t, err := strconv.ParseInt(string(field), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("reading server CPU time of pid %d: %w", pid, err)
-			}
-			sum += t
+		utime, err1 := strconv.ParseInt(string(f[11]), 10, 64) // field 14
+		stime, err2 := strconv.ParseInt(string(f[12]), 10, 64) // field 15
+		return utime + stime, errors.Join(err1, err2)
+	})
+}
+
+// sumProc adds up one figure parsed from /proc/PID/name of each pid.
+func sumProc(pids []int, name string, parse func([]byte) (int64, error)) (int64, error) {
+	var sum int64
+	for _, pid := range pids {
+		path := fmt.Sprintf("/proc/%d/%s", pid, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0, fmt.Errorf("sampling the server: %w", err)
 		}
+		v, err := parse(b)
+		if err != nil {
+			return 0, fmt.Errorf("sampling the server: %s: %w", path, err)
+		}
+		sum += v
 	}
 	return sum, nil
 }

@@ -84,7 +84,7 @@ func tableRows(rs []*result) []row {
 			row{title: "memory per idle logged-in connection", unit: "KB", clients: step, lower: true, compare: true,
 				goal: atMost(16, "≤ 16 KB"), digits: 1,
 				pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.RSSPerConnKB, true })},
-			row{title: "CPU while idle", unit: "% of one core", clients: step, lower: true, compare: true, digits: 1,
+			row{title: "CPU while idle, heartbeats included", unit: "% of one core", clients: step, lower: true, compare: true, digits: 1,
 				pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.IdleCPUPct, x.IdleS > 0 })},
 		)
 	}
