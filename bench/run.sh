@@ -35,7 +35,7 @@ RUNS=${runs:-$RUNS}
 
 PUSHIO=bin/pushio
 BENCH=bin/pushbench
-OUT=bin/bench-results.jsonl
+OUT=bin/bench-results-$mode.jsonl
 NODE_DIR=bench/node-ref
 pids=()
 
@@ -193,10 +193,10 @@ table=$("$BENCH" report <"$OUT")
   [ -z "$cluster_note" ] || echo "- note: $cluster_note"
   echo
   echo "$table"
-} >bin/bench-table.md
-cat bin/bench-table.md
+} >"bin/bench-table-$mode.md"
+cat "bin/bench-table-$mode.md"
 if [ "$mode" != smoke ]; then
-  awk -v table=bin/bench-table.md '
+  awk -v table="bin/bench-table-$mode.md" '
     /<!-- bench:begin -->/ { print; while ((getline line < table) > 0) print line; skip = 1; next }
     /<!-- bench:end -->/ { skip = 0 }
     !skip' BENCHMARKS.md >bin/BENCHMARKS.md.new

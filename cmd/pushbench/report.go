@@ -229,6 +229,9 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 	if label == labelPushio {
 		theirs = median(rw.values(rs, labelNode))
 	}
+	if math.IsNaN(ours) && math.IsNaN(theirs) {
+		return // not measured at this size (CPU is sampled at the last step only)
+	}
 	ratio := "—"
 	if rw.compare && !math.IsNaN(theirs) && theirs != 0 {
 		ratio = strconv.FormatFloat(ours/theirs, 'f', 2, 64)

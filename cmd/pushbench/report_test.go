@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,7 @@ func TestReport(t *testing.T) {
 	}
 	mem := func(label string, kb float64) *result {
 		return &result{Label: label, Clients: 100, Connect: connectResult{OK: 100},
-			Server: &serverResult{Samples: []serverSample{{Step: 100, RSSPerConnKB: kb, IdleS: 1, IdleCPUPct: 2}}}}
+			Server: &serverResult{Samples: []serverSample{{Step: 50, RSSPerConnKB: kb}, {Step: 100, RSSPerConnKB: kb, IdleS: 1, IdleCPUPct: 2}}}}
 	}
 	pub := func(label string, rps float64) *result {
 		return &result{Label: label, Clients: 50, Connect: connectResult{OK: 50},
@@ -46,6 +47,9 @@ func TestReport(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
+	}
+	if regexp.MustCompile(`clients[^|]* \| — \| — \|`).MatchString(table) {
+		t.Errorf("a row measured by neither:\n%s", table)
 	}
 	if err := report(strings.NewReader("\n"), &out); err == nil {
 		t.Error("an empty input made a table")
