@@ -48,7 +48,7 @@ func (s *sink) newMsg(content []byte, at time.Time) {
 		seq, err1 := strconv.Atoi(string(fields[1]))
 		k, err2 := strconv.Atoi(string(fields[2]))
 		sent, err3 := strconv.ParseInt(string(fields[3]), 10, 64)
-		if err1 != nil || err2 != nil || err3 != nil || seq < 0 || seq >= maxBroadcasts {
+		if err1 != nil || err2 != nil || err3 != nil || seq < 0 || seq >= k || k > maxBroadcasts {
 			break
 		}
 		s.bcast.record(seq, k, at.Sub(time.Unix(0, sent)))
