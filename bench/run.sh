@@ -33,7 +33,7 @@ case $mode in
 esac
 RUNS=${runs:-$RUNS}
 
-PUSHIO=bin/pushio
+PUSHIO=${PUSHIO:-bin/pushio}  # another build to measure: PUSHIO=path bench/run.sh
 BENCH=bin/pushbench
 OUT=bin/bench-results-$mode.jsonl
 NODE_DIR=bench/node-ref
