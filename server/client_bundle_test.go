@@ -14,7 +14,7 @@ func TestClientBundleRevalidates(t *testing.T) {
 	if err != nil {
 		t.Skipf("the client bundle is not built (make static): %v", err)
 	}
-	ts := newPollingTestServer(t, Options{})
+	it := startIOTest(t, Options{})
 	get := func(t *testing.T, url, etag string) (*http.Response, []byte) {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -37,13 +37,13 @@ func TestClientBundleRevalidates(t *testing.T) {
 	}
 	for _, name := range []string{"/socket.io/socket.io.js", "/socket.io/socket.io.min.js"} {
 		t.Run(name, func(t *testing.T) {
-			res, body := get(t, ts.url+name, "")
+			res, body := get(t, it.URL+name, "")
 			etag := res.Header.Get("ETag")
 			if res.StatusCode != http.StatusOK || string(body) != string(want) || etag == "" ||
 				res.Header.Get("Cache-Control") != "public, max-age=0" {
 				t.Fatalf("GET %s: %d, %d bytes, headers %v", name, res.StatusCode, len(body), res.Header)
 			}
-			if res, body := get(t, ts.url+name, etag); res.StatusCode != http.StatusNotModified || len(body) != 0 {
+			if res, body := get(t, it.URL+name, etag); res.StatusCode != http.StatusNotModified || len(body) != 0 {
 				t.Errorf("GET %s with its ETag: %d, %d bytes; want 304 and no body", name, res.StatusCode, len(body))
 			}
 		})

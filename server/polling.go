@@ -2,11 +2,14 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
@@ -15,17 +18,6 @@ import (
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
-
-// errBadRequest is Engine.IO's "Bad request" error body.
-const errBadRequest = `{"code":3,"message":"Bad request"}`
-
-// badRequest answers 400 with errBadRequest, as the library answers a
-// request it refuses.
-func badRequest(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = io.WriteString(w, errBadRequest)
-}
 
 var errEmptyPayload = errors.New("empty payload")
 
@@ -36,9 +28,9 @@ var errEmptyPayload = errors.New("empty payload")
 // short) gets 400 and its session is closed; a valid one is handed on to
 // next, repaired by fixPayload where socket.io-client 1.x needs it.
 //
-// Left to the library: unknown sessions, upgraded ones, JSONP (old IE, a
-// form-encoded body) and a Content-Length over the size limit (413). A
-// chunked body over the limit gets the same 413 here; the session stays.
+// Left to others: unknown sessions, upgraded ones and JSONP (old IE, a
+// form-encoded body) to the library; bodies over the size limit to
+// limitPollingBody (payload.go) and the library.
 func checkPollingPosts(eio engine.BaseServer, next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := eio.Opts().MaxHttpBufferSize()
@@ -48,11 +40,15 @@ func checkPollingPosts(eio engine.BaseServer, next http.Handler, log *slog.Logge
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		_ = r.Body.Close()
 		if err == nil && int64(len(body)) > limit {
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+			next.ServeHTTP(w, r)
 			return
 		}
+		_ = r.Body.Close()
 		if err == nil {
 			binary := r.Header.Get("Content-Type") == "application/octet-stream"
 			body, err = fixPayload(sock.Protocol(), binary, body)
@@ -60,7 +56,7 @@ func checkPollingPosts(eio engine.BaseServer, next http.Handler, log *slog.Logge
 		if err != nil {
 			log.Debug("polling: bad POST body, closing the session", "sid", sock.Id(), "err", err)
 			sock.Close(true)
-			badRequest(w)
+			writeEngineError(w, http.StatusBadRequest, "Bad request")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -68,6 +64,47 @@ func checkPollingPosts(eio engine.BaseServer, next http.Handler, log *slog.Logge
 		next.ServeHTTP(w, r)
 	})
 }
+
+// expirePolls puts a deadline on polling GETs, which the library (v3.0.6)
+// can leave unanswered when one races a transport close. The library
+// watches the request's context: at the deadline it drops the poll, closes
+// the session, and returns without writing; the poll is then answered 400
+// so the client reconnects at once (net/http would send an empty 200,
+// which clients read as a parse error). One ping cycle is a good deadline:
+// by then the library answers every poll it has not lost.
+func expirePolls(next http.Handler, deadline time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Query().Get("transport") != transports.POLLING || deadline <= 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), deadline)
+		defer cancel()
+		ww := &watchedWriter{ResponseWriter: w}
+		next.ServeHTTP(ww, r.WithContext(ctx))
+		if !ww.wrote.Load() && ctx.Err() != nil && r.Context().Err() == nil {
+			writeEngineError(w, http.StatusBadRequest, "Bad request")
+		}
+	})
+}
+
+// watchedWriter records whether a response was started.
+type watchedWriter struct {
+	http.ResponseWriter
+	wrote atomic.Bool
+}
+
+func (w *watchedWriter) WriteHeader(code int) {
+	w.wrote.Store(true)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *watchedWriter) Write(b []byte) (int, error) {
+	w.wrote.Store(true)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *watchedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // pollingPostSession returns the session a polling POST writes to, or nil
 // when the request is anything else.

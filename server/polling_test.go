@@ -1,27 +1,25 @@
 package server
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/adapter/memory"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/config"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
-// errUnknownSID is the library's answer to a request for a closed session.
-const errUnknownSID = `{"code":1,"message":"Session ID unknown"}`
+// Engine.IO's error answers: a refused request, and one for a closed
+// session.
+const (
+	badRequestBody = `{"code":3,"message":"Bad request"}`
+	errUnknownSID  = `{"code":1,"message":"Session ID unknown"}`
+)
 
 // pollingClient speaks Engine.IO long-polling, EIO 3 (string payloads,
 // b64=1) or EIO 4, to one session.
@@ -95,43 +93,22 @@ func (c *pollingClient) do(method, url, body string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// pollingTestServer is a pushio Server with a short heartbeat on
-// 127.0.0.1:0 that records which Engine.IO sessions have joined "/".
-type pollingTestServer struct {
-	*Server
-	url    string
-	joined sync.Map // engine sid → struct{}
-}
-
-func newPollingTestServer(t *testing.T, opts Options) *pollingTestServer {
+// newPollingTest starts a Server whose polls are answered within half a
+// second (the ping interval) unless a test says otherwise.
+func newPollingTest(t *testing.T, opts Options) *ioTest {
 	t.Helper()
-	opts.Path = "/socket.io"
 	if opts.PingInterval == 0 {
 		opts.PingInterval = 500 * time.Millisecond
 	}
 	if opts.PingTimeout == 0 {
 		opts.PingTimeout = 2 * time.Second
 	}
-	ts := &pollingTestServer{Server: New(opts, memory.New(), quietLog())}
-	_ = ts.io.On("connection", func(args ...any) {
-		ts.joined.Store(args[0].(*socket.Socket).Conn().Id(), struct{}{})
-	})
-	hs := httptest.NewServer(ts.Handler())
-	ts.url = hs.URL
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = ts.Close(ctx)
-	})
-	return ts
+	return startIOTest(t, opts)
 }
 
 // connectSocketIO joins c to the main namespace (EIO 3 clients are joined
-// by the server) and reads the answer. It then waits for the "connection"
-// event: the library sends CONNECT before it records the join, and an
-// event arriving in between closes the session (docs/CONFORMANCE.md).
-func (ts *pollingTestServer) connectSocketIO(t *testing.T, c *pollingClient) {
+// by the server) and reads the answer.
+func connectSocketIO(t *testing.T, c *pollingClient) {
 	t.Helper()
 	if c.eio == 4 {
 		if status, body := c.post(c.payload("40")); status != http.StatusOK || body != "ok" {
@@ -141,38 +118,16 @@ func (ts *pollingTestServer) connectSocketIO(t *testing.T, c *pollingClient) {
 	if status, body := c.get(); status != http.StatusOK || !strings.Contains(body, "40") {
 		t.Fatalf("CONNECT answer: %d %q", status, body)
 	}
-	waitFor(t, "session "+c.sid+" to join /", func() bool {
-		_, ok := ts.joined.Load(c.sid)
-		return ok
-	})
-}
-
-// waitFor polls cond until it holds, or fails after a bound.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // waitOnline waits until uid is online, or fails after a bound.
-func (ts *pollingTestServer) waitOnline(t *testing.T, uid string) {
+func (it *ioTest) waitOnline(t *testing.T, uid string) {
 	t.Helper()
-	waitFor(t, "uid "+uid+" to come online", func() bool {
-		online, err := ts.Online(context.Background(), []string{uid})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return online[0]
-	})
+	eventually(t, "uid "+uid+" to come online", func() bool { return it.online(t, uid) })
 }
 
 func TestMalformedPollingPostClosesOnlyItsSession(t *testing.T) {
-	ts := newPollingTestServer(t, Options{})
+	it := newPollingTest(t, Options{})
 	for _, tc := range []struct {
 		name string
 		eio  int
@@ -188,12 +143,12 @@ func TestMalformedPollingPostClosesOnlyItsSession(t *testing.T) {
 		{"EIO 3 empty", 3, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bad := openPolling(t, ts.url, "/socket.io/", tc.eio)
-			good := openPolling(t, ts.url, "/socket.io/", tc.eio)
-			ts.connectSocketIO(t, good)
+			bad := openPolling(t, it.URL, "/socket.io/", tc.eio)
+			good := openPolling(t, it.URL, "/socket.io/", tc.eio)
+			connectSocketIO(t, good)
 
-			if status, body := bad.post(tc.body); status != http.StatusBadRequest || body != errBadRequest {
-				t.Errorf("malformed POST: got %d %q, want 400 %q", status, body, errBadRequest)
+			if status, body := bad.post(tc.body); status != http.StatusBadRequest || body != badRequestBody {
+				t.Errorf("malformed POST: got %d %q, want 400 %q", status, body, badRequestBody)
 			}
 			if status, body := bad.get(); status != http.StatusBadRequest || body != errUnknownSID {
 				t.Errorf("GET after a malformed POST: got %d %q, want 400 %q", status, body, errUnknownSID)
@@ -203,13 +158,13 @@ func TestMalformedPollingPostClosesOnlyItsSession(t *testing.T) {
 			if status, body := good.post(good.payload(`42["login","` + uid + `"]`)); status != http.StatusOK || body != "ok" {
 				t.Fatalf("the other session's POST: %d %q", status, body)
 			}
-			ts.waitOnline(t, uid)
+			it.waitOnline(t, uid)
 		})
 	}
 }
 
 func TestValidPollingPostLogsIn(t *testing.T) {
-	ts := newPollingTestServer(t, Options{})
+	it := newPollingTest(t, Options{})
 	for _, tc := range []struct {
 		name    string
 		eio     int
@@ -227,12 +182,12 @@ func TestValidPollingPostLogsIn(t *testing.T) {
 		{"EIO 3 1.x text beside a ping", 3, []string{"2", `42["login","` + latin1Bytes("赵六") + `"]`}, "赵六"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := openPolling(t, ts.url, "/socket.io/", tc.eio)
-			ts.connectSocketIO(t, c)
+			c := openPolling(t, it.URL, "/socket.io/", tc.eio)
+			connectSocketIO(t, c)
 			if status, body := c.post(c.payload(tc.packets...)); status != http.StatusOK || body != "ok" {
 				t.Fatalf("POST: %d %q", status, body)
 			}
-			ts.waitOnline(t, tc.uid)
+			it.waitOnline(t, tc.uid)
 		})
 	}
 }
@@ -249,25 +204,25 @@ func latin1Bytes(s string) string {
 
 func TestHungPollingGetIsAnsweredAtTheDeadline(t *testing.T) {
 	// A poll is normally answered by the next ping; with a ping interval
-	// far beyond the guard's deadline, only the deadline can answer it.
+	// far beyond expirePolls' deadline, only the deadline can answer it.
 	o := config.DefaultServerOptions()
 	o.SetPingInterval(time.Minute)
 	o.SetPingTimeout(time.Minute)
 	o.SetAllowEIO3(true)
 	eio := engine.NewServer(o)
 	t.Cleanup(func() { eio.Close() })
-	hs := httptest.NewServer(guard(eio, nil, 200*time.Millisecond))
+	hs := httptest.NewServer(expirePolls(eio, 200*time.Millisecond))
 	t.Cleanup(hs.Close)
 
 	for _, v := range []int{3, 4} {
 		t.Run("EIO "+strconv.Itoa(v), func(t *testing.T) {
 			c := openPolling(t, hs.URL, "/engine.io/", v)
-			if status, body := c.get(); status != http.StatusBadRequest || body != errBadRequest {
-				t.Errorf("hung poll: got %d %q, want 400 %q", status, body, errBadRequest)
+			if status, body := c.get(); status != http.StatusBadRequest || body != badRequestBody {
+				t.Errorf("hung poll: got %d %q, want 400 %q", status, body, badRequestBody)
 			}
 			// The library drops the poll, and the session with it, on
 			// its own goroutine once the request's context has ended.
-			waitFor(t, "the session of the expired poll to be dropped", func() bool {
+			eventually(t, "the session of the expired poll to be dropped", func() bool {
 				_, ok := eio.Clients().Load(c.sid)
 				return !ok
 			})
@@ -277,18 +232,18 @@ func TestHungPollingGetIsAnsweredAtTheDeadline(t *testing.T) {
 
 func TestConnectTimeoutClosesNamespacelessSession(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	ts := newPollingTestServer(t, Options{ConnectTimeout: timeout, PingInterval: time.Minute, PingTimeout: time.Minute})
+	it := newPollingTest(t, Options{ConnectTimeout: timeout, PingInterval: time.Minute, PingTimeout: time.Minute})
 
-	idle := openPolling(t, ts.url, "/socket.io/", 4)
-	joined := openPolling(t, ts.url, "/socket.io/", 4)
-	ts.connectSocketIO(t, joined)
+	idle := openPolling(t, it.URL, "/socket.io/", 4)
+	joined := openPolling(t, it.URL, "/socket.io/", 4)
+	connectSocketIO(t, joined)
 
 	// Only the connect timeout can answer this poll before the ping.
 	if status, body := idle.get(); status != http.StatusOK || body != "1" {
 		t.Errorf("poll of a session that never joined: got %d %q, want 200 \"1\" (close)", status, body)
 	}
-	clients := ts.io.Engine().Clients()
-	waitFor(t, "the idle session to be dropped", func() bool {
+	clients := it.io.Engine().Clients()
+	eventually(t, "the idle session to be dropped", func() bool {
 		_, ok := clients.Load(idle.sid)
 		return !ok
 	})
@@ -376,39 +331,4 @@ func FuzzFixPayload(f *testing.F) {
 			t.Errorf("fixPayload(%q) = %q, which does not decode: %v", body, out, err)
 		}
 	})
-}
-
-func TestOversizePollingPostIsRefusedButKeepsTheSession(t *testing.T) {
-	const limit = 1024
-	ts := newPollingTestServer(t, Options{MaxPayload: limit})
-	body := "4" + strings.Repeat("x", limit)
-	for _, tc := range []struct {
-		name    string
-		chunked bool
-	}{{"Content-Length", false}, {"chunked", true}} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := openPolling(t, ts.url, "/socket.io/", 4)
-			var r io.Reader = strings.NewReader(body)
-			if tc.chunked {
-				r = io.MultiReader(r) // hides the length: the client sends it chunked
-			}
-			res, err := c.http.Post(c.url+"&sid="+c.sid, "text/plain;charset=UTF-8", r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = res.Body.Close()
-			if res.StatusCode != http.StatusRequestEntityTooLarge {
-				t.Errorf("POST of %d bytes: %d, want 413", len(body), res.StatusCode)
-			}
-			ts.connectSocketIO(t, c) // the session is still there
-		})
-	}
-}
-
-// quietLog discards everything unless PUSHIO_TEST_LOG is set.
-func quietLog() *slog.Logger {
-	if os.Getenv("PUSHIO_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

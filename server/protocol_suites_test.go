@@ -67,8 +67,9 @@ var suiteKnownFailures = map[string]map[string]string{
 
 // TestProtocolSuites runs the official Engine.IO (EIO 4 and EIO 3) and
 // Socket.IO protocol test suites against pushio's HTTP layer: the routes of
-// a Server (Socket.IO suite) and protect around a bare Engine.IO server
-// (Engine.IO suites), each with the suite's reference application. It needs
+// a Server (Socket.IO suite), and checkPollingPosts and expirePolls around a
+// bare Engine.IO server (Engine.IO suites), each with the suite's reference
+// application. It needs
 // the suites checked out and installed (docs/CONFORMANCE.md) in the folder
 // named by PUSHIO_PROTOCOL_SUITES, and node.
 func TestProtocolSuites(t *testing.T) {
@@ -76,10 +77,7 @@ func TestProtocolSuites(t *testing.T) {
 	if root == "" {
 		t.Skip("PUSHIO_PROTOCOL_SUITES is not set; docs/CONFORMANCE.md says how to run the official suites")
 	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is needed to run the official suites: %v", err)
-	}
+	node := needProgram(t, "node")
 	for _, tc := range []struct {
 		name, dir string
 		handler   func(t *testing.T) http.Handler
@@ -161,7 +159,7 @@ func runSuite(t *testing.T, node, suite, url string) mochaResult {
 }
 
 // engineEchoHandler is the Engine.IO suites' reference server (an echo of
-// every message) behind pushio's protect, at /engine.io/. The EIO 4 suite
+// every message) behind pushio's polling work-arounds, at /engine.io/. The EIO 4 suite
 // wants EIO 3 refused, the EIO 3 suite wants it served.
 func engineEchoHandler(eio3 bool) func(t *testing.T) http.Handler {
 	return func(t *testing.T) http.Handler { return engineEcho(t, eio3) }
@@ -185,7 +183,7 @@ func engineEcho(t *testing.T, eio3 bool) http.Handler {
 		})
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/engine.io/", protect(eio, eio, []string{"*"}, quietLog()))
+	mux.Handle("/engine.io/", expirePolls(checkPollingPosts(eio, eio, testLogger()), suitePingInterval+suitePingTimeout))
 	return mux
 }
 
@@ -200,7 +198,7 @@ func socketReferenceHandler(t *testing.T) http.Handler {
 		PingTimeout:    suitePingTimeout,
 		MaxPayload:     suiteMaxPayload,
 		ConnectTimeout: suiteConnectTimeout,
-	}, memory.New(), quietLog())
+	}, memory.New(), testLogger())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

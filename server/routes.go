@@ -2,28 +2,25 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"path"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/pushio/pushio/static"
-	engine "github.com/zishang520/socket.io/servers/engine/v3"
 )
 
 // routes puts Socket.IO under its path, the client bundle beside it and,
 // when enabled, the demo page at /. Only the Socket.IO path handshakes.
-func (s *Server) routes(eio engine.BaseServer, h http.Handler) http.Handler {
+func (s *Server) routes(engine http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	prefix := strings.TrimRight(s.opts.Path, "/")
-	mux.Handle(prefix+"/", protect(eio, h, s.opts.CORSOrigins, s.log))
+	o := s.io.Engine().Opts()
+	mux.Handle(prefix+"/", s.guard(expirePolls(engine, o.PingInterval()+o.PingTimeout())))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -62,60 +59,32 @@ func clientBundle() http.HandlerFunc {
 	}
 }
 
-// protect puts pushio's work-arounds in front of the Engine.IO handler h of
-// eio: the origin check and polling GET deadline of guard, and the polling
-// POST check of checkPollingPosts. The deadline is one ping cycle, by which
-// the library answers every poll it has not lost.
-func protect(eio engine.BaseServer, h http.Handler, origins []string, log *slog.Logger) http.Handler {
-	o := eio.Opts()
-	return guard(checkPollingPosts(eio, h, log), origins, o.PingInterval()+o.PingTimeout())
-}
-
 // guard refuses browsers from origins outside the allow-list (websocket
-// upgrades are not covered by CORS) and puts a deadline on polling GETs,
-// which the library (v3.0.6) can leave unanswered when one races a
-// transport close. The library watches the request's context: at the
-// deadline it drops the poll (and with it the session), returns without
-// writing, and guard answers 400 so the client reconnects.
-func guard(next http.Handler, origins []string, deadline time.Duration) http.Handler {
+// upgrades are not covered by CORS), admits new sessions under the limits
+// (limits.go) and holds polling POSTs to the max payload (payload.go).
+func (s *Server) guard(engine http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origins, origin) {
+		if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
 			http.Error(w, `{"code":4,"message":"Origin not allowed"}`, http.StatusForbidden)
 			return
 		}
-		if r.Method != http.MethodGet || r.URL.Query().Get("transport") != "polling" || deadline <= 0 {
-			next.ServeHTTP(w, r)
+		query := r.URL.Query()
+		// A GET without a session id is a handshake: a new session.
+		if sid := query.Get("sid"); sid == "" && r.Method == http.MethodGet {
+			var done func()
+			if r, done = s.admit(w, r); r == nil {
+				return
+			}
+			defer done()
+		} else if sid != "" && r.Method == http.MethodPost && !s.limitPollingBody(w, r, sid) {
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), deadline)
-		defer cancel()
-		rw := &watchedWriter{ResponseWriter: w}
-		next.ServeHTTP(rw, r.WithContext(ctx))
-		if !rw.wrote.Load() && ctx.Err() != nil && r.Context().Err() == nil {
-			badRequest(w)
-		}
+		engine.ServeHTTP(w, r)
 	})
 }
 
-// watchedWriter records whether a response was started.
-type watchedWriter struct {
-	http.ResponseWriter
-	wrote atomic.Bool
-}
-
-func (w *watchedWriter) WriteHeader(code int) {
-	w.wrote.Store(true)
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *watchedWriter) Write(b []byte) (int, error) {
-	w.wrote.Store(true)
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *watchedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func originAllowed(origins []string, origin string) bool {
+func (s *Server) originAllowed(origin string) bool {
+	origins := s.opts.CORSOrigins
 	return len(origins) == 0 || slices.Contains(origins, "*") ||
 		slices.ContainsFunc(origins, func(o string) bool { return strings.EqualFold(o, origin) })
 }
