@@ -1,0 +1,140 @@
+package cluster
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/redistest"
+	"github.com/pushio/pushio/internal/siotest"
+	"github.com/pushio/pushio/server"
+)
+
+// clientOn is a socket and who it stands for, for failure messages.
+type clientOn struct {
+	who string
+	c   *siotest.Client
+}
+
+// startCluster starts n in-process instances on one fresh Redis.
+func startCluster(t *testing.T, n int, ttl time.Duration) (*redistest.Server, []*node) {
+	t.Helper()
+	srv := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	nodes := make([]*node, n)
+	for i := range nodes {
+		nodes[i] = startNode(t, srv.URL(), prefix, fmt.Sprintf("n%d", i), ttl)
+	}
+	return srv, nodes
+}
+
+func TestPushReachesUIDOnAnotherInstance(t *testing.T) {
+	_, nodes := startCluster(t, 2, 15*time.Second)
+	a, b := nodes[0], nodes[1]
+	alice := login(t, a.io.URL, "alice")
+
+	wantAnswer(t, b.api.URL, "type=publish&to=alice&content=<hi>", "ok")
+	receiveOnce(t, alice, "alice on A", "&lt;hi&gt;")
+	wantAnswer(t, b.api.URL, "type=publish&to=nobody&content=x", "offline")
+	wantAnswer(t, b.api.URL, "type=online&uid=alice", "online")
+}
+
+func TestBroadcastReachesEveryInstanceOnce(t *testing.T) {
+	_, nodes := startCluster(t, 3, 15*time.Second)
+	alice := []*clientOn{
+		{"alice on A", login(t, nodes[0].io.URL, "alice")},
+		{"alice on C", login(t, nodes[2].io.URL, "alice")},
+	}
+	bob := &clientOn{"bob on B", login(t, nodes[1].io.URL, "bob")}
+	anon := &clientOn{"a page on C that never logged in", connect(t, nodes[2].io.URL)}
+
+	t.Run("broadcast via A", func(t *testing.T) {
+		wantAnswer(t, nodes[0].api.URL, "type=publish&content=all", "ok")
+		for _, c := range append(alice, bob, anon) {
+			receiveOnce(t, c.c, c.who, "all")
+		}
+	})
+	t.Run("uid on two instances via B", func(t *testing.T) {
+		wantAnswer(t, nodes[1].api.URL, "type=publish&to=alice&content=for+alice", "ok")
+		for _, c := range alice {
+			receiveOnce(t, c.c, c.who, "for alice")
+		}
+	})
+	t.Run("several uids via C", func(t *testing.T) {
+		wantAnswer(t, nodes[2].api.URL, "type=publish&to[]=alice&to[]=bob&content=both", "ok")
+		for _, c := range append(alice, bob) {
+			receiveOnce(t, c.c, c.who, "both")
+		}
+	})
+}
+
+func TestCountsAndOfflineAreClusterWide(t *testing.T) {
+	_, nodes := startCluster(t, 3, 15*time.Second)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	aliceA := login(t, a.io.URL, "alice")
+	aliceB := login(t, b.io.URL, "alice")
+	bob := login(t, c.io.URL, "bob")
+
+	wantAnswer(t, c.api.URL, "type=count", `{"uids":2,"pages":3}`)
+	want := server.CountsHTML(adapter.Counts{UIDs: 2, Pages: 3})
+	eventually(t, 5*time.Second, "bob sees the cluster-wide counts", func() bool {
+		e, err := bob.Next(server.EventOnlineCount, 100*time.Millisecond)
+		return err == nil && e.Text(0) == want
+	})
+
+	aliceA.Close()
+	eventually(t, 5*time.Second, "count after alice closed one page", func() bool {
+		_, body := get(t, c.api.URL, "type=count")
+		return body == `{"uids":2,"pages":2}`
+	})
+	wantAnswer(t, c.api.URL, "type=online&uid=alice", "online")
+
+	aliceB.Close()
+	eventually(t, 5*time.Second, "alice offline after her last page closed", func() bool {
+		_, body := get(t, a.api.URL, "type=online&uid=alice")
+		return body == "offline"
+	})
+	wantAnswer(t, a.api.URL, "type=publish&to=alice&content=x", "offline")
+}
+
+func TestRedisOutage(t *testing.T) {
+	redis, nodes := startCluster(t, 2, 2*time.Second)
+	a, b := nodes[0], nodes[1]
+	alice := login(t, a.io.URL, "alice")
+	wantAnswer(t, b.api.URL, "type=publish&to=alice&content=before", "ok")
+	receiveOnce(t, alice, "alice", "before")
+
+	redis.Stop()
+	for _, q := range []string{"type=publish&to=alice&content=during", "type=publish&content=during", "type=online&uid=alice", "type=count"} {
+		start := time.Now()
+		status, body := get(t, b.api.URL, q)
+		if status != http.StatusServiceUnavailable || body != "fail" {
+			t.Errorf("Redis down: GET ?%s = %d %q, want 503 fail", q, status, body)
+		}
+		t.Logf("Redis down: ?%s answered fail in %s", q, time.Since(start).Round(time.Millisecond))
+	}
+	if resp, err := http.Get(b.api.URL + "/readyz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("Redis down: /readyz = %v, %v; want 503", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if !alice.Connected() {
+		t.Fatal("alice was disconnected by the outage")
+	}
+
+	redis.StartAgain()
+	took := eventually(t, 10*time.Second, "a push via B reaches alice on A again", func() bool {
+		status, body := get(t, b.api.URL, "type=publish&to=alice&content=after")
+		return status == http.StatusOK && body == "ok"
+	})
+	t.Logf("pushes answered ok %s after Redis came back", took.Round(time.Millisecond))
+	// Pushes answered offline during the recovery were sent too: drop
+	// those copies, then require exactly one copy of a fresh push.
+	for _, err := alice.Next(server.EventNewMsg, 300*time.Millisecond); err == nil; _, err = alice.Next(server.EventNewMsg, 300*time.Millisecond) {
+	}
+	wantAnswer(t, b.api.URL, "type=publish&to=alice&content=resumed", "ok")
+	receiveOnce(t, alice, "alice", "resumed")
+	wantAnswer(t, a.api.URL, "type=count", `{"uids":1,"pages":1}`)
+}
