@@ -1,5 +1,5 @@
 // Package redistest runs a real redis-server for tests: on a free loopback
-// port, without persistence (--save ” --appendonly no), stopped when the
+// port, without persistence (--save "" --appendonly no), stopped when the
 // test ends. It can stop and restart the server on the same port, empty, to
 // test what happens when Redis goes away and comes back.
 //
