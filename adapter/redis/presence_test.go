@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/eventually"
 	"github.com/pushio/pushio/internal/redistest"
 )
 
@@ -63,19 +64,6 @@ func counts(t *testing.T, p *Presence) adapter.Counts {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// eventually polls cond every 20 ms until it holds or within passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > within {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
 }
 
 func TestPresenceAcrossInstances(t *testing.T) {
@@ -136,7 +124,7 @@ func TestPresenceKilledInstanceIsReaped(t *testing.T) {
 	}
 
 	a.kill()
-	took := eventually(t, ttl+time.Second, "killed instance's uid offline", func() bool {
+	took := eventually.True(t, ttl+time.Second, "killed instance's uid offline", func() bool {
 		return !online(t, b, "gone")[0]
 	})
 	t.Logf("killed instance's uid went offline after %s (presence_ttl %s)", took.Round(time.Millisecond), ttl)
@@ -156,7 +144,7 @@ func TestPresenceSurvivesRedisRestart(t *testing.T) {
 
 	t.Run("restarted empty", func(t *testing.T) {
 		srv.Restart()
-		took := eventually(t, 5*time.Second, "presence re-registered", func() bool {
+		took := eventually.True(t, 5*time.Second, "presence re-registered", func() bool {
 			c, err := b.Counts(context.Background())
 			return err == nil && c == adapter.Counts{UIDs: 2, Pages: 3}
 		})
@@ -176,7 +164,7 @@ func TestPresenceSurvivesRedisRestart(t *testing.T) {
 			t.Error("Online answered while Redis is down")
 		}
 		srv.StartAgain()
-		eventually(t, 5*time.Second, "presence re-registered", func() bool {
+		eventually.True(t, 5*time.Second, "presence re-registered", func() bool {
 			c, err := b.Counts(context.Background())
 			return err == nil && c == adapter.Counts{UIDs: 2, Pages: 3}
 		})

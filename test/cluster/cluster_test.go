@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/clustertest"
+	"github.com/pushio/pushio/internal/eventually"
 	"github.com/pushio/pushio/internal/redistest"
 	"github.com/pushio/pushio/internal/siotest"
 	"github.com/pushio/pushio/server"
@@ -19,13 +21,13 @@ type clientOn struct {
 }
 
 // startCluster starts n in-process instances on one fresh Redis.
-func startCluster(t *testing.T, n int, ttl time.Duration) (*redistest.Server, []*node) {
+func startCluster(t *testing.T, n int, ttl time.Duration) (*redistest.Server, []*clustertest.Node) {
 	t.Helper()
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix(t)
-	nodes := make([]*node, n)
+	nodes := make([]*clustertest.Node, n)
 	for i := range nodes {
-		nodes[i] = startNode(t, srv.URL(), prefix, fmt.Sprintf("n%d", i), ttl)
+		nodes[i] = clustertest.StartNode(t, srv.URL(), prefix, fmt.Sprintf("n%d", i), ttl)
 	}
 	return srv, nodes
 }
@@ -33,39 +35,39 @@ func startCluster(t *testing.T, n int, ttl time.Duration) (*redistest.Server, []
 func TestPushReachesUIDOnAnotherInstance(t *testing.T) {
 	_, nodes := startCluster(t, 2, 15*time.Second)
 	a, b := nodes[0], nodes[1]
-	alice := login(t, a.io.URL, "alice")
+	alice := clustertest.Login(t, a.IO, "alice")
 
-	wantAnswer(t, b.api.URL, "type=publish&to=alice&content=<hi>", "ok")
-	receiveOnce(t, alice, "alice on A", "&lt;hi&gt;")
-	wantAnswer(t, b.api.URL, "type=publish&to=nobody&content=x", "offline")
-	wantAnswer(t, b.api.URL, "type=online&uid=alice", "online")
+	clustertest.WantAnswer(t, b.API, "type=publish&to=alice&content=<hi>", "ok")
+	clustertest.ReceiveOnce(t, alice, "alice on A", "&lt;hi&gt;")
+	clustertest.WantAnswer(t, b.API, "type=publish&to=nobody&content=x", "offline")
+	clustertest.WantAnswer(t, b.API, "type=online&uid=alice", "online")
 }
 
 func TestBroadcastReachesEveryInstanceOnce(t *testing.T) {
 	_, nodes := startCluster(t, 3, 15*time.Second)
 	alice := []*clientOn{
-		{"alice on A", login(t, nodes[0].io.URL, "alice")},
-		{"alice on C", login(t, nodes[2].io.URL, "alice")},
+		{"alice on A", clustertest.Login(t, nodes[0].IO, "alice")},
+		{"alice on C", clustertest.Login(t, nodes[2].IO, "alice")},
 	}
-	bob := &clientOn{"bob on B", login(t, nodes[1].io.URL, "bob")}
-	anon := &clientOn{"a page on C that never logged in", connect(t, nodes[2].io.URL)}
+	bob := &clientOn{"bob on B", clustertest.Login(t, nodes[1].IO, "bob")}
+	anon := &clientOn{"a page on C that never logged in", clustertest.Connect(t, nodes[2].IO)}
 
 	t.Run("broadcast via A", func(t *testing.T) {
-		wantAnswer(t, nodes[0].api.URL, "type=publish&content=all", "ok")
+		clustertest.WantAnswer(t, nodes[0].API, "type=publish&content=all", "ok")
 		for _, c := range append(alice, bob, anon) {
-			receiveOnce(t, c.c, c.who, "all")
+			clustertest.ReceiveOnce(t, c.c, c.who, "all")
 		}
 	})
 	t.Run("uid on two instances via B", func(t *testing.T) {
-		wantAnswer(t, nodes[1].api.URL, "type=publish&to=alice&content=for+alice", "ok")
+		clustertest.WantAnswer(t, nodes[1].API, "type=publish&to=alice&content=for+alice", "ok")
 		for _, c := range alice {
-			receiveOnce(t, c.c, c.who, "for alice")
+			clustertest.ReceiveOnce(t, c.c, c.who, "for alice")
 		}
 	})
 	t.Run("several uids via C", func(t *testing.T) {
-		wantAnswer(t, nodes[2].api.URL, "type=publish&to[]=alice&to[]=bob&content=both", "ok")
+		clustertest.WantAnswer(t, nodes[2].API, "type=publish&to[]=alice&to[]=bob&content=both", "ok")
 		for _, c := range append(alice, bob) {
-			receiveOnce(t, c.c, c.who, "both")
+			clustertest.ReceiveOnce(t, c.c, c.who, "both")
 		}
 	})
 }
@@ -73,49 +75,49 @@ func TestBroadcastReachesEveryInstanceOnce(t *testing.T) {
 func TestCountsAndOfflineAreClusterWide(t *testing.T) {
 	_, nodes := startCluster(t, 3, 15*time.Second)
 	a, b, c := nodes[0], nodes[1], nodes[2]
-	aliceA := login(t, a.io.URL, "alice")
-	aliceB := login(t, b.io.URL, "alice")
-	bob := login(t, c.io.URL, "bob")
+	aliceA := clustertest.Login(t, a.IO, "alice")
+	aliceB := clustertest.Login(t, b.IO, "alice")
+	bob := clustertest.Login(t, c.IO, "bob")
 
-	wantAnswer(t, c.api.URL, "type=count", `{"uids":2,"pages":3}`)
+	clustertest.WantAnswer(t, c.API, "type=count", `{"uids":2,"pages":3}`)
 	want := server.CountsHTML(adapter.Counts{UIDs: 2, Pages: 3})
-	eventually(t, 5*time.Second, "bob sees the cluster-wide counts", func() bool {
+	eventually.True(t, 5*time.Second, "bob sees the cluster-wide counts", func() bool {
 		e, err := bob.Next(server.EventOnlineCount, 100*time.Millisecond)
 		return err == nil && e.Text(0) == want
 	})
 
 	aliceA.Close()
-	eventually(t, 5*time.Second, "count after alice closed one page", func() bool {
-		_, body := get(t, c.api.URL, "type=count")
+	eventually.True(t, 5*time.Second, "count after alice closed one page", func() bool {
+		_, body := clustertest.Get(t, c.API, "type=count")
 		return body == `{"uids":2,"pages":2}`
 	})
-	wantAnswer(t, c.api.URL, "type=online&uid=alice", "online")
+	clustertest.WantAnswer(t, c.API, "type=online&uid=alice", "online")
 
 	aliceB.Close()
-	eventually(t, 5*time.Second, "alice offline after her last page closed", func() bool {
-		_, body := get(t, a.api.URL, "type=online&uid=alice")
+	eventually.True(t, 5*time.Second, "alice offline after her last page closed", func() bool {
+		_, body := clustertest.Get(t, a.API, "type=online&uid=alice")
 		return body == "offline"
 	})
-	wantAnswer(t, a.api.URL, "type=publish&to=alice&content=x", "offline")
+	clustertest.WantAnswer(t, a.API, "type=publish&to=alice&content=x", "offline")
 }
 
 func TestRedisOutage(t *testing.T) {
 	redis, nodes := startCluster(t, 2, 2*time.Second)
 	a, b := nodes[0], nodes[1]
-	alice := login(t, a.io.URL, "alice")
-	wantAnswer(t, b.api.URL, "type=publish&to=alice&content=before", "ok")
-	receiveOnce(t, alice, "alice", "before")
+	alice := clustertest.Login(t, a.IO, "alice")
+	clustertest.WantAnswer(t, b.API, "type=publish&to=alice&content=before", "ok")
+	clustertest.ReceiveOnce(t, alice, "alice", "before")
 
 	redis.Stop()
 	for _, q := range []string{"type=publish&to=alice&content=during", "type=publish&content=during", "type=online&uid=alice", "type=count"} {
 		start := time.Now()
-		status, body := get(t, b.api.URL, q)
+		status, body := clustertest.Get(t, b.API, q)
 		if status != http.StatusServiceUnavailable || body != "fail" {
 			t.Errorf("Redis down: GET ?%s = %d %q, want 503 fail", q, status, body)
 		}
 		t.Logf("Redis down: ?%s answered fail in %s", q, time.Since(start).Round(time.Millisecond))
 	}
-	if resp, err := http.Get(b.api.URL + "/readyz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+	if resp, err := http.Get(b.API + "/readyz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("Redis down: /readyz = %v, %v; want 503", resp, err)
 	} else {
 		resp.Body.Close()
@@ -125,8 +127,8 @@ func TestRedisOutage(t *testing.T) {
 	}
 
 	redis.StartAgain()
-	took := eventually(t, 10*time.Second, "a push via B reaches alice on A again", func() bool {
-		status, body := get(t, b.api.URL, "type=publish&to=alice&content=after")
+	took := eventually.True(t, 10*time.Second, "a push via B reaches alice on A again", func() bool {
+		status, body := clustertest.Get(t, b.API, "type=publish&to=alice&content=after")
 		return status == http.StatusOK && body == "ok"
 	})
 	t.Logf("pushes answered ok %s after Redis came back", took.Round(time.Millisecond))
@@ -134,7 +136,7 @@ func TestRedisOutage(t *testing.T) {
 	// those copies, then require exactly one copy of a fresh push.
 	for _, err := alice.Next(server.EventNewMsg, 300*time.Millisecond); err == nil; _, err = alice.Next(server.EventNewMsg, 300*time.Millisecond) {
 	}
-	wantAnswer(t, b.api.URL, "type=publish&to=alice&content=resumed", "ok")
-	receiveOnce(t, alice, "alice", "resumed")
-	wantAnswer(t, a.api.URL, "type=count", `{"uids":1,"pages":1}`)
+	clustertest.WantAnswer(t, b.API, "type=publish&to=alice&content=resumed", "ok")
+	clustertest.ReceiveOnce(t, alice, "alice", "resumed")
+	clustertest.WantAnswer(t, a.API, "type=count", `{"uids":1,"pages":1}`)
 }

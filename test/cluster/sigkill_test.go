@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/clustertest"
+	"github.com/pushio/pushio/internal/eventually"
 	"github.com/pushio/pushio/internal/redistest"
 )
 
@@ -96,19 +98,19 @@ func TestKilledInstanceGoesOffline(t *testing.T) {
 		t.Fatalf("instance ids %q and %q: want two distinct ones", victim.instance, survivor.instance)
 	}
 
-	login(t, victim.ioURL, "doomed")
-	login(t, survivor.ioURL, "alive")
-	wantAnswer(t, survivor.apiURL, "type=online&uid=doomed", "online")
-	wantAnswer(t, survivor.apiURL, "type=count", `{"uids":2,"pages":2}`)
+	clustertest.Login(t, victim.ioURL, "doomed")
+	clustertest.Login(t, survivor.ioURL, "alive")
+	clustertest.WantAnswer(t, survivor.apiURL, "type=online&uid=doomed", "online")
+	clustertest.WantAnswer(t, survivor.apiURL, "type=count", `{"uids":2,"pages":2}`)
 
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	took := eventually(t, ttl+time.Second, "the killed instance's uid goes offline", func() bool {
-		_, body := get(t, survivor.apiURL, "type=online&uid=doomed")
+	took := eventually.True(t, ttl+time.Second, "the killed instance's uid goes offline", func() bool {
+		_, body := clustertest.Get(t, survivor.apiURL, "type=online&uid=doomed")
 		return body == "offline"
 	})
 	t.Logf("SIGKILLed instance's uid went offline after %s (redis.presence_ttl %s)", took.Round(time.Millisecond), ttl)
-	wantAnswer(t, survivor.apiURL, "type=count", `{"uids":1,"pages":1}`)
-	wantAnswer(t, survivor.apiURL, "type=online&uid=alive", "online")
+	clustertest.WantAnswer(t, survivor.apiURL, "type=count", `{"uids":1,"pages":1}`)
+	clustertest.WantAnswer(t, survivor.apiURL, "type=online&uid=alive", "online")
 }

@@ -1,4 +1,8 @@
-package cluster
+// Package clustertest runs pushio instances in-process for tests: the
+// Socket.IO server and the publish API on loopback listeners, on the Redis
+// adapter, plus helpers to log clients in, call the API and check what the
+// clients receive.
+package clustertest
 
 import (
 	"context"
@@ -19,17 +23,16 @@ import (
 	"github.com/pushio/pushio/server"
 )
 
-// callTimeout is redis.timeout in these tests.
-const callTimeout = time.Second
+// CallTimeout is redis.timeout for the instances.
+const CallTimeout = time.Second
 
 type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
 
-func TestMain(m *testing.M) {
-	goredis.SetLogger(quiet{}) // the tests stop Redis on purpose
-	os.Exit(m.Run())
-}
+// QuietRedis silences go-redis's own log, which reports every failed dial
+// while a test has stopped Redis on purpose. Call it from TestMain.
+func QuietRedis() { goredis.SetLogger(quiet{}) }
 
 // testLog is quiet unless PUSHIO_TEST_LOG=1.
 func testLog() *slog.Logger {
@@ -39,52 +42,53 @@ func testLog() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// node is one in-process pushio instance: the Socket.IO server and the
-// publish API on their own loopback listeners, on the Redis adapter.
-type node struct {
-	name string
-	io   *httptest.Server
-	api  *httptest.Server
+// Node is one in-process pushio instance.
+type Node struct {
+	Name string
+	// IO is the Socket.IO listener's URL, API the publish API's.
+	IO, API string
 }
 
-// startNode starts an instance on the Redis at url, with keys under prefix.
-func startNode(t *testing.T, url, prefix, name string, ttl time.Duration) *node {
+// StartNode starts an instance named name on the Redis at url, with keys
+// under prefix; it stops when t ends.
+func StartNode(t testing.TB, url, prefix, name string, ttl time.Duration) *Node {
 	t.Helper()
 	log := testLog().With("instance", name)
-	client, err := redisadapter.NewClient(url, callTimeout)
+	client, err := redisadapter.NewClient(url, CallTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
 	defer cancel()
 	presence := redisadapter.NewPresence(ctx, client, redisadapter.PresenceOptions{
-		Prefix: prefix, Instance: name, TTL: ttl, Timeout: callTimeout, Log: log,
+		Prefix: prefix, Instance: name, TTL: ttl, Timeout: CallTimeout, Log: log,
 	})
 	fanout := redisadapter.NewFanout(client, redisadapter.FanoutOptions{
-		Prefix: prefix, UID: name, Timeout: callTimeout, Log: log,
+		Prefix: prefix, UID: name, Timeout: CallTimeout, Log: log,
 	})
 	srv := server.New(server.Options{
 		Path:           "/socket.io",
 		CountsInterval: 100 * time.Millisecond,
-		CallTimeout:    callTimeout,
+		CallTimeout:    CallTimeout,
 		Adapter:        fanout,
 	}, presence, log)
-	api := pushapi.New(srv, pushapi.Options{CallTimeout: callTimeout, Ready: presence.Ready}, log)
-	n := &node{name: name, io: httptest.NewServer(srv.Handler()), api: httptest.NewServer(api)}
+	api := pushapi.New(srv, pushapi.Options{CallTimeout: CallTimeout, Ready: presence.Ready}, log)
+	ioS, apiS := httptest.NewServer(srv.Handler()), httptest.NewServer(api)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		n.api.Close()
+		apiS.Close()
 		_ = srv.Close(ctx)
-		n.io.Close()
+		ioS.Close()
 		_ = presence.Close(ctx)
 		_ = client.Close()
 	})
-	return n
+	return &Node{Name: name, IO: ioS.URL, API: apiS.URL}
 }
 
-// get calls the publish API of n with query and returns the status and body.
-func get(t *testing.T, apiURL, query string) (int, string) {
+// Get calls the publish API at apiURL with query and returns the status
+// and the body.
+func Get(t testing.TB, apiURL, query string) (int, string) {
 	t.Helper()
 	c := &http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Get(apiURL + "/?" + query)
@@ -99,16 +103,16 @@ func get(t *testing.T, apiURL, query string) (int, string) {
 	return resp.StatusCode, strings.TrimSpace(string(b))
 }
 
-// wantAnswer checks that the API of n answers query with want.
-func wantAnswer(t *testing.T, apiURL, query, want string) {
+// WantAnswer checks that the API at apiURL answers query with 200 and want.
+func WantAnswer(t testing.TB, apiURL, query, want string) {
 	t.Helper()
-	if status, body := get(t, apiURL, query); status != http.StatusOK || body != want {
+	if status, body := Get(t, apiURL, query); status != http.StatusOK || body != want {
 		t.Fatalf("GET ?%s = %d %q, want 200 %q", query, status, body, want)
 	}
 }
 
-// connect opens a socket on the Socket.IO listener at ioURL.
-func connect(t *testing.T, ioURL string) *siotest.Client {
+// Connect opens a socket on the Socket.IO listener at ioURL.
+func Connect(t testing.TB, ioURL string) *siotest.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -120,11 +124,11 @@ func connect(t *testing.T, ioURL string) *siotest.Client {
 	return c
 }
 
-// login connects a socket and logs it in as uid; it returns once the
+// Login connects a socket and logs it in as uid; it returns once the
 // server has recorded the login (it answers with update_online_count).
-func login(t *testing.T, ioURL, uid string) *siotest.Client {
+func Login(t testing.TB, ioURL, uid string) *siotest.Client {
 	t.Helper()
-	c := connect(t, ioURL)
+	c := Connect(t, ioURL)
 	if err := c.Emit(server.EventLogin, uid); err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +138,9 @@ func login(t *testing.T, ioURL, uid string) *siotest.Client {
 	return c
 }
 
-// receiveOnce checks that c gets new_msg with want exactly once: a second
-// copy within a short quiet period fails the test.
-func receiveOnce(t *testing.T, c *siotest.Client, who, want string) {
+// ReceiveOnce checks that c gets new_msg with want exactly once: a second
+// copy within a short quiet period fails the test. who names c.
+func ReceiveOnce(t testing.TB, c *siotest.Client, who, want string) {
 	t.Helper()
 	e, err := c.Next(server.EventNewMsg, 5*time.Second)
 	if err != nil {
@@ -148,17 +152,4 @@ func receiveOnce(t *testing.T, c *siotest.Client, who, want string) {
 	if e, err := c.Next(server.EventNewMsg, 300*time.Millisecond); err == nil {
 		t.Fatalf("%s got a second new_msg %q", who, e.Text(0))
 	}
-}
-
-// eventually polls cond every 20 ms until it holds, failing after within.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > within {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
 }
