@@ -111,10 +111,10 @@ func toWireOpts(o *socket.BroadcastOptions) *wireOpts {
 		return w
 	}
 	if o.Rooms != nil {
-		w.Rooms = o.Rooms.Keys()
+		w.Rooms = append(w.Rooms, o.Rooms.Keys()...)
 	}
 	if o.Except != nil {
-		w.Except = o.Except.Keys()
+		w.Except = append(w.Except, o.Except.Keys()...)
 	}
 	if f := o.Flags; f != nil {
 		if f.Volatile {

@@ -20,6 +20,9 @@ import (
 type Event struct {
 	Name string
 	Args []json.RawMessage
+	// AckID is the id to answer with Ack when the server asked for an
+	// acknowledgement, else "".
+	AckID string
 }
 
 // Text is argument i as a string, or "" when it is not one.
@@ -110,13 +113,15 @@ func (c *Client) read() {
 		case msg == "2":
 			_ = c.write("3")
 		case strings.HasPrefix(msg, "42"):
+			// 42, the ack id if any, then the JSON array [name, args...]
+			id, body, _ := strings.Cut(msg[2:], "[")
 			var raw []json.RawMessage
 			var name string
-			if json.Unmarshal([]byte(msg[2:]), &raw) != nil || len(raw) == 0 || json.Unmarshal(raw[0], &name) != nil {
+			if json.Unmarshal([]byte("["+body), &raw) != nil || len(raw) == 0 || json.Unmarshal(raw[0], &name) != nil {
 				continue
 			}
 			select {
-			case c.events <- Event{Name: name, Args: raw[1:]}:
+			case c.events <- Event{Name: name, Args: raw[1:], AckID: id}:
 			default: // a test that stops reading loses events, not the connection
 			}
 		case msg == "1" || strings.HasPrefix(msg, "41"):
@@ -133,6 +138,15 @@ func (c *Client) Emit(event string, args ...any) error {
 		return fmt.Errorf("siotest: encoding %s: %w", event, err)
 	}
 	return c.write("42" + string(b))
+}
+
+// Ack answers an event that asked for an acknowledgement.
+func (c *Client) Ack(e Event, args ...any) error {
+	b, err := json.Marshal(args)
+	if err != nil {
+		return fmt.Errorf("siotest: encoding an ack: %w", err)
+	}
+	return c.write("43" + e.AckID + string(b))
 }
 
 // Next returns the next event called name, skipping others, or an error
