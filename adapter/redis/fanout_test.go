@@ -51,19 +51,13 @@ func startSIO(t *testing.T, url, prefix, uid string) *sioServer {
 // joined connects a client to s and puts it in room.
 func (s *sioServer) joined(t *testing.T, room string) *siotest.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	c, err := siotest.Dial(ctx, s.url)
+	c, _, err := siotest.DialEmit(ctx, s.url, "joined", "join", room)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	if err := c.Emit("join", room); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Next("joined", 5*time.Second); err != nil {
-		t.Fatal(err)
-	}
 	return c
 }
 
@@ -199,7 +193,7 @@ func TestFanoutClusterOperations(t *testing.T) {
 
 	t.Run("broadcast with acknowledgements from both servers", func(t *testing.T) {
 		done := make(chan []any, 1)
-		a.io.Timeout(3*time.Second).EmitWithAck("ask")(func(answers []any, err error) {
+		a.io.Timeout(3 * time.Second).EmitWithAck("ask")(func(answers []any, err error) {
 			if err != nil {
 				t.Error(err)
 			}

@@ -35,6 +35,22 @@ func newTestPresence(t *testing.T, url, prefix, id string, ttl time.Duration) *P
 	return p
 }
 
+// startPair starts instances a and b on a fresh Redis.
+func startPair(t *testing.T, ttl time.Duration) (*redistest.Server, *Presence, *Presence) {
+	t.Helper()
+	srv := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	return srv, newTestPresence(t, srv.URL(), prefix, "a", ttl), newTestPresence(t, srv.URL(), prefix, "b", ttl)
+}
+
+// join records one socket of p for each uid.
+func join(t *testing.T, p *Presence, uids ...string) {
+	t.Helper()
+	for _, uid := range uids {
+		call(t, func(ctx context.Context) error { return p.Join(ctx, uid) })
+	}
+}
+
 func call(t *testing.T, f func(context.Context) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -67,15 +83,9 @@ func counts(t *testing.T, p *Presence) adapter.Counts {
 }
 
 func TestPresenceAcrossInstances(t *testing.T) {
-	srv := redistest.Start(t)
-	prefix := redistest.Prefix(t)
-	a := newTestPresence(t, srv.URL(), prefix, "a", 15*time.Second)
-	b := newTestPresence(t, srv.URL(), prefix, "b", 15*time.Second)
-
-	call(t, func(ctx context.Context) error { return a.Join(ctx, "u1") })
-	call(t, func(ctx context.Context) error { return a.Join(ctx, "u1") })
-	call(t, func(ctx context.Context) error { return b.Join(ctx, "u1") })
-	call(t, func(ctx context.Context) error { return b.Join(ctx, "u2") })
+	_, a, b := startPair(t, 15*time.Second)
+	join(t, a, "u1", "u1")
+	join(t, b, "u1", "u2")
 	for _, p := range []*Presence{a, b} {
 		if got := online(t, p, "u1", "u2", "u3"); !slices.Equal(got, []bool{true, true, false}) {
 			t.Errorf("%s: online = %v, want [true true false]", p.opts.Instance, got)
@@ -101,7 +111,7 @@ func TestPresenceAcrossInstances(t *testing.T) {
 	}
 
 	// A clean stop removes the instance's presence at once.
-	call(t, func(ctx context.Context) error { return a.Join(ctx, "u9") })
+	join(t, a, "u9")
 	call(t, a.Close)
 	if got := online(t, b, "u9", "u2"); !slices.Equal(got, []bool{false, true}) {
 		t.Errorf("after a closed: online(u9, u2) = %v, want [false true]", got)
@@ -113,12 +123,9 @@ func TestPresenceAcrossInstances(t *testing.T) {
 
 func TestPresenceKilledInstanceIsReaped(t *testing.T) {
 	const ttl = time.Second
-	srv := redistest.Start(t)
-	prefix := redistest.Prefix(t)
-	a := newTestPresence(t, srv.URL(), prefix, "a", ttl)
-	b := newTestPresence(t, srv.URL(), prefix, "b", ttl)
-	call(t, func(ctx context.Context) error { return a.Join(ctx, "gone") })
-	call(t, func(ctx context.Context) error { return b.Join(ctx, "stays") })
+	_, a, b := startPair(t, ttl)
+	join(t, a, "gone")
+	join(t, b, "stays")
 	if got := online(t, b, "gone"); !got[0] {
 		t.Fatal("uid of a not online before the kill")
 	}
@@ -134,13 +141,9 @@ func TestPresenceKilledInstanceIsReaped(t *testing.T) {
 }
 
 func TestPresenceSurvivesRedisRestart(t *testing.T) {
-	srv := redistest.Start(t)
-	prefix := redistest.Prefix(t)
-	a := newTestPresence(t, srv.URL(), prefix, "a", 2*time.Second)
-	b := newTestPresence(t, srv.URL(), prefix, "b", 2*time.Second)
-	call(t, func(ctx context.Context) error { return a.Join(ctx, "u1") })
-	call(t, func(ctx context.Context) error { return b.Join(ctx, "u2") })
-	call(t, func(ctx context.Context) error { return b.Join(ctx, "u2") })
+	srv, a, b := startPair(t, 2*time.Second)
+	join(t, a, "u1")
+	join(t, b, "u2", "u2")
 
 	t.Run("restarted empty", func(t *testing.T) {
 		srv.Restart()

@@ -6,6 +6,7 @@ package clustertest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	redisadapter "github.com/pushio/pushio/adapter/redis"
+	"github.com/pushio/pushio/internal/redistest"
 	"github.com/pushio/pushio/internal/siotest"
 	"github.com/pushio/pushio/pushapi"
 	"github.com/pushio/pushio/server"
@@ -86,6 +88,19 @@ func StartNode(t testing.TB, url, prefix, name string, ttl time.Duration) *Node 
 	return &Node{Name: name, IO: ioS.URL, API: apiS.URL}
 }
 
+// StartCluster starts n instances, named n0, n1, …, on a fresh Redis with
+// a key prefix of their own.
+func StartCluster(t testing.TB, n int, ttl time.Duration) (*redistest.Server, string, []*Node) {
+	t.Helper()
+	srv := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	nodes := make([]*Node, n)
+	for i := range nodes {
+		nodes[i] = StartNode(t, srv.URL(), prefix, fmt.Sprintf("n%d", i), ttl)
+	}
+	return srv, prefix, nodes
+}
+
 // Get calls the publish API at apiURL with query and returns the status
 // and the body.
 func Get(t testing.TB, apiURL, query string) (int, string) {
@@ -128,13 +143,13 @@ func Connect(t testing.TB, ioURL string) *siotest.Client {
 // server has recorded the login (it answers with update_online_count).
 func Login(t testing.TB, ioURL, uid string) *siotest.Client {
 	t.Helper()
-	c := Connect(t, ioURL)
-	if err := c.Emit(server.EventLogin, uid); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Next(server.EventOnlineCount, 5*time.Second); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	c, _, err := siotest.DialEmit(ctx, ioURL, server.EventOnlineCount, server.EventLogin, uid)
+	if err != nil {
 		t.Fatalf("login %s: %v", uid, err)
 	}
+	t.Cleanup(c.Close)
 	return c
 }
 

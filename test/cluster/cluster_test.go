@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/clustertest"
 	"github.com/pushio/pushio/internal/eventually"
-	"github.com/pushio/pushio/internal/redistest"
 	"github.com/pushio/pushio/internal/siotest"
 	"github.com/pushio/pushio/server"
 )
@@ -20,20 +18,8 @@ type clientOn struct {
 	c   *siotest.Client
 }
 
-// startCluster starts n in-process instances on one fresh Redis.
-func startCluster(t *testing.T, n int, ttl time.Duration) (*redistest.Server, []*clustertest.Node) {
-	t.Helper()
-	srv := redistest.Start(t)
-	prefix := redistest.Prefix(t)
-	nodes := make([]*clustertest.Node, n)
-	for i := range nodes {
-		nodes[i] = clustertest.StartNode(t, srv.URL(), prefix, fmt.Sprintf("n%d", i), ttl)
-	}
-	return srv, nodes
-}
-
 func TestPushReachesUIDOnAnotherInstance(t *testing.T) {
-	_, nodes := startCluster(t, 2, 15*time.Second)
+	_, _, nodes := clustertest.StartCluster(t, 2, 15*time.Second)
 	a, b := nodes[0], nodes[1]
 	alice := clustertest.Login(t, a.IO, "alice")
 
@@ -44,7 +30,7 @@ func TestPushReachesUIDOnAnotherInstance(t *testing.T) {
 }
 
 func TestBroadcastReachesEveryInstanceOnce(t *testing.T) {
-	_, nodes := startCluster(t, 3, 15*time.Second)
+	_, _, nodes := clustertest.StartCluster(t, 3, 15*time.Second)
 	alice := []*clientOn{
 		{"alice on A", clustertest.Login(t, nodes[0].IO, "alice")},
 		{"alice on C", clustertest.Login(t, nodes[2].IO, "alice")},
@@ -73,7 +59,7 @@ func TestBroadcastReachesEveryInstanceOnce(t *testing.T) {
 }
 
 func TestCountsAndOfflineAreClusterWide(t *testing.T) {
-	_, nodes := startCluster(t, 3, 15*time.Second)
+	_, _, nodes := clustertest.StartCluster(t, 3, 15*time.Second)
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	aliceA := clustertest.Login(t, a.IO, "alice")
 	aliceB := clustertest.Login(t, b.IO, "alice")
@@ -102,7 +88,7 @@ func TestCountsAndOfflineAreClusterWide(t *testing.T) {
 }
 
 func TestRedisOutage(t *testing.T) {
-	redis, nodes := startCluster(t, 2, 2*time.Second)
+	redis, _, nodes := clustertest.StartCluster(t, 2, 2*time.Second)
 	a, b := nodes[0], nodes[1]
 	alice := clustertest.Login(t, a.IO, "alice")
 	clustertest.WantAnswer(t, b.API, "type=publish&to=alice&content=before", "ok")

@@ -124,10 +124,8 @@ func (p *peer) newMsg(t *testing.T, uid, want string) {
 }
 
 func TestRedisEmitterPushesIntoPushio(t *testing.T) {
-	redis := redistest.Start(t)
-	prefix := redistest.Prefix(t)
-	a := clustertest.StartNode(t, redis.URL(), prefix, "a", 15*time.Second)
-	b := clustertest.StartNode(t, redis.URL(), prefix, "b", 15*time.Second)
+	redis, prefix, nodes := clustertest.StartCluster(t, 2, 15*time.Second)
+	a, b := nodes[0], nodes[1]
 	alice := clustertest.Login(t, a.IO, "alice")
 	bob := clustertest.Login(t, b.IO, "bob")
 	node := startPeer(t, redis.URL(), prefix)
@@ -140,10 +138,8 @@ func TestRedisEmitterPushesIntoPushio(t *testing.T) {
 }
 
 func TestNodeServerSharesTheCluster(t *testing.T) {
-	redis := redistest.Start(t)
-	prefix := redistest.Prefix(t)
-	a := clustertest.StartNode(t, redis.URL(), prefix, "a", 15*time.Second)
-	b := clustertest.StartNode(t, redis.URL(), prefix, "b", 15*time.Second)
+	redis, prefix, nodes := clustertest.StartCluster(t, 2, 15*time.Second)
+	a, b := nodes[0], nodes[1]
 	alice := clustertest.Login(t, a.IO, "alice")
 	node := startPeer(t, redis.URL(), prefix)
 	node.do(t, map[string]any{"cmd": "client", "uid": "carol"})
