@@ -59,6 +59,8 @@ type Presence struct {
 	dirty atomic.Bool
 	// down is set while Redis is unreachable, for the log.
 	down atomic.Bool
+	// registered is set once the first registration succeeded.
+	registered atomic.Bool
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -80,10 +82,10 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 	return p
 }
 
-// Interval is the time between heartbeats: TTL/4. An instance is reaped
+// interval is the time between heartbeats: TTL/4. An instance is reaped
 // once it has missed three, so a killed instance's uids go offline at most
 // TTL after its last heartbeat.
-func (p *Presence) Interval() time.Duration { return p.opts.TTL / 4 }
+func (p *Presence) interval() time.Duration { return p.opts.TTL / 4 }
 
 func (p *Presence) args(extra ...any) []any {
 	return append([]any{p.keys.instPrefix, p.opts.Instance}, extra...)
@@ -179,10 +181,10 @@ func (p *Presence) Close(ctx context.Context) error {
 	return nil
 }
 
-// heartbeat beats every Interval, or every downRetry while Redis is away.
+// heartbeat beats every interval, or every downRetry while Redis is away.
 func (p *Presence) heartbeat(ctx context.Context) {
 	defer close(p.done)
-	t := time.NewTimer(p.Interval())
+	t := time.NewTimer(p.interval())
 	defer t.Stop()
 	for {
 		select {
@@ -193,7 +195,7 @@ func (p *Presence) heartbeat(ctx context.Context) {
 		bctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 		p.beat(bctx)
 		cancel()
-		next := p.Interval()
+		next := p.interval()
 		if p.down.Load() {
 			next = min(next, downRetry)
 		}
@@ -204,8 +206,11 @@ func (p *Presence) heartbeat(ctx context.Context) {
 // beat refreshes this instance, reaps dead ones, and re-registers the local
 // map when Redis does not have it. It logs when Redis goes and comes back.
 func (p *Presence) beat(ctx context.Context) {
-	synced, err := scriptHeartbeat.Run(ctx, p.c, p.keys.list(), p.args(p.opts.TTL.Milliseconds()-p.Interval().Milliseconds())...).Int()
+	synced, err := scriptHeartbeat.Run(ctx, p.c, p.keys.list(), p.args(p.alive())...).Int()
 	if err == nil && (synced == 0 || p.dirty.Load()) {
+		if synced == 0 && p.registered.Load() && !p.down.Load() {
+			p.opts.Log.Warn("redis lost this instance's presence (restarted, or this instance was reaped after a pause): re-registering")
+		}
 		err = p.resync(ctx)
 	}
 	if err != nil {
@@ -234,7 +239,7 @@ func (p *Presence) resync(ctx context.Context) error {
 		pairs = append(pairs, uid, n)
 	}
 	p.mu.Unlock()
-	alive := p.opts.TTL.Milliseconds() - p.Interval().Milliseconds()
+	alive := p.alive()
 	for start := 0; start == 0 || start < len(pairs); start += 2 * syncChunk {
 		end := min(start+2*syncChunk, len(pairs))
 		first, last := flag(start == 0), flag(end == len(pairs))
@@ -244,8 +249,15 @@ func (p *Presence) resync(ctx context.Context) error {
 			return fmt.Errorf("redis presence: re-registering %d uids: %w", len(pairs)/2, err)
 		}
 	}
+	p.registered.Store(true)
 	p.opts.Log.Debug("redis presence registered", "uids", len(pairs)/2)
 	return nil
+}
+
+// alive is how long, in ms, a heartbeat keeps this instance alive: it is
+// reaped after missing three.
+func (p *Presence) alive() int64 {
+	return p.opts.TTL.Milliseconds() - p.interval().Milliseconds()
 }
 
 func flag(b bool) string {
