@@ -32,7 +32,7 @@ type FanoutOptions struct {
 	Prefix string
 	// UID names this server in its messages, so it skips its own.
 	UID string
-	// Timeout bounds each publish.
+	// Timeout bounds each publish; zero is DefaultTimeout.
 	Timeout time.Duration
 	// RequestsTimeout bounds the wait for other servers' answers;
 	// zero is DefaultRequestsTimeout.
@@ -54,6 +54,9 @@ type Fanout struct {
 func NewFanout(c goredis.UniversalClient, opts FanoutOptions) *Fanout {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
 	}
 	if opts.RequestsTimeout <= 0 {
 		opts.RequestsTimeout = DefaultRequestsTimeout

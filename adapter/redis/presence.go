@@ -17,6 +17,13 @@ import (
 
 var _ adapter.Presence = (*Presence)(nil)
 
+// Defaults for zero options, as config's redis.presence_ttl and
+// redis.timeout.
+const (
+	DefaultTTL     = 15 * time.Second
+	DefaultTimeout = 2 * time.Second
+)
+
 // syncChunk is how many uids one sync script call carries.
 const syncChunk = 1000
 
@@ -30,9 +37,10 @@ type PresenceOptions struct {
 	// Instance names this instance; unique in the cluster.
 	Instance string
 	// TTL is how long the uids of an instance that stopped heartbeating
-	// still count (redis.presence_ttl).
+	// still count at most (redis.presence_ttl); zero is DefaultTTL.
 	TTL time.Duration
-	// Timeout bounds each call the Presence makes on its own (heartbeats).
+	// Timeout bounds each call the Presence makes on its own (heartbeats);
+	// zero is DefaultTimeout.
 	Timeout time.Duration
 	Log     *slog.Logger
 }
@@ -72,6 +80,12 @@ type Presence struct {
 func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOptions) *Presence {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
 	}
 	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]int64), done: make(chan struct{})}
 	p.dirty.Store(true)
