@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/metrics"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -45,6 +47,14 @@ type Options struct {
 	DemoAPIPort string
 	// Adapter fans packets out to other instances; nil is this node only.
 	Adapter socket.AdapterConstructor
+	// Metrics records connections, deliveries, fan-out time, refusals and
+	// drops; nil is none.
+	Metrics *metrics.Metrics
+	// AuthSecret, when set, makes login require a token signed with it
+	// (auth.go); SetAuthSecret changes it later.
+	AuthSecret string
+	// Limits bound connections and what waits for each client.
+	Limits Limits
 }
 
 // Server is one instance's Socket.IO endpoint.
@@ -54,10 +64,14 @@ type Server struct {
 	io       *socket.Server
 	handler  http.Handler
 	presence adapter.Presence
+	auth     loginAuth
+	gate     *gate
 
 	// uids maps a logged-in socket to its uid; removal through
 	// LoadAndDelete makes a doubled disconnect count once.
 	uids sync.Map // socket.SocketId → string
+	// nspGates holds each session's namespace gate (connectrace.go).
+	nspGates sync.Map // engine session id → *nspGate
 
 	lastCounts atomic.Pointer[adapter.Counts]
 	stop       context.CancelFunc
@@ -75,6 +89,8 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 		opts.CallTimeout = 2 * time.Second
 	}
 	s := &Server{opts: opts, log: log, presence: presence, done: make(chan struct{})}
+	s.auth.set(opts.AuthSecret)
+	s.gate = newGate(opts.Limits, opts.Metrics, log)
 	s.lastCounts.Store(&adapter.Counts{})
 
 	sopts := socketOptions(opts)
@@ -85,6 +101,12 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 		}
 	})
 	s.handler = s.routes(s.io.ServeHandler(sopts))
+	s.instrument()
+	_ = s.io.Engine().On("connection", func(args ...any) {
+		if es, ok := args[0].(engine.Socket); ok {
+			s.onEngineConnection(es)
+		}
+	})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
@@ -138,6 +160,10 @@ func corsOptions(origins []string) *types.Cors {
 	return c
 }
 
+// SetAuthSecret changes the login secret for the logins that follow; an
+// empty secret turns signed logins off. Sockets logged in stay.
+func (s *Server) SetAuthSecret(secret string) { s.auth.set(secret) }
+
 // Handler serves Socket.IO at Options.Path and the demo page at /.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -147,7 +173,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // that is offline, as the original does.
 func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
 	if len(to) == 0 {
-		if err := s.emit(ctx, nil, content); err != nil {
+		if err := s.fanout(ctx, nil, content); err != nil {
 			return nil, fmt.Errorf("server: broadcasting new_msg: %w", err)
 		}
 		return nil, nil
@@ -160,7 +186,7 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 	for i, uid := range to {
 		rooms[i] = socket.Room(uid)
 	}
-	if err := s.emit(ctx, rooms, content); err != nil {
+	if err := s.fanout(ctx, rooms, content); err != nil {
 		return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
 	}
 	return online, nil

@@ -79,6 +79,8 @@ func addKeyFlags(fs *pflag.FlagSet) {
 			fs.Bool(key, d, usage)
 		case int:
 			fs.Int64(key, int64(d), usage)
+		case float64:
+			fs.Float64(key, d, usage)
 		case time.Duration:
 			fs.Duration(key, d, usage)
 		case []string:
