@@ -143,13 +143,13 @@ func Connect(t testing.TB, ioURL string) *siotest.Client {
 // server has recorded the login (it answers with update_online_count).
 func Login(t testing.TB, ioURL, uid string) *siotest.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	c, _, err := siotest.DialEmit(ctx, ioURL, server.EventOnlineCount, server.EventLogin, uid)
-	if err != nil {
+	c := Connect(t, ioURL)
+	if err := c.Emit(server.EventLogin, uid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Next(server.EventOnlineCount, 5*time.Second); err != nil {
 		t.Fatalf("login %s: %v", uid, err)
 	}
-	t.Cleanup(c.Close)
 	return c
 }
 
