@@ -1,10 +1,15 @@
 package server
 
 import (
-	"context"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pushio/pushio/static"
 )
@@ -14,17 +19,14 @@ import (
 func (s *Server) routes(engine http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	prefix := strings.TrimRight(s.opts.Path, "/")
-	mux.Handle(prefix+"/", s.guard(engine))
+	o := s.io.Engine().Opts()
+	mux.Handle(prefix+"/", s.guard(expirePolls(engine, o.PingInterval()+o.PingTimeout())))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	files := http.FileServerFS(static.FS())
-	bundle := func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/" + static.ClientBundle
-		files.ServeHTTP(w, r2)
-	}
+	bundle := clientBundle()
 	mux.HandleFunc("GET "+prefix+"/socket.io.js", bundle)
 	mux.HandleFunc("GET "+prefix+"/socket.io.min.js", bundle)
 	if s.opts.Demo {
@@ -38,13 +40,29 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 	return mux
 }
 
+// clientBundle serves the embedded socket.io client with an ETag of its
+// content and Cache-Control "public, max-age=0", as Socket.IO's own server
+// does: a page load revalidates the script (304) instead of downloading it
+// again, and a new pushio build is fetched at once. Without a bundle (not
+// built: make static) it answers 404.
+func clientBundle() http.HandlerFunc {
+	b, err := fs.ReadFile(static.FS(), static.ClientBundle)
+	if err != nil {
+		return http.NotFound
+	}
+	sum := sha256.Sum256(b)
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=0")
+		w.Header().Set("ETag", etag)
+		http.ServeContent(w, r, path.Base(static.ClientBundle), time.Time{}, bytes.NewReader(b))
+	}
+}
+
 // guard refuses browsers from origins outside the allow-list (websocket
 // upgrades are not covered by CORS), admits new sessions under the limits
-// (limits.go), holds polling POSTs to the max payload (payload.go) and puts
-// a deadline on polling GETs, which the library can otherwise leave
-// unanswered when one races a transport close.
+// (limits.go) and holds polling POSTs to the max payload (payload.go).
 func (s *Server) guard(engine http.Handler) http.Handler {
-	deadline := s.opts.PingInterval + s.opts.PingTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
 			http.Error(w, `{"code":4,"message":"Origin not allowed"}`, http.StatusForbidden)
@@ -60,11 +78,6 @@ func (s *Server) guard(engine http.Handler) http.Handler {
 			defer done()
 		} else if sid != "" && r.Method == http.MethodPost && !s.limitPollingBody(w, r, sid) {
 			return
-		}
-		if r.Method == http.MethodGet && query.Get("transport") == "polling" && deadline > 0 {
-			ctx, cancel := context.WithTimeout(r.Context(), deadline)
-			defer cancel()
-			r = r.WithContext(ctx)
 		}
 		engine.ServeHTTP(w, r)
 	})

@@ -31,13 +31,20 @@ const (
 	EventOnlineCount = "update_online_count"
 )
 
+// defaultConnectTimeout is Socket.IO's: a page on a slow link still has
+// time to send its CONNECT after the Engine.IO handshake.
+const defaultConnectTimeout = 45 * time.Second
+
 // Options configure a Server. Zero durations take the Socket.IO defaults.
 type Options struct {
-	Path           string
-	CORSOrigins    []string
-	PingInterval   time.Duration
-	PingTimeout    time.Duration
-	MaxPayload     int64
+	Path         string
+	CORSOrigins  []string
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+	MaxPayload   int64
+	// ConnectTimeout closes a client that opened Engine.IO but joined no
+	// namespace within it; zero is Socket.IO's default, 45s.
+	ConnectTimeout time.Duration
 	CountsInterval time.Duration
 	// CallTimeout bounds each Presence call made on behalf of a client.
 	CallTimeout time.Duration
@@ -100,7 +107,8 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 			s.onConnection(sock)
 		}
 	})
-	s.handler = s.routes(s.io.ServeHandler(sopts))
+	eio := s.io.ServeHandler(sopts) // creates s.io.Engine()
+	s.handler = s.routes(checkPollingPosts(s.io.Engine(), eio, log))
 	s.instrument()
 	_ = s.io.Engine().On("connection", func(args ...any) {
 		if es, ok := args[0].(engine.Socket); ok {
@@ -122,7 +130,10 @@ func socketOptions(opts Options) *socket.ServerOptions {
 	o.SetPath(opts.Path)
 	o.SetServeClient(false)
 	o.SetAllowEIO3(true)
-	o.SetConnectTimeout(45 * time.Second)
+	o.SetConnectTimeout(defaultConnectTimeout)
+	if opts.ConnectTimeout > 0 {
+		o.SetConnectTimeout(opts.ConnectTimeout)
+	}
 	if opts.PingInterval > 0 {
 		o.SetPingInterval(opts.PingInterval)
 	}

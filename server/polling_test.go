@@ -1,0 +1,334 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	engine "github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/servers/engine/v3/config"
+)
+
+// Engine.IO's error answers: a refused request, and one for a closed
+// session.
+const (
+	badRequestBody = `{"code":3,"message":"Bad request"}`
+	errUnknownSID  = `{"code":1,"message":"Session ID unknown"}`
+)
+
+// pollingClient speaks Engine.IO long-polling, EIO 3 (string payloads,
+// b64=1) or EIO 4, to one session.
+type pollingClient struct {
+	t    *testing.T
+	url  string // up to and including "?EIO=n&transport=polling"
+	eio  int
+	sid  string
+	http *http.Client
+}
+
+var sidRE = regexp.MustCompile(`"sid":"([^"]+)"`)
+
+// openPolling opens a session on the Engine.IO server at base+path.
+func openPolling(t *testing.T, base, path string, eio int) *pollingClient {
+	t.Helper()
+	c := &pollingClient{
+		t:    t,
+		url:  base + path + "?EIO=" + strconv.Itoa(eio) + "&transport=polling",
+		eio:  eio,
+		http: &http.Client{Timeout: 5 * time.Second},
+	}
+	if eio == 3 {
+		c.url += "&b64=1"
+	}
+	status, body := c.do(http.MethodGet, c.url, "")
+	m := sidRE.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("handshake: %d %q", status, body)
+	}
+	c.sid = m[1]
+	return c
+}
+
+// payload encodes Engine.IO packets as a polling body of c's protocol.
+func (c *pollingClient) payload(packets ...string) string {
+	if c.eio == 4 {
+		return strings.Join(packets, "\x1e")
+	}
+	var b strings.Builder
+	for _, p := range packets {
+		b.WriteString(strconv.Itoa(len([]rune(p))) + ":" + p) // every test string is in the BMP
+	}
+	return b.String()
+}
+
+func (c *pollingClient) post(body string) (int, string) {
+	return c.do(http.MethodPost, c.url+"&sid="+c.sid, body)
+}
+
+func (c *pollingClient) get() (int, string) {
+	return c.do(http.MethodGet, c.url+"&sid="+c.sid, "")
+}
+
+func (c *pollingClient) do(method, url, body string) (int, string) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatalf("%s %s: reading the answer: %v", method, url, err)
+	}
+	return res.StatusCode, string(b)
+}
+
+// newPollingTest starts a Server whose polls are answered within half a
+// second (the ping interval) unless a test says otherwise.
+func newPollingTest(t *testing.T, opts Options) *ioTest {
+	t.Helper()
+	if opts.PingInterval == 0 {
+		opts.PingInterval = 500 * time.Millisecond
+	}
+	if opts.PingTimeout == 0 {
+		opts.PingTimeout = 2 * time.Second
+	}
+	return startIOTest(t, opts)
+}
+
+// connectSocketIO joins c to the main namespace (EIO 3 clients are joined
+// by the server) and reads the answer.
+func connectSocketIO(t *testing.T, c *pollingClient) {
+	t.Helper()
+	if c.eio == 4 {
+		if status, body := c.post(c.payload("40")); status != http.StatusOK || body != "ok" {
+			t.Fatalf("CONNECT: %d %q", status, body)
+		}
+	}
+	if status, body := c.get(); status != http.StatusOK || !strings.Contains(body, "40") {
+		t.Fatalf("CONNECT answer: %d %q", status, body)
+	}
+}
+
+// waitOnline waits until uid is online, or fails after a bound.
+func (it *ioTest) waitOnline(t *testing.T, uid string) {
+	t.Helper()
+	eventually(t, "uid "+uid+" to come online", func() bool { return it.online(t, uid) })
+}
+
+func TestMalformedPollingPostClosesOnlyItsSession(t *testing.T) {
+	it := newPollingTest(t, Options{})
+	for _, tc := range []struct {
+		name string
+		eio  int
+		body string
+	}{
+		{"EIO 4 unknown packet type", 4, "abc"},
+		{"EIO 4 bad base64", 4, "b!!!"},
+		{"EIO 4 empty", 4, ""},
+		{"EIO 3 no length", 3, "abc"},
+		{"EIO 3 length not a number", 3, "x:4hello"},
+		{"EIO 3 length past the end", 3, "9:4hello"},
+		{"EIO 3 unknown packet type", 3, "3:abc"},
+		{"EIO 3 empty", 3, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := openPolling(t, it.URL, "/socket.io/", tc.eio)
+			good := openPolling(t, it.URL, "/socket.io/", tc.eio)
+			connectSocketIO(t, good)
+
+			if status, body := bad.post(tc.body); status != http.StatusBadRequest || body != badRequestBody {
+				t.Errorf("malformed POST: got %d %q, want 400 %q", status, body, badRequestBody)
+			}
+			if status, body := bad.get(); status != http.StatusBadRequest || body != errUnknownSID {
+				t.Errorf("GET after a malformed POST: got %d %q, want 400 %q", status, body, errUnknownSID)
+			}
+
+			uid := "u-" + strconv.Itoa(tc.eio) + "-" + good.sid
+			if status, body := good.post(good.payload(`42["login","` + uid + `"]`)); status != http.StatusOK || body != "ok" {
+				t.Fatalf("the other session's POST: %d %q", status, body)
+			}
+			it.waitOnline(t, uid)
+		})
+	}
+}
+
+func TestValidPollingPostLogsIn(t *testing.T) {
+	it := newPollingTest(t, Options{})
+	for _, tc := range []struct {
+		name    string
+		eio     int
+		packets []string
+		uid     string
+	}{
+		{"EIO 4 ASCII", 4, []string{`42["login","alice"]`}, "alice"},
+		{"EIO 4 non-ASCII", 4, []string{`42["login","张三"]`}, "张三"},
+		{"EIO 4 two packets", 4, []string{"3", `42["login","bob"]`}, "bob"},
+		{"EIO 3 ASCII (2.x)", 3, []string{`42["login","carol"]`}, "carol"},
+		{"EIO 3 non-ASCII as 2.x sends it", 3, []string{`42["login","李四"]`}, "李四"},
+		// socket.io-client 1.x UTF-8-encodes the text once more (undoUTF8Twice).
+		{"EIO 3 non-ASCII as 1.x sends it", 3, []string{`42["login","` + latin1Bytes("王五") + `"]`}, "王五"},
+		{"EIO 3 Latin-1 text is left alone", 3, []string{`42["login","café"]`}, "café"},
+		{"EIO 3 1.x text beside a ping", 3, []string{"2", `42["login","` + latin1Bytes("赵六") + `"]`}, "赵六"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := openPolling(t, it.URL, "/socket.io/", tc.eio)
+			connectSocketIO(t, c)
+			if status, body := c.post(c.payload(tc.packets...)); status != http.StatusOK || body != "ok" {
+				t.Fatalf("POST: %d %q", status, body)
+			}
+			it.waitOnline(t, tc.uid)
+		})
+	}
+}
+
+// latin1Bytes spells the UTF-8 bytes of s as runes U+0000…U+00FF, as
+// socket.io-client 1.x puts text in a polling payload.
+func latin1Bytes(s string) string {
+	r := make([]rune, 0, len(s))
+	for _, b := range []byte(s) {
+		r = append(r, rune(b))
+	}
+	return string(r)
+}
+
+func TestHungPollingGetIsAnsweredAtTheDeadline(t *testing.T) {
+	// A poll is normally answered by the next ping; with a ping interval
+	// far beyond expirePolls' deadline, only the deadline can answer it.
+	o := config.DefaultServerOptions()
+	o.SetPingInterval(time.Minute)
+	o.SetPingTimeout(time.Minute)
+	o.SetAllowEIO3(true)
+	eio := engine.NewServer(o)
+	t.Cleanup(func() { eio.Close() })
+	hs := httptest.NewServer(expirePolls(eio, 200*time.Millisecond))
+	t.Cleanup(hs.Close)
+
+	for _, v := range []int{3, 4} {
+		t.Run("EIO "+strconv.Itoa(v), func(t *testing.T) {
+			c := openPolling(t, hs.URL, "/engine.io/", v)
+			if status, body := c.get(); status != http.StatusBadRequest || body != badRequestBody {
+				t.Errorf("hung poll: got %d %q, want 400 %q", status, body, badRequestBody)
+			}
+			// The library drops the poll, and the session with it, on
+			// its own goroutine once the request's context has ended.
+			eventually(t, "the session of the expired poll to be dropped", func() bool {
+				_, ok := eio.Clients().Load(c.sid)
+				return !ok
+			})
+		})
+	}
+}
+
+func TestConnectTimeoutClosesNamespacelessSession(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	it := newPollingTest(t, Options{ConnectTimeout: timeout, PingInterval: time.Minute, PingTimeout: time.Minute})
+
+	idle := openPolling(t, it.URL, "/socket.io/", 4)
+	joined := openPolling(t, it.URL, "/socket.io/", 4)
+	connectSocketIO(t, joined)
+
+	// Only the connect timeout can answer this poll before the ping.
+	if status, body := idle.get(); status != http.StatusOK || body != "1" {
+		t.Errorf("poll of a session that never joined: got %d %q, want 200 \"1\" (close)", status, body)
+	}
+	clients := it.io.Engine().Clients()
+	eventually(t, "the idle session to be dropped", func() bool {
+		_, ok := clients.Load(idle.sid)
+		return !ok
+	})
+	if _, ok := clients.Load(joined.sid); !ok {
+		t.Errorf("the connect timeout closed a session that had joined a namespace")
+	}
+}
+
+func TestUndoUTF8Twice(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+		changed        bool
+	}{
+		{"1.x Chinese", latin1Bytes("张三"), "张三", true},
+		{"1.x emoji", latin1Bytes(`42["login","😀"]`), `42["login","😀"]`, true},
+		{"1.x Latin-1", latin1Bytes("café"), "café", true},
+		{"ASCII", `42["login","alice"]`, `42["login","alice"]`, false},
+		{"Chinese as sent by 2.x", "张三", "张三", false},
+		{"Latin-1 as sent by 2.x", "café", "café", false},
+		{"German", "Größe", "Größe", false},
+		{"degree sign", "n°", "n°", false},
+		{"a lone continuation byte", latin1Bytes("张")[1:], latin1Bytes("张")[1:], false},
+		// The price of the heuristic: mojibake that a 2.x client really sent.
+		{"mojibake", "Ã©", "é", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, changed := undoUTF8Twice(tc.in)
+			if got != tc.want || changed != tc.changed {
+				t.Errorf("undoUTF8Twice(%q) = %q, %v; want %q, %v", tc.in, got, changed, tc.want, tc.changed)
+			}
+		})
+	}
+}
+
+func TestFixPayload(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		protocol int
+		binary   bool
+		in, want string // want "" means an error
+	}{
+		{"EIO 4 valid", 4, false, "4hello\x1e2", "4hello\x1e2"},
+		{"EIO 4 binary is the library's to refuse", 4, true, "\x01\x02", "\x01\x02"},
+		{"EIO 4 unknown type", 4, false, "4hello\x1ex", ""},
+		{"EIO 3 valid", 3, false, "6:4hello1:2", "6:4hello1:2"},
+		{"EIO 3 base64 packet", 3, false, "10:b4AQIDBA==", "10:b4AQIDBA=="},
+		{"EIO 3 1.x text is repaired", 3, false, "7:4" + latin1Bytes("张三"), "3:4张三"},
+		{"EIO 3 1.x text beside base64", 3, false, "7:4" + latin1Bytes("张三") + "10:b4AQIDBA==", "3:4张三10:b4AQIDBA=="},
+		{"EIO 3 length past the end", 3, false, "7:4hello", ""},
+		{"EIO 3 binary payload", 3, true, "\x00\x06\xff4hello", "\x00\x06\xff4hello"},
+		{"EIO 3 binary payload, bad length", 3, true, "\x00x\xff4hello", ""},
+		{"empty", 3, false, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := fixPayload(tc.protocol, tc.binary, []byte(tc.in))
+			if tc.want == "" {
+				if err == nil {
+					t.Errorf("fixPayload(%q) = %q, want an error", tc.in, got)
+				}
+				return
+			}
+			if err != nil || string(got) != tc.want {
+				t.Errorf("fixPayload(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzFixPayload(f *testing.F) {
+	for _, seed := range []string{"4hello\x1e2", "6:4hello1:2", "10:b4AQIDBA==", "7:4" + latin1Bytes("张三"), "abc", "9:4"} {
+		f.Add(3, false, []byte(seed))
+		f.Add(4, false, []byte(seed))
+	}
+	f.Add(3, true, []byte("\x00\x06\xff4hello\x01\x05\xff\x04\x01\x02\x03\x04"))
+	f.Fuzz(func(t *testing.T, protocol int, binary bool, body []byte) {
+		if protocol != 3 {
+			protocol = 4
+		}
+		out, err := fixPayload(protocol, binary, body)
+		if err != nil || binary {
+			return
+		}
+		// What is handed on must decode as well as what came in.
+		if _, err := fixPayload(protocol, binary, out); err != nil {
+			t.Errorf("fixPayload(%q) = %q, which does not decode: %v", body, out, err)
+		}
+	})
+}
