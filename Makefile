@@ -36,4 +36,4 @@ fmt:
 	$(GO) mod tidy
 
 clean:
-	rm -rf bin static/node_modules test/e2e/node_modules
+	rm -rf bin static/node_modules test/e2e/node_modules test/interop/node_modules

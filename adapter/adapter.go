@@ -8,7 +8,12 @@
 // This package imports neither server nor pushapi.
 package adapter
 
-import "context"
+import (
+	"context"
+
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
 
 // Counts are the figures shown in update_online_count.
 type Counts struct {
@@ -32,4 +37,14 @@ type Presence interface {
 	Counts(ctx context.Context) (Counts, error)
 	// Close removes this instance's presence at once.
 	Close(ctx context.Context) error
+}
+
+// Broadcaster is the optional ability of a fan-out adapter (the library's
+// socket.Adapter of a namespace) to say whether a broadcast reached the
+// other instances. The server asks for it by type assertion; the library's
+// in-memory adapter has no other instance to fail to reach.
+type Broadcaster interface {
+	// BroadcastContext sends packet to the sockets opts selects on every
+	// instance, or returns an error without delivering anything.
+	BroadcastContext(ctx context.Context, packet *parser.Packet, opts *socket.BroadcastOptions) error
 }

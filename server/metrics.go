@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -28,15 +29,11 @@ func (s *Server) instrument() {
 	})
 }
 
-// emitter is what a publish is emitted through: every socket, or rooms.
-type emitter interface {
-	Emit(ev string, args ...any) error
-}
-
-// fanout emits new_msg through e and records how long it took.
-func (s *Server) fanout(e emitter, content string) error {
+// fanout emits new_msg to rooms (every socket when empty) and records how
+// long it took.
+func (s *Server) fanout(ctx context.Context, rooms []socket.Room, content string) error {
 	start := time.Now()
-	err := e.Emit(EventNewMsg, content)
+	err := s.emit(ctx, rooms, content)
 	s.opts.Metrics.ObserveFanout(time.Since(start))
 	return err
 }

@@ -184,7 +184,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // that is offline, as the original does.
 func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
 	if len(to) == 0 {
-		if err := s.fanout(s.io.Sockets(), content); err != nil {
+		if err := s.fanout(ctx, nil, content); err != nil {
 			return nil, fmt.Errorf("server: broadcasting new_msg: %w", err)
 		}
 		return nil, nil
@@ -197,10 +197,27 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 	for i, uid := range to {
 		rooms[i] = socket.Room(uid)
 	}
-	if err := s.fanout(s.io.To(rooms...), content); err != nil {
+	if err := s.fanout(ctx, rooms, content); err != nil {
 		return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
 	}
 	return online, nil
+}
+
+// emit sends new_msg to the sockets in rooms, or to every socket when rooms
+// is empty. A fan-out adapter that can fail (adapter.Broadcaster) reports
+// whether the other instances were reached, within ctx.
+func (s *Server) emit(ctx context.Context, rooms []socket.Room, content string) error {
+	nsp := s.io.Sockets()
+	b, ok := nsp.Adapter().(adapter.Broadcaster)
+	if !ok {
+		return nsp.To(rooms...).Emit(EventNewMsg, content)
+	}
+	packet := &parser.Packet{Type: parser.EVENT, Data: []any{EventNewMsg, content}}
+	return b.BroadcastContext(ctx, packet, &socket.BroadcastOptions{
+		Rooms:  types.NewSet(rooms...),
+		Except: types.NewSet[socket.Room](),
+		Flags:  &socket.BroadcastFlags{},
+	})
 }
 
 // Online reports for each uid whether it has a logged-in socket anywhere.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine: redis-server,
 # php-cli + php-curl, nginx and Chromium from Debian; the npm clients for
-# the end-to-end tests. Each step is skipped when already done.
+# the end-to-end and interop tests. Each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +24,10 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-if [ -f test/e2e/package.json ]; then
-  stamp=test/e2e/node_modules/.installed
-  if [ ! -f "$stamp" ] || [ test/e2e/package-lock.json -nt "$stamp" ]; then
-    (cd test/e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
+for dir in test/e2e test/interop; do
+  [ -f "$dir/package.json" ] || continue
+  stamp=$dir/node_modules/.installed
+  if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
   fi
-fi
+done

@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
+	redisadapter "github.com/pushio/pushio/adapter/redis"
 	"github.com/pushio/pushio/internal/config"
 )
 
@@ -24,12 +29,12 @@ type cluster struct {
 	close  func(context.Context)
 }
 
-// newCluster builds the memory adapter for a single node (redis.url empty).
-func newCluster(_ context.Context, cfg *config.Config, _ *slog.Logger) (*cluster, error) {
-	host, _ := os.Hostname()
-	id := fmt.Sprintf("%s-%d", host, os.Getpid())
+// newCluster builds the memory adapter for a single node (redis.url empty)
+// or the Redis one.
+func newCluster(ctx context.Context, cfg *config.Config, log *slog.Logger) (*cluster, error) {
+	id := instanceID()
 	if cfg.Redis.URL != "" {
-		return nil, fmt.Errorf("config: redis.url %q: the Redis adapter is not part of this build yet", cfg.Redis.URL)
+		return newRedisCluster(ctx, cfg, id, log)
 	}
 	p := memory.New()
 	return &cluster{
@@ -39,4 +44,75 @@ func newCluster(_ context.Context, cfg *config.Config, _ *slog.Logger) (*cluster
 		ready:    func(context.Context) error { return nil },
 		close:    func(ctx context.Context) { _ = p.Close(ctx) },
 	}, nil
+}
+
+// newRedisCluster connects to redis.url and fails when Redis does not
+// answer within redis.timeout. Later outages are survived, not fatal.
+func newRedisCluster(ctx context.Context, cfg *config.Config, id string, log *slog.Logger) (*cluster, error) {
+	client, err := redisadapter.NewClient(cfg.Redis.URL, cfg.Redis.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, cfg.Redis.Timeout)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redis: connecting to %s: %w (is redis.url right, and Redis running?)", redacted(cfg.Redis.URL), err)
+	}
+	log = log.With("instance", id)
+	goredis.SetLogger(redisLog{log})
+	rctx, cancelRegister := context.WithTimeout(ctx, cfg.Redis.Timeout)
+	defer cancelRegister()
+	p := redisadapter.NewPresence(rctx, client, redisadapter.PresenceOptions{
+		Prefix:   cfg.Redis.Prefix,
+		Instance: id,
+		TTL:      cfg.Redis.PresenceTTL,
+		Timeout:  cfg.Redis.Timeout,
+		Log:      log,
+	})
+	fanout := redisadapter.NewFanout(client, redisadapter.FanoutOptions{
+		Prefix:  cfg.Redis.Prefix,
+		UID:     id,
+		Timeout: cfg.Redis.Timeout,
+		Log:     log,
+	})
+	return &cluster{
+		name:     "redis",
+		instance: id,
+		presence: p,
+		fanout:   fanout,
+		ready:    p.Ready,
+		close: func(ctx context.Context) {
+			if err := p.Close(ctx); err != nil {
+				log.Warn("leaving the cluster: presence not removed; it expires after redis.presence_ttl", "err", err)
+			}
+			_ = client.Close()
+		},
+	}, nil
+}
+
+// instanceID names this process in the cluster: host, pid and a random
+// part, so that a restarted process never takes a dead one's place.
+func instanceID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// redacted hides the password of a Redis URL.
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// redisLog sends go-redis's own messages (each failed dial while Redis is
+// away, …) to the debug log; pushio logs the outage once itself.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug(fmt.Sprintf(format, v...), "component", "go-redis")
 }

@@ -47,6 +47,27 @@ type Client struct {
 type Event struct {
 	Name string
 	Args []json.RawMessage
+	// AckID is the id an acknowledgement answers (43<id>[…]) when the
+	// server asked for one, else "".
+	AckID string
+}
+
+// ParseEvent reads an event packet: 42, an acknowledgement id if any, then
+// the JSON array [name, args…]. ok is false for any other packet.
+func ParseEvent(msg string) (ev Event, ok bool, err error) {
+	if !strings.HasPrefix(msg, "42") {
+		return Event{}, false, nil
+	}
+	id, body, _ := strings.Cut(msg[2:], "[")
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte("["+body), &raw); err != nil || len(raw) == 0 {
+		return Event{}, true, fmt.Errorf("eiotest: bad event packet %q", msg)
+	}
+	if err := json.Unmarshal(raw[0], &ev.Name); err != nil {
+		return Event{}, true, fmt.Errorf("eiotest: bad event name in %q", msg)
+	}
+	ev.Args, ev.AckID = raw[1:], id
+	return ev, true, nil
 }
 
 // HandshakeError is a handshake the server answered with an HTTP error.
@@ -158,19 +179,9 @@ func (c *Client) Next(ctx context.Context) (Event, error) {
 		if err != nil {
 			return Event{}, err
 		}
-		if !strings.HasPrefix(msg, "42") {
-			continue
+		if ev, ok, err := ParseEvent(msg); ok {
+			return ev, err
 		}
-		var raw []json.RawMessage
-		if err := json.Unmarshal([]byte(msg[2:]), &raw); err != nil || len(raw) == 0 {
-			return Event{}, fmt.Errorf("eiotest: bad event packet %q", msg)
-		}
-		var ev Event
-		if err := json.Unmarshal(raw[0], &ev.Name); err != nil {
-			return Event{}, fmt.Errorf("eiotest: bad event name in %q", msg)
-		}
-		ev.Args = raw[1:]
-		return ev, nil
 	}
 }
 

@@ -14,6 +14,8 @@
 //                 emit, in order (e.g. [[], [null], [{"a":1}], ["u"]])
 //     upgrade     when true, ready waits for the websocket upgrade
 //     expect      disconnect after this many new_msg (0: stay)
+//     local       the source address, e.g. "127.0.0.2", to be another client
+//                 to a load balancer that hashes addresses
 //
 // Lines, each with the client's index c and its transport t:
 //   {"c":0,"ev":"connect"}  {"c":0,"ev":"ready"}
@@ -58,6 +60,7 @@ function start(c, i) {
   const io = require(c.version);
   const opts = { forceNew: true, reconnection: false, timeout: 10000 };
   if (c.transports) opts.transports = c.transports;
+  if (c.local) opts.agent = new (require("http").Agent)({ localAddress: c.local });
   const socket = io(spec.url, opts);
   sockets.push(socket);
   const logins = c.logins || (c.uid ? [[c.uid]] : []);

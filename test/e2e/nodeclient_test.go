@@ -18,6 +18,7 @@ type clientSpec struct {
 	Logins     [][]any  `json:"logins,omitempty"`
 	Upgrade    bool     `json:"upgrade,omitempty"`
 	Expect     int      `json:"expect,omitempty"`
+	Local      string   `json:"local,omitempty"`
 }
 
 // event is one line client.js printed.

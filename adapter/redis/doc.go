@@ -1,0 +1,16 @@
+// Package redis makes many pushio instances act as one server on Redis.
+//
+// Presence (adapter.Presence) keeps each instance's uid counts and the
+// cluster-wide sums in Redis, so that "is this uid online anywhere?" and
+// the counts are one round trip; heartbeats let the survivors remove a
+// killed instance's uids, and every instance re-registers its presence
+// when Redis comes back empty.
+//
+// Fanout (the Socket.IO library's socket.AdapterConstructor) carries
+// broadcasts and room emits to the other instances in the wire format of
+// Node's @socket.io/redis-adapter, so @socket.io/redis-emitter and Node
+// socket.io servers with that adapter share a cluster with pushio.
+//
+// NewClient turns redis.url into a go-redis UniversalClient: one server,
+// Sentinel or Redis Cluster.
+package redis

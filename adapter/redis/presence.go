@@ -1,0 +1,282 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/pushio/pushio/adapter"
+)
+
+var _ adapter.Presence = (*Presence)(nil)
+
+// Defaults for zero options, as config's redis.presence_ttl and
+// redis.timeout.
+const (
+	DefaultTTL     = 15 * time.Second
+	DefaultTimeout = 2 * time.Second
+)
+
+// syncChunk is how many uids one sync script call carries.
+const syncChunk = 1000
+
+// downRetry is how often an instance that lost Redis tries again.
+const downRetry = 500 * time.Millisecond
+
+// PresenceOptions configure a Presence.
+type PresenceOptions struct {
+	// Prefix starts every key (redis.prefix).
+	Prefix string
+	// Instance names this instance; unique in the cluster.
+	Instance string
+	// TTL is how long the uids of an instance that stopped heartbeating
+	// still count at most (redis.presence_ttl); zero is DefaultTTL.
+	TTL time.Duration
+	// Timeout bounds each call the Presence makes on its own (heartbeats);
+	// zero is DefaultTimeout.
+	Timeout time.Duration
+	Log     *slog.Logger
+}
+
+// Presence is the cluster-wide adapter.Presence on Redis. The local map of
+// uid → sockets is the source of truth for this instance; Redis holds each
+// instance's copy and the cluster-wide sums, so Online and Counts are one
+// round trip. A heartbeat every TTL/4 keeps the instance alive, reaps
+// instances that stopped, and re-registers the local map whenever Redis
+// lost it (a restart, or this instance was reaped after a long pause).
+type Presence struct {
+	c    goredis.UniversalClient
+	opts PresenceOptions
+	keys presenceKeys
+
+	// syncMu lets Join and Leave run together (read side) but never during
+	// a re-registration (write side), which copies the local map.
+	syncMu sync.RWMutex
+	mu     sync.Mutex
+	local  map[string]int64
+
+	// dirty says Redis may not match the local map: the next heartbeat
+	// re-registers it, and Join and Leave only touch the local map.
+	dirty atomic.Bool
+	// down is set while Redis is unreachable, for the log.
+	down atomic.Bool
+	// registered is set once the first registration succeeded.
+	registered atomic.Bool
+
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// NewPresence registers this instance (an empty record) and starts its
+// heartbeat. ctx bounds the first registration only; when it fails the
+// heartbeat keeps trying.
+func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOptions) *Presence {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]int64), done: make(chan struct{})}
+	p.dirty.Store(true)
+	p.beat(ctx)
+	loop, stop := context.WithCancel(context.Background())
+	p.stop = stop
+	go p.heartbeat(loop)
+	return p
+}
+
+// interval is the time between heartbeats: TTL/4. An instance is reaped
+// once it has missed three, so a killed instance's uids go offline at most
+// TTL after its last heartbeat.
+func (p *Presence) interval() time.Duration { return p.opts.TTL / 4 }
+
+func (p *Presence) args(extra ...any) []any {
+	return append([]any{p.keys.instPrefix, p.opts.Instance}, extra...)
+}
+
+// Join implements adapter.Presence.
+func (p *Presence) Join(ctx context.Context, uid string) error {
+	return p.change(ctx, uid, 1)
+}
+
+// Leave implements adapter.Presence. Leaving a uid that has no socket here
+// is a no-op, so a doubled disconnect cannot drive a count negative.
+func (p *Presence) Leave(ctx context.Context, uid string) error {
+	return p.change(ctx, uid, -1)
+}
+
+func (p *Presence) change(ctx context.Context, uid string, delta int64) error {
+	p.syncMu.RLock()
+	defer p.syncMu.RUnlock()
+	p.mu.Lock()
+	n := p.local[uid] + delta
+	switch {
+	case n < 0:
+		p.mu.Unlock()
+		return nil
+	case n == 0:
+		delete(p.local, uid)
+	default:
+		p.local[uid] = n
+	}
+	p.mu.Unlock()
+	if p.dirty.Load() {
+		return nil // the next heartbeat carries it
+	}
+	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), p.args(uid, delta)...).Int()
+	if err != nil {
+		p.dirty.Store(true)
+		return fmt.Errorf("redis presence: recording uid %q: %w", uid, err)
+	}
+	if res < 0 {
+		p.dirty.Store(true) // Redis lost this instance's record
+	}
+	return nil
+}
+
+// Online implements adapter.Presence with one HMGET.
+func (p *Presence) Online(ctx context.Context, uids []string) ([]bool, error) {
+	vals, err := p.c.HMGet(ctx, p.keys.uids, uids...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis presence: reading %d uids: %w", len(uids), err)
+	}
+	out := make([]bool, len(uids))
+	for i, v := range vals {
+		s, _ := v.(string)
+		n, _ := strconv.ParseInt(s, 10, 64)
+		out[i] = n > 0
+	}
+	return out, nil
+}
+
+// Counts implements adapter.Presence with one pipelined round trip.
+func (p *Presence) Counts(ctx context.Context) (adapter.Counts, error) {
+	var uids *goredis.IntCmd
+	var pages *goredis.StringCmd
+	_, err := p.c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
+		uids = pipe.HLen(ctx, p.keys.uids)
+		pages = pipe.Get(ctx, p.keys.pages)
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return adapter.Counts{}, fmt.Errorf("redis presence: reading counts: %w", err)
+	}
+	n, _ := pages.Int64() // missing: no page open
+	return adapter.Counts{UIDs: uids.Val(), Pages: max(n, 0)}, nil
+}
+
+// Ready reports whether Redis answers.
+func (p *Presence) Ready(ctx context.Context) error {
+	if err := p.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}
+
+// Close stops the heartbeat and removes this instance's presence from the
+// cluster at once.
+func (p *Presence) Close(ctx context.Context) error {
+	p.stop()
+	<-p.done
+	if err := scriptRemove.Run(ctx, p.c, p.keys.list(), p.args()...).Err(); err != nil {
+		return fmt.Errorf("redis presence: removing instance %s: %w", p.opts.Instance, err)
+	}
+	return nil
+}
+
+// heartbeat beats every interval, or every downRetry while Redis is away.
+func (p *Presence) heartbeat(ctx context.Context) {
+	defer close(p.done)
+	t := time.NewTimer(p.interval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		bctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+		p.beat(bctx)
+		cancel()
+		next := p.interval()
+		if p.down.Load() {
+			next = min(next, downRetry)
+		}
+		t.Reset(next)
+	}
+}
+
+// beat refreshes this instance, reaps dead ones, and re-registers the local
+// map when Redis does not have it. It logs when Redis goes and comes back.
+func (p *Presence) beat(ctx context.Context) {
+	synced, err := scriptHeartbeat.Run(ctx, p.c, p.keys.list(), p.args(p.alive())...).Int()
+	if err == nil && (synced == 0 || p.dirty.Load()) {
+		if synced == 0 && p.registered.Load() && !p.down.Load() {
+			p.opts.Log.Warn("redis lost this instance's presence (restarted, or this instance was reaped after a pause): re-registering")
+		}
+		err = p.resync(ctx)
+	}
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return // stopping
+		}
+		if !p.down.Swap(true) {
+			p.opts.Log.Error("redis unreachable: pushes and presence fail until it returns; local clients stay connected",
+				"err", err)
+		}
+		return
+	}
+	if p.down.Swap(false) {
+		p.opts.Log.Info("redis reachable again: presence re-registered")
+	}
+}
+
+// resync replaces this instance's record in Redis with the local map.
+func (p *Presence) resync(ctx context.Context) error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	p.dirty.Store(false)
+	p.mu.Lock()
+	pairs := make([]any, 0, 2*len(p.local))
+	for uid, n := range p.local {
+		pairs = append(pairs, uid, n)
+	}
+	p.mu.Unlock()
+	alive := p.alive()
+	for start := 0; start == 0 || start < len(pairs); start += 2 * syncChunk {
+		end := min(start+2*syncChunk, len(pairs))
+		first, last := flag(start == 0), flag(end == len(pairs))
+		args := p.args(append([]any{alive, first, last}, pairs[start:end]...)...)
+		if err := scriptSync.Run(ctx, p.c, p.keys.list(), args...).Err(); err != nil {
+			p.dirty.Store(true)
+			return fmt.Errorf("redis presence: re-registering %d uids: %w", len(pairs)/2, err)
+		}
+	}
+	p.registered.Store(true)
+	p.opts.Log.Debug("redis presence registered", "uids", len(pairs)/2)
+	return nil
+}
+
+// alive is how long, in ms, a heartbeat keeps this instance alive: it is
+// reaped after missing three.
+func (p *Presence) alive() int64 {
+	return p.opts.TTL.Milliseconds() - p.interval().Milliseconds()
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

@@ -1,0 +1,210 @@
+package redis
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/eventually"
+	"github.com/pushio/pushio/internal/redistest"
+)
+
+// kill stops the heartbeat without removing the presence, as SIGKILL would.
+func (p *Presence) kill() {
+	p.stop()
+	<-p.done
+}
+
+func newTestPresence(t *testing.T, url, prefix, id string, ttl time.Duration) *Presence {
+	t.Helper()
+	c, err := NewClient(url, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	p := NewPresence(ctx, c, PresenceOptions{Prefix: prefix, Instance: id, TTL: ttl, Timeout: time.Second})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+		_ = c.Close()
+	})
+	return p
+}
+
+// startPair starts instances a and b on a fresh Redis.
+func startPair(t *testing.T, ttl time.Duration) (*redistest.Server, *Presence, *Presence) {
+	t.Helper()
+	srv := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	return srv, newTestPresence(t, srv.URL(), prefix, "a", ttl), newTestPresence(t, srv.URL(), prefix, "b", ttl)
+}
+
+// join records one socket of p for each uid.
+func join(t *testing.T, p *Presence, uids ...string) {
+	t.Helper()
+	for _, uid := range uids {
+		call(t, func(ctx context.Context) error { return p.Join(ctx, uid) })
+	}
+}
+
+func call(t *testing.T, f func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func online(t *testing.T, p *Presence, uids ...string) []bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	got, err := p.Online(ctx, uids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func counts(t *testing.T, p *Presence) adapter.Counts {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c, err := p.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestPresenceAcrossInstances(t *testing.T) {
+	_, a, b := startPair(t, 15*time.Second)
+	join(t, a, "u1", "u1")
+	join(t, b, "u1", "u2")
+	for _, p := range []*Presence{a, b} {
+		if got := online(t, p, "u1", "u2", "u3"); !slices.Equal(got, []bool{true, true, false}) {
+			t.Errorf("%s: online = %v, want [true true false]", p.opts.Instance, got)
+		}
+		if got := counts(t, p); got != (adapter.Counts{UIDs: 2, Pages: 4}) {
+			t.Errorf("%s: counts = %+v, want 2 uids, 4 pages", p.opts.Instance, got)
+		}
+	}
+
+	// Three leaves for two sockets: the third is a no-op.
+	for range 3 {
+		call(t, func(ctx context.Context) error { return a.Leave(ctx, "u1") })
+	}
+	if got := counts(t, b); got != (adapter.Counts{UIDs: 2, Pages: 2}) {
+		t.Errorf("after a's leaves: counts = %+v, want 2 uids, 2 pages", got)
+	}
+	if got := online(t, b, "u1"); !got[0] {
+		t.Error("u1 went offline while b still holds a socket")
+	}
+	call(t, func(ctx context.Context) error { return b.Leave(ctx, "u1") })
+	if got := online(t, a, "u1"); got[0] {
+		t.Error("u1 online after its last socket left")
+	}
+
+	// A clean stop removes the instance's presence at once.
+	join(t, a, "u9")
+	call(t, a.Close)
+	if got := online(t, b, "u9", "u2"); !slices.Equal(got, []bool{false, true}) {
+		t.Errorf("after a closed: online(u9, u2) = %v, want [false true]", got)
+	}
+	if got := counts(t, b); got != (adapter.Counts{UIDs: 1, Pages: 1}) {
+		t.Errorf("after a closed: counts = %+v, want 1 uid, 1 page", got)
+	}
+}
+
+func TestPresenceKilledInstanceIsReaped(t *testing.T) {
+	const ttl = time.Second
+	_, a, b := startPair(t, ttl)
+	join(t, a, "gone")
+	join(t, b, "stays")
+	if got := online(t, b, "gone"); !got[0] {
+		t.Fatal("uid of a not online before the kill")
+	}
+
+	a.kill()
+	took := eventually.True(t, ttl+time.Second, "killed instance's uid offline", func() bool {
+		return !online(t, b, "gone")[0]
+	})
+	t.Logf("killed instance's uid went offline after %s (presence_ttl %s)", took.Round(time.Millisecond), ttl)
+	if got := counts(t, b); got != (adapter.Counts{UIDs: 1, Pages: 1}) {
+		t.Errorf("after the reaping: counts = %+v, want 1 uid, 1 page", got)
+	}
+}
+
+func TestPresenceSurvivesRedisRestart(t *testing.T) {
+	srv, a, b := startPair(t, 2*time.Second)
+	join(t, a, "u1")
+	join(t, b, "u2", "u2")
+
+	t.Run("restarted empty", func(t *testing.T) {
+		srv.Restart()
+		took := eventually.True(t, 5*time.Second, "presence re-registered", func() bool {
+			c, err := b.Counts(context.Background())
+			return err == nil && c == adapter.Counts{UIDs: 2, Pages: 3}
+		})
+		t.Logf("presence re-registered %s after the restart", took.Round(time.Millisecond))
+		if got := online(t, a, "u1", "u2"); !slices.Equal(got, []bool{true, true}) {
+			t.Errorf("online = %v, want both", got)
+		}
+	})
+
+	t.Run("changes while down are carried over", func(t *testing.T) {
+		srv.Stop()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = a.Leave(ctx, "u1") // fails or is deferred: the local map keeps it
+		_ = a.Join(ctx, "u3")
+		if _, err := a.Online(ctx, []string{"u3"}); err == nil {
+			t.Error("Online answered while Redis is down")
+		}
+		srv.StartAgain()
+		eventually.True(t, 5*time.Second, "presence re-registered", func() bool {
+			c, err := b.Counts(context.Background())
+			return err == nil && c == adapter.Counts{UIDs: 2, Pages: 3}
+		})
+		if got := online(t, b, "u1", "u2", "u3"); !slices.Equal(got, []bool{false, true, true}) {
+			t.Errorf("online(u1, u2, u3) = %v, want [false true true]", got)
+		}
+	})
+}
+
+func TestNewClient(t *testing.T) {
+	srv := redistest.Start(t)
+	tests := []struct {
+		name, url string
+		wantErr   bool
+		ping      bool
+	}{
+		{"tcp", srv.URL(), false, true},
+		{"unix socket", "unix://" + srv.Socket(), false, true},
+		{"sentinel", "redis://127.0.0.1:1/0?master_name=mymaster&addr=127.0.0.1:2", false, false},
+		{"cluster", "redis://127.0.0.1:1?addr=127.0.0.1:2", false, false},
+		{"tls", "rediss://127.0.0.1:1/0", false, false},
+		{"bad scheme", "http://127.0.0.1:1", true, false},
+		{"unknown option", srv.URL() + "?bogus=1", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewClient(tt.url, time.Second)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("NewClient(%q) error = %v, want error %v", tt.url, err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			if tt.ping {
+				call(t, func(ctx context.Context) error { return c.Ping(ctx).Err() })
+			}
+		})
+	}
+}

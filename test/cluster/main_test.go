@@ -1,0 +1,13 @@
+package cluster
+
+import (
+	"os"
+	"testing"
+
+	"github.com/pushio/pushio/internal/clustertest"
+)
+
+func TestMain(m *testing.M) {
+	clustertest.QuietRedis()
+	os.Exit(m.Run())
+}
