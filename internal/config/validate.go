@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,11 +15,11 @@ import (
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key string, value any, rule string) {
-		errs = append(errs, fmt.Errorf("config: %s %q: %s", key, fmt.Sprint(value), rule))
+		errs = append(errs, keyError(key, value, rule))
 	}
 	checkAddr := func(key, addr string) {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			bad(key, addr, "want host:port, e.g. :2120 or 127.0.0.1:2120")
+		if !validAddr(addr) {
+			bad(key, addr, "want host:port with a port from 0 to 65535, e.g. :2120 or 127.0.0.1:2120")
 		}
 	}
 	positive := func(key string, d time.Duration) {
@@ -84,4 +85,20 @@ func (c *Config) Validate() error {
 	positive("counts.interval", c.Counts.Interval)
 	positive("shutdown_timeout", c.ShutdownTimeout)
 	return errors.Join(errs...)
+}
+
+// keyError is every configuration error: the key, the value and the rule.
+func keyError(key string, value any, rule string) error {
+	return fmt.Errorf("config: %s %q: %s", key, fmt.Sprint(value), rule)
+}
+
+// validAddr reports whether addr is host:port with a numeric port that
+// net.Listen accepts.
+func validAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
 }
