@@ -59,6 +59,10 @@ type Server struct {
 	// LoadAndDelete makes a doubled disconnect count once.
 	uids sync.Map // socket.SocketId → string
 
+	// gate keeps the library from dropping a client that emits as soon
+	// as it is connected (see connectGate).
+	gate connectGate
+
 	lastCounts atomic.Pointer[adapter.Counts]
 	stop       context.CancelFunc
 	done       chan struct{}
@@ -79,12 +83,15 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 
 	sopts := socketOptions(opts)
 	s.io = socket.NewServer(nil, sopts)
+	s.io.Use(s.gate.arm)
 	s.io.On("connection", func(args ...any) {
 		if sock, ok := args[0].(*socket.Socket); ok {
 			s.onConnection(sock)
+			s.gate.open(sock.Conn().Id())
 		}
 	})
 	s.handler = s.routes(s.io.ServeHandler(sopts))
+	_ = s.io.Engine().On("connection", s.gate.watch)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
