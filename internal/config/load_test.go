@@ -281,7 +281,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "invalid value from env reaches Validate",
 			env:  map[string]string{"PUSHIO_IO_ADDR": "foo"},
-			want: `config: io.addr "foo": want host:port with a port from 0 to 65535, e.g. :2120 or 127.0.0.1:2120`,
+			want: `config: io.addr "foo": want host:port, e.g. :2120 or 127.0.0.1:2120`,
 		},
 		{
 			name: "invalid value from file reaches Validate",

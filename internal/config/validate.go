@@ -18,8 +18,10 @@ func (c *Config) Validate() error {
 		errs = append(errs, keyError(key, value, rule))
 	}
 	checkAddr := func(key, addr string) {
-		if !validAddr(addr) {
-			bad(key, addr, "want host:port with a port from 0 to 65535, e.g. :2120 or 127.0.0.1:2120")
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			bad(key, addr, "want host:port, e.g. :2120 or 127.0.0.1:2120")
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			bad(key, addr, "want a port from 0 to 65535, e.g. :2120")
 		}
 	}
 	positive := func(key string, d time.Duration) {
@@ -90,15 +92,4 @@ func (c *Config) Validate() error {
 // keyError is every configuration error: the key, the value and the rule.
 func keyError(key string, value any, rule string) error {
 	return fmt.Errorf("config: %s %q: %s", key, fmt.Sprint(value), rule)
-}
-
-// validAddr reports whether addr is host:port with a numeric port that
-// net.Listen accepts.
-func validAddr(addr string) bool {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	_, err = strconv.ParseUint(port, 10, 16)
-	return err == nil
 }

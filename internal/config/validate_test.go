@@ -65,7 +65,10 @@ func TestValidateAccepts(t *testing.T) {
 
 func TestValidateErrors(t *testing.T) {
 	t.Parallel()
-	const addrRule = "want host:port with a port from 0 to 65535, e.g. :2120 or 127.0.0.1:2120"
+	const (
+		addrRule = "want host:port, e.g. :2120 or 127.0.0.1:2120"
+		portRule = "want a port from 0 to 65535, e.g. :2120"
+	)
 	tests := []struct {
 		name   string
 		change func(*Config)
@@ -74,11 +77,13 @@ func TestValidateErrors(t *testing.T) {
 		{"io.addr without port", func(c *Config) { c.IO.Addr = "foo" },
 			`config: io.addr "foo": ` + addrRule},
 		{"io.addr port too big", func(c *Config) { c.IO.Addr = ":99999" },
-			`config: io.addr ":99999": ` + addrRule},
+			`config: io.addr ":99999": ` + portRule},
 		{"api.addr named port", func(c *Config) { c.API.Addr = "localhost:http" },
-			`config: api.addr "localhost:http": ` + addrRule},
+			`config: api.addr "localhost:http": ` + portRule},
 		{"api.addr empty", func(c *Config) { c.API.Addr = "" },
 			`config: api.addr "": ` + addrRule},
+		{"api.addr empty port", func(c *Config) { c.API.Addr = "127.0.0.1:" },
+			`config: api.addr "127.0.0.1:": ` + portRule},
 		{"same addrs", func(c *Config) { c.IO.Addr, c.API.Addr = ":3000", ":3000" },
 			`config: api.addr ":3000": must differ from io.addr`},
 		{"io.path relative", func(c *Config) { c.IO.Path = "socket.io" },
