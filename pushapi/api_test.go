@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/testlog"
 )
 
 // The answers' exact Content-Types.
@@ -79,7 +80,7 @@ func multipartPost(target string, pairs ...string) request {
 // startAPI serves the API over real HTTP on 127.0.0.1:0.
 func startAPI(t *testing.T, pub Publisher, opts Options) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(New(pub, opts, testLogger()))
+	srv := httptest.NewServer(New(pub, opts, testlog.Logger()))
 	t.Cleanup(srv.Close)
 	return srv
 }

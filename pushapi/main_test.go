@@ -2,9 +2,6 @@ package pushapi
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -16,14 +13,6 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// testLogger is quiet unless PUSHIO_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("PUSHIO_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // published is one recorded Publish call.

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -16,19 +14,12 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/testlog"
 	"github.com/pushio/pushio/pushapi"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// testLogger is quiet unless PUSHIO_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("PUSHIO_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
 }
 
 // waitTimeout bounds every wait of these tests.
@@ -57,9 +48,9 @@ func startServer(t *testing.T, opts Options) *testServer {
 		opts.CountsInterval = manualCounts
 	}
 	p := memory.New()
-	s := New(opts, p, testLogger())
+	s := New(opts, p, testlog.Logger())
 	ts := &testServer{Server: s, presence: p, ioHTTP: httptest.NewServer(s.Handler())}
-	ts.apiHTTP = httptest.NewServer(pushapi.New(s, pushapi.Options{MaxBody: 1 << 20, MaxURL: 1 << 16}, testLogger()))
+	ts.apiHTTP = httptest.NewServer(pushapi.New(s, pushapi.Options{MaxBody: 1 << 20, MaxURL: 1 << 16}, testlog.Logger()))
 	t.Cleanup(func() {
 		ts.apiHTTP.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
