@@ -3,7 +3,9 @@
 // as web-msg-sender answers, plus type=online and type=count.
 //
 // It turns a request into the exact string clients receive (escaped once,
-// here) and hands it to a Publisher; it knows nothing of Socket.IO.
+// here) and hands it to a Publisher; it knows nothing of Socket.IO. Access
+// is open by default, as the original's; Options close it with a secret or
+// signed requests, an address allow-list and a per-client rate limit.
 package pushapi
 
 import (
@@ -11,12 +13,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/metrics"
 )
 
 // Publisher is what the API needs from the Socket.IO side.
@@ -40,6 +44,23 @@ type Options struct {
 	CallTimeout time.Duration
 	// Ready reports whether the instance can serve (/readyz); nil is always.
 	Ready func(context.Context) error
+
+	// Secret, when set, must come with every request: as "Authorization:
+	// Bearer <secret>" or a secret parameter (see auth.go).
+	Secret string
+	// Signature requires requests signed with Secret instead (see signer).
+	Signature bool
+	// SignatureWindow is how far auth_timestamp may be from now (5m if 0).
+	SignatureWindow time.Duration
+	// Allow lists the peer networks that may call the API and read
+	// /metrics; empty allows all. Probes are open to all.
+	Allow []netip.Prefix
+	// RateLimit is the requests per second one peer may make; 0 is no limit.
+	RateLimit float64
+	// RateBurst is the requests a peer may make at once (RateLimit if 0).
+	RateBurst int
+	// Metrics counts the answers and serves /metrics; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Answers, as the original sends them.
@@ -52,16 +73,19 @@ const (
 	contentType = "text/html;charset=utf-8"
 )
 
-// Reserved paths answer probes; every other path publishes.
+// Reserved paths answer probes and metrics; every other path publishes.
 const (
-	PathHealth = "/healthz"
-	PathReady  = "/readyz"
+	PathHealth  = "/healthz"
+	PathReady   = "/readyz"
+	PathMetrics = "/metrics"
 )
 
 type api struct {
-	pub  Publisher
-	opts Options
-	log  *slog.Logger
+	pub     Publisher
+	opts    Options
+	log     *slog.Logger
+	auth    *authenticator
+	limiter *peerLimiter // nil: no rate limit
 }
 
 // New returns the API's http.Handler.
@@ -69,14 +93,18 @@ func New(pub Publisher, opts Options, log *slog.Logger) http.Handler {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 5 * time.Second
 	}
-	a := &api{pub: pub, opts: opts, log: log}
+	a := &api{pub: pub, opts: opts, log: log, auth: newAuthenticator(opts)}
+	if opts.RateLimit > 0 {
+		a.limiter = newPeerLimiter(opts.RateLimit, opts.RateBurst)
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
 	r.Use(a.recover, a.limits)
 	r.GET(PathHealth, func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET(PathReady, a.ready)
-	r.NoRoute(a.serve)
+	r.GET(PathMetrics, a.allow, gin.WrapH(opts.Metrics.Handler()))
+	r.NoRoute(a.allow, a.rateLimit, a.serve)
 	return r
 }
 
@@ -95,12 +123,14 @@ func (a *api) recover(c *gin.Context) {
 // limits refuses URLs and bodies over the configured sizes.
 func (a *api) limits(c *gin.Context) {
 	if a.opts.MaxURL > 0 && len(c.Request.RequestURI) > a.opts.MaxURL {
+		a.opts.Metrics.Published(metrics.ResultFail)
 		reply(c, http.StatusRequestEntityTooLarge, answerFail)
 		c.Abort()
 		return
 	}
 	if a.opts.MaxBody > 0 {
 		if c.Request.ContentLength > a.opts.MaxBody {
+			a.opts.Metrics.Published(metrics.ResultFail)
 			reply(c, http.StatusRequestEntityTooLarge, answerFail)
 			c.Abort()
 			return
@@ -141,6 +171,10 @@ func (a *api) serve(c *gin.Context) {
 		a.refuse(c, err)
 		return
 	}
+	if err := a.auth.check(c.Request, p); err != nil {
+		a.unauthorized(c, err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), a.opts.CallTimeout)
 	defer cancel()
 	kind, _, _ := p.scalar("type")
@@ -156,8 +190,10 @@ func (a *api) serve(c *gin.Context) {
 	}
 }
 
-// refuse answers a request whose body could not be read.
+// refuse answers a request whose body could not be read; as its type is
+// unknown, it counts as a failed publish.
 func (a *api) refuse(c *gin.Context, err error) {
+	a.opts.Metrics.Published(metrics.ResultFail)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -177,11 +213,11 @@ func (a *api) unavailable(c *gin.Context, what string, err error) {
 	reply(c, http.StatusServiceUnavailable, answerFail)
 }
 
-// reserved reports whether path is one of the probes', with or without a
-// trailing slash.
+// reserved reports whether path is one pushio serves itself (probes and
+// metrics), with or without a trailing slash.
 func reserved(path string) bool {
 	path = strings.TrimSuffix(path, "/")
-	return path == PathHealth || path == PathReady
+	return path == PathHealth || path == PathReady || path == PathMetrics
 }
 
 func reply(c *gin.Context, status int, body string) {

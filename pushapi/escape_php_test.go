@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/hex"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -20,26 +19,12 @@ const phpEscape = `while (($l = fgets(STDIN)) !== false) {
 	echo bin2hex(htmlspecialchars(hex2bin(rtrim($l, "\n")), ENT_QUOTES | ENT_SUBSTITUTE | ENT_HTML401, 'UTF-8')), "\n";
 }`
 
-// lookPath finds an external program the test needs: missing, the test
-// fails under CI=true and is skipped otherwise.
-func lookPath(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI=true: %v (test/deps.sh installs it)", name, err)
-		}
-		t.Skipf("%s not found (%v); run test/deps.sh to install it", name, err)
-	}
-	return path
-}
-
 // TestHTMLSpecialCharsMatchesPHP compares HTMLSpecialChars with real
 // php-cli, byte for byte, on edge cases and a few thousand random strings
 // of ASCII specials, valid multi-byte runes and invalid sequences.
 func TestHTMLSpecialCharsMatchesPHP(t *testing.T) {
 	t.Parallel()
-	php := lookPath(t, "php")
+	php := needPHP(t)
 	inputs := append(escapeEdgeCases(), randomEscapeInputs(rand.New(rand.NewPCG(2120, 2121)), 3000)...)
 
 	var stdin bytes.Buffer

@@ -63,7 +63,7 @@ func FuzzParams(f *testing.F) {
 	f.Add(true, "type=count", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"to[]\"\r\n\r\na\r\n--b--\r\n")
 	f.Add(false, "type=publish&content[]=x&to=%zz%", "", "")
 	f.Add(false, "type=online&uid[0]=a&uid=,&&=&[]=x", "text/plain", "ignored")
-	h := New(newFake("a"), Options{MaxBody: 4096, MaxURL: 4096}, testlog.Logger())
+	h := New(onlineRecorder("a"), Options{MaxBody: 4096, MaxURL: 4096}, testlog.Logger())
 	f.Fuzz(func(t *testing.T, post bool, query, ctype, body string) {
 		method := http.MethodGet
 		if post {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/pushio/pushio/internal/metrics"
 )
 
 // errNoTargets is a to field that names no uid at all (to[]= or to=",").
@@ -46,21 +48,19 @@ func targets(p params, name string) ([]string, error) {
 // publish: type=publish&to=U&content=C. Content is escaped here, once.
 func (a *api) publish(ctx context.Context, c *gin.Context, p params) {
 	content, _, ok := p.scalar("content")
-	if !ok {
-		reply(c, http.StatusOK, answerFail) // content[]=x: nothing sent
-		return
-	}
 	to, err := targets(p, "to")
-	if err != nil {
-		reply(c, http.StatusOK, answerFail)
+	if !ok || err != nil {
+		a.opts.Metrics.Published(metrics.ResultFail)
+		reply(c, http.StatusOK, answerFail) // content[]=x or to[]=: nothing sent
 		return
 	}
 	online, err := a.pub.Publish(ctx, to, HTMLSpecialChars(content))
 	if err != nil {
+		a.opts.Metrics.Published(metrics.ResultFail)
 		a.unavailable(c, "publish", err)
 		return
 	}
-	a.answerPresence(c, to, online, answerOK)
+	a.opts.Metrics.Published(a.answerPresence(c, to, online, answerOK))
 }
 
 // online: type=online&uid=U answers online or offline.
@@ -97,8 +97,8 @@ type presenceAnswer struct {
 
 // answerPresence answers positive when any uid is online (or for a
 // broadcast, which has none), else offline; with Accept: application/json
-// it names the online and offline uids.
-func (a *api) answerPresence(c *gin.Context, uids []string, online []bool, positive string) {
+// it names the online and offline uids. It returns the answer given.
+func (a *api) answerPresence(c *gin.Context, uids []string, online []bool, positive string) string {
 	ans := presenceAnswer{Result: positive, Online: []string{}, Offline: []string{}}
 	for i, uid := range uids {
 		if online[i] {
@@ -112,7 +112,8 @@ func (a *api) answerPresence(c *gin.Context, uids []string, online []bool, posit
 	}
 	if wantsJSON(c) {
 		c.JSON(http.StatusOK, ans)
-		return
+		return ans.Result
 	}
 	reply(c, http.StatusOK, ans.Result)
+	return ans.Result
 }

@@ -18,8 +18,8 @@ import (
 func TestMalformedPackets(t *testing.T) {
 	t.Parallel()
 	const maxPayload = 4096
-	ts := startServer(t, Options{MaxPayload: maxPayload})
-	victim := ts.dial(t)
+	ts := startPushio(t, Options{MaxPayload: maxPayload})
+	victim := ts.connect(t)
 	victim.login("victim")
 
 	text, binary := websocket.TextMessage, websocket.BinaryMessage
@@ -66,7 +66,7 @@ func TestMalformedPackets(t *testing.T) {
 	}
 	for i, f := range frames {
 		t.Run(f.name, func(t *testing.T) {
-			bad := ts.dial(t)
+			bad := ts.connect(t)
 			bad.login(fmt.Sprint("bad-", i))
 			_ = bad.write(f.kind, []byte(f.data)) // the server may have closed it already
 
@@ -83,7 +83,7 @@ func TestMalformedPackets(t *testing.T) {
 			if got := victim.next(EventNewMsg); got != "everyone "+f.name {
 				t.Errorf("victim got new_msg %q, want %q", got, "everyone "+f.name)
 			}
-			newcomer := ts.dial(t)
+			newcomer := ts.connect(t)
 			newcomer.login("newcomer")
 			newcomer.close()
 		})
@@ -98,10 +98,10 @@ func TestMalformedPackets(t *testing.T) {
 func TestBurst(t *testing.T) {
 	t.Parallel()
 	const clients, each = 50, 10
-	ts := startServer(t, Options{})
+	ts := startPushio(t, Options{})
 	cs := make([]*wsClient, clients)
 	for i := range cs {
-		cs[i] = ts.dial(t)
+		cs[i] = ts.connect(t)
 		cs[i].login(fmt.Sprint("burst-", i))
 	}
 
@@ -151,8 +151,8 @@ func TestBurst(t *testing.T) {
 // to the same string.
 func TestNonASCIIContent(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Options{})
-	c := ts.dial(t)
+	ts := startPushio(t, Options{})
+	c := ts.connect(t)
 	c.emit(EventLogin, "用户")
 	counts := c.nextEvent(EventOnlineCount)
 	content := "你好 😀 é"

@@ -23,7 +23,9 @@ type eio3Client struct {
 
 func (ts *testServer) dialEIO3(t *testing.T) (*eio3Client, map[string]any) {
 	t.Helper()
-	c := &eio3Client{t: t, client: ts.ioHTTP.Client(), url: ts.ioHTTP.URL + "/socket.io/?EIO=3&transport=polling&b64=1"}
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c := &eio3Client{t: t, client: &http.Client{Transport: tr}, url: ts.URL + "/socket.io/?EIO=3&transport=polling&b64=1"}
 	packets := c.poll()
 	var open map[string]any
 	if !strings.HasPrefix(packets[0], "0{") || json.Unmarshal([]byte(packets[0][1:]), &open) != nil {
@@ -129,7 +131,7 @@ func decodeEIO3Payload(t *testing.T, payload string) []string {
 // handshake, the automatic connect to "/", login, and a push.
 func TestEIO3Polling(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Options{})
+	ts := startPushio(t, Options{})
 	c, open := ts.dialEIO3(t)
 	if upgrades, _ := open["upgrades"].([]any); !slices.Contains(upgrades, any("websocket")) {
 		t.Errorf("open packet upgrades = %v, want websocket", open["upgrades"])

@@ -11,6 +11,7 @@ import (
 // onConnection wires one socket's events. Handlers run one at a time per
 // socket, so each keeps to bounded work.
 func (s *Server) onConnection(sock *socket.Socket) {
+	s.namespaceJoined(sock)
 	sock.On(EventLogin, func(args ...any) { s.login(sock, args) })
 	sock.On("disconnect", func(...any) { s.logout(sock) })
 }
@@ -28,8 +29,18 @@ func (s *Server) login(sock *socket.Socket, args []any) {
 		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", sock.Id())
 		return
 	}
+	// One uid per socket: a second login is ignored, as in the original.
+	if _, loaded := s.uids.Load(sock.Id()); loaded {
+		return
+	}
+	if err := s.auth.check(uid, loginToken(sock, args)); err != nil {
+		s.log.Debug("login refused", "sid", sock.Id(), "uid", uid, "reason", err.text)
+		s.opts.Metrics.LoginRefused(err.label)
+		_ = sock.Emit(EventLoginError, err.text)
+		return
+	}
 	if _, loaded := s.uids.LoadOrStore(sock.Id(), uid); loaded {
-		return // a second login on one socket is ignored, as in the original
+		return
 	}
 	sock.Join(socket.Room(uid))
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)

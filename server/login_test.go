@@ -17,7 +17,7 @@ const quiet = 200 * time.Millisecond
 
 func TestLogin(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Options{})
+	ts := startPushio(t, Options{})
 	tests := []struct {
 		name, arg, uid string // arg is the login argument's JSON
 	}{
@@ -33,10 +33,10 @@ func TestLogin(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := ts.dial(t)
+			c := ts.connect(t)
 			c.send(`42["login",` + tt.arg + `]`)
 			c.next(EventOnlineCount)
-			if got := ts.online(t, tt.uid); got != "online" {
+			if got := ts.apiOnline(t, tt.uid); got != "online" {
 				t.Errorf("after login(%s), uid %q is %s", tt.arg, tt.uid, got)
 			}
 			if got := ts.publish(t, tt.uid, "to "+tt.uid); got != "ok" {
@@ -53,7 +53,7 @@ func TestLogin(t *testing.T) {
 // each is ignored and the socket stays connected and can still log in.
 func TestLoginIgnored(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Options{})
+	ts := startPushio(t, Options{})
 	tests := []struct {
 		name, frame string
 		// phpUID is what the original made of it; it must not be online.
@@ -70,7 +70,7 @@ func TestLoginIgnored(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := ts.dial(t)
+			c := ts.connect(t)
 			c.send(tt.frame)
 			uid := fmt.Sprintf("after-%d", i)
 			// Handlers run in order: this answer comes after the bad login.
@@ -92,15 +92,15 @@ func TestLoginIgnored(t *testing.T) {
 
 func TestSecondLoginIgnored(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Options{})
-	c := ts.dial(t)
+	ts := startPushio(t, Options{})
+	c := ts.connect(t)
 	c.login("first")
 	c.emit(EventLogin, "second")
 	c.none(EventOnlineCount, quiet)
-	if got := ts.online(t, "first"); got != "online" {
+	if got := ts.apiOnline(t, "first"); got != "online" {
 		t.Errorf("first is %s, want online", got)
 	}
-	if got := ts.online(t, "second"); got != "offline" {
+	if got := ts.apiOnline(t, "second"); got != "offline" {
 		t.Errorf("second is %s, want offline", got)
 	}
 	if got, want := ts.counts(t), (adapter.Counts{UIDs: 1, Pages: 1}); got != want {
@@ -124,10 +124,10 @@ func countsText(uids, pages int) string {
 // every socket, logged in or not.
 func TestOnlineCounts(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Options{})
+	ts := startPushio(t, Options{})
 	tick := func() { ts.tickCounts(t.Context()) }
 
-	a := ts.dial(t)
+	a := ts.connect(t)
 	if got := a.login("a"); got != countsText(0, 0) {
 		t.Errorf("login answered %q, want the last broadcast %q", got, countsText(0, 0))
 	}
@@ -138,7 +138,7 @@ func TestOnlineCounts(t *testing.T) {
 	tick()
 	a.none(EventOnlineCount, quiet) // unchanged: nothing sent
 
-	b := ts.dial(t)
+	b := ts.connect(t)
 	if got := b.login("b"); got != countsText(1, 1) {
 		t.Errorf("second login answered %q, want the last broadcast %q", got, countsText(1, 1))
 	}
@@ -150,10 +150,10 @@ func TestOnlineCounts(t *testing.T) {
 		}
 	}
 
-	guest := ts.dial(t) // never logs in
+	guest := ts.connect(t) // never logs in
 	tick()
 	guest.none(EventOnlineCount, quiet)
-	a2 := ts.dial(t)
+	a2 := ts.connect(t)
 	if got := a2.login("a"); got != countsText(2, 2) {
 		t.Errorf("login answered %q, want %q", got, countsText(2, 2))
 	}
@@ -178,13 +178,13 @@ func TestOnlineCounts(t *testing.T) {
 func TestOnlineCountsTicker(t *testing.T) {
 	t.Parallel()
 	const interval = 50 * time.Millisecond
-	ts := startServer(t, Options{CountsInterval: interval})
-	a := ts.dial(t)
+	ts := startPushio(t, Options{CountsInterval: interval})
+	a := ts.connect(t)
 	a.login("a")
 	// The login's answer may already hold 1/1 if a tick came first.
 	waitCounts(t, a, countsText(1, 1))
 	a.none(EventOnlineCount, 6*interval) // unchanged: nothing more
-	b := ts.dial(t)
+	b := ts.connect(t)
 	b.login("b")
 	waitCounts(t, a, countsText(2, 2))
 	waitCounts(t, b, countsText(2, 2))
@@ -204,8 +204,8 @@ func waitCounts(t *testing.T, c *wsClient, want string) {
 
 func TestTwoSocketsOneUID(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Options{})
-	tab1, tab2 := ts.dial(t), ts.dial(t)
+	ts := startPushio(t, Options{})
+	tab1, tab2 := ts.connect(t), ts.connect(t)
 	tab1.login("same")
 	tab2.login("same")
 	if got := ts.publish(t, "same", "both"); got != "ok" {
@@ -227,7 +227,7 @@ func TestTwoSocketsOneUID(t *testing.T) {
 	}
 
 	tab2.close()
-	eventually(t, "the uid goes offline", func() bool { return ts.online(t, "same") == "offline" })
+	eventually(t, "the uid goes offline", func() bool { return ts.apiOnline(t, "same") == "offline" })
 	if got := ts.publish(t, "same", "gone"); got != "offline" {
 		t.Errorf("publish with no tab open = %s, want offline", got)
 	}
@@ -236,19 +236,32 @@ func TestTwoSocketsOneUID(t *testing.T) {
 	}
 }
 
+// socketOf finds c's socket on the server.
+func (ts *testServer) socketOf(t *testing.T, c *wsClient) *socket.Socket {
+	t.Helper()
+	var found *socket.Socket
+	ts.io.Sockets().Sockets().Range(func(_ socket.SocketId, s *socket.Socket) bool {
+		if s.Conn().Id() == c.sid {
+			found = s
+		}
+		return found == nil
+	})
+	if found == nil {
+		t.Fatalf("no socket of session %s on the server", c.sid)
+	}
+	return found
+}
+
 // TestLogoutIdempotent runs the disconnect accounting more than once for
 // one socket, as the library sometimes does: it counts once.
 func TestLogoutIdempotent(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Options{})
-	other := ts.dial(t)
+	ts := startPushio(t, Options{})
+	other := ts.connect(t)
 	other.login("other")
-	c := ts.dial(t)
+	c := ts.connect(t)
 	c.login("x")
-	sock, ok := ts.io.Sockets().Sockets().Load(socket.SocketId(c.sid))
-	if !ok {
-		t.Fatalf("socket %s not found on the server", c.sid)
-	}
+	sock := ts.socketOf(t, c)
 	want := adapter.Counts{UIDs: 1, Pages: 1}
 	ts.logout(sock)
 	ts.logout(sock)
@@ -259,14 +272,11 @@ func TestLogoutIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.close() // the disconnect handler logs out a third time
-	eventually(t, "the socket is gone", func() bool {
-		_, still := ts.io.Sockets().Sockets().Load(socket.SocketId(c.sid))
-		return !still
-	})
+	eventually(t, "the socket is gone", func() bool { return ts.io.Sockets().Sockets().Len() == 1 })
 	if got := ts.counts(t); got != want {
 		t.Errorf("after the disconnect: counts = %+v, want %+v", got, want)
 	}
-	if got := ts.online(t, "x"); got != "offline" {
+	if got := ts.apiOnline(t, "x"); got != "offline" {
 		t.Errorf("x is %s, want offline", got)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/internal/testlog"
 	"github.com/pushio/pushio/pushapi"
 )
@@ -29,38 +28,24 @@ const waitTimeout = 5 * time.Second
 // counts itself with tickCounts.
 const manualCounts = time.Hour
 
-// testServer is one pushio instance in process: the Socket.IO server and
-// the publish API, each on 127.0.0.1:0, over the memory presence.
+// testServer is an ioTest with the publish API in front of it, as
+// cmd/pushio wires them: a push goes from an HTTP request to a socket.
 type testServer struct {
-	*Server
-	presence *memory.Presence
-	ioHTTP   *httptest.Server
-	apiHTTP  *httptest.Server
+	*ioTest
+	api *httptest.Server
 }
 
-// startServer starts an instance that stops when the test ends.
-func startServer(t *testing.T, opts Options) *testServer {
+// startPushio starts an instance that stops when the test ends; unless
+// opts ask otherwise, the counts are ticked by hand.
+func startPushio(t *testing.T, opts Options) *testServer {
 	t.Helper()
-	if opts.Path == "" {
-		opts.Path = "/socket.io"
-	}
 	if opts.CountsInterval == 0 {
 		opts.CountsInterval = manualCounts
 	}
-	p := memory.New()
-	s := New(opts, p, testlog.Logger())
-	ts := &testServer{Server: s, presence: p, ioHTTP: httptest.NewServer(s.Handler())}
-	ts.apiHTTP = httptest.NewServer(pushapi.New(s, pushapi.Options{MaxBody: 1 << 20, MaxURL: 1 << 16}, testlog.Logger()))
-	t.Cleanup(func() {
-		ts.apiHTTP.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		if err := s.Close(ctx); err != nil {
-			t.Errorf("closing the server: %v", err)
-		}
-		ts.ioHTTP.Close()
-	})
-	return ts
+	it := startIOTest(t, opts)
+	api := httptest.NewServer(pushapi.New(it.Server, pushapi.Options{MaxBody: 1 << 20, MaxURL: 1 << 16}, testlog.Logger()))
+	t.Cleanup(api.Close)
+	return &testServer{ioTest: it, api: api}
 }
 
 // call asks the publish API with query and returns its answer.
@@ -75,11 +60,11 @@ func (ts *testServer) call(t *testing.T, query url.Values) string {
 
 // ask is call for goroutines other than the test's.
 func (ts *testServer) ask(ctx context.Context, query url.Values) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ts.apiHTTP.URL+"/?"+query.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ts.api.URL+"/?"+query.Encode(), nil)
 	if err != nil {
 		return "", err
 	}
-	resp, err := ts.apiHTTP.Client().Do(req)
+	resp, err := ts.api.Client().Do(req)
 	if err != nil {
 		return "", fmt.Errorf("publish API: %w", err)
 	}
@@ -101,8 +86,8 @@ func (ts *testServer) publish(t *testing.T, uid, content string) string {
 	return ts.call(t, q)
 }
 
-// online asks the API whether uid is online.
-func (ts *testServer) online(t *testing.T, uid string) string {
+// apiOnline asks the API whether uid is online.
+func (ts *testServer) apiOnline(t *testing.T, uid string) string {
 	t.Helper()
 	return ts.call(t, url.Values{"type": {"online"}, "uid": {uid}})
 }
@@ -115,16 +100,4 @@ func (ts *testServer) counts(t *testing.T) adapter.Counts {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// eventually polls cond until it holds or waitTimeout passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -39,9 +39,10 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 }
 
 // guard refuses browsers from origins outside the allow-list (websocket
-// upgrades are not covered by CORS) and puts a deadline on polling GETs,
-// which the library can otherwise leave unanswered when one races a
-// transport close.
+// upgrades are not covered by CORS), admits new sessions under the limits
+// (limits.go), holds polling POSTs to the max payload (payload.go) and puts
+// a deadline on polling GETs, which the library can otherwise leave
+// unanswered when one races a transport close.
 func (s *Server) guard(engine http.Handler) http.Handler {
 	deadline := s.opts.PingInterval + s.opts.PingTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -49,7 +50,18 @@ func (s *Server) guard(engine http.Handler) http.Handler {
 			http.Error(w, `{"code":4,"message":"Origin not allowed"}`, http.StatusForbidden)
 			return
 		}
-		if r.Method == http.MethodGet && r.URL.Query().Get("transport") == "polling" && deadline > 0 {
+		query := r.URL.Query()
+		// A GET without a session id is a handshake: a new session.
+		if sid := query.Get("sid"); sid == "" && r.Method == http.MethodGet {
+			var done func()
+			if r, done = s.admit(w, r); r == nil {
+				return
+			}
+			defer done()
+		} else if sid != "" && r.Method == http.MethodPost && !s.limitPollingBody(w, r, sid) {
+			return
+		}
+		if r.Method == http.MethodGet && query.Get("transport") == "polling" && deadline > 0 {
 			ctx, cancel := context.WithTimeout(r.Context(), deadline)
 			defer cancel()
 			r = r.WithContext(ctx)

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/metrics"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -45,6 +47,14 @@ type Options struct {
 	DemoAPIPort string
 	// Adapter fans packets out to other instances; nil is this node only.
 	Adapter socket.AdapterConstructor
+	// Metrics records connections, deliveries, fan-out time, refusals and
+	// drops; nil is none.
+	Metrics *metrics.Metrics
+	// AuthSecret, when set, makes login require a token signed with it
+	// (auth.go); SetAuthSecret changes it later.
+	AuthSecret string
+	// Limits bound connections and what waits for each client.
+	Limits Limits
 }
 
 // Server is one instance's Socket.IO endpoint.
@@ -54,14 +64,14 @@ type Server struct {
 	io       *socket.Server
 	handler  http.Handler
 	presence adapter.Presence
+	auth     loginAuth
+	gate     *gate
 
 	// uids maps a logged-in socket to its uid; removal through
 	// LoadAndDelete makes a doubled disconnect count once.
 	uids sync.Map // socket.SocketId → string
-
-	// gate keeps the library from dropping a client that emits as soon
-	// as it is connected (see connectGate).
-	gate connectGate
+	// nspGates holds each session's namespace gate (connectrace.go).
+	nspGates sync.Map // engine session id → *nspGate
 
 	lastCounts atomic.Pointer[adapter.Counts]
 	stop       context.CancelFunc
@@ -79,19 +89,24 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 		opts.CallTimeout = 2 * time.Second
 	}
 	s := &Server{opts: opts, log: log, presence: presence, done: make(chan struct{})}
+	s.auth.set(opts.AuthSecret)
+	s.gate = newGate(opts.Limits, opts.Metrics, log)
 	s.lastCounts.Store(&adapter.Counts{})
 
 	sopts := socketOptions(opts)
 	s.io = socket.NewServer(nil, sopts)
-	s.io.Use(s.gate.arm)
 	s.io.On("connection", func(args ...any) {
 		if sock, ok := args[0].(*socket.Socket); ok {
 			s.onConnection(sock)
-			s.gate.open(sock.Conn().Id())
 		}
 	})
 	s.handler = s.routes(s.io.ServeHandler(sopts))
-	_ = s.io.Engine().On("connection", s.gate.watch)
+	s.instrument()
+	_ = s.io.Engine().On("connection", func(args ...any) {
+		if es, ok := args[0].(engine.Socket); ok {
+			s.onEngineConnection(es)
+		}
+	})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
@@ -145,6 +160,10 @@ func corsOptions(origins []string) *types.Cors {
 	return c
 }
 
+// SetAuthSecret changes the login secret for the logins that follow; an
+// empty secret turns signed logins off. Sockets logged in stay.
+func (s *Server) SetAuthSecret(secret string) { s.auth.set(secret) }
+
 // Handler serves Socket.IO at Options.Path and the demo page at /.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -154,7 +173,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // that is offline, as the original does.
 func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
 	if len(to) == 0 {
-		if err := s.io.Sockets().Emit(EventNewMsg, content); err != nil {
+		if err := s.fanout(s.io.Sockets(), content); err != nil {
 			return nil, fmt.Errorf("server: broadcasting new_msg: %w", err)
 		}
 		return nil, nil
@@ -167,7 +186,7 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 	for i, uid := range to {
 		rooms[i] = socket.Room(uid)
 	}
-	if err := s.io.To(rooms...).Emit(EventNewMsg, content); err != nil {
+	if err := s.fanout(s.io.To(rooms...), content); err != nil {
 		return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
 	}
 	return online, nil

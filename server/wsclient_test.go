@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/pushio/pushio/internal/eiotest"
 )
 
 // event is one Socket.IO event a client received.
@@ -17,14 +19,14 @@ type event struct {
 	raw  string // the websocket frame, as sent
 }
 
-// wsClient is a raw Engine.IO 4 / Socket.IO 5 client over websocket: just
-// enough protocol to connect to the main namespace, emit events, answer
-// pings and collect the events it receives, so tests can also send what no
-// real client would.
+// wsClient is an eiotest client that reads in the background: it answers
+// pings and queues the events it receives by name, so that a test can wait
+// for one kind of event while others arrive, check that something does not
+// arrive, and write frames no real client would at any time.
 type wsClient struct {
 	t    *testing.T
 	conn *websocket.Conn
-	sid  string // the Socket.IO socket id
+	sid  string // the Engine.IO session id
 
 	wmu    sync.Mutex // one writer at a time
 	mu     sync.Mutex
@@ -36,46 +38,17 @@ type wsClient struct {
 	stopOnce sync.Once
 }
 
-// dial connects a client to the main namespace; it is closed when the test
-// ends.
-func (ts *testServer) dial(t *testing.T) *wsClient {
+// connect connects a client to the main namespace; it is closed when the
+// test ends.
+func (ts *testServer) connect(t *testing.T) *wsClient {
 	t.Helper()
-	url := "ws" + strings.TrimPrefix(ts.ioHTTP.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
-	dialer := websocket.Dialer{HandshakeTimeout: waitTimeout}
-	conn, resp, err := dialer.DialContext(t.Context(), url, nil)
-	if err != nil {
-		t.Fatalf("dialing %s: %v", url, err)
-	}
-	_ = resp.Body.Close()
-	t.Cleanup(func() { _ = conn.Close() }) // should the handshake fail
-	c := &wsClient{t: t, conn: conn, queues: map[string]chan event{},
+	ec := ts.mustDial(t, eiotest.Options{})
+	_ = ec.Conn.SetReadDeadline(time.Time{})
+	c := &wsClient{t: t, conn: ec.Conn, sid: ec.SID, queues: map[string]chan event{},
 		stop: make(chan struct{}), done: make(chan struct{})}
-
-	_ = conn.SetReadDeadline(time.Now().Add(waitTimeout))
-	if open := c.read(); !strings.HasPrefix(open, `0{`) || !strings.Contains(open, `"sid":`) {
-		t.Fatalf("Engine.IO open packet = %q", open)
-	}
-	c.send("40")
-	ack := c.read()
-	var connected struct{ SID string }
-	if !strings.HasPrefix(ack, "40{") || json.Unmarshal([]byte(ack[2:]), &connected) != nil || connected.SID == "" {
-		t.Fatalf("Socket.IO connect answer = %q", ack)
-	}
-	c.sid = connected.SID
-	_ = conn.SetReadDeadline(time.Time{})
 	go c.readLoop()
 	t.Cleanup(c.close)
 	return c
-}
-
-// read returns the next text frame (during the handshake only).
-func (c *wsClient) read() string {
-	c.t.Helper()
-	_, data, err := c.conn.ReadMessage()
-	if err != nil {
-		c.t.Fatalf("reading the handshake: %v", err)
-	}
-	return string(data)
 }
 
 // readLoop answers pings and queues events until the connection ends.

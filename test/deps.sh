@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v php >/dev/null || need+=(php-cli)
-{ command -v php >/dev/null && php -m 2>/dev/null | grep -qi '^curl$'; } || need+=(php-curl)
+# grep reads all of php -m: with -q it would quit early, php would get SIGPIPE and
+# pipefail would call the extension missing.
+{ command -v php >/dev/null && php -m 2>/dev/null | grep -i '^curl$' >/dev/null; } || need+=(php-curl)
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"net/netip"
 	"time"
 )
 
@@ -26,6 +27,13 @@ const (
 	DefaultRedisTimeout   = 2 * time.Second
 	DefaultCountsInterval = time.Second
 	DefaultShutdown       = 10 * time.Second
+	DefaultDrainWindow    = 5 * time.Second
+	DefaultMaxQueue       = 1000     // messages waiting for one client
+	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
+	DefaultConnBurst      = 10       // new connections an address may open at once
+
+	DefaultSignWindow = 5 * time.Minute // api.signature_window
+	MinSecretLength   = 16              // bytes of api.secret and auth.secret, when set
 )
 
 // Config is every setting pushio reads. The mapstructure tags are the keys
@@ -37,6 +45,7 @@ type Config struct {
 	Redis  Redis  `mapstructure:"redis"`
 	Log    Log    `mapstructure:"log"`
 	Counts Counts `mapstructure:"counts"`
+	Auth   Auth   `mapstructure:"auth"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
@@ -55,6 +64,38 @@ type IO struct {
 	MaxPayload int64 `mapstructure:"max_payload"`
 	// Demo serves the embedded demo page at /.
 	Demo bool `mapstructure:"demo"`
+	// MaxConnections caps this instance's Engine.IO sessions; 0 is no cap.
+	MaxConnections int `mapstructure:"max_connections"`
+	// MaxConnectionsPerIP caps the sessions of one client address; 0 is no cap.
+	MaxConnectionsPerIP int `mapstructure:"max_connections_per_ip"`
+	// ConnectionRatePerIP is how many new sessions per second one client
+	// address may open, with bursts of ConnectionBurstPerIP; 0 is no limit.
+	ConnectionRatePerIP  float64 `mapstructure:"connection_rate_per_ip"`
+	ConnectionBurstPerIP int     `mapstructure:"connection_burst_per_ip"`
+	// TrustedProxies lists the proxy addresses or CIDRs whose
+	// X-Forwarded-For names the client address for the per-address limits.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// MaxQueue and MaxQueueBytes bound what may wait to be written to one
+	// client; a client past either is disconnected as a slow consumer.
+	MaxQueue      int   `mapstructure:"max_queue"`
+	MaxQueueBytes int64 `mapstructure:"max_queue_bytes"`
+	// TLSCert and TLSKey serve wss/https directly when both are set.
+	TLSCert string `mapstructure:"tls_cert"`
+	TLSKey  string `mapstructure:"tls_key"`
+	// DrainWindow spreads the disconnection of clients on SIGTERM.
+	DrainWindow time.Duration `mapstructure:"drain_window"`
+}
+
+// TrustedPrefixes returns TrustedProxies as prefixes, an address as a
+// prefix of its full length. Entries Validate refuses are left out.
+func (io IO) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range io.TrustedProxies {
+		if p, ok := parsePrefix(s); ok {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // API is the HTTP publish API that backends call.
@@ -68,6 +109,27 @@ type API struct {
 	ReadTimeout   time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout  time.Duration `mapstructure:"write_timeout"`
 	IdleTimeout   time.Duration `mapstructure:"idle_timeout"`
+	// TLSCert and TLSKey serve https directly when both are set.
+	TLSCert string `mapstructure:"tls_cert"`
+	TLSKey  string `mapstructure:"tls_key"`
+
+	// Secret, when set, must come with every publish request, as
+	// "Authorization: Bearer <secret>" or a secret parameter.
+	Secret string `mapstructure:"secret"`
+	// Signature requires every request to be signed with Secret (HMAC-SHA256,
+	// auth_timestamp + auth_signature) instead of carrying it.
+	Signature bool `mapstructure:"signature"`
+	// SignatureWindow is how far auth_timestamp may be from now; a
+	// signature is refused a second time within it.
+	SignatureWindow time.Duration `mapstructure:"signature_window"`
+	// Allow lists the CIDRs (or single IPs) whose peers may publish and
+	// read /metrics; empty allows all.
+	Allow []string `mapstructure:"allow"`
+	// RateLimit is the requests per second one peer IP may make; 0 is no limit.
+	RateLimit int `mapstructure:"rate_limit"`
+	// RateBurst is how many requests beyond the rate one peer IP may make
+	// at once; 0 is the same as RateLimit.
+	RateBurst int `mapstructure:"rate_burst"`
 }
 
 // Redis selects the cluster mode: an empty URL means a single node.
@@ -92,24 +154,52 @@ type Counts struct {
 	Interval time.Duration `mapstructure:"interval"`
 }
 
+// Auth configures signed logins.
+type Auth struct {
+	// Secret, when set, makes every login carry a token for its uid: the
+	// hex HMAC-SHA256 of the uid or an HS256 JWT, both keyed with Secret.
+	Secret string `mapstructure:"secret"`
+}
+
 // defaults maps every key to its default value. Every key must be here:
 // viper only lets environment variables reach Unmarshal for keys it knows.
 func defaults() map[string]any {
 	return map[string]any{
-		"io.addr":            DefaultIOAddr,
-		"io.path":            DefaultIOPath,
-		"io.cors_origins":    []string{"*"},
-		"io.ping_interval":   DefaultPingInterval,
-		"io.ping_timeout":    DefaultPingTimeout,
-		"io.max_payload":     DefaultMaxPayload,
-		"io.demo":            true,
-		"api.addr":           DefaultAPIAddr,
-		"api.max_body":       DefaultMaxBody,
-		"api.max_url":        DefaultMaxURL,
-		"api.header_timeout": DefaultHeaderTimeout,
-		"api.read_timeout":   DefaultReadTimeout,
-		"api.write_timeout":  DefaultWriteTimeout,
-		"api.idle_timeout":   DefaultIdleTimeout,
+		"io.addr":                    DefaultIOAddr,
+		"io.path":                    DefaultIOPath,
+		"io.cors_origins":            []string{"*"},
+		"io.ping_interval":           DefaultPingInterval,
+		"io.ping_timeout":            DefaultPingTimeout,
+		"io.max_payload":             DefaultMaxPayload,
+		"io.demo":                    true,
+		"io.max_connections":         0,
+		"io.max_connections_per_ip":  0,
+		"io.connection_rate_per_ip":  0.0,
+		"io.connection_burst_per_ip": DefaultConnBurst,
+		"io.trusted_proxies":         []string{},
+		"io.max_queue":               DefaultMaxQueue,
+		"io.max_queue_bytes":         DefaultMaxQueueBytes,
+		"io.tls_cert":                "",
+		"io.tls_key":                 "",
+		"io.drain_window":            DefaultDrainWindow,
+		"api.addr":                   DefaultAPIAddr,
+		"api.max_body":               DefaultMaxBody,
+		"api.max_url":                DefaultMaxURL,
+		"api.header_timeout":         DefaultHeaderTimeout,
+		"api.read_timeout":           DefaultReadTimeout,
+		"api.write_timeout":          DefaultWriteTimeout,
+		"api.idle_timeout":           DefaultIdleTimeout,
+		"api.tls_cert":               "",
+		"api.tls_key":                "",
+
+		// Publish API access: off by default, as the original.
+		"api.secret":           "",
+		"api.signature":        false,
+		"api.signature_window": DefaultSignWindow,
+		"api.allow":            []string{},
+		"api.rate_limit":       0,
+		"api.rate_burst":       0,
+
 		"redis.url":          "",
 		"redis.prefix":       DefaultRedisPrefix,
 		"redis.presence_ttl": DefaultPresenceTTL,
@@ -117,6 +207,7 @@ func defaults() map[string]any {
 		"log.level":          "info",
 		"log.format":         "text",
 		"counts.interval":    DefaultCountsInterval,
+		"auth.secret":        "",
 		"shutdown_timeout":   DefaultShutdown,
 	}
 }

@@ -82,6 +82,8 @@ func addKeyFlags(fs *pflag.FlagSet) {
 			fs.Bool(key, d, usage)
 		case int:
 			fs.Int64(key, int64(d), usage)
+		case float64:
+			fs.Float64(key, d, usage)
 		case time.Duration:
 			fs.Duration(key, d, usage)
 		case []string:
@@ -148,7 +150,11 @@ func describeDecodeError(v *viper.Viper, err error) error {
 	if named, ok := err.(interface{ Name() string }); ok {
 		key := named.Name()
 		if def, known := defaults()[key]; known {
-			return keyError(key, v.Get(key), typeRule(def))
+			value := v.Get(key)
+			if strings.HasSuffix(key, ".secret") {
+				value = "<hidden>" // a secret never appears in an error
+			}
+			return keyError(key, value, typeRule(def))
 		}
 		if sections()[key] {
 			return keyError(key, v.Get(key), "want a section of keys, as in config.yaml")
@@ -199,6 +205,8 @@ func typeRule(def any) string {
 		return "want true or false"
 	case int:
 		return "want a whole number"
+	case float64:
+		return "want a number"
 	case time.Duration:
 		return "want a duration, e.g. 10s or 1m30s"
 	case []string:

@@ -170,9 +170,9 @@ func TestLoadPrecedence(t *testing.T) {
 		},
 		{
 			name: "top-level key from env",
-			env:  map[string]string{"PUSHIO_SHUTDOWN_TIMEOUT": "3s"},
+			env:  map[string]string{"PUSHIO_SHUTDOWN_TIMEOUT": "30s"},
 			get:  func(c *Config) any { return c.ShutdownTimeout },
-			want: 3 * time.Second,
+			want: 30 * time.Second,
 		},
 		{
 			name: "env int64",
@@ -267,6 +267,16 @@ func TestLoadErrors(t *testing.T) {
 			// In the order of the Config struct's fields.
 			want: "config: io.ping_interval \"soon\": want a duration, e.g. 10s or 1m30s\n" +
 				`config: io.demo "maybe": want true or false`,
+		},
+		{
+			name: "env not a float",
+			env:  map[string]string{"PUSHIO_IO_CONNECTION_RATE_PER_IP": "fast"},
+			want: `config: io.connection_rate_per_ip "fast": want a number`,
+		},
+		{
+			name: "a secret never appears",
+			file: "api:\n  secret: [\"hunter2hunter2hunter2hunter2hunter2\"]\n",
+			want: `config: api.secret "<hidden>": want a string`,
 		},
 		{
 			name: "flag not a number",

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -64,6 +65,7 @@ func (c *Config) Validate() error {
 	positive("api.read_timeout", c.API.ReadTimeout)
 	positive("api.write_timeout", c.API.WriteTimeout)
 	positive("api.idle_timeout", c.API.IdleTimeout)
+	c.API.validateAccess(bad)
 	if c.Redis.URL != "" {
 		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
 			bad("redis.url", c.Redis.URL, "want redis://host:port[/db], rediss://… or unix://path, or empty for a single node")
@@ -86,10 +88,67 @@ func (c *Config) Validate() error {
 	}
 	positive("counts.interval", c.Counts.Interval)
 	positive("shutdown_timeout", c.ShutdownTimeout)
+	errs = append(errs, c.validateLimits()...)
+	errs = append(errs, validateTLS("io", c.IO.TLSCert, c.IO.TLSKey)...)
+	errs = append(errs, validateTLS("api", c.API.TLSCert, c.API.TLSKey)...)
+	positive("io.drain_window", c.IO.DrainWindow)
+	if c.IO.DrainWindow >= c.ShutdownTimeout && c.ShutdownTimeout > 0 {
+		bad("io.drain_window", c.IO.DrainWindow, fmt.Sprintf("must be shorter than shutdown_timeout (%s)", c.ShutdownTimeout))
+	}
+	if c.Auth.Secret != "" && len(c.Auth.Secret) < MinSecretLength {
+		bad("auth.secret", fmt.Sprintf("<%d bytes>", len(c.Auth.Secret)),
+			fmt.Sprintf("must be at least %d bytes (or empty: logins unsigned), e.g. from openssl rand -hex 32", MinSecretLength))
+	}
 	return errors.Join(errs...)
 }
 
-// keyError is every configuration error: the key, the value and the rule.
+// keyError names the key, the value and the rule broken.
 func keyError(key string, value any, rule string) error {
 	return fmt.Errorf("config: %s %q: %s", key, fmt.Sprint(value), rule)
+}
+
+// validateLimits checks the connection and queue limits of io.
+func (c *Config) validateLimits() []error {
+	var errs []error
+	if c.IO.MaxConnections < 0 {
+		errs = append(errs, keyError("io.max_connections", c.IO.MaxConnections, "must be 0 (no limit) or more"))
+	}
+	if c.IO.MaxConnectionsPerIP < 0 {
+		errs = append(errs, keyError("io.max_connections_per_ip", c.IO.MaxConnectionsPerIP, "must be 0 (no limit) or more"))
+	}
+	if c.IO.ConnectionRatePerIP < 0 {
+		errs = append(errs, keyError("io.connection_rate_per_ip", c.IO.ConnectionRatePerIP, "must be 0 (no limit) or a positive rate per second"))
+	}
+	if c.IO.ConnectionBurstPerIP < 1 {
+		errs = append(errs, keyError("io.connection_burst_per_ip", c.IO.ConnectionBurstPerIP, "must be at least 1"))
+	}
+	for _, p := range c.IO.TrustedProxies {
+		if _, ok := parsePrefix(p); !ok {
+			errs = append(errs, keyError("io.trusted_proxies", p, allowRule))
+		}
+	}
+	if c.IO.MaxQueue < 1 {
+		errs = append(errs, keyError("io.max_queue", c.IO.MaxQueue, "must be at least 1 message"))
+	}
+	if c.IO.MaxQueueBytes < 1024 {
+		errs = append(errs, keyError("io.max_queue_bytes", c.IO.MaxQueueBytes, "must be at least 1024 bytes"))
+	}
+	return errs
+}
+
+// validateTLS wants both files of a listener or neither, and a pair that
+// loads.
+func validateTLS(listener, cert, key string) []error {
+	switch {
+	case cert == "" && key == "":
+		return nil
+	case cert == "":
+		return []error{keyError(listener+".tls_cert", cert, "must be set with "+listener+".tls_key")}
+	case key == "":
+		return []error{keyError(listener+".tls_key", key, "must be set with "+listener+".tls_cert")}
+	}
+	if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+		return []error{keyError(listener+".tls_cert", cert, fmt.Sprintf("cannot load it with %s: %v", key, err))}
+	}
+	return nil
 }

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# make bench: measures pushio (one node, and two nodes on a real Redis) and
+# the Node socket.io reference in bench/node-ref with cmd/pushbench, on
+# loopback ports it picks free, and prints the table of medians; quick and
+# full modes also write it into BENCHMARKS.md. Everything it starts is
+# stopped by PID when it exits.
+#
+#   bench/run.sh            quick: one run of each, under 3 minutes
+#   bench/run.sh --full     five runs of each, alternating, longer samples
+#   bench/run.sh --smoke    a few dozen clients: checks the harness works
+#   bench/run.sh --runs N   (with any mode) that many runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=quick runs=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --full) mode=full ;;
+    --smoke) mode=smoke ;;
+    --quick) mode=quick ;;
+    --runs) runs=${2:?--runs needs a number}; shift ;;
+    *) echo "usage: bench/run.sh [--quick|--full|--smoke] [--runs N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# Sizes: BIG clients for memory (sampled at STEP too); N for broadcast and
+# targeted; CN for the cluster. IDLE is the CPU sample, DUR the publish time.
+case $mode in
+  quick) RUNS=1 STEP=10000 BIG=19000 N=10000 CN=2000 K=20 IDLE=25s DUR=5s SETTLE=2s RATE=3000 ;;
+  full) RUNS=5 STEP=10000 BIG=19000 N=10000 CN=4000 K=20 IDLE=25s DUR=10s SETTLE=3s RATE=3000 ;;
+  smoke) RUNS=1 STEP=30 BIG=60 N=50 CN=40 K=3 IDLE=1s DUR=1s SETTLE=0.2s RATE=1000 ;;
+esac
+RUNS=${runs:-$RUNS}
+
+PUSHIO=${PUSHIO:-bin/pushio}  # another build to measure: PUSHIO=path bench/run.sh
+BENCH=bin/pushbench
+OUT=bin/bench-results-$mode.jsonl
+NODE_DIR=bench/node-ref
+pids=()
+
+log() { echo "bench: $*" >&2; }
+
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  pids=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stop PID: ends one process started here.
+stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local keep=() p
+  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
+
+# free_port: a random low port (below the ephemeral range) nobody listens on.
+taken=" "
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 10000))
+    case "$taken" in *" $p "*) continue ;; esac
+    if [ -z "$(ss -Hltn "sport = :$p")" ]; then
+      taken="$taken$p "
+      echo "$p"
+      return
+    fi
+  done
+  echo "bench: no free port found" >&2
+  return 1
+}
+
+# await_api PID PORT: until our process answers type=count on PORT.
+await_api() {
+  for _ in $(seq 100); do
+    kill -0 "$1" 2>/dev/null || return 1
+    if curl -fs -m 1 "http://127.0.0.1:$2/?type=count" | grep -q pages; then
+      kill -0 "$1" 2>/dev/null
+      return
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_server KIND LOGFILE [EXTRA...]: starts pushio or node on fresh
+# ports; sets SRV_PID, SRV_IO, SRV_API. Returns 1 if it did not come up.
+start_server() {
+  local kind=$1 logf=$2
+  shift 2
+  SRV_IO=$(free_port) SRV_API=$(free_port)
+  case $kind in
+    pushio) "$PUSHIO" --io.addr "127.0.0.1:$SRV_IO" --api.addr "127.0.0.1:$SRV_API" --log.level warn "$@" >"$logf" 2>&1 & ;;
+    node) node "$NODE_DIR/server.js" --io "$SRV_IO" --api "$SRV_API" >"$logf" 2>&1 & ;;
+  esac
+  SRV_PID=$!
+  pids+=("$SRV_PID")
+  if ! await_api "$SRV_PID" "$SRV_API"; then
+    stop "$SRV_PID"
+    return 1
+  fi
+}
+
+# bench_run LABEL RUN ARGS...: one pushbench run, its JSON line appended.
+bench_run() {
+  local label=$1 run=$2
+  shift 2
+  log "$label run $run: pushbench $*"
+  "$BENCH" -label "$label" -run "$run" -rate "$RATE" -timeout 10s -settle "$SETTLE" "$@" >>"$OUT"
+}
+
+# measure KIND RUN: memory and idle CPU at STEP and BIG clients on a fresh
+# server, then broadcast and targeted publish with N clients on another.
+measure() {
+  local kind=$1 run=$2
+  start_server "$kind" "bin/bench-$kind.log" || { log "$kind did not start: $(tail -3 "bin/bench-$kind.log")"; return 1; }
+  bench_run "$kind" "$run" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" -pid "$SRV_PID" \
+    -n "$BIG" -steps "$STEP" -idle "$IDLE" -duration 0s connect
+  stop "$SRV_PID"
+  start_server "$kind" "bin/bench-$kind.log" || { log "$kind did not start: $(tail -3 "bin/bench-$kind.log")"; return 1; }
+  bench_run "$kind" "$run" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" \
+    -n "$N" -k "$K" -duration "$DUR" broadcast targeted
+  stop "$SRV_PID"
+}
+
+# cluster RUN: two pushio nodes on one redis-server, clients and publishes
+# spread over both. Skipped, with a note, while pushio has no Redis adapter.
+cluster_note=
+cluster() {
+  local run=$1 rport rpid a b
+  rport=$(free_port)
+  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >bin/bench-redis.log 2>&1 &
+  rpid=$!
+  pids+=("$rpid")
+  for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! start_server pushio bin/bench-cluster-a.log --redis.url "redis://127.0.0.1:$rport/0"; then
+    cluster_note="pushio did not start with --redis.url ($(tail -1 bin/bench-cluster-a.log)); cluster figures skipped"
+    log "$cluster_note"
+    stop "$rpid"
+    return
+  fi
+  a="$SRV_PID 127.0.0.1:$SRV_IO 127.0.0.1:$SRV_API"
+  start_server pushio bin/bench-cluster-b.log --redis.url "redis://127.0.0.1:$rport/0" || { log "second cluster node did not start"; return 1; }
+  b="$SRV_PID 127.0.0.1:$SRV_IO 127.0.0.1:$SRV_API"
+  set -- $a $b
+  bench_run pushio-cluster "$run" -io "$2,$5" -api "$3,$6" -n "$CN" -duration "$DUR" targeted
+  stop "$4"
+  stop "$1"
+  stop "$rpid"
+}
+
+# machine: what the figures were measured on.
+machine() {
+  local cpu
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+  echo "- machine: $(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), ulimit -n $(ulimit -n)"
+  echo "- pushio $(git describe --tags --always --dirty 2>/dev/null || echo dev), $(go version | cut -d' ' -f3), Node $(node --version), socket.io $(node -p "require('./$NODE_DIR/node_modules/socket.io/package.json').version"), redis $(redis-server --version | sed "s/.*v=\([^ ]*\).*/\1/")"
+  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG clients (CPU over $IDLE after the last); $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN)"
+}
+
+for tool in node npm redis-server redis-cli curl ss go; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make test-deps installs most)" >&2; exit 1; }
+done
+[ -x "$PUSHIO" ] || { echo "bench: $PUSHIO is missing: run make bench (or make build) first" >&2; exit 1; }
+go build -o "$BENCH" ./cmd/pushbench
+if [ ! -d "$NODE_DIR/node_modules/socket.io" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; then
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+: >"$OUT"
+started=$(date +%s)
+for run in $(seq "$RUNS"); do
+  # Alternate which goes first, so neither always runs on a warmer machine.
+  if [ $((run % 2)) = 1 ]; then order="pushio node"; else order="node pushio"; fi
+  for kind in $order; do measure "$kind" "$run"; done
+  cluster "$run"
+done
+log "measured in $(($(date +%s) - started)) s; raw results in $OUT"
+
+table=$("$BENCH" report <"$OUT")
+{
+  echo
+  machine
+  [ -z "$cluster_note" ] || echo "- note: $cluster_note"
+  echo
+  echo "$table"
+} >"bin/bench-table-$mode.md"
+cat "bin/bench-table-$mode.md"
+if [ "$mode" != smoke ]; then
+  awk -v table="bin/bench-table-$mode.md" '
+    /<!-- bench:begin -->/ { print; while ((getline line < table) > 0) print line; skip = 1; next }
+    /<!-- bench:end -->/ { skip = 0 }
+    !skip' BENCHMARKS.md >bin/BENCHMARKS.md.new
+  mv bin/BENCHMARKS.md.new BENCHMARKS.md
+  log "BENCHMARKS.md updated"
+fi

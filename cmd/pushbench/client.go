@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// One client is one websocket connection speaking Engine.IO 4 and
+// Socket.IO 5 as socket.io-client does after `transports: ["websocket"]`:
+// open → connect to "/" → emit login → wait for update_online_count.
+// Everything runs on the goroutine that reads, so writes need no lock.
+
+// Packets, as they travel in websocket text frames.
+var (
+	pktOpen       = []byte("0")
+	pktPing       = []byte("2")
+	pktPong       = []byte("3")
+	pktClose      = []byte("1")
+	pktConnect    = []byte("40")
+	pktConnectErr = []byte("44")
+	pktCounts     = []byte(`42["update_online_count"`)
+	pktNewMsg     = []byte(`42["new_msg","`)
+)
+
+// errServerClosed is an Engine.IO close packet from the server.
+var errServerClosed = errors.New("server sent close")
+
+type clientState uint8
+
+const (
+	stOpening clientState = iota // waiting for the Engine.IO open packet
+	stJoining                    // sent 40, waiting for the namespace ack
+	stLogging                    // sent login, waiting for update_online_count
+	stReady                      // logged in
+)
+
+// client holds what one connection needs between frames; the goroutine
+// that owns it calls serve.
+type client struct {
+	conn  *websocket.Conn
+	uid   string
+	state clientState
+	buf   []byte
+	// loggedIn is called once, when the first update_online_count arrives
+	// after login.
+	loggedIn func()
+	// newMsg receives the content of each new_msg, still JSON-escaped.
+	newMsg func(content []byte, at time.Time)
+}
+
+// serve reads frames until the connection fails or is closed.
+func (c *client) serve() error {
+	for {
+		msg, err := c.read()
+		if err != nil {
+			return err
+		}
+		if err := c.handle(msg); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *client) handle(msg []byte) error {
+	switch {
+	case bytes.Equal(msg, pktPing):
+		return c.write(pktPong)
+	case bytes.HasPrefix(msg, pktNewMsg):
+		return c.onNewMsg(msg[len(pktNewMsg):])
+	case bytes.HasPrefix(msg, pktCounts):
+		if c.state == stLogging {
+			c.state = stReady
+			c.loggedIn()
+		}
+	case c.state == stOpening && bytes.HasPrefix(msg, pktOpen):
+		c.state = stJoining
+		return c.write(pktConnect)
+	case c.state == stJoining && bytes.HasPrefix(msg, pktConnect):
+		c.state = stLogging
+		return c.write(loginPacket(c.uid))
+	case bytes.HasPrefix(msg, pktConnectErr):
+		return fmt.Errorf("namespace refused: %s", msg)
+	case bytes.Equal(msg, pktClose):
+		return errServerClosed
+	}
+	return nil
+}
+
+func (c *client) onNewMsg(rest []byte) error {
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return fmt.Errorf("malformed new_msg: %q", rest)
+	}
+	c.newMsg(rest[:end], time.Now())
+	return nil
+}
+
+// loginPacket is 42["login","UID"]; uids are plain ASCII here, where Go
+// quoting and JSON agree.
+func loginPacket(uid string) []byte {
+	return append(strconv.AppendQuote([]byte(`42["login",`), uid), ']')
+}
+
+func (c *client) write(p []byte) error {
+	if err := c.conn.WriteMessage(websocket.TextMessage, p); err != nil {
+		return fmt.Errorf("writing %q: %w", p, err)
+	}
+	return nil
+}
+
+// read returns the next text frame in c.buf, reused from frame to frame.
+func (c *client) read() ([]byte, error) {
+	_, r, err := c.conn.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	if c.buf == nil {
+		c.buf = make([]byte, 0, 128)
+	}
+	b := c.buf[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			c.buf = b
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}

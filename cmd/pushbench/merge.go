@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// readResults reads JSON result lines, skipping blank ones.
+func readResults(r io.Reader) ([]*result, error) {
+	var out []*result
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		res := &result{}
+		if err := json.Unmarshal([]byte(text), res); err != nil {
+			return nil, fmt.Errorf("result line %d: %w", line, err)
+		}
+		out = append(out, res)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading results: %w", err)
+	}
+	return out, nil
+}
+
+// mergeResults prints one result combining those of several processes
+// that ran at the same time against the same servers.
+func mergeResults(stdin io.Reader, stdout, stderr io.Writer) error {
+	rs, err := readResults(stdin)
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return errors.New("merge: no result on stdin")
+	}
+	m := &result{}
+	for _, r := range rs {
+		m.merge(r)
+	}
+	return emit(m, stdout, stderr)
+}
+
+// merge adds o to r: counts add up, durations take the longest, the
+// slowest delivery of each broadcast is the slowest of any process.
+func (r *result) merge(o *result) {
+	if r.Label == "" {
+		r.Label, r.Run = o.Label, o.Run
+	}
+	for _, s := range strings.Split(o.Scenario, ",") {
+		if s != "" && !slices.Contains(strings.Split(r.Scenario, ","), s) {
+			r.Scenario = strings.TrimPrefix(r.Scenario+","+s, ",")
+		}
+	}
+	r.Clients += o.Clients
+	r.Connect.merge(&o.Connect)
+	if r.Server == nil {
+		r.Server = o.Server
+	}
+	if o.Broadcast != nil {
+		if r.Broadcast == nil {
+			r.Broadcast = &broadcastResult{}
+		}
+		r.Broadcast.merge(o.Broadcast)
+	}
+	if o.Targeted != nil {
+		if r.Targeted == nil {
+			r.Targeted = &targetedResult{}
+		}
+		r.Targeted.merge(o.Targeted)
+	}
+	r.Foreign += o.Foreign
+	r.Errors = append(r.Errors, o.Errors...)
+}
+
+func (c *connectResult) merge(o *connectResult) {
+	c.OK += o.OK
+	c.Failed += o.Failed
+	c.Dropped += o.Dropped
+	c.ElapsedS = max(c.ElapsedS, o.ElapsedS)
+	c.Hist = mergeHist(c.Hist, o.Hist)
+}
+
+func (b *broadcastResult) merge(o *broadcastResult) {
+	b.Sent += o.Sent
+	b.K = max(b.K, o.K)
+	b.Expected += o.Expected
+	b.Delivered += o.Delivered
+	for i, v := range o.LastMs {
+		if i == len(b.LastMs) {
+			b.LastMs = append(b.LastMs, 0)
+		}
+		b.LastMs[i] = max(b.LastMs[i], v)
+	}
+	b.Hist = mergeHist(b.Hist, o.Hist)
+}
+
+func (t *targetedResult) merge(o *targetedResult) {
+	t.Requests += o.Requests
+	t.OK += o.OK
+	t.Offline += o.Offline
+	t.Fail += o.Fail
+	t.Errors += o.Errors
+	t.Delivered += o.Delivered
+	t.DurationS = max(t.DurationS, o.DurationS)
+	t.DeliverS = max(t.DeliverS, o.DeliverS)
+	t.APIHist = mergeHist(t.APIHist, o.APIHist)
+	t.LatHist = mergeHist(t.LatHist, o.LatHist)
+}
+
+func mergeHist(h, o *hist) *hist {
+	if h == nil {
+		h = &hist{}
+	}
+	if o != nil {
+		h.Merge(o)
+	}
+	return h
+}

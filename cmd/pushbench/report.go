@@ -1,0 +1,278 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Labels bench/run.sh gives its results; report compares the first two and
+// shows the cluster alone.
+const (
+	labelPushio  = "pushio"
+	labelNode    = "node"
+	labelCluster = "pushio-cluster"
+)
+
+// row is one line of the table: a figure picked from each result of a
+// kind, shown as the median over the runs.
+type row struct {
+	title   string
+	unit    string // shown after the client count
+	label   string // labelPushio (compared with labelNode) or labelCluster
+	clients int
+	pick    func(*result) (float64, bool)
+	lower   bool // lower is better
+	compare bool // "2× better than Node" applies
+	goal    *goal
+	digits  int
+}
+
+// goal is an absolute target of issue 4.
+type goal struct {
+	text string
+	met  func(float64) bool
+}
+
+func atMost(v float64, text string) *goal {
+	return &goal{text: text, met: func(x float64) bool { return x <= v }}
+}
+
+func atLeast(v float64, text string) *goal {
+	return &goal{text: text, met: func(x float64) bool { return x >= v }}
+}
+
+// report prints the Markdown table of medians of the results on stdin.
+func report(stdin io.Reader, stdout io.Writer) error {
+	rs, err := readResults(stdin)
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return fmt.Errorf("report: no result on stdin")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Medians over runs (pushio: %d, Node: %d, cluster: %d result lines).\n\n",
+		countLabel(rs, labelPushio), countLabel(rs, labelNode), countLabel(rs, labelCluster))
+	b.WriteString("| figure | pushio | Node | pushio/Node | goal (issue 4) | met |\n")
+	b.WriteString("|---|---:|---:|---:|---|---|\n")
+	for _, rw := range tableRows(rs) {
+		rw.write(&b, rs)
+	}
+	_, err = io.WriteString(stdout, b.String())
+	return err
+}
+
+func countLabel(rs []*result, label string) int {
+	n := 0
+	for _, r := range rs {
+		if r.Label == label {
+			n++
+		}
+	}
+	return n
+}
+
+// tableRows lists the figures, one group per client count measured.
+func tableRows(rs []*result) []row {
+	var out []row
+	for _, step := range sampleSteps(rs, labelPushio) {
+		out = append(out,
+			row{title: "memory per idle logged-in connection", unit: "KB", clients: step, lower: true, compare: true,
+				goal: atMost(16, "≤ 16 KB"), digits: 1,
+				pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.RSSPerConnKB, true })},
+			row{title: "CPU while idle, heartbeats included", unit: "% of one core", clients: step, lower: true, compare: true, digits: 1,
+				pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.IdleCPUPct, x.IdleS > 0 })},
+		)
+	}
+	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Connect.OK > 0 }) {
+		out = append(out,
+			row{title: "login p99", unit: "ms", clients: n, lower: true, compare: true, digits: 1,
+				pick: withClients(n, func(r *result) (float64, bool) { return r.Connect.P99Ms, r.Connect.OK > 0 })},
+			row{title: "logins failed or dropped", clients: n, lower: true, goal: atMost(0, "0"),
+				pick: withClients(n, func(r *result) (float64, bool) {
+					return float64(r.Connect.Failed + r.Connect.Dropped), true
+				})},
+		)
+	}
+	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Broadcast != nil }) {
+		bc := func(f func(*broadcastResult) float64) func(*result) (float64, bool) {
+			return withClients(n, func(r *result) (float64, bool) {
+				if r.Broadcast == nil {
+					return 0, false
+				}
+				return f(r.Broadcast), true
+			})
+		}
+		out = append(out,
+			row{title: "broadcast: delivery p99", unit: "ms", clients: n, lower: true, compare: true, digits: 1,
+				pick: bc(func(b *broadcastResult) float64 { return b.P99Ms })},
+			row{title: "broadcast: last client, p99 over the broadcasts", unit: "ms", clients: n, lower: true, compare: true,
+				goal: atMost(100, "≤ 100 ms"), digits: 1,
+				pick: bc(func(b *broadcastResult) float64 { return b.LastP99Ms })},
+			row{title: "broadcast: messages lost", clients: n, lower: true, goal: atMost(0, "0"),
+				pick: bc(func(b *broadcastResult) float64 { return float64(b.Lost) })},
+		)
+	}
+	for _, label := range []string{labelPushio, labelCluster} {
+		for _, n := range clientCounts(rs, label, func(r *result) bool { return r.Targeted != nil }) {
+			out = append(out, targetedRows(label, n)...)
+		}
+	}
+	return out
+}
+
+func targetedRows(label string, n int) []row {
+	tg := func(f func(*targetedResult) float64) func(*result) (float64, bool) {
+		return withClients(n, func(r *result) (float64, bool) {
+			if r.Targeted == nil {
+				return 0, false
+			}
+			return f(r.Targeted), true
+		})
+	}
+	compare, prefix, rps := true, "targeted publish", atLeast(50000, "≥ 50,000/s")
+	if label == labelCluster {
+		compare, prefix, rps = false, "2-node cluster: targeted publish", atLeast(20000, "≥ 20,000/s")
+	}
+	return []row{
+		{title: prefix + ": requests/s", label: label, clients: n, compare: compare, goal: rps,
+			pick: tg(func(t *targetedResult) float64 { return t.ReqPerS })},
+		{title: prefix + ": API p99", unit: "ms", label: label, clients: n, lower: true, compare: compare, digits: 2,
+			pick: tg(func(t *targetedResult) float64 { return t.APIP99Ms })},
+		{title: prefix + ": delivered/s", label: label, clients: n, compare: compare,
+			pick: tg(func(t *targetedResult) float64 { return t.DeliveredPerS })},
+		{title: prefix + ": messages lost", label: label, clients: n, lower: true, goal: atMost(0, "0"),
+			pick: tg(func(t *targetedResult) float64 { return float64(t.Lost) })},
+	}
+}
+
+// withClients restricts pick to the results of runs with n clients.
+func withClients(n int, pick func(*result) (float64, bool)) func(*result) (float64, bool) {
+	return func(r *result) (float64, bool) {
+		if r.Clients != n {
+			return 0, false
+		}
+		return pick(r)
+	}
+}
+
+// sampleAt picks from the server sample taken at step.
+func sampleAt(step int, f func(serverSample) (float64, bool)) func(*result) (float64, bool) {
+	return func(r *result) (float64, bool) {
+		if r.Server == nil {
+			return 0, false
+		}
+		for _, x := range r.Server.Samples {
+			if x.Step == step {
+				return f(x)
+			}
+		}
+		return 0, false
+	}
+}
+
+// sampleSteps lists, ascending, the steps at which label's servers were
+// sampled.
+func sampleSteps(rs []*result, label string) []int {
+	var steps []int
+	for _, r := range rs {
+		if r.Label != label || r.Server == nil {
+			continue
+		}
+		for _, x := range r.Server.Samples {
+			if !slices.Contains(steps, x.Step) {
+				steps = append(steps, x.Step)
+			}
+		}
+	}
+	slices.Sort(steps)
+	return steps
+}
+
+// clientCounts lists, ascending, the client counts of label's results that
+// have a section.
+func clientCounts(rs []*result, label string, has func(*result) bool) []int {
+	var ns []int
+	for _, r := range rs {
+		if r.Label == label && has(r) && !slices.Contains(ns, r.Clients) {
+			ns = append(ns, r.Clients)
+		}
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+func (rw row) values(rs []*result, label string) []float64 {
+	var v []float64
+	for _, r := range rs {
+		if r.Label != label {
+			continue
+		}
+		if x, ok := rw.pick(r); ok {
+			v = append(v, x)
+		}
+	}
+	return v
+}
+
+func (rw row) write(b *strings.Builder, rs []*result) {
+	label := rw.label
+	if label == "" {
+		label = labelPushio
+	}
+	ours := median(rw.values(rs, label))
+	theirs := math.NaN()
+	if label == labelPushio {
+		theirs = median(rw.values(rs, labelNode))
+	}
+	if math.IsNaN(ours) && math.IsNaN(theirs) {
+		return // not measured at this size (CPU is sampled at the last step only)
+	}
+	ratio := "—"
+	if rw.compare && !math.IsNaN(theirs) && theirs != 0 {
+		ratio = strconv.FormatFloat(ours/theirs, 'f', 2, 64)
+	}
+	goals, met := []string{}, !math.IsNaN(ours)
+	if rw.goal != nil {
+		goals = append(goals, rw.goal.text)
+		met = met && rw.goal.met(ours)
+	}
+	if rw.compare && !math.IsNaN(theirs) {
+		goals = append(goals, "2× better than Node")
+		met = met && ((rw.lower && 2*ours <= theirs) || (!rw.lower && ours >= 2*theirs))
+	}
+	metText := "—"
+	if len(goals) > 0 {
+		metText = map[bool]string{true: "yes", false: "**no**"}[met]
+	}
+	title := rw.title + ", " + thousands(float64(rw.clients), 0) + " clients"
+	if rw.unit != "" {
+		title += " (" + rw.unit + ")"
+	}
+	fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", title,
+		thousands(ours, rw.digits), thousands(theirs, rw.digits), ratio, strings.Join(goals, "; "), metText)
+}
+
+// thousands formats v with digits decimals and thin-space-free commas;
+// NaN is a dash.
+func thousands(v float64, digits int) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	s := strconv.FormatFloat(math.Abs(v), 'f', digits, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	if frac != "" {
+		whole += "." + frac
+	}
+	if v < 0 {
+		whole = "-" + whole
+	}
+	return whole
+}

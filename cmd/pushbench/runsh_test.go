@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunScriptSmoke runs bench/run.sh --smoke: both servers, a few dozen
+// clients, every scenario, the table. It needs what make bench needs.
+func TestRunScriptSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts pushio and the Node reference: skipped with -short")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	if _, err := os.Stat(filepath.Join(root, "bin", "pushio")); err != nil {
+		missing = append(missing, "bin/pushio (make build)")
+	}
+	for _, tool := range []string{"node", "npm", "redis-server", "redis-cli", "curl", "ss", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("missing %s", strings.Join(missing, ", "))
+		}
+		t.Skipf("missing %s", strings.Join(missing, ", "))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "bench/run.sh", "--smoke")
+	cmd.Dir = root
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench/run.sh --smoke: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"| memory per idle logged-in connection, 60 clients (KB) |",
+		"| targeted publish: requests/s, 50 clients |",
+		"| broadcast: messages lost, 50 clients | 0 | 0 |",
+		"| targeted publish: messages lost, 50 clients | 0 | 0 |",
+		"| logins failed or dropped, 60 clients | 0 | 0 |",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the smoke table lacks %q:\n%s", want, out)
+		}
+	}
+}

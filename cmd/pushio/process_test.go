@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/internal/eiotest"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary != "" {
+		_ = os.RemoveAll(filepath.Dir(binary))
+	}
+	os.Exit(code)
+}
+
+// pushioBinary builds the command once per test run.
+func pushioBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pushio-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "pushio")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// child is a pushio process started by a test, logging JSON to a buffer.
+type child struct {
+	cmd      *exec.Cmd
+	ioURL    string // http(s)://127.0.0.1:port
+	apiURL   string
+	mu       sync.Mutex
+	lines    []map[string]any
+	exited   chan struct{}
+	exitCode int
+}
+
+// startChild runs pushio with the config file at path on free loopback
+// ports and waits for its start-up line.
+func startChild(t *testing.T, path string) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(pushioBinary(t), "--config", path), exited: make(chan struct{})}
+	c.cmd.Env = append(os.Environ(), "PUSHIO_IO_ADDR=127.0.0.1:0", "PUSHIO_API_ADDR=127.0.0.1:0", "PUSHIO_LOG_FORMAT=json")
+	stderr, err := c.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go c.readLog(stderr)
+	t.Cleanup(func() {
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		if t.Failed() {
+			for _, l := range c.log() {
+				t.Log(l)
+			}
+		}
+	})
+	started := c.waitLog(t, "pushio started", 20*time.Second)
+	scheme := map[bool]string{false: "http://", true: "https://"}
+	c.ioURL = scheme[started["io_tls"] == true] + started["io_addr"].(string)
+	c.apiURL = scheme[started["api_tls"] == true] + started["api_addr"].(string)
+	return c
+}
+
+// writeFile writes content to name in dir and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (c *child) readLog(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			line = map[string]any{"msg": sc.Text()}
+		}
+		c.mu.Lock()
+		c.lines = append(c.lines, line)
+		c.mu.Unlock()
+	}
+	_ = c.cmd.Wait()
+	c.exitCode = c.cmd.ProcessState.ExitCode()
+	close(c.exited)
+}
+
+func (c *child) log() []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]map[string]any(nil), c.lines...)
+}
+
+// waitLog returns the first log line whose msg is msg, waiting up to d.
+func (c *child) waitLog(t *testing.T, msg string, d time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for _, l := range c.log() {
+			if l["msg"] == msg {
+				return l
+			}
+		}
+		select {
+		case <-c.exited:
+			t.Fatalf("pushio exited (code %d) before logging %q", c.exitCode, msg)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("pushio did not log %q within %s", msg, d)
+	return nil
+}
+
+func (c *child) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get fetches url with client and returns the status and body.
+func get(t *testing.T, client *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// loginClient connects a raw client to the child and logs uid in.
+func loginClient(t *testing.T, c *child, uid string, o eiotest.Options) *eiotest.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl, err := eiotest.Dial(ctx, eiotest.URL(c.ioURL, "/socket.io"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Close() })
+	_ = cl.Emit("login", uid)
+	if _, err := cl.NextNamed(ctx, "update_online_count"); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+func TestSIGTERMDrainsClients(t *testing.T) {
+	const n, window = 10, 2 * time.Second
+	c := startChild(t, writeFile(t, t.TempDir(), "config.yaml", "io:\n  drain_window: 2s\nshutdown_timeout: 6s\n"))
+	closedAt := make(chan time.Duration, n)
+	var sent time.Time
+	var sentMu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range n {
+		cl := loginClient(t, c, fmt.Sprintf("u%d", i), eiotest.Options{})
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if cl.Closed(ctx) {
+				sentMu.Lock()
+				closedAt <- time.Since(sent)
+				sentMu.Unlock()
+			}
+		})
+	}
+	if code, _ := get(t, http.DefaultClient, c.apiURL+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz before SIGTERM: %d", code)
+	}
+
+	sentMu.Lock()
+	sent = time.Now()
+	sentMu.Unlock()
+	c.signal(t, syscall.SIGTERM)
+	c.waitLog(t, "draining: closing client sessions", 5*time.Second)
+	if code, _ := get(t, http.DefaultClient, c.apiURL+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz while draining: %d, want 503", code)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := eiotest.Dial(ctx, eiotest.URL(c.ioURL, "/socket.io"), eiotest.Options{})
+	if he, ok := err.(*eiotest.HandshakeError); !ok || he.Status != http.StatusServiceUnavailable {
+		t.Fatalf("a new client while draining: %v, want a 503", err)
+	}
+
+	wg.Wait()
+	close(closedAt)
+	got := 0
+	for d := range closedAt {
+		got++
+		if d > window+time.Second {
+			t.Errorf("a client was disconnected %s after SIGTERM, past the %s window", d, window)
+		}
+	}
+	if got != n {
+		t.Fatalf("%d of %d clients disconnected", got, n)
+	}
+	select {
+	case <-c.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("pushio did not exit after the drain")
+	}
+	if c.exitCode != 0 {
+		t.Fatalf("exit code %d, want 0", c.exitCode)
+	}
+}

@@ -1,0 +1,206 @@
+// Package metrics is pushio's Prometheus instrumentation: one registry of
+// its own (not the library's global one), the counters, gauges and
+// histograms the other packages feed, and the /metrics handler.
+//
+// Every method works on a nil *Metrics and then does nothing, so packages
+// and their tests can run without metrics.
+package metrics
+
+import (
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Namespace starts every metric name.
+const Namespace = "pushio"
+
+// Publish results, the values of pushio_publishes_total's result label.
+const (
+	ResultOK           = "ok"
+	ResultOffline      = "offline"
+	ResultFail         = "fail"
+	ResultUnauthorized = "unauthorized"
+	ResultLimited      = "limited"
+)
+
+// durationBuckets suit both a fan-out and a Redis call: 100µs to about 1s.
+var durationBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}
+
+// Metrics holds every pushio metric. Create it with New; a nil *Metrics is
+// a valid no-op.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	connections   *prometheus.GaugeVec
+	publishes     *prometheus.CounterVec
+	delivered     prometheus.Counter
+	fanout        prometheus.Histogram
+	redisErrors   *prometheus.CounterVec
+	redisDuration *prometheus.HistogramVec
+	slowDrops     prometheus.Counter
+	payloadDrops  prometheus.Counter
+	loginRefused  *prometheus.CounterVec
+	connRefused   *prometheus.CounterVec
+
+	// online reports the cluster-wide uids and pages at scrape time.
+	online atomic.Pointer[func() (uids, pages int64)]
+}
+
+// New registers every metric on a fresh registry, with version as the
+// build_info label.
+func New(version string) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	f := factory{m.reg}
+	m.connections = f.gaugeVec("connections",
+		"Open Socket.IO connections on this instance, by transport and Engine.IO protocol (3: socket.io-client 1.x/2.x, 4: 3.x/4.x).",
+		"transport", "protocol")
+	m.publishes = f.counterVec("publishes_total",
+		"Publish API requests by result: ok, offline, fail; unauthorized (401/403) and limited (429) are counted whatever the request's type.",
+		"result")
+	for _, r := range []string{ResultOK, ResultOffline, ResultFail, ResultUnauthorized, ResultLimited} {
+		m.publishes.WithLabelValues(r)
+	}
+	m.delivered = f.counter("messages_delivered_total",
+		"new_msg messages handed to a connection of this instance (one per socket reached).")
+	m.fanout = f.histogram("fanout_duration_seconds",
+		"Time to hand one publish to every local socket it reaches (and to the adapter for other instances).")
+	m.redisErrors = f.counterVec("redis_errors_total", "Failed Redis calls, by operation.", "op")
+	m.redisDuration = f.histogramVec("redis_duration_seconds", "Redis call latency, by operation.", "op")
+	m.slowDrops = f.counter("slow_client_drops_total",
+		"Connections dropped because they could not keep up with their messages.")
+	m.payloadDrops = f.counter("payload_too_large_drops_total",
+		"Connections closed for sending a message larger than io.max_payload.")
+	m.loginRefused = f.counterVec("login_refusals_total", "Refused logins, by reason.", "reason")
+	m.connRefused = f.counterVec("connection_refusals_total", "Refused connections, by reason.", "reason")
+	f.gaugeFunc("online_uids", "Logged-in uids in the whole cluster (the same on every instance).",
+		func() float64 { u, _ := m.onlineNow(); return float64(u) })
+	f.gaugeFunc("online_pages", "Logged-in sockets (pages) in the whole cluster (the same on every instance).",
+		func() float64 { _, p := m.onlineNow(); return float64(p) })
+	info := f.gaugeVec("build_info", "Always 1; the labels name the build.", "version", "goversion")
+	info.WithLabelValues(version, runtime.Version()).Set(1)
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format; a nil
+// Metrics answers 404.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ConnectionOpened counts a new connection on transport (polling,
+// websocket) with Engine.IO protocol 3 or 4.
+func (m *Metrics) ConnectionOpened(transport string, protocol int) {
+	if m == nil {
+		return
+	}
+	m.connections.WithLabelValues(transport, strconv.Itoa(protocol)).Inc()
+}
+
+// ConnectionClosed undoes ConnectionOpened.
+func (m *Metrics) ConnectionClosed(transport string, protocol int) {
+	if m == nil {
+		return
+	}
+	m.connections.WithLabelValues(transport, strconv.Itoa(protocol)).Dec()
+}
+
+// SetOnlineSource names the function that reports the cluster-wide
+// logged-in uids and pages when /metrics is scraped.
+func (m *Metrics) SetOnlineSource(f func() (uids, pages int64)) {
+	if m == nil {
+		return
+	}
+	m.online.Store(&f)
+}
+
+func (m *Metrics) onlineNow() (uids, pages int64) {
+	if f := m.online.Load(); f != nil {
+		return (*f)()
+	}
+	return 0, 0
+}
+
+// Published counts one publish API answer; result is one of the Result
+// constants.
+func (m *Metrics) Published(result string) {
+	if m == nil {
+		return
+	}
+	m.publishes.WithLabelValues(result).Inc()
+}
+
+// Delivered counts one new_msg handed to one connection.
+func (m *Metrics) Delivered() {
+	if m == nil {
+		return
+	}
+	m.delivered.Inc()
+}
+
+// ObserveFanout records how long one publish took to hand out.
+func (m *Metrics) ObserveFanout(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.fanout.Observe(d.Seconds())
+}
+
+// ObserveRedis records one Redis call of kind op (e.g. "join", "publish")
+// that took d, counting it as an error when err is not nil.
+func (m *Metrics) ObserveRedis(op string, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	m.redisDuration.WithLabelValues(op).Observe(d.Seconds())
+	if err != nil {
+		m.redisErrors.WithLabelValues(op).Inc()
+	}
+}
+
+// SlowClientDropped counts a connection dropped for not keeping up.
+func (m *Metrics) SlowClientDropped() {
+	if m == nil {
+		return
+	}
+	m.slowDrops.Inc()
+}
+
+// PayloadTooLarge counts a connection closed for an oversize message.
+func (m *Metrics) PayloadTooLarge() {
+	if m == nil {
+		return
+	}
+	m.payloadDrops.Inc()
+}
+
+// LoginRefused counts a refused login; reason is a short fixed word
+// (e.g. "bad_token"), never a uid, to keep the label set small.
+func (m *Metrics) LoginRefused(reason string) {
+	if m == nil {
+		return
+	}
+	m.loginRefused.WithLabelValues(reason).Inc()
+}
+
+// ConnectionRefused counts a refused connection; reason is a short fixed
+// word (e.g. "per_ip_limit").
+func (m *Metrics) ConnectionRefused(reason string) {
+	if m == nil {
+		return
+	}
+	m.connRefused.WithLabelValues(reason).Inc()
+}

@@ -1,0 +1,106 @@
+package pushapi
+
+import (
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+
+	"github.com/pushio/pushio/internal/metrics"
+)
+
+// peerAddr is the address of the TCP peer: behind a proxy, the proxy's.
+// Forwarded headers are never read, as a client could forge them.
+func peerAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// allow refuses peers outside Options.Allow with 403 + fail.
+func (a *api) allow(c *gin.Context) {
+	if len(a.opts.Allow) == 0 {
+		return
+	}
+	peer := peerAddr(c.Request)
+	for _, p := range a.opts.Allow {
+		if p.Contains(peer) {
+			return
+		}
+	}
+	a.log.Info("api: refused request", "peer", c.Request.RemoteAddr, "reason", "address not in api.allow")
+	a.opts.Metrics.Published(metrics.ResultUnauthorized)
+	reply(c, http.StatusForbidden, answerFail)
+	c.Abort()
+}
+
+// rateLimit refuses a peer over Options.RateLimit with 429 + fail; other
+// peers are not affected.
+func (a *api) rateLimit(c *gin.Context) {
+	if a.limiter == nil || a.limiter.allow(peerAddr(c.Request), time.Now()) {
+		return
+	}
+	a.log.Info("api: refused request", "peer", c.Request.RemoteAddr, "reason", "over api.rate_limit")
+	a.opts.Metrics.Published(metrics.ResultLimited)
+	reply(c, http.StatusTooManyRequests, answerFail)
+	c.Abort()
+}
+
+// maxLimitedPeers bounds the peers whose rate is tracked at once.
+const maxLimitedPeers = 1 << 16
+
+// peerLimiter keeps one token bucket per peer: per address for IPv4, per
+// /64 for IPv6 (what one host usually holds).
+type peerLimiter struct {
+	mu    sync.Mutex
+	limit rate.Limit
+	burst int
+	peers map[netip.Addr]*rate.Limiter
+}
+
+func newPeerLimiter(perSecond float64, burst int) *peerLimiter {
+	if burst <= 0 {
+		burst = max(1, int(perSecond))
+	}
+	return &peerLimiter{limit: rate.Limit(perSecond), burst: burst, peers: make(map[netip.Addr]*rate.Limiter)}
+}
+
+func (l *peerLimiter) allow(peer netip.Addr, now time.Time) bool {
+	if peer.Is6() {
+		if p, err := peer.Prefix(64); err == nil {
+			peer = p.Addr()
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.peers[peer]
+	if lim == nil {
+		if len(l.peers) >= maxLimitedPeers {
+			l.evict(now)
+		}
+		lim = rate.NewLimiter(l.limit, l.burst)
+		l.peers[peer] = lim
+	}
+	return lim.AllowN(now, 1)
+}
+
+// evict forgets peers whose bucket is full again (a fresh one is the same),
+// then, if that freed too little, arbitrary peers down to three quarters.
+func (l *peerLimiter) evict(now time.Time) {
+	for peer, lim := range l.peers {
+		if lim.TokensAt(now) >= float64(l.burst) {
+			delete(l.peers, peer)
+		}
+	}
+	for peer := range l.peers {
+		if len(l.peers) <= maxLimitedPeers*3/4 {
+			break
+		}
+		delete(l.peers, peer)
+	}
+}

@@ -1,0 +1,79 @@
+package pushapi
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// needPHP returns php-cli's path. Without it (or its curl extension) the
+// test fails under CI=true and is skipped otherwise.
+func needPHP(t *testing.T) string {
+	t.Helper()
+	php, err := exec.LookPath("php")
+	if err == nil {
+		err = exec.Command(php, "-r", `exit(function_exists("curl_init") ? 0 : 1);`).Run()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("php-cli with curl is needed (test/deps.sh installs it): %v", err)
+		}
+		t.Skipf("php-cli with curl not available (%v); run test/deps.sh", err)
+	}
+	return php
+}
+
+// The README's PHP code publishes through a secured API.
+func TestPHPClient(t *testing.T) {
+	t.Parallel()
+	php := needPHP(t)
+	tests := []struct {
+		mode    string
+		opts    Options
+		content string
+	}{
+		{"bearer", Options{Secret: testSecret}, "hello"},
+		{"param", Options{Secret: testSecret}, "hello"},
+		{"signed-get", Options{Secret: testSecret, Signature: true}, "a&amp;b c+é"},
+		{"signed-post", Options{Secret: testSecret, Signature: true}, "hello"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			t.Parallel()
+			rec, base := startAPI(t, tt.opts)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, php, "testdata/publish.php", base, tt.mode, testSecret).CombinedOutput()
+			if err != nil || string(out) != answerOK {
+				t.Fatalf("php: %v; output %q, want %q", err, out, answerOK)
+			}
+			if sent := rec.published(); len(sent) != 1 || sent[0].content != tt.content {
+				t.Fatalf("published %v, want one publish of %q", sent, tt.content)
+			}
+		})
+	}
+}
+
+// The README shows the very pushio_sign function the test runs.
+func TestREADMESignFunction(t *testing.T) {
+	t.Parallel()
+	script, err := os.ReadFile("testdata/publish.php")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(script, []byte("// pushio_sign adds"))
+	end := bytes.Index(script, []byte("\n}\n"))
+	if start < 0 || end < start {
+		t.Fatal("testdata/publish.php: pushio_sign not found")
+	}
+	if fn := script[start : end+3]; !bytes.Contains(readme, fn) {
+		t.Errorf("README.md does not show testdata/publish.php's pushio_sign:\n%s", fn)
+	}
+}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// needProgram returns the path of name, skipping the test when it is
+// missing, or failing it when CI=true.
+func needProgram(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required (run test/deps.sh): %v", name, err)
+		}
+		t.Skipf("%s not installed (test/deps.sh installs it)", name)
+	}
+	return path
+}
+
+var phpBlock = regexp.MustCompile("(?s)```php\n(.*?)```")
+
+// TestReadmePHPTokens runs the README's PHP token code with php-cli and
+// logs in with both tokens it makes.
+func TestReadmePHPTokens(t *testing.T) {
+	php := needProgram(t, "php")
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code string
+	for _, m := range phpBlock.FindAllStringSubmatch(string(readme), -1) {
+		if strings.Contains(m[1], "function pushio_login_jwt") {
+			code = m[1]
+		}
+	}
+	if code == "" {
+		t.Fatal("README.md has no php block defining pushio_login_jwt")
+	}
+	code += "\necho pushio_login_hmac($argv[1], $argv[2]), \"\\n\", pushio_login_jwt($argv[1], $argv[2]), \"\\n\";\n"
+	file := filepath.Join(t.TempDir(), "token.php")
+	if err := os.WriteFile(file, []byte(code), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uid := "user é/42"
+	var stderr bytes.Buffer
+	cmd := exec.Command(php, file, uid, testSecret)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("php: %v\n%s", err, stderr.String())
+	}
+	tokens := strings.Fields(string(out))
+	if len(tokens) != 2 {
+		t.Fatalf("php printed %q, want two tokens", out)
+	}
+	var a loginAuth
+	a.set(testSecret)
+	for i, tok := range tokens {
+		if refused := a.check(uid, tok); refused != nil {
+			t.Errorf("token %d %q refused: %v", i, tok, refused)
+		}
+		if refused := a.check("someone else", tok); refused == nil {
+			t.Errorf("token %d accepted for another uid", i)
+		}
+	}
+}

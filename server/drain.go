@@ -1,0 +1,71 @@
+package server
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/engine/v3"
+)
+
+// drainPoll is how often Drain looks whether the last sessions closed;
+// drainGrace is how long after the window a session may take to flush.
+const (
+	drainPoll  = 20 * time.Millisecond
+	drainGrace = time.Second
+)
+
+// Drain puts the instance in lame-duck mode: new sessions are refused
+// with 503 from now on, and the open ones are closed one by one, spread
+// evenly over window in random order, so that their clients reconnect to
+// other instances a few at a time rather than all at once. Clients see a
+// transport close, on which every Socket.IO client reconnects; each
+// socket's logout removes its presence. A session still open drainGrace
+// after the window (a client that does not read) is cut. Drain returns
+// when every session is closed, or with ctx's error when ctx ends first.
+func (s *Server) Drain(ctx context.Context, window time.Duration) error {
+	s.gate.draining.Store(true)
+	open := s.sessions()
+	rand.Shuffle(len(open), func(i, j int) { open[i], open[j] = open[j], open[i] })
+	s.log.Info("draining: closing client sessions", "sessions", len(open), "window", window)
+
+	start := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for i, es := range open {
+		timer.Reset(time.Until(start.Add(window * time.Duration(i) / time.Duration(len(open)))))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+		}
+		es.Close(false) // flushes what waits, then closes the transport
+	}
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	cut := start.Add(window + drainGrace)
+	for s.io.Engine().ClientsCount() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		// Sessions whose handshake raced the start, then the laggards.
+		for _, es := range s.sessions() {
+			es.Close(time.Now().After(cut))
+		}
+	}
+	return nil
+}
+
+func (s *Server) sessions() []engine.Socket {
+	var all []engine.Socket
+	s.io.Engine().Clients().Range(func(_ string, es engine.Socket) bool {
+		all = append(all, es)
+		return true
+	})
+	return all
+}
+
+// Draining reports whether Drain has begun.
+func (s *Server) Draining() bool { return s.gate.draining.Load() }

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/metrics/metricstest"
+	"github.com/pushio/pushio/internal/testlog"
+)
+
+// ioTest is one in-process Server on 127.0.0.1:0 with memory presence and
+// its own metrics.
+type ioTest struct {
+	*Server
+	URL string // http://127.0.0.1:port
+	m   *metrics.Metrics
+}
+
+func startIOTest(t *testing.T, opts Options) *ioTest {
+	t.Helper()
+	opts.Metrics = metrics.New("test")
+	if opts.Path == "" {
+		opts.Path = "/socket.io"
+	}
+	srv := New(opts, memory.New(), testlog.Logger())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		_ = hs.Shutdown(ctx)
+	})
+	return &ioTest{Server: srv, URL: "http://" + ln.Addr().String(), m: opts.Metrics}
+}
+
+// dial connects a raw websocket client, closed at the end of the test.
+func (it *ioTest) dial(t *testing.T, o eiotest.Options) (*eiotest.Client, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := eiotest.Dial(ctx, eiotest.URL(it.URL, it.opts.Path), o)
+	if err == nil {
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	return c, err
+}
+
+func (it *ioTest) mustDial(t *testing.T, o eiotest.Options) *eiotest.Client {
+	t.Helper()
+	c, err := it.dial(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// online reports whether uid has a logged-in socket.
+func (it *ioTest) online(t *testing.T, uid string) bool {
+	t.Helper()
+	on, err := it.Online(context.Background(), []string{uid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return on[0]
+}
+
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// count reads a counter of the server's metrics.
+func (it *ioTest) count(t *testing.T, name string, labels ...string) int {
+	t.Helper()
+	return int(metricstest.Scrape(t, it.m.Handler()).Value(name, labels...))
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

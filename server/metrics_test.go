@@ -1,0 +1,179 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/metrics/metricstest"
+)
+
+// A connection is counted under its transport and protocol, moves from
+// polling to websocket on upgrade and is uncounted on disconnect; each
+// new_msg handed to it and each publish's fan-out time are counted.
+func TestConnectionAndDeliveryMetrics(t *testing.T) {
+	t.Parallel()
+	m := metrics.New("test")
+	srv, base := startServer(t, m)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// Engine.IO 4: polling handshake, connect to "/", then upgrade.
+	sid := handshake(t, base+"/socket.io/?EIO=4&transport=polling")
+	poll := base + "/socket.io/?EIO=4&transport=polling&sid=" + sid
+	httpDo(t, http.MethodPost, poll, "40")
+	if body := httpDo(t, http.MethodGet, poll, ""); !strings.HasPrefix(body, "40") {
+		t.Fatalf("connect answer %q, want 40{…}", body)
+	}
+	waitValue(t, m, 1, "pushio_connections", "transport", "polling", "protocol", "4")
+
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket&sid=" + sid
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, wsURL, nil)
+	if err != nil {
+		t.Fatalf("websocket upgrade: %v", err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	wsWrite(t, ws, "2probe")
+	if msg := wsRead(t, ws); msg != "3probe" {
+		t.Fatalf("probe answer %q, want 3probe", msg)
+	}
+	wsWrite(t, ws, "5")
+	waitValue(t, m, 1, "pushio_connections", "transport", "websocket", "protocol", "4")
+	waitValue(t, m, 0, "pushio_connections", "transport", "polling", "protocol", "4")
+
+	wsWrite(t, ws, `42["login","u1"]`)
+	waitValue(t, m, 1, "pushio_online_uids")
+	if _, err := srv.Publish(ctx, []string{"u1"}, "one"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Publish(ctx, nil, "all"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"one", "all"} {
+		readNewMsg(t, ws, want)
+	}
+	f := metricstest.Scrape(t, m.Handler())
+	if got := f.Value("pushio_messages_delivered_total"); got != 2 {
+		t.Errorf("messages delivered = %v, want 2", got)
+	}
+	if got := f.Value("pushio_fanout_duration_seconds"); got != 2 {
+		t.Errorf("fan-outs observed = %v, want 2", got)
+	}
+	if got := f.Value("pushio_online_pages"); got != 1 {
+		t.Errorf("online pages = %v, want 1", got)
+	}
+
+	_ = ws.Close()
+	waitValue(t, m, 0, "pushio_connections", "transport", "websocket", "protocol", "4")
+
+	// Engine.IO 3 clients are connected to "/" by the handshake itself.
+	sid3 := handshake(t, base+"/socket.io/?EIO=3&transport=polling")
+	waitValue(t, m, 1, "pushio_connections", "transport", "polling", "protocol", "3")
+	httpDo(t, http.MethodPost, base+"/socket.io/?EIO=3&transport=polling&sid="+sid3, "1:1") // close packet
+	waitValue(t, m, 0, "pushio_connections", "transport", "polling", "protocol", "3")
+}
+
+func startServer(t *testing.T, m *metrics.Metrics) (*Server, string) {
+	t.Helper()
+	srv := New(Options{Path: "/socket.io", CountsInterval: 20 * time.Millisecond, Metrics: m},
+		memory.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		ts.Close()
+	})
+	return srv, ts.URL
+}
+
+// handshake opens an Engine.IO session and returns its sid.
+func handshake(t *testing.T, url string) string {
+	t.Helper()
+	body := httpDo(t, http.MethodGet, url, "")
+	i := strings.Index(body, "0{")
+	if i < 0 {
+		t.Fatalf("handshake answer %q has no open packet", body)
+	}
+	var open struct {
+		SID string `json:"sid"`
+	}
+	if err := json.NewDecoder(strings.NewReader(body[i+1:])).Decode(&open); err != nil || open.SID == "" {
+		t.Fatalf("handshake answer %q: %v", body, err)
+	}
+	return open.SID
+}
+
+func httpDo(t *testing.T, method, url, body string) string {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+func wsWrite(t *testing.T, ws *websocket.Conn, msg string) {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		t.Fatalf("websocket write %q: %v", msg, err)
+	}
+}
+
+func wsRead(t *testing.T, ws *websocket.Conn) string {
+	t.Helper()
+	_, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatalf("websocket read: %v", err)
+	}
+	return string(b)
+}
+
+// readNewMsg reads until the new_msg carrying content, skipping others.
+func readNewMsg(t *testing.T, ws *websocket.Conn, content string) {
+	t.Helper()
+	want := `42["new_msg","` + content + `"]`
+	for {
+		if msg := wsRead(t, ws); msg == want {
+			return
+		}
+	}
+}
+
+// waitValue waits up to 10 s for a metric to reach want.
+func waitValue(t *testing.T, m *metrics.Metrics, want float64, name string, labels ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := metricstest.Scrape(t, m.Handler()).Value(name, labels...)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s%v = %v, want %v", name, labels, got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

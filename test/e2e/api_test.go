@@ -1,0 +1,97 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/test/e2e/harness"
+)
+
+// httpClient bounds every request a test makes.
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// call sends one request and returns the status and body.
+func call(t testing.TB, method, target, contentType, body string) (int, string) {
+	t.Helper()
+	status, answer, err := send(method, target, contentType, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, answer
+}
+
+// send is call for goroutines other than the test's.
+func send(method, target, contentType, body string) (int, string, error) {
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	if err != nil {
+		return 0, "", fmt.Errorf("request %s %s: %w", method, target, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s %s: %w", method, target, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
+	}
+	return resp.StatusCode, string(b), nil
+}
+
+// apiGet sends GET /?rawQuery to the publish API and returns the body of
+// its 200 answer.
+func apiGet(t testing.TB, p *harness.Pushio, rawQuery string) string {
+	t.Helper()
+	status, body := call(t, http.MethodGet, p.APIURL()+"/?"+rawQuery, "", "")
+	if status != http.StatusOK {
+		t.Fatalf("GET /?%s: status %d (%q), want 200", rawQuery, status, body)
+	}
+	return body
+}
+
+// publish pushes content to uid to (to everyone when to is empty) and
+// returns the answer: ok, offline or fail.
+func publish(t testing.TB, p *harness.Pushio, to, content string) string {
+	t.Helper()
+	q := url.Values{"type": {"publish"}, "content": {content}}
+	if to != "" {
+		q.Set("to", to)
+	}
+	return apiGet(t, p, q.Encode())
+}
+
+// online answers type=online for uid.
+func online(t testing.TB, p *harness.Pushio, uid string) string {
+	t.Helper()
+	return apiGet(t, p, url.Values{"type": {"online"}, "uid": {uid}}.Encode())
+}
+
+// waitOnline polls type=online until it answers want, within timeout.
+func waitOnline(t testing.TB, p *harness.Pushio, uid, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got := online(t, p, uid)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("type=online&uid=%s: %q after %s, want %q", uid, got, timeout, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// countsText is update_online_count's text for n uids on m pages.
+func countsText(uids, pages int) string {
+	return "当前<b>" + strconv.Itoa(uids) + "</b>人在线，共打开<b>" + strconv.Itoa(pages) + "</b>个页面"
+}

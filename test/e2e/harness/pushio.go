@@ -1,0 +1,186 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options configure one pushio instance.
+type Options struct {
+	// Args are extra flags, after the harness's own (loopback :0 listeners,
+	// JSON logs); a flag given again here wins.
+	Args []string
+	// Env is added to the test's environment, e.g. PUSHIO_REDIS_URL=….
+	Env []string
+	// StartTimeout bounds the wait for the start-up line (default 15s).
+	StartTimeout time.Duration
+	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL
+	// (default 15s).
+	StopTimeout time.Duration
+}
+
+// Pushio is one running instance.
+type Pushio struct {
+	// IOAddr and APIAddr are the listeners' host:port, as the instance
+	// logged them.
+	IOAddr, APIAddr string
+
+	cmd         *exec.Cmd
+	out         *Buffer
+	stopTimeout time.Duration
+	done        chan struct{} // closed when the process has exited
+	waitErr     error         // set before done is closed
+
+	mu     sync.Mutex
+	killed bool // the harness sent SIGKILL on purpose
+}
+
+// startLine is the JSON start-up log line's fields the harness reads.
+type startLine struct {
+	Msg     string `json:"msg"`
+	IOAddr  string `json:"io_addr"`
+	APIAddr string `json:"api_addr"`
+}
+
+// Start runs the binary and returns once it has logged "pushio started",
+// or an error holding its output if it exits or is silent first.
+func Start(ctx context.Context, bin string, o Options) (*Pushio, error) {
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 15 * time.Second
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 15 * time.Second
+	}
+	args := append([]string{"--io.addr", "127.0.0.1:0", "--api.addr", "127.0.0.1:0", "--log.format", "json"}, o.Args...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), o.Env...)
+	cmd.Dir = filepath.Dir(bin) // no config.yaml there: flags, env and defaults only
+	out := &Buffer{Echo: os.Getenv("PUSHIO_E2E_LOG") != ""}
+	cmd.Stdout = out
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("harness: stderr pipe: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("harness: starting %s: %w", bin, err)
+	}
+	p := &Pushio{cmd: cmd, out: out, stopTimeout: o.StopTimeout, done: make(chan struct{})}
+	started := make(chan startLine, 1)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		p.scan(stderr, started)
+	}()
+	go func() {
+		<-copied // Wait closes the pipe: read it to the end first
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+
+	timer := time.NewTimer(o.StartTimeout)
+	defer timer.Stop()
+	select {
+	case s := <-started:
+		p.IOAddr, p.APIAddr = s.IOAddr, s.APIAddr
+		return p, nil
+	case <-p.done:
+		return nil, fmt.Errorf("harness: pushio exited before starting (%v):\n%s", p.waitErr, out)
+	case <-timer.C:
+		_ = p.Kill()
+		return nil, fmt.Errorf("harness: pushio logged no start-up line within %s:\n%s", o.StartTimeout, out)
+	case <-ctx.Done():
+		_ = p.Kill()
+		return nil, fmt.Errorf("harness: starting pushio: %w", ctx.Err())
+	}
+}
+
+// scan copies the log into the output and reports the start-up line.
+func (p *Pushio) scan(r io.Reader, started chan<- startLine) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	reported := false
+	for sc.Scan() {
+		line := sc.Bytes()
+		_, _ = p.out.Write(append(line, '\n'))
+		var s startLine
+		if !reported && json.Unmarshal(line, &s) == nil && s.Msg == "pushio started" {
+			reported = true
+			started <- s
+		}
+	}
+	_, _ = io.Copy(p.out, r) // a line longer than the scanner's buffer
+}
+
+// PID is the process id.
+func (p *Pushio) PID() int { return p.cmd.Process.Pid }
+
+// IOURL is the Socket.IO listener's base URL, http://host:port.
+func (p *Pushio) IOURL() string { return "http://" + p.IOAddr }
+
+// APIURL is the publish API's base URL, http://host:port.
+func (p *Pushio) APIURL() string { return "http://" + p.APIAddr }
+
+// Output is everything the instance has logged so far.
+func (p *Pushio) Output() string { return p.out.String() }
+
+// Exited is closed when the process has ended, for whatever reason.
+func (p *Pushio) Exited() <-chan struct{} { return p.done }
+
+// Stop sends SIGTERM and waits for a graceful exit, then SIGKILLs after
+// the stop timeout. It reports an exit that was not clean: a non-zero
+// status, the need for SIGKILL, or an exit before Stop that the harness
+// did not cause.
+func (p *Pushio) Stop() error {
+	select {
+	case <-p.done:
+		if p.wasKilled() {
+			return nil
+		}
+		return fmt.Errorf("harness: pushio (pid %d) had exited by itself: %v", p.PID(), p.waitErr)
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("harness: SIGTERM to pid %d: %w", p.PID(), err)
+	}
+	timer := time.NewTimer(p.stopTimeout)
+	defer timer.Stop()
+	select {
+	case <-p.done:
+		if p.waitErr != nil {
+			return fmt.Errorf("harness: pushio (pid %d) exited uncleanly after SIGTERM: %w", p.PID(), p.waitErr)
+		}
+		return nil
+	case <-timer.C:
+		_ = p.Kill()
+		return fmt.Errorf("harness: pushio (pid %d) still ran %s after SIGTERM; killed", p.PID(), p.stopTimeout)
+	}
+}
+
+// Kill ends the process at once with SIGKILL, as a crash would, and waits
+// for it to be gone.
+func (p *Pushio) Kill() error {
+	p.mu.Lock()
+	p.killed = true
+	p.mu.Unlock()
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("harness: SIGKILL to pid %d: %w", p.PID(), err)
+	}
+	<-p.done
+	return nil
+}
+
+func (p *Pushio) wasKilled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.killed
+}
