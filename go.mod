@@ -18,6 +18,7 @@ require (
 	github.com/zishang520/socket.io/servers/engine/v3 v3.0.6
 	github.com/zishang520/socket.io/servers/socket/v3 v3.0.6
 	github.com/zishang520/socket.io/v3 v3.0.6
+	go.uber.org/goleak v1.3.0
 	golang.org/x/time v0.16.0
 )
 

@@ -153,8 +153,14 @@ func (a *api) ready(c *gin.Context) {
 }
 
 // serve answers every non-reserved path: GET and POST publish, any other
-// method is refused.
+// method is refused. A reserved path reaches it only with a method other
+// than GET, which is refused rather than taken for a publish.
 func (a *api) serve(c *gin.Context) {
+	if reserved(c.Request.URL.Path) {
+		c.Header("Allow", "GET")
+		reply(c, http.StatusMethodNotAllowed, answerFail)
+		return
+	}
 	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodPost {
 		c.Header("Allow", "GET, POST")
 		reply(c, http.StatusMethodNotAllowed, answerFail)
@@ -205,6 +211,13 @@ func (a *api) refuse(c *gin.Context, err error) {
 func (a *api) unavailable(c *gin.Context, what string, err error) {
 	a.log.Warn("api: "+what+" failed", "err", err)
 	reply(c, http.StatusServiceUnavailable, answerFail)
+}
+
+// reserved reports whether path is one pushio serves itself (probes and
+// metrics), with or without a trailing slash.
+func reserved(path string) bool {
+	path = strings.TrimSuffix(path, "/")
+	return path == PathHealth || path == PathReady || path == PathMetrics
 }
 
 func reply(c *gin.Context, status int, body string) {

@@ -3,24 +3,31 @@ package pushapi
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/testlog"
 )
 
-// recorder is a Publisher that records publishes; uids starting with "on"
-// are online.
+// recorder is a Publisher that records what the API asks of it. Uids
+// starting with "on" are online, unless online lists who is.
 type recorder struct {
+	online map[string]bool
+	counts adapter.Counts
+	err    error // returned by every call when set
+	panics bool  // Publish panics when set
+
 	mu    sync.Mutex
 	sends []send
+	asked [][]string // uids of Online calls
 }
 
 type send struct {
@@ -28,29 +35,61 @@ type send struct {
 	content string
 }
 
+// onlineRecorder is a recorder for which exactly uids are online.
+func onlineRecorder(uids ...string) *recorder {
+	r := &recorder{online: map[string]bool{}}
+	for _, uid := range uids {
+		r.online[uid] = true
+	}
+	return r
+}
+
 func (r *recorder) Publish(_ context.Context, to []string, content string) ([]bool, error) {
+	if r.panics {
+		panic("recorder panics")
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
 	r.mu.Lock()
-	r.sends = append(r.sends, send{to, content})
+	r.sends = append(r.sends, send{slices.Clone(to), content})
 	r.mu.Unlock()
-	return onlineFlags(to), nil
+	return r.flags(to), nil
 }
 
 func (r *recorder) Online(_ context.Context, uids []string) ([]bool, error) {
-	return onlineFlags(uids), nil
+	if r.err != nil {
+		return nil, r.err
+	}
+	r.mu.Lock()
+	r.asked = append(r.asked, slices.Clone(uids))
+	r.mu.Unlock()
+	return r.flags(uids), nil
 }
 
-func (r *recorder) Counts(context.Context) (adapter.Counts, error) { return adapter.Counts{}, nil }
+func (r *recorder) Counts(context.Context) (adapter.Counts, error) { return r.counts, r.err }
 
 func (r *recorder) published() []send {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]send(nil), r.sends...)
+	return slices.Clone(r.sends)
 }
 
-func onlineFlags(uids []string) []bool {
+// onlineAsked returns the uids of the Online calls so far.
+func (r *recorder) onlineAsked() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.asked)
+}
+
+func (r *recorder) flags(uids []string) []bool {
 	out := make([]bool, len(uids))
 	for i, u := range uids {
-		out[i] = strings.HasPrefix(u, "on")
+		if r.online != nil {
+			out[i] = r.online[u]
+		} else {
+			out[i] = strings.HasPrefix(u, "on")
+		}
 	}
 	return out
 }
@@ -59,9 +98,15 @@ func onlineFlags(uids []string) []bool {
 func startAPI(t *testing.T, opts Options) (*recorder, string) {
 	t.Helper()
 	rec := &recorder{}
-	srv := httptest.NewServer(New(rec, opts, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return rec, serveAPI(t, rec, opts)
+}
+
+// serveAPI serves the API over pub on 127.0.0.1:0 and returns its URL.
+func serveAPI(t *testing.T, pub Publisher, opts Options) string {
+	t.Helper()
+	srv := httptest.NewServer(New(pub, opts, testlog.Logger()))
 	t.Cleanup(srv.Close)
-	return rec, srv.URL
+	return srv.URL
 }
 
 // clientFrom is an HTTP client whose connections come from the loopback

@@ -9,7 +9,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -86,11 +85,31 @@ func parseURLEncoded(s string, into params) {
 	}
 }
 
+// unescape decodes as PHP's urldecode: + is a space, %XX is a byte, and a
+// % not followed by two hex digits is kept as it is.
 func unescape(s string) string {
-	if v, err := url.QueryUnescape(s); err == nil {
-		return v
+	if !strings.ContainsAny(s, "%+") {
+		return s
 	}
-	return strings.ReplaceAll(s, "+", " ")
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			b = append(b, ' ')
+		case '%':
+			if i+2 < len(s) {
+				if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+					b = append(b, byte(v))
+					i += 2
+					continue
+				}
+			}
+			b = append(b, c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // readParams collects the request's fields: the query, then the body

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -32,24 +33,11 @@ func (e asciiEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 	return bufs
 }
 
-// asciiJSON escapes the non-ASCII runes of an encoded packet from the start
-// of its JSON data on (the namespace before it is left alone).
+// asciiJSON escapes the non-ASCII runes of an encoded packet's JSON data;
+// the namespace before it is left alone, as clients match it byte for byte.
 func asciiJSON(b []byte) ([]byte, bool) {
-	start := -1
-	for i, c := range b {
-		if c == '[' || c == '{' {
-			start = i
-			break
-		}
-		if c >= utf8.RuneSelf {
-			return b, false // non-ASCII before the data: a namespace
-		}
-	}
-	if start < 0 {
-		return b, false
-	}
 	first := -1
-	for i := start; i < len(b); i++ {
+	for i := dataStart(b); i < len(b); i++ {
 		if b[i] >= utf8.RuneSelf {
 			first = i
 			break
@@ -76,6 +64,38 @@ func asciiJSON(b []byte) ([]byte, bool) {
 		out = appendU(out, r)
 	}
 	return out, true
+}
+
+// dataStart is where the data of a packet encoded as
+// <type>[<attachments>-][<namespace>,][<id>][<data>] begins. A namespace
+// ends at its comma: the decoder reads it so, so none holds one.
+func dataStart(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	i := 1 + digits(b[1:])
+	if i < len(b) && b[i] == '-' {
+		i++ // the attachment count
+	} else {
+		i = 1
+	}
+	if i < len(b) && b[i] == '/' {
+		comma := bytes.IndexByte(b[i:], ',')
+		if comma < 0 {
+			return len(b) // a namespace and nothing else
+		}
+		i += comma + 1
+	}
+	return i + digits(b[i:])
+}
+
+// digits counts the ASCII digits at the start of b.
+func digits(b []byte) int {
+	n := 0
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 func appendU(out []byte, r rune) []byte {

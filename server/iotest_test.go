@@ -2,11 +2,8 @@ package server
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
@@ -14,6 +11,7 @@ import (
 	"github.com/pushio/pushio/internal/eiotest"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/metrics/metricstest"
+	"github.com/pushio/pushio/internal/testlog"
 )
 
 // ioTest is one in-process Server on 127.0.0.1:0 with memory presence and
@@ -30,7 +28,7 @@ func startIOTest(t *testing.T, opts Options) *ioTest {
 	if opts.Path == "" {
 		opts.Path = "/socket.io"
 	}
-	srv := New(opts, memory.New(), testLogger())
+	srv := New(opts, memory.New(), testlog.Logger())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -44,14 +42,6 @@ func startIOTest(t *testing.T, opts Options) *ioTest {
 		_ = hs.Shutdown(ctx)
 	})
 	return &ioTest{Server: srv, URL: "http://" + ln.Addr().String(), m: opts.Metrics}
-}
-
-// testLogger is silent unless PUSHIO_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("PUSHIO_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // dial connects a raw websocket client, closed at the end of the test.

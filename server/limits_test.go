@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/testlog"
 )
 
 // refusedWith asserts that err is a handshake refused with status and a
@@ -146,7 +147,7 @@ func TestClientAddr(t *testing.T) {
 }
 
 func TestGateForgetsIdleAddresses(t *testing.T) {
-	g := newGate(Limits{MaxConnectionsPerIP: 5}, nil, testLogger())
+	g := newGate(Limits{MaxConnectionsPerIP: 5}, nil, testlog.Logger())
 	addr := netip.MustParseAddr("192.0.2.1")
 	tk, ref := g.admit(addr)
 	if ref != nil {

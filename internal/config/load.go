@@ -44,6 +44,9 @@ func Load(args []string, stderr io.Writer) (*Config, Options, error) {
 	if err := readFile(v, opts.ConfigFile); err != nil {
 		return nil, opts, err
 	}
+	if err := unknownKeys(v); err != nil {
+		return nil, opts, err
+	}
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
@@ -55,7 +58,7 @@ func Load(args []string, stderr io.Writer) (*Config, Options, error) {
 
 	var cfg Config
 	if err := v.UnmarshalExact(&cfg); err != nil {
-		return nil, opts, fmt.Errorf("config: %w", err)
+		return nil, opts, decodeError(v, err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, opts, err
@@ -115,4 +118,99 @@ func readFile(v *viper.Viper, name string) error {
 		return fmt.Errorf("config: reading ./config.yaml: %w", err)
 	}
 	return nil
+}
+
+// unknownKeys reports every key of the config file that pushio does not
+// know, by its full name; a section (io) given a plain value is left to the
+// decoder, which says what it wanted.
+func unknownKeys(v *viper.Viper) error {
+	known, sections := defaults(), sections()
+	keys := v.AllKeys()
+	sort.Strings(keys)
+	var errs []error
+	for _, key := range keys {
+		if _, ok := known[key]; !ok && !sections[key] {
+			errs = append(errs, fmt.Errorf("config: unknown key %s in %s", key, v.ConfigFileUsed()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// decodeError rewrites the decoder's complaints about values of the wrong
+// type as Validate does: the key, the value and what was wanted.
+func decodeError(v *viper.Viper, err error) error {
+	var errs []error
+	for _, e := range namedErrors(err) {
+		errs = append(errs, describeDecodeError(v, e))
+	}
+	return errors.Join(errs...)
+}
+
+func describeDecodeError(v *viper.Viper, err error) error {
+	if named, ok := err.(interface{ Name() string }); ok {
+		key := named.Name()
+		if def, known := defaults()[key]; known {
+			value := v.Get(key)
+			if strings.HasSuffix(key, ".secret") {
+				value = "<hidden>" // a secret never appears in an error
+			}
+			return keyError(key, value, typeRule(def))
+		}
+		if sections()[key] {
+			return keyError(key, v.Get(key), "want a section of keys, as in config.yaml")
+		}
+	}
+	return fmt.Errorf("config: %w", err)
+}
+
+// sections are the names that group keys: io for io.addr.
+func sections() map[string]bool {
+	out := make(map[string]bool)
+	for key := range defaults() {
+		for i := range len(key) {
+			if key[i] == '.' {
+				out[key[:i]] = true
+			}
+		}
+	}
+	return out
+}
+
+// namedErrors flattens the decoder's error tree down to its errors that
+// name a key (mapstructure's DecodeError, found by its Name method so that
+// pushio need not import the decoder); others are kept as they are.
+func namedErrors(err error) []error {
+	if _, ok := err.(interface{ Name() string }); ok {
+		return []error{err}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		var out []error
+		for _, e := range u.Unwrap() {
+			out = append(out, namedErrors(e)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		if inner := u.Unwrap(); inner != nil {
+			return namedErrors(inner)
+		}
+	}
+	return []error{err}
+}
+
+// typeRule says what a key with default def must hold.
+func typeRule(def any) string {
+	switch def.(type) {
+	case bool:
+		return "want true or false"
+	case int:
+		return "want a whole number"
+	case float64:
+		return "want a number"
+	case time.Duration:
+		return "want a duration, e.g. 10s or 1m30s"
+	case []string:
+		return "want a list of strings (comma-separated in the environment)"
+	}
+	return "want a string"
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,8 +19,10 @@ func (c *Config) Validate() error {
 		errs = append(errs, keyError(key, value, rule))
 	}
 	checkAddr := func(key, addr string) {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
+		if _, port, err := net.SplitHostPort(addr); err != nil {
 			bad(key, addr, "want host:port, e.g. :2120 or 127.0.0.1:2120")
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			bad(key, addr, "want a port from 0 to 65535, e.g. :2120")
 		}
 	}
 	positive := func(key string, d time.Duration) {

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pushio/pushio/internal/config"
+)
+
+// TestRunCheckConfig runs the --check-config path the way the binary does:
+// it validates, prints "config ok" or returns the error, and never serves.
+func TestRunCheckConfig(t *testing.T) {
+	tests := []struct {
+		name       string
+		file       string // written as pushio.yaml and passed with --config
+		args       []string
+		wantStdout string
+		wantErr    string
+	}{
+		{name: "defaults", args: []string{"--check-config"}, wantStdout: "config ok\n"},
+		{
+			name:       "valid file",
+			file:       "io:\n  addr: \"127.0.0.1:2120\"\nlog:\n  format: json\n",
+			args:       []string{"--check-config"},
+			wantStdout: "config ok\n",
+		},
+		{
+			name:    "invalid value",
+			args:    []string{"--check-config", "--io.addr=foo"},
+			wantErr: `config: io.addr "foo": want host:port`,
+		},
+		{
+			name:    "unknown key in file",
+			file:    "io:\n  bogus: 1\n",
+			args:    []string{"--check-config"},
+			wantErr: "config: unknown key io.bogus in ",
+		},
+		{
+			name:    "missing file",
+			args:    []string{"--check-config", "--config", "does-not-exist.yaml"},
+			wantErr: "config: reading does-not-exist.yaml: ",
+		},
+		{name: "version", args: []string{"--version"}, wantStdout: "pushio dev\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			args := tt.args
+			if tt.file != "" {
+				path := filepath.Join(t.TempDir(), "pushio.yaml")
+				if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--config", path)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(args, &stdout, &stderr)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("run(%q) = %v", args, err)
+			case tt.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.wantErr)):
+				t.Fatalf("run(%q) = %v, want an error starting %q", args, err, tt.wantErr)
+			}
+			if stdout.String() != tt.wantStdout {
+				t.Errorf("stdout = %q, want %q", stdout.String(), tt.wantStdout)
+			}
+		})
+	}
+}
+
+// isolate runs the test in an empty directory with no PUSHIO_* variable
+// from the caller's environment (viper ignores empty ones).
+func isolate(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, config.EnvPrefix+"_") {
+			t.Setenv(name, "")
+		}
+	}
+	t.Chdir(t.TempDir())
+}
