@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/testlog"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/config"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -183,7 +184,7 @@ func engineEcho(t *testing.T, eio3 bool) http.Handler {
 		})
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/engine.io/", expirePolls(checkPollingPosts(eio, eio, testLogger()), suitePingInterval+suitePingTimeout))
+	mux.Handle("/engine.io/", expirePolls(checkPollingPosts(eio, eio, testlog.Logger()), suitePingInterval+suitePingTimeout))
 	return mux
 }
 
@@ -198,7 +199,7 @@ func socketReferenceHandler(t *testing.T) http.Handler {
 		PingTimeout:    suitePingTimeout,
 		MaxPayload:     suiteMaxPayload,
 		ConnectTimeout: suiteConnectTimeout,
-	}, memory.New(), testLogger())
+	}, memory.New(), testlog.Logger())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
