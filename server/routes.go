@@ -42,7 +42,8 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 // upgrades are not covered by CORS), admits new sessions under the limits
 // (limits.go), holds polling POSTs to the max payload (payload.go) and puts
 // a deadline on polling GETs, which the library can otherwise leave
-// unanswered when one races a transport close.
+// unanswered when one races a transport close. A websocket upgrade goes on
+// with a lighter request and writer (upgrade.go).
 func (s *Server) guard(engine http.Handler) http.Handler {
 	deadline := s.opts.PingInterval + s.opts.PingTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +67,7 @@ func (s *Server) guard(engine http.Handler) http.Handler {
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
-		engine.ServeHTTP(w, r)
+		engine.ServeHTTP(s.leanUpgrade(w, r))
 	})
 }
 
