@@ -26,12 +26,27 @@ func (e asciiEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 		return bufs
 	}
 	if sb, ok := bufs[0].(*types.StringBuffer); ok {
+		text := types.BufferInterface(sb)
 		if escaped, changed := asciiJSON(sb.Bytes()); changed {
-			bufs[0] = types.NewStringBuffer(escaped)
+			text = types.NewStringBuffer(escaped)
 		}
+		bufs[0] = sharedText{text}
 	}
 	return bufs
 }
+
+// sharedText is an encoded text packet about to be written to one or many
+// sockets. Each socket gets its own copy, a plain *types.StringBuffer (the
+// library clones what it writes): clients receive the same text frame. Not
+// being a *types.StringBuffer itself, it keeps the library's broadcast from
+// handing the websocket transport a pre-encoded frame, from which the
+// transport builds a gorilla PreparedMessage for every socket and message
+// (a 4 KB buffer, a map and a throwaway connection each, v3.0.6); the
+// transport's ordinary write copies the text into the connection's own
+// write buffer instead.
+type sharedText struct{ types.BufferInterface }
+
+func (t sharedText) Clone() types.BufferInterface { return t.BufferInterface.Clone() }
 
 // asciiJSON escapes the non-ASCII runes of an encoded packet's JSON data;
 // the namespace before it is left alone, as clients match it byte for byte.

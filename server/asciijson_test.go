@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
@@ -50,29 +49,38 @@ func TestASCIIJSON(t *testing.T) {
 
 // TestASCIIEncoder checks the encoder pushio gives the library: its output
 // is ASCII and decodes to the same strings as the library's own.
+// An encoded event is ASCII JSON, and what is written to each socket is a
+// plain text buffer copied from it, while the encoder's own result is not
+// one (so that the library's broadcast takes its ordinary write path).
 func TestASCIIEncoder(t *testing.T) {
 	t.Parallel()
-	msg := "你好 😀 <b>é</b>\x00\n"
-	packet := &parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{EventNewMsg, msg}}
-	bufs := asciiParser{parser.NewParser()}.NewEncoder().Encode(packet)
-	if len(bufs) != 1 {
-		t.Fatalf("encoded into %d buffers, want 1", len(bufs))
-	}
-	sb, ok := bufs[0].(*types.StringBuffer)
-	if !ok {
-		t.Fatalf("encoded as %T, want a string buffer", bufs[0])
-	}
-	encoded := sb.Bytes()
-	for _, c := range encoded {
-		if c >= 0x80 {
-			t.Fatalf("encoded packet is not ASCII: %s", encoded)
-		}
-	}
-	var args []string
-	if err := json.Unmarshal(encoded[1:], &args); err != nil {
-		t.Fatalf("decoding %s: %v", encoded, err)
-	}
-	if len(args) != 2 || args[0] != EventNewMsg || args[1] != msg {
-		t.Errorf("decoded %q, want [%q %q]", args, EventNewMsg, msg)
+	enc := asciiParser{parser.NewParser()}.NewEncoder()
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"ascii", "hello", `2["new_msg","hello"]`},
+		{"non-ascii escaped", "héllo ☃ 😀", `2["new_msg","h\u00e9llo \u2603 \ud83d\ude00"]`},
+		{"markup, NUL and newline", "你<b>\x00\n", `2["new_msg","\u4f60\u003cb\u003e\u0000\n"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bufs := enc.Encode(&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{EventNewMsg, tc.content}})
+			if len(bufs) != 1 {
+				t.Fatalf("%d buffers, want 1", len(bufs))
+			}
+			if _, plain := bufs[0].(*types.StringBuffer); plain {
+				t.Error("the encoder returned a *types.StringBuffer: broadcasts would build a PreparedMessage per socket")
+			}
+			c := bufs[0].Clone()
+			sb, ok := c.(*types.StringBuffer)
+			if !ok {
+				t.Fatalf("clone is %T, want *types.StringBuffer (a text frame)", c)
+			}
+			if got := sb.String(); got != tc.want {
+				t.Errorf("clone %q, want %q", got, tc.want)
+			}
+			if got := bufs[0].String(); got != tc.want {
+				t.Errorf("encoded %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

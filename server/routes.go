@@ -61,7 +61,8 @@ func clientBundle() http.HandlerFunc {
 
 // guard refuses browsers from origins outside the allow-list (websocket
 // upgrades are not covered by CORS), admits new sessions under the limits
-// (limits.go) and holds polling POSTs to the max payload (payload.go).
+// (limits.go) and holds polling POSTs to the max payload (payload.go). A
+// websocket upgrade goes on with a lighter request and writer (upgrade.go).
 func (s *Server) guard(engine http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
@@ -79,7 +80,7 @@ func (s *Server) guard(engine http.Handler) http.Handler {
 		} else if sid != "" && r.Method == http.MethodPost && !s.limitPollingBody(w, r, sid) {
 			return
 		}
-		engine.ServeHTTP(w, r)
+		engine.ServeHTTP(s.leanUpgrade(w, r))
 	})
 }
 
