@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BUNDLE  := static/web/vendor/socket.io.min.js
 ARGS    ?=
 
-.PHONY: run build static test test-deps bench lint fmt clean
+.PHONY: run build static test test-deps fuzz bench lint fmt clean
 
 run: build ## build, then start with ./config.yaml (embedded defaults otherwise)
 	./$(BIN) $(ARGS)
@@ -18,8 +18,16 @@ static: $(BUNDLE)
 $(BUNDLE): static/package.json static/package-lock.json
 	cd static && npm ci --no-audit --no-fund --loglevel=error && cp node_modules/socket.io-client/dist/socket.io.min.js web/vendor/
 
-test: test-deps build ## installs what the tests need, then every test with -race
+test: test-deps build ## installs what the tests need, then every test with -race, then a brief fuzz of each target
 	$(GO) test -race -count=1 -timeout 9m ./...
+	$(MAKE) fuzz FUZZTIME=5s
+
+FUZZTIME ?= 30s
+fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, escaping, uid cast, polling payload)
+	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime $(FUZZTIME) ./pushapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzHTMLSpecialChars$$' -fuzztime $(FUZZTIME) ./pushapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzUID$$' -fuzztime $(FUZZTIME) ./server/
+	$(GO) test -run '^$$' -fuzz '^FuzzFixPayload$$' -fuzztime $(FUZZTIME) ./server/
 
 test-deps:
 	./test/deps.sh
