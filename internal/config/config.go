@@ -28,7 +28,7 @@ const (
 	DefaultCountsInterval = time.Second
 	DefaultShutdown       = 10 * time.Second
 	DefaultDrainWindow    = 5 * time.Second
-	DefaultMaxQueue       = 1000     // messages waiting for one client
+	DefaultMaxQueue       = 100000   // messages waiting for one client
 	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
 	DefaultConnBurst      = 10       // new connections an address may open at once
 
