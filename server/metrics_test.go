@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/metrics/metricstest"
 )
@@ -23,8 +20,8 @@ import (
 // new_msg handed to it and each publish's fan-out time are counted.
 func TestConnectionAndDeliveryMetrics(t *testing.T) {
 	t.Parallel()
-	m := metrics.New("test")
-	srv, base := startServer(t, m)
+	it := startIOTest(t, Options{CountsInterval: 20 * time.Millisecond})
+	srv, base, m := it.Server, it.URL, it.m
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -82,20 +79,6 @@ func TestConnectionAndDeliveryMetrics(t *testing.T) {
 	waitValue(t, m, 1, "pushio_connections", "transport", "polling", "protocol", "3")
 	httpDo(t, http.MethodPost, base+"/socket.io/?EIO=3&transport=polling&sid="+sid3, "1:1") // close packet
 	waitValue(t, m, 0, "pushio_connections", "transport", "polling", "protocol", "3")
-}
-
-func startServer(t *testing.T, m *metrics.Metrics) (*Server, string) {
-	t.Helper()
-	srv := New(Options{Path: "/socket.io", CountsInterval: 20 * time.Millisecond, Metrics: m},
-		memory.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-		ts.Close()
-	})
-	return srv, ts.URL
 }
 
 // handshake opens an Engine.IO session and returns its sid.
