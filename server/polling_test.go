@@ -303,8 +303,10 @@ func TestConnectTimeoutClosesNamespacelessSession(t *testing.T) {
 	joined := openPolling(t, it.URL, "/socket.io/", 4)
 	connectSocketIO(t, joined)
 
-	// Only the connect timeout can answer this poll before the ping.
-	if status, body := idle.get(); status != http.StatusOK || body != "1" {
+	// Only the connect timeout can answer this poll before the ping. When
+	// the timeout fires before the poll arrives, the library answers it
+	// with a noop before the close packet.
+	if status, body := idle.get(); status != http.StatusOK || (body != "1" && body != "6\x1e1") {
 		t.Errorf("poll of a session that never joined: got %d %q, want 200 \"1\" (close)", status, body)
 	}
 	clients := it.io.Engine().Clients()
