@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,15 +24,14 @@ func TestConnectionAndDeliveryMetrics(t *testing.T) {
 	defer cancel()
 
 	// Engine.IO 4: polling handshake, connect to "/", then upgrade.
-	sid := handshake(t, base+"/socket.io/?EIO=4&transport=polling")
-	poll := base + "/socket.io/?EIO=4&transport=polling&sid=" + sid
-	httpDo(t, http.MethodPost, poll, "40")
-	if body := httpDo(t, http.MethodGet, poll, ""); !strings.HasPrefix(body, "40") {
-		t.Fatalf("connect answer %q, want 40{…}", body)
+	poll := openPolling(t, base, "/socket.io/", 4)
+	poll.send("40")
+	if status, body := poll.get(); status != http.StatusOK || !strings.HasPrefix(body, "40") {
+		t.Fatalf("connect answer %d %q, want 200 40{…}", status, body)
 	}
 	waitValue(t, m, 1, "pushio_connections", "transport", "polling", "protocol", "4")
 
-	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket&sid=" + sid
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket&sid=" + poll.sid
 	ws, _, err := websocket.DefaultDialer.DialContext(ctx, wsURL, nil)
 	if err != nil {
 		t.Fatalf("websocket upgrade: %v", err)
@@ -75,47 +72,10 @@ func TestConnectionAndDeliveryMetrics(t *testing.T) {
 	waitValue(t, m, 0, "pushio_connections", "transport", "websocket", "protocol", "4")
 
 	// Engine.IO 3 clients are connected to "/" by the handshake itself.
-	sid3 := handshake(t, base+"/socket.io/?EIO=3&transport=polling")
+	poll3 := openPolling(t, base, "/socket.io/", 3)
 	waitValue(t, m, 1, "pushio_connections", "transport", "polling", "protocol", "3")
-	httpDo(t, http.MethodPost, base+"/socket.io/?EIO=3&transport=polling&sid="+sid3, "1:1") // close packet
+	poll3.send("1") // close
 	waitValue(t, m, 0, "pushio_connections", "transport", "polling", "protocol", "3")
-}
-
-// handshake opens an Engine.IO session and returns its sid.
-func handshake(t *testing.T, url string) string {
-	t.Helper()
-	body := httpDo(t, http.MethodGet, url, "")
-	i := strings.Index(body, "0{")
-	if i < 0 {
-		t.Fatalf("handshake answer %q has no open packet", body)
-	}
-	var open struct {
-		SID string `json:"sid"`
-	}
-	if err := json.NewDecoder(strings.NewReader(body[i+1:])).Decode(&open); err != nil || open.SID == "" {
-		t.Fatalf("handshake answer %q: %v", body, err)
-	}
-	return open.SID
-}
-
-func httpDo(t *testing.T, method, url, body string) string {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, b)
-	}
-	return string(b)
 }
 
 func wsWrite(t *testing.T, ws *websocket.Conn, msg string) {
