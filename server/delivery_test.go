@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/siotest"
 )
 
 // TestMalformedPackets sends what no client should: each bad frame may
@@ -68,7 +69,7 @@ func TestMalformedPackets(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			bad := ts.connect(t)
 			bad.login(fmt.Sprint("bad-", i))
-			_ = bad.write(f.kind, []byte(f.data)) // the server may have closed it already
+			_ = bad.Write(f.kind, []byte(f.data)) // the server may have closed it already
 
 			msg := "after " + f.name
 			if got := ts.publish(t, "victim", msg); got != "ok" {
@@ -85,7 +86,7 @@ func TestMalformedPackets(t *testing.T) {
 			}
 			newcomer := ts.connect(t)
 			newcomer.login("newcomer")
-			newcomer.close()
+			newcomer.Drop()
 		})
 	}
 	// Every bad client and newcomer is gone, whichever way it went: only
@@ -99,7 +100,7 @@ func TestBurst(t *testing.T) {
 	t.Parallel()
 	const clients, each = 50, 10
 	ts := startPushio(t, Options{})
-	cs := make([]*wsClient, clients)
+	cs := make([]*client, clients)
 	for i := range cs {
 		cs[i] = ts.connect(t)
 		cs[i].login(fmt.Sprint("burst-", i))
@@ -153,29 +154,29 @@ func TestNonASCIIContent(t *testing.T) {
 	t.Parallel()
 	ts := startPushio(t, Options{})
 	c := ts.connect(t)
-	c.emit(EventLogin, "用户")
+	c.must(c.Emit(EventLogin, "用户"))
 	counts := c.nextEvent(EventOnlineCount)
 	content := "你好 😀 é"
 	if got := ts.publish(t, "用户", content); got != "ok" {
 		t.Fatalf("publish = %s, want ok", got)
 	}
 	msg := c.nextEvent(EventNewMsg)
-	if want := `42["new_msg","\u4f60\u597d \ud83d\ude00 \u00e9"]`; msg.raw != want {
-		t.Errorf("new_msg frame = %s, want %s", msg.raw, want)
+	if want := `42["new_msg","\u4f60\u597d \ud83d\ude00 \u00e9"]`; msg.Raw != want {
+		t.Errorf("new_msg frame = %s, want %s", msg.Raw, want)
 	}
 	for _, tt := range []struct {
-		ev   event
+		ev   siotest.Event
 		want string
 	}{{msg, content}, {counts, countsText(0, 0)}} {
-		for _, b := range []byte(tt.ev.raw) {
+		for _, b := range []byte(tt.ev.Raw) {
 			if b >= 0x80 {
-				t.Errorf("frame %q is not ASCII", tt.ev.raw)
+				t.Errorf("frame %q is not ASCII", tt.ev.Raw)
 				break
 			}
 		}
 		var got string
-		if err := json.Unmarshal(tt.ev.args[0], &got); err != nil || got != tt.want {
-			t.Errorf("frame %s decodes to %q (%v), want %q", tt.ev.raw, got, err, tt.want)
+		if err := json.Unmarshal(tt.ev.Args[0], &got); err != nil || got != tt.want {
+			t.Errorf("frame %s decodes to %q (%v), want %q", tt.ev.Raw, got, err, tt.want)
 		}
 	}
 }

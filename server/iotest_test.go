@@ -11,6 +11,7 @@ import (
 	"github.com/pushio/pushio/internal/eiotest"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/metrics/metricstest"
+	"github.com/pushio/pushio/internal/siotest"
 	"github.com/pushio/pushio/internal/testlog"
 )
 
@@ -63,6 +64,54 @@ func (it *ioTest) mustDial(t *testing.T, o eiotest.Options) *eiotest.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// client is a siotest client whose waits fail the test that connected it.
+type client struct {
+	*siotest.Client
+	t *testing.T
+}
+
+// connect connects a client to the main namespace; it is dropped when the
+// test ends.
+func (it *ioTest) connect(t *testing.T) *client {
+	t.Helper()
+	c := siotest.New(it.mustDial(t, eiotest.Options{}))
+	t.Cleanup(c.Drop)
+	return &client{Client: c, t: t}
+}
+
+// must fails the test on err.
+func (c *client) must(err error) {
+	c.t.Helper()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// nextEvent waits for the next event called name.
+func (c *client) nextEvent(name string) siotest.Event {
+	c.t.Helper()
+	e, err := c.Next(name, waitTimeout)
+	c.must(err)
+	return e
+}
+
+// next waits for the next event called name and returns its one string
+// argument.
+func (c *client) next(name string) string {
+	c.t.Helper()
+	s, err := c.nextEvent(name).OnlyText()
+	c.must(err)
+	return s
+}
+
+// login emits login and returns the update_online_count the server
+// answers it with, which also tells that the login was handled.
+func (c *client) login(uid any) string {
+	c.t.Helper()
+	c.must(c.Emit(EventLogin, uid))
+	return c.next(EventOnlineCount)
 }
 
 // online reports whether uid has a logged-in socket.

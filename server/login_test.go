@@ -34,7 +34,7 @@ func TestLogin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := ts.connect(t)
-			c.send(`42["login",` + tt.arg + `]`)
+			c.must(c.Send(`42["login",` + tt.arg + `]`))
 			c.next(EventOnlineCount)
 			if got := ts.apiOnline(t, tt.uid); got != "online" {
 				t.Errorf("after login(%s), uid %q is %s", tt.arg, tt.uid, got)
@@ -71,12 +71,12 @@ func TestLoginIgnored(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := ts.connect(t)
-			c.send(tt.frame)
+			c.must(c.Send(tt.frame))
 			uid := fmt.Sprintf("after-%d", i)
 			// Handlers run in order: this answer comes after the bad login.
 			c.login(uid)
-			c.none(EventOnlineCount, quiet) // the bad login got no answer
-			if !c.connected() {
+			c.must(c.None(EventOnlineCount, quiet)) // the bad login got no answer
+			if !c.Connected() {
 				t.Fatal("the socket was dropped")
 			}
 			online, err := ts.presence.Online(t.Context(), []string{uid, tt.phpUID})
@@ -95,8 +95,8 @@ func TestSecondLoginIgnored(t *testing.T) {
 	ts := startPushio(t, Options{})
 	c := ts.connect(t)
 	c.login("first")
-	c.emit(EventLogin, "second")
-	c.none(EventOnlineCount, quiet)
+	c.must(c.Emit(EventLogin, "second"))
+	c.must(c.None(EventOnlineCount, quiet))
 	if got := ts.apiOnline(t, "first"); got != "online" {
 		t.Errorf("first is %s, want online", got)
 	}
@@ -136,15 +136,15 @@ func TestOnlineCounts(t *testing.T) {
 		t.Errorf("tick sent %q, want %q", got, countsText(1, 1))
 	}
 	tick()
-	a.none(EventOnlineCount, quiet) // unchanged: nothing sent
+	a.must(a.None(EventOnlineCount, quiet)) // unchanged: nothing sent
 
 	b := ts.connect(t)
 	if got := b.login("b"); got != countsText(1, 1) {
 		t.Errorf("second login answered %q, want the last broadcast %q", got, countsText(1, 1))
 	}
-	a.none(EventOnlineCount, quiet) // a login is answered to its socket only
+	a.must(a.None(EventOnlineCount, quiet)) // a login is answered to its socket only
 	tick()
-	for _, c := range []*wsClient{a, b} {
+	for _, c := range []*client{a, b} {
 		if got := c.next(EventOnlineCount); got != countsText(2, 2) {
 			t.Errorf("tick sent %q, want %q", got, countsText(2, 2))
 		}
@@ -152,22 +152,22 @@ func TestOnlineCounts(t *testing.T) {
 
 	guest := ts.connect(t) // never logs in
 	tick()
-	guest.none(EventOnlineCount, quiet)
+	guest.must(guest.None(EventOnlineCount, quiet))
 	a2 := ts.connect(t)
 	if got := a2.login("a"); got != countsText(2, 2) {
 		t.Errorf("login answered %q, want %q", got, countsText(2, 2))
 	}
 	tick()
-	for _, c := range []*wsClient{a, b, guest, a2} {
+	for _, c := range []*client{a, b, guest, a2} {
 		if got := c.next(EventOnlineCount); got != countsText(2, 3) {
 			t.Errorf("tick sent %q, want %q", got, countsText(2, 3))
 		}
 	}
 
-	b.close()
+	b.Drop()
 	eventually(t, "b's disconnect is counted", func() bool { return ts.counts(t) == adapter.Counts{UIDs: 1, Pages: 2} })
 	tick()
-	for _, c := range []*wsClient{a, guest, a2} {
+	for _, c := range []*client{a, guest, a2} {
 		if got := c.next(EventOnlineCount); got != countsText(1, 2) {
 			t.Errorf("tick sent %q, want %q", got, countsText(1, 2))
 		}
@@ -183,7 +183,7 @@ func TestOnlineCountsTicker(t *testing.T) {
 	a.login("a")
 	// The login's answer may already hold 1/1 if a tick came first.
 	waitCounts(t, a, countsText(1, 1))
-	a.none(EventOnlineCount, 6*interval) // unchanged: nothing more
+	a.must(a.None(EventOnlineCount, 6*interval)) // unchanged: nothing more
 	b := ts.connect(t)
 	b.login("b")
 	waitCounts(t, a, countsText(2, 2))
@@ -191,7 +191,7 @@ func TestOnlineCountsTicker(t *testing.T) {
 }
 
 // waitCounts reads update_online_count until it says want.
-func waitCounts(t *testing.T, c *wsClient, want string) {
+func waitCounts(t *testing.T, c *client, want string) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for time.Now().Before(deadline) {
@@ -211,13 +211,13 @@ func TestTwoSocketsOneUID(t *testing.T) {
 	if got := ts.publish(t, "same", "both"); got != "ok" {
 		t.Errorf("publish with two tabs open = %s, want ok", got)
 	}
-	for _, c := range []*wsClient{tab1, tab2} {
+	for _, c := range []*client{tab1, tab2} {
 		if got := c.next(EventNewMsg); got != "both" {
 			t.Errorf("new_msg = %q, want both", got)
 		}
 	}
 
-	tab1.close()
+	tab1.Drop()
 	eventually(t, "the first tab's close is counted", func() bool { return ts.counts(t).Pages == 1 })
 	if got := ts.publish(t, "same", "one"); got != "ok" {
 		t.Errorf("publish with one tab open = %s, want ok", got)
@@ -226,7 +226,7 @@ func TestTwoSocketsOneUID(t *testing.T) {
 		t.Errorf("new_msg = %q, want one", got)
 	}
 
-	tab2.close()
+	tab2.Drop()
 	eventually(t, "the uid goes offline", func() bool { return ts.apiOnline(t, "same") == "offline" })
 	if got := ts.publish(t, "same", "gone"); got != "offline" {
 		t.Errorf("publish with no tab open = %s, want offline", got)
@@ -237,17 +237,17 @@ func TestTwoSocketsOneUID(t *testing.T) {
 }
 
 // socketOf finds c's socket on the server.
-func (ts *testServer) socketOf(t *testing.T, c *wsClient) *socket.Socket {
+func (ts *testServer) socketOf(t *testing.T, c *client) *socket.Socket {
 	t.Helper()
 	var found *socket.Socket
 	ts.io.Sockets().Sockets().Range(func(_ socket.SocketId, s *socket.Socket) bool {
-		if s.Conn().Id() == c.sid {
+		if s.Conn().Id() == c.SID {
 			found = s
 		}
 		return found == nil
 	})
 	if found == nil {
-		t.Fatalf("no socket of session %s on the server", c.sid)
+		t.Fatalf("no socket of session %s on the server", c.SID)
 	}
 	return found
 }
@@ -271,7 +271,7 @@ func TestLogoutIdempotent(t *testing.T) {
 	if err := ts.presence.Leave(t.Context(), "x"); err != nil {
 		t.Fatal(err)
 	}
-	c.close() // the disconnect handler logs out a third time
+	c.Drop() // the disconnect handler logs out a third time
 	eventually(t, "the socket is gone", func() bool { return ts.io.Sockets().Sockets().Len() == 1 })
 	if got := ts.counts(t); got != want {
 		t.Errorf("after the disconnect: counts = %+v, want %+v", got, want)

@@ -2,18 +2,13 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/metrics/metricstest"
 )
@@ -23,21 +18,20 @@ import (
 // new_msg handed to it and each publish's fan-out time are counted.
 func TestConnectionAndDeliveryMetrics(t *testing.T) {
 	t.Parallel()
-	m := metrics.New("test")
-	srv, base := startServer(t, m)
+	it := startIOTest(t, Options{CountsInterval: 20 * time.Millisecond})
+	srv, base, m := it.Server, it.URL, it.m
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
 	// Engine.IO 4: polling handshake, connect to "/", then upgrade.
-	sid := handshake(t, base+"/socket.io/?EIO=4&transport=polling")
-	poll := base + "/socket.io/?EIO=4&transport=polling&sid=" + sid
-	httpDo(t, http.MethodPost, poll, "40")
-	if body := httpDo(t, http.MethodGet, poll, ""); !strings.HasPrefix(body, "40") {
-		t.Fatalf("connect answer %q, want 40{…}", body)
+	poll := openPolling(t, base, "/socket.io/", 4)
+	poll.send("40")
+	if status, body := poll.get(); status != http.StatusOK || !strings.HasPrefix(body, "40") {
+		t.Fatalf("connect answer %d %q, want 200 40{…}", status, body)
 	}
 	waitValue(t, m, 1, "pushio_connections", "transport", "polling", "protocol", "4")
 
-	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket&sid=" + sid
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket&sid=" + poll.sid
 	ws, _, err := websocket.DefaultDialer.DialContext(ctx, wsURL, nil)
 	if err != nil {
 		t.Fatalf("websocket upgrade: %v", err)
@@ -78,61 +72,10 @@ func TestConnectionAndDeliveryMetrics(t *testing.T) {
 	waitValue(t, m, 0, "pushio_connections", "transport", "websocket", "protocol", "4")
 
 	// Engine.IO 3 clients are connected to "/" by the handshake itself.
-	sid3 := handshake(t, base+"/socket.io/?EIO=3&transport=polling")
+	poll3 := openPolling(t, base, "/socket.io/", 3)
 	waitValue(t, m, 1, "pushio_connections", "transport", "polling", "protocol", "3")
-	httpDo(t, http.MethodPost, base+"/socket.io/?EIO=3&transport=polling&sid="+sid3, "1:1") // close packet
+	poll3.send("1") // close
 	waitValue(t, m, 0, "pushio_connections", "transport", "polling", "protocol", "3")
-}
-
-func startServer(t *testing.T, m *metrics.Metrics) (*Server, string) {
-	t.Helper()
-	srv := New(Options{Path: "/socket.io", CountsInterval: 20 * time.Millisecond, Metrics: m},
-		memory.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-		ts.Close()
-	})
-	return srv, ts.URL
-}
-
-// handshake opens an Engine.IO session and returns its sid.
-func handshake(t *testing.T, url string) string {
-	t.Helper()
-	body := httpDo(t, http.MethodGet, url, "")
-	i := strings.Index(body, "0{")
-	if i < 0 {
-		t.Fatalf("handshake answer %q has no open packet", body)
-	}
-	var open struct {
-		SID string `json:"sid"`
-	}
-	if err := json.NewDecoder(strings.NewReader(body[i+1:])).Decode(&open); err != nil || open.SID == "" {
-		t.Fatalf("handshake answer %q: %v", body, err)
-	}
-	return open.SID
-}
-
-func httpDo(t *testing.T, method, url, body string) string {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, b)
-	}
-	return string(b)
 }
 
 func wsWrite(t *testing.T, ws *websocket.Conn, msg string) {

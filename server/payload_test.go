@@ -26,9 +26,9 @@ func TestMaxPayloadWebsocket(t *testing.T) {
 // default namespace; it returns the session's URL.
 func pollingSession(t *testing.T, base string) string {
 	t.Helper()
-	url := base + "/socket.io/?EIO=4&transport=polling&sid=" + handshake(t, base+"/socket.io/?EIO=4&transport=polling")
-	httpDo(t, http.MethodPost, url, "40")
-	return url
+	c := openPolling(t, base, "/socket.io/", 4)
+	c.send("40")
+	return c.url + "&sid=" + c.sid
 }
 
 // post sends body to url and returns the status; size -1 sends it chunked.
