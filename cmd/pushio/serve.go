@@ -47,7 +47,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		return fmt.Errorf("api: %w", err)
 	}
 	m := metrics.New(version)
-	cl, err := newCluster(ctx, cfg, log)
+	cl, err := newCluster(ctx, cfg, m, log)
 	if err != nil {
 		return err
 	}
