@@ -4,8 +4,9 @@
 //
 // It turns a request into the exact string clients receive (escaped once,
 // here) and hands it to a Publisher; it knows nothing of Socket.IO. Access
-// is open by default, as the original's; Options close it with a secret or
-// signed requests, an address allow-list and a per-client rate limit.
+// is open by default, as the original's; Access closes it with a secret or
+// signed requests, an address allow-list and a per-client rate limit, and
+// Handler.SetAccess changes it while the API serves.
 package pushapi
 
 import (
@@ -14,7 +15,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,7 +48,16 @@ type Options struct {
 	CallTimeout time.Duration
 	// Ready reports whether the instance can serve (/readyz); nil is always.
 	Ready func(context.Context) error
+	// Access says who may call the API at first; Handler.SetAccess
+	// changes it.
+	Access
+	// Metrics counts the answers and serves /metrics; nil counts nothing.
+	Metrics *metrics.Metrics
+}
 
+// Access is who may call the API and how often: the settings a running
+// instance may change (on SIGHUP) without dropping a request.
+type Access struct {
 	// Secret, when set, must come with every request: as "Authorization:
 	// Bearer <secret>" or a secret parameter (see auth.go).
 	Secret string
@@ -59,8 +72,6 @@ type Options struct {
 	RateLimit float64
 	// RateBurst is the requests a peer may make at once (RateLimit if 0).
 	RateBurst int
-	// Metrics counts the answers and serves /metrics; nil counts nothing.
-	Metrics *metrics.Metrics
 }
 
 // Answers, as the original sends them.
@@ -81,22 +92,40 @@ const (
 )
 
 type api struct {
-	pub     Publisher
-	opts    Options
-	log     *slog.Logger
+	pub  Publisher
+	opts Options // but its Access: see access
+	log  *slog.Logger
+
+	// access is in force for the requests that start now.
+	access atomic.Pointer[access]
+	// accessMu serialises SetAccess.
+	accessMu sync.Mutex
+	// seen remembers used signatures whatever the access, so that no
+	// change to it lets a signed request be replayed.
+	seen *replayCache
+}
+
+// access is Access made ready to check requests with.
+type access struct {
+	Access
 	auth    *authenticator
 	limiter *peerLimiter // nil: no rate limit
 }
 
-// New returns the API's http.Handler.
-func New(pub Publisher, opts Options, log *slog.Logger) http.Handler {
+// Handler is the API's http.Handler.
+type Handler struct {
+	http.Handler
+	a *api
+}
+
+// New returns the API's handler.
+func New(pub Publisher, opts Options, log *slog.Logger) *Handler {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 5 * time.Second
 	}
-	a := &api{pub: pub, opts: opts, log: log, auth: newAuthenticator(opts)}
-	if opts.RateLimit > 0 {
-		a.limiter = newPeerLimiter(opts.RateLimit, opts.RateBurst)
-	}
+	a := &api{pub: pub, opts: opts, log: log, seen: newReplayCache(replayCacheSize)}
+	a.opts.Access = Access{}
+	a.setAccess(opts.Access)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
@@ -105,7 +134,29 @@ func New(pub Publisher, opts Options, log *slog.Logger) http.Handler {
 	r.GET(PathReady, a.ready)
 	r.GET(PathMetrics, a.allow, gin.WrapH(opts.Metrics.Handler()))
 	r.NoRoute(a.allow, a.rateLimit, a.serve)
-	return r
+	return &Handler{Handler: r, a: a}
+}
+
+// SetAccess replaces the access settings for the requests that start from
+// now on; those under way finish with the old ones. Used signatures stay
+// refused, and each peer's rate keeps its count while the rate settings
+// stay the same.
+func (h *Handler) SetAccess(next Access) { h.a.setAccess(next) }
+
+func (a *api) setAccess(next Access) {
+	a.accessMu.Lock()
+	defer a.accessMu.Unlock()
+	next.Allow = slices.Clone(next.Allow)
+	acc := &access{Access: next, auth: newAuthenticator(next, a.seen)}
+	cur := a.access.Load()
+	switch {
+	case next.RateLimit <= 0:
+	case cur != nil && cur.RateLimit == next.RateLimit && cur.RateBurst == next.RateBurst:
+		acc.limiter = cur.limiter
+	default:
+		acc.limiter = newPeerLimiter(next.RateLimit, next.RateBurst)
+	}
+	a.access.Store(acc)
 }
 
 // recover answers fail instead of dropping the connection on a panic.
@@ -171,7 +222,7 @@ func (a *api) serve(c *gin.Context) {
 		a.refuse(c, err)
 		return
 	}
-	if err := a.auth.check(c.Request, p); err != nil {
+	if err := a.access.Load().auth.check(c.Request, p); err != nil {
 		a.unauthorized(c, err)
 		return
 	}

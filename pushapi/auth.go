@@ -38,18 +38,20 @@ type authenticator struct {
 	signer *signer
 }
 
-func newAuthenticator(opts Options) *authenticator {
-	a := &authenticator{enabled: opts.Secret != ""}
+// newAuthenticator checks requests against acc; signed requests are
+// remembered in seen, to be accepted once.
+func newAuthenticator(acc Access, seen *replayCache) *authenticator {
+	a := &authenticator{enabled: acc.Secret != ""}
 	if !a.enabled {
 		return a
 	}
-	a.secretSum = sha256.Sum256([]byte(opts.Secret))
-	if opts.Signature {
-		window := opts.SignatureWindow
+	a.secretSum = sha256.Sum256([]byte(acc.Secret))
+	if acc.Signature {
+		window := acc.SignatureWindow
 		if window <= 0 {
 			window = 5 * time.Minute
 		}
-		a.signer = newSigner(opts.Secret, window)
+		a.signer = &signer{key: []byte(acc.Secret), window: window, seen: seen}
 	}
 	return a
 }

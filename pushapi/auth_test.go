@@ -81,7 +81,7 @@ func TestSecret(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec, base := startAPI(t, Options{Secret: tt.secret})
+			rec, base := startAPI(t, Options{Access: Access{Secret: tt.secret}})
 			got := do(t, http.DefaultClient, tt.req(t, base))
 			sent := rec.published()
 			switch tt.want {
@@ -113,7 +113,7 @@ func assertRefused(t *testing.T, got answer, status int) {
 // refused exactly as a wholly different one.
 func TestSecretMatches(t *testing.T) {
 	t.Parallel()
-	a := newAuthenticator(Options{Secret: testSecret})
+	a := newAuthenticator(Access{Secret: testSecret}, nil)
 	for _, tt := range []struct {
 		given string
 		want  bool

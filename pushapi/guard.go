@@ -22,13 +22,14 @@ func peerAddr(r *http.Request) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// allow refuses peers outside Options.Allow with 403 + fail.
+// allow refuses peers outside Access.Allow with 403 + fail.
 func (a *api) allow(c *gin.Context) {
-	if len(a.opts.Allow) == 0 {
+	prefixes := a.access.Load().Allow
+	if len(prefixes) == 0 {
 		return
 	}
 	peer := peerAddr(c.Request)
-	for _, p := range a.opts.Allow {
+	for _, p := range prefixes {
 		if p.Contains(peer) {
 			return
 		}
@@ -39,10 +40,11 @@ func (a *api) allow(c *gin.Context) {
 	c.Abort()
 }
 
-// rateLimit refuses a peer over Options.RateLimit with 429 + fail; other
+// rateLimit refuses a peer over Access.RateLimit with 429 + fail; other
 // peers are not affected.
 func (a *api) rateLimit(c *gin.Context) {
-	if a.limiter == nil || a.limiter.allow(peerAddr(c.Request), time.Now()) {
+	l := a.access.Load().limiter
+	if l == nil || l.allow(peerAddr(c.Request), time.Now()) {
 		return
 	}
 	a.log.Info("api: refused request", "peer", c.Request.RemoteAddr, "reason", "over api.rate_limit")

@@ -30,7 +30,7 @@ func TestAllowList(t *testing.T) {
 			for _, s := range tt.allow {
 				allow = append(allow, netip.MustParsePrefix(s))
 			}
-			rec, base := startAPI(t, Options{Allow: allow, Metrics: metrics.New("test")})
+			rec, base := startAPI(t, Options{Access: Access{Allow: allow}, Metrics: metrics.New("test")})
 			c := clientFrom(t, tt.from)
 			got := do(t, c, get(t, base+"/?type=publish&to=on1&content=hi"))
 			metricsAnswer := do(t, c, get(t, base+PathMetrics))
@@ -63,7 +63,7 @@ func TestAllowList(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	// A refill of one request per 1000 s: the burst is all a peer gets.
-	rec, base := startAPI(t, Options{RateLimit: 0.001, RateBurst: 2})
+	rec, base := startAPI(t, Options{Access: Access{RateLimit: 0.001, RateBurst: 2}})
 	a, b := clientFrom(t, "127.0.0.1"), clientFrom(t, "127.0.0.2")
 	url := base + "/?type=publish&to=on1&content=hi"
 	for i := range 2 {

@@ -13,8 +13,7 @@ import (
 func TestPublishMetrics(t *testing.T) {
 	t.Parallel()
 	_, base := startAPI(t, Options{
-		Secret:    testSecret,
-		RateLimit: 0.001, RateBurst: 5,
+		Access:  Access{Secret: testSecret, RateLimit: 0.001, RateBurst: 5},
 		Metrics: metrics.New("test"),
 	})
 	auth := "&secret=" + testSecret

@@ -35,10 +35,10 @@ func TestPHPClient(t *testing.T) {
 		opts    Options
 		content string
 	}{
-		{"bearer", Options{Secret: testSecret}, "hello"},
-		{"param", Options{Secret: testSecret}, "hello"},
-		{"signed-get", Options{Secret: testSecret, Signature: true}, "a&amp;b c+é"},
-		{"signed-post", Options{Secret: testSecret, Signature: true}, "hello"},
+		{"bearer", Options{Access: Access{Secret: testSecret}}, "hello"},
+		{"param", Options{Access: Access{Secret: testSecret}}, "hello"},
+		{"signed-get", Options{Access: Access{Secret: testSecret, Signature: true}}, "a&amp;b c+é"},
+		{"signed-post", Options{Access: Access{Secret: testSecret, Signature: true}}, "hello"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {

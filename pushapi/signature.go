@@ -36,10 +36,6 @@ type signer struct {
 	seen   *replayCache
 }
 
-func newSigner(secret string, window time.Duration) *signer {
-	return &signer{key: []byte(secret), window: window, seen: newReplayCache(replayCacheSize)}
-}
-
 // verify checks p's signature for r at time now.
 func (s *signer) verify(r *http.Request, p params, now time.Time) error {
 	sigHex, _, ok1 := p.scalar(paramSignature)

@@ -126,7 +126,7 @@ func TestSignature(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec, base := startAPI(t, Options{Secret: testSecret, Signature: true, SignatureWindow: 5 * time.Minute})
+			rec, base := startAPI(t, Options{Access: Access{Secret: testSecret, Signature: true, SignatureWindow: 5 * time.Minute}})
 			reqs := tt.reqs(t, base)
 			for i, req := range reqs {
 				got := do(t, http.DefaultClient, req)

@@ -80,10 +80,11 @@ type Server struct {
 	// nspGates holds each session's namespace gate (connectrace.go).
 	nspGates sync.Map // engine session id → *nspGate
 
-	lastCounts atomic.Pointer[adapter.Counts]
-	stop       context.CancelFunc
-	done       chan struct{}
-	closeOnce  sync.Once
+	lastCounts   atomic.Pointer[adapter.Counts]
+	countsHealth countsHealth
+	stop         context.CancelFunc
+	done         chan struct{}
+	closeOnce    sync.Once
 }
 
 // New builds the Socket.IO server and starts the counts ticker; Close

@@ -19,10 +19,17 @@ func (p *Presence) kill() {
 
 func newTestPresence(t *testing.T, url, prefix, id string, ttl time.Duration) *Presence {
 	t.Helper()
+	return newObservedPresence(t, url, prefix, id, ttl, nil)
+}
+
+// newObservedPresence is newTestPresence with obs observing its client.
+func newObservedPresence(t *testing.T, url, prefix, id string, ttl time.Duration, obs Observer) *Presence {
+	t.Helper()
 	c, err := NewClient(url, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
+	Observe(c, obs)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	p := NewPresence(ctx, c, PresenceOptions{Prefix: prefix, Instance: id, TTL: ttl, Timeout: time.Second})

@@ -16,6 +16,7 @@ import (
 	"github.com/pushio/pushio/adapter/memory"
 	redisadapter "github.com/pushio/pushio/adapter/redis"
 	"github.com/pushio/pushio/internal/config"
+	"github.com/pushio/pushio/internal/metrics"
 )
 
 // cluster is the adapter pair chosen by config: presence and fan-out.
@@ -30,11 +31,11 @@ type cluster struct {
 }
 
 // newCluster builds the memory adapter for a single node (redis.url empty)
-// or the Redis one.
-func newCluster(ctx context.Context, cfg *config.Config, log *slog.Logger) (*cluster, error) {
+// or the Redis one, whose calls m observes.
+func newCluster(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log *slog.Logger) (*cluster, error) {
 	id := instanceID()
 	if cfg.Redis.URL != "" {
-		return newRedisCluster(ctx, cfg, id, log)
+		return newRedisCluster(ctx, cfg, id, m, log)
 	}
 	p := memory.New()
 	return &cluster{
@@ -48,11 +49,12 @@ func newCluster(ctx context.Context, cfg *config.Config, log *slog.Logger) (*clu
 
 // newRedisCluster connects to redis.url and fails when Redis does not
 // answer within redis.timeout. Later outages are survived, not fatal.
-func newRedisCluster(ctx context.Context, cfg *config.Config, id string, log *slog.Logger) (*cluster, error) {
+func newRedisCluster(ctx context.Context, cfg *config.Config, id string, m *metrics.Metrics, log *slog.Logger) (*cluster, error) {
 	client, err := redisadapter.NewClient(cfg.Redis.URL, cfg.Redis.Timeout)
 	if err != nil {
 		return nil, err
 	}
+	redisadapter.Observe(client, m.ObserveRedis)
 	pctx, cancel := context.WithTimeout(ctx, cfg.Redis.Timeout)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {

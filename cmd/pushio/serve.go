@@ -26,6 +26,7 @@ type instance struct {
 	load func() (*config.Config, error)
 
 	srv             *server.Server
+	api             *pushapi.Handler
 	ioCert, apiCert *certfile.Cert // nil without TLS
 }
 
@@ -36,7 +37,7 @@ var errDraining = errors.New("draining")
 // drains and stops within cfg.ShutdownTimeout.
 func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 	cfg, log := p.cfg, p.log
-	allow, err := cfg.API.AllowPrefixes()
+	access, err := apiAccess(cfg)
 	if err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		return fmt.Errorf("api: %w", err)
 	}
 	m := metrics.New(version)
-	cl, err := newCluster(ctx, cfg, log)
+	cl, err := newCluster(ctx, cfg, m, log)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 			MaxQueueBytes:       cfg.IO.MaxQueueBytes,
 		},
 	}, cl.presence, log)
-	api := pushapi.New(p.srv, pushapi.Options{
+	p.api = pushapi.New(p.srv, pushapi.Options{
 		MaxBody:     cfg.API.MaxBody,
 		MaxURL:      cfg.API.MaxURL,
 		CallTimeout: cfg.Redis.Timeout,
@@ -95,14 +96,8 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 			}
 			return cl.ready(ctx)
 		},
-
-		Secret:          cfg.API.Secret,
-		Signature:       cfg.API.Signature,
-		SignatureWindow: cfg.API.SignatureWindow,
-		Allow:           allow,
-		RateLimit:       float64(cfg.API.RateLimit),
-		RateBurst:       cfg.API.RateBurst,
-		Metrics:         m,
+		Access:  access,
+		Metrics: m,
 	}, log)
 
 	ioHTTP := &http.Server{
@@ -112,7 +107,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	apiHTTP := &http.Server{
-		Handler:           api,
+		Handler:           p.api,
 		ReadHeaderTimeout: cfg.API.HeaderTimeout,
 		ReadTimeout:       cfg.API.ReadTimeout,
 		WriteTimeout:      cfg.API.WriteTimeout,
@@ -174,12 +169,25 @@ func serveHTTP(s *http.Server, ln net.Listener, cert *certfile.Cert, name string
 	return nil
 }
 
+// apiAccess is the publish API's access in cfg.
+func apiAccess(cfg *config.Config) (pushapi.Access, error) {
+	allow, err := cfg.API.AllowPrefixes()
+	if err != nil {
+		return pushapi.Access{}, err
+	}
+	return pushapi.Access{
+		Secret:          cfg.API.Secret,
+		Signature:       cfg.API.Signature,
+		SignatureWindow: cfg.API.SignatureWindow,
+		Allow:           allow,
+		RateLimit:       float64(cfg.API.RateLimit),
+		RateBurst:       cfg.API.RateBurst,
+	}, nil
+}
+
 // warnOpen logs a warning for every setting that leaves pushio open.
 func warnOpen(cfg *config.Config, log *slog.Logger) {
-	if cfg.API.Secret == "" && !isLoopback(cfg.API.Addr) {
-		log.Warn("publish API has no secret and listens beyond loopback: anyone who reaches it can push to anyone; set api.secret (PUSHIO_API_SECRET) or api.allow, or listen on 127.0.0.1",
-			"api_addr", cfg.API.Addr, "api_allow", cfg.API.Allow)
-	}
+	warnOpenAPI(cfg, log)
 	if cfg.Auth.Secret == "" && !isLoopback(cfg.IO.Addr) {
 		log.Warn("logins are not signed: any page can log in as any uid and read its messages; set auth.secret")
 	}
@@ -187,6 +195,14 @@ func warnOpen(cfg *config.Config, log *slog.Logger) {
 		if o == "*" {
 			log.Warn("io.cors_origins allows every origin: any web page can connect; list your sites' origins")
 		}
+	}
+}
+
+// warnOpenAPI warns when anyone who reaches the publish API may push.
+func warnOpenAPI(cfg *config.Config, log *slog.Logger) {
+	if cfg.API.Secret == "" && !isLoopback(cfg.API.Addr) {
+		log.Warn("publish API has no secret and listens beyond loopback: anyone who reaches it can push to anyone; set api.secret (PUSHIO_API_SECRET) or api.allow, or listen on 127.0.0.1",
+			"api_addr", cfg.API.Addr, "api_allow", cfg.API.Allow)
 	}
 }
 
