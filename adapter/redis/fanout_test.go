@@ -154,8 +154,12 @@ func TestFanoutClusterOperations(t *testing.T) {
 			}
 		}
 		sort.Strings(rooms)
-		if len(socks) != 2 || !slices.Equal(rooms, []string{"blue", "red"}) {
-			t.Errorf("fetchSockets on B: %d sockets in rooms %v, want 2 in [blue red]", len(socks), rooms)
+		// Only the joined sockets are counted: when siotest.DialEmit had to
+		// retry the library's connect race, the bare library (without
+		// pushio's connectrace.go) can keep the failed attempt's socket, in
+		// no room, in its namespace.
+		if !slices.Equal(rooms, []string{"blue", "red"}) {
+			t.Errorf("fetchSockets on B: %d sockets, rooms %v, want one in blue and one in red", len(socks), rooms)
 		}
 	})
 
@@ -193,7 +197,10 @@ func TestFanoutClusterOperations(t *testing.T) {
 
 	t.Run("broadcast with acknowledgements from both servers", func(t *testing.T) {
 		done := make(chan []any, 1)
-		a.io.Timeout(3 * time.Second).EmitWithAck("ask")(func(answers []any, err error) {
+		// The timeout only ends a failing run: the library reads the packet
+		// from its timer while still broadcasting it (a race in v3.0.6), so
+		// it must not fire while a loaded machine is still delivering.
+		a.io.Timeout(10 * time.Second).EmitWithAck("ask")(func(answers []any, err error) {
 			if err != nil {
 				t.Error(err)
 			}
