@@ -18,6 +18,7 @@ SCALE_K=${SCALE_K:-5}                 # broadcasts
 SCALE_GAP=${SCALE_GAP:-5s}            # between broadcasts: each has reached everyone before the next
 SCALE_TIMEOUT=${SCALE_TIMEOUT:-30s}   # pushbench -timeout: login, API request
 SCALE_MIN_FREE_MB=${SCALE_MIN_FREE_MB:-2048} # abort when MemAvailable drops below
+SCALE_PUSHIO_ARGS=${SCALE_PUSHIO_ARGS:-}    # more pushio flags, e.g. "--redis.timeout 10s"
 
 # seconds DURATION: 90, 90s or 5m in seconds.
 seconds() {
@@ -72,7 +73,8 @@ scale_run() {
   start_redis
   inst=() ios=() apis=() rss0=()
   for i in $(seq "$k"); do
-    start_server pushio "bin/bench-scale-pushio-$i.log" --redis.url "$REDIS_URL" ||
+    # shellcheck disable=SC2086 # SCALE_PUSHIO_ARGS is a list of flags
+    start_server pushio "bin/bench-scale-pushio-$i.log" --redis.url "$REDIS_URL" $SCALE_PUSHIO_ARGS ||
       { log "scale: pushio $i did not start: $(tail -3 "bin/bench-scale-pushio-$i.log")"; exit 1; }
     inst+=("$SRV_PID") ios+=("127.0.0.1:$SRV_IO") apis+=("127.0.0.1:$SRV_API")
     rss0+=("$(rss_mb "$SRV_PID")")
@@ -91,7 +93,9 @@ scale_run() {
     pids+=("$!")
     off=$((off + cnt))
   done
-  local online=0 deadline=$((t0 + n / SCALE_RATE * 4 + 120))
+  # Logins take n / SCALE_RATE seconds at best; Redis presence may lag
+  # behind under load (the cluster count is what this waits for).
+  local online=0 deadline=$((t0 + n / SCALE_RATE * 6 + 300))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     sleep 2
     guard
@@ -190,7 +194,7 @@ scale_report() {
   lastmax=$(jq -r '.broadcast.last_max_ms' "$m")
   echo
   echo "- $(date -u +%Y-%m-%d), pushio $(git describe --tags --always --dirty 2>/dev/null || echo dev), $(go version | cut -d' ' -f3), redis $(redis-server --version | sed "s/.*v=\([^ ]*\).*/\1/"), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
-  echo "- \`bench/run.sh --$mode --clients $n --instances $k --hold $SCALE_HOLD\`: $k pushio instances on one redis-server, $procs pushbench processes (\`hold\`, $SCALE_RATE logins/s together, clients spread over every instance and over source addresses 127.0.0.2…), then one more sending $SCALE_K broadcasts through the first instance's API, $SCALE_GAP apart"
+  echo "- \`${SCALE_PUSHIO_ARGS:+SCALE_PUSHIO_ARGS=\"$SCALE_PUSHIO_ARGS\" }bench/run.sh --$mode --clients $n --instances $k --hold $SCALE_HOLD\`: $k pushio instances on one redis-server, $procs pushbench processes (\`hold\`, $SCALE_RATE logins/s together, clients spread over every instance and over source addresses 127.0.0.2…), then one more sending $SCALE_K broadcasts through the first instance's API, $SCALE_GAP apart"
   echo
   echo "| figure | value |"
   echo "|---|---:|"
