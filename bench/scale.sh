@@ -16,6 +16,7 @@ SCALE_PER=${SCALE_PER:-18000}         # clients per pushbench process
 SCALE_RATE=${SCALE_RATE:-2000}        # logins started per second, all processes together
 SCALE_K=${SCALE_K:-5}                 # broadcasts
 SCALE_GAP=${SCALE_GAP:-5s}            # between broadcasts: each has reached everyone before the next
+SCALE_DRAIN=${SCALE_DRAIN:-30}        # seconds after the last broadcast for late deliveries
 SCALE_TIMEOUT=${SCALE_TIMEOUT:-30s}   # pushbench -timeout: login, API request
 SCALE_MIN_FREE_MB=${SCALE_MIN_FREE_MB:-2048} # abort when MemAvailable drops below
 SCALE_PUSHIO_ARGS=${SCALE_PUSHIO_ARGS:-}    # more pushio flags, e.g. "--redis.timeout 10s"
@@ -96,11 +97,16 @@ scale_run() {
   # Logins take n / SCALE_RATE seconds at best; Redis presence may lag
   # behind under load (the cluster count is what this waits for).
   local online=0 deadline=$((t0 + n / SCALE_RATE * 6 + 300))
+  # A few logins may fail or drop: then it stops once the count has moved
+  # by no more than 0.1% of n for 20 s after the nominal ramp.
+  local seen=-1 still=$t0
   while [ "$(date +%s)" -lt "$deadline" ]; do
     sleep 2
     guard
     online=$(pages "${apis[0]}")
     [ "$online" -lt "$n" ] || break
+    [ $(((online - seen) * (online - seen))) -le $(((n / 1000) * (n / 1000))) ] || { seen=$online still=$(date +%s); }
+    [ $(($(date +%s) - still)) -lt 20 ] || [ $(($(date +%s) - t0)) -lt $((n / SCALE_RATE)) ] || break
   done
   local ramp=$(($(date +%s) - t0)) counts=()
   for i in $(seq 0 $((k - 1))); do counts+=("$(pages "${apis[i]}")"); done
@@ -172,7 +178,9 @@ scale_run() {
   bcast_cpu=$(awk -v a="$b0" -v b="$b1" -v s="$bcast_s" 'BEGIN {printf "%.0f", (b - a) / s}')
   bcast_lg=$(awk -v a="$bl0" -v b="$bl1" -v s="$bcast_s" 'BEGIN {printf "%.0f", (b - a) / s}')
 
-  # Stop the load generators: each prints what its clients received.
+  # Late deliveries still count; then stop the load generators: each
+  # prints what its clients received.
+  sleep "$SCALE_DRAIN"
   for i in "${holders[@]}"; do kill -INT "$i" 2>/dev/null || true; done
   for i in "${holders[@]}"; do stop "$i"; done
   holders=()
