@@ -9,17 +9,30 @@
 #   bench/run.sh --full     five runs of each, alternating, longer samples
 #   bench/run.sh --smoke    a few dozen clients: checks the harness works
 #   bench/run.sh --runs N   (with any mode) that many runs
+#
+#   bench/run.sh --scale    a local cluster: 100,000 clients over 6 pushio
+#                           instances on one Redis, held 5 minutes, then
+#                           broadcasts to all (bench/scale.sh)
+#   bench/run.sh --scale-quick           the same, held 60 s
+#     --clients N --instances K --hold D (with either) other sizes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=quick runs=
+SCALE_N=100000 SCALE_INSTANCES=6 SCALE_HOLD=
+usage="usage: bench/run.sh [--quick|--full|--smoke] [--runs N] | [--scale|--scale-quick] [--clients N] [--instances K] [--hold DURATION]"
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) mode=full ;;
     --smoke) mode=smoke ;;
     --quick) mode=quick ;;
     --runs) runs=${2:?--runs needs a number}; shift ;;
-    *) echo "usage: bench/run.sh [--quick|--full|--smoke] [--runs N]" >&2; exit 2 ;;
+    --scale) mode=scale ;;
+    --scale-quick) mode=scale-quick ;;
+    --clients) SCALE_N=${2:?--clients needs a number}; shift ;;
+    --instances) SCALE_INSTANCES=${2:?--instances needs a number}; shift ;;
+    --hold) SCALE_HOLD=${2:?--hold needs a duration such as 90s or 5m}; shift ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
   shift
 done
@@ -30,6 +43,8 @@ case $mode in
   quick) RUNS=1 STEP=10000 BIG=19000 N=10000 CN=2000 K=20 IDLE=25s DUR=5s SETTLE=2s RATE=3000 ;;
   full) RUNS=5 STEP=10000 BIG=19000 N=10000 CN=4000 K=20 IDLE=25s DUR=10s SETTLE=3s RATE=3000 ;;
   smoke) RUNS=1 STEP=30 BIG=60 N=50 CN=40 K=3 IDLE=1s DUR=1s SETTLE=0.2s RATE=1000 ;;
+  scale) RUNS=1 SCALE_HOLD=${SCALE_HOLD:-5m} ;;
+  scale-quick) RUNS=1 SCALE_HOLD=${SCALE_HOLD:-60s} ;;
 esac
 RUNS=${runs:-$RUNS}
 
@@ -133,24 +148,35 @@ measure() {
   stop "$SRV_PID"
 }
 
+# start_redis: a redis-server on a free port, no persistence; sets
+# REDIS_PID and REDIS_URL.
+start_redis() {
+  local port
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >bin/bench-redis.log 2>&1 &
+  REDIS_PID=$!
+  pids+=("$REDIS_PID")
+  REDIS_URL="redis://127.0.0.1:$port/0"
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.1; done
+  log "redis-server did not start: $(tail -3 bin/bench-redis.log)"
+  return 1
+}
+
 # cluster RUN: two pushio nodes on one redis-server, clients and publishes
 # spread over both. Skipped, with a note, while pushio has no Redis adapter.
 cluster_note=
 cluster() {
-  local run=$1 rport rpid a b
-  rport=$(free_port)
-  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >bin/bench-redis.log 2>&1 &
-  rpid=$!
-  pids+=("$rpid")
-  for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  if ! start_server pushio bin/bench-cluster-a.log --redis.url "redis://127.0.0.1:$rport/0"; then
+  local run=$1 rpid a b
+  start_redis
+  rpid=$REDIS_PID
+  if ! start_server pushio bin/bench-cluster-a.log --redis.url "$REDIS_URL"; then
     cluster_note="pushio did not start with --redis.url ($(tail -1 bin/bench-cluster-a.log)); cluster figures skipped"
     log "$cluster_note"
     stop "$rpid"
     return
   fi
   a="$SRV_PID 127.0.0.1:$SRV_IO 127.0.0.1:$SRV_API"
-  start_server pushio bin/bench-cluster-b.log --redis.url "redis://127.0.0.1:$rport/0" || { log "second cluster node did not start"; return 1; }
+  start_server pushio bin/bench-cluster-b.log --redis.url "$REDIS_URL" || { log "second cluster node did not start"; return 1; }
   b="$SRV_PID 127.0.0.1:$SRV_IO 127.0.0.1:$SRV_API"
   set -- $a $b
   bench_run pushio-cluster "$run" -io "$2,$5" -api "$3,$6" -n "$CN" -duration "$DUR" targeted
@@ -168,11 +194,31 @@ machine() {
   echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG clients (CPU over $IDLE after the last); $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN)"
 }
 
-for tool in node npm redis-server redis-cli curl ss go; do
+# replace_block NAME FILE: puts FILE between <!-- NAME:begin --> and
+# <!-- NAME:end --> in BENCHMARKS.md.
+replace_block() {
+  awk -v name="$1" -v table="$2" '
+    $0 == "<!-- " name ":begin -->" { print; while ((getline line < table) > 0) print line; skip = 1; next }
+    $0 == "<!-- " name ":end -->" { skip = 0 }
+    !skip' BENCHMARKS.md >bin/BENCHMARKS.md.new
+  mv bin/BENCHMARKS.md.new BENCHMARKS.md
+  log "BENCHMARKS.md updated"
+}
+
+tools="redis-server redis-cli curl ss go"
+case $mode in scale*) ;; *) tools="node npm $tools" ;; esac
+for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make test-deps installs most)" >&2; exit 1; }
 done
 [ -x "$PUSHIO" ] || { echo "bench: $PUSHIO is missing: run make bench (or make build) first" >&2; exit 1; }
 go build -o "$BENCH" ./cmd/pushbench
+case $mode in
+  scale*)
+    . bench/scale.sh
+    scale_run
+    exit
+    ;;
+esac
 if [ ! -d "$NODE_DIR/node_modules/socket.io" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; then
   (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -195,11 +241,5 @@ table=$("$BENCH" report <"$OUT")
   echo "$table"
 } >"bin/bench-table-$mode.md"
 cat "bin/bench-table-$mode.md"
-if [ "$mode" != smoke ]; then
-  awk -v table="bin/bench-table-$mode.md" '
-    /<!-- bench:begin -->/ { print; while ((getline line < table) > 0) print line; skip = 1; next }
-    /<!-- bench:end -->/ { skip = 0 }
-    !skip' BENCHMARKS.md >bin/BENCHMARKS.md.new
-  mv bin/BENCHMARKS.md.new BENCHMARKS.md
-  log "BENCHMARKS.md updated"
-fi
+[ "$mode" = smoke ] || replace_block bench "bin/bench-table-$mode.md"
+
