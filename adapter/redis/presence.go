@@ -206,9 +206,7 @@ func (p *Presence) heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		bctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
-		p.beat(bctx)
-		cancel()
+		p.beat(ctx)
 		next := p.interval()
 		if p.down.Load() {
 			next = min(next, downRetry)
@@ -219,8 +217,13 @@ func (p *Presence) heartbeat(ctx context.Context) {
 
 // beat refreshes this instance, reaps dead ones, and re-registers the local
 // map when Redis does not have it. It logs when Redis goes and comes back.
+// Each Redis call gets its own redis.timeout: a re-registration of many
+// uids is many calls, and one deadline for all of them would never fit a
+// loaded Redis, so it would start over forever.
 func (p *Presence) beat(ctx context.Context) {
-	synced, err := scriptHeartbeat.Run(ctx, p.c, p.keys.list(), p.args(p.alive())...).Int()
+	bctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	synced, err := scriptHeartbeat.Run(bctx, p.c, p.keys.list(), p.args(p.alive())...).Int()
+	cancel()
 	if err == nil && (synced == 0 || p.dirty.Load()) {
 		if synced == 0 && p.registered.Load() && !p.down.Load() {
 			p.opts.Log.Warn("redis lost this instance's presence (restarted, or this instance was reaped after a pause): re-registering")
@@ -242,7 +245,8 @@ func (p *Presence) beat(ctx context.Context) {
 	}
 }
 
-// resync replaces this instance's record in Redis with the local map.
+// resync replaces this instance's record in Redis with the local map, in
+// chunks of syncChunk uids, each call bounded by redis.timeout on its own.
 func (p *Presence) resync(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
@@ -258,7 +262,10 @@ func (p *Presence) resync(ctx context.Context) error {
 		end := min(start+2*syncChunk, len(pairs))
 		first, last := flag(start == 0), flag(end == len(pairs))
 		args := p.args(append([]any{alive, first, last}, pairs[start:end]...)...)
-		if err := scriptSync.Run(ctx, p.c, p.keys.list(), args...).Err(); err != nil {
+		cctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+		err := scriptSync.Run(cctx, p.c, p.keys.list(), args...).Err()
+		cancel()
+		if err != nil {
 			p.dirty.Store(true)
 			return fmt.Errorf("redis presence: re-registering %d uids: %w", len(pairs)/2, err)
 		}
