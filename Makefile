@@ -32,7 +32,7 @@ fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish reques
 test-deps:
 	./test/deps.sh
 
-bench: build ## the load generator against pushio and the Node reference (see BENCHMARKS.md)
+bench: test-deps build ## the load generator against pushio and the Node reference (see BENCHMARKS.md)
 	./bench/run.sh $(BENCH_ARGS)
 
 lint:
