@@ -19,7 +19,7 @@ func (s *Server) limitPollingBody(w http.ResponseWriter, r *http.Request, sid st
 	if r.ContentLength < 0 {
 		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil {
-			writeEngineError(w, http.StatusBadRequest, "Bad request")
+			writeEngineError(w, http.StatusBadRequest, engineBadRequest, "Bad request")
 			return false
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -33,6 +33,6 @@ func (s *Server) limitPollingBody(w http.ResponseWriter, r *http.Request, sid st
 		s.opts.Metrics.PayloadTooLarge()
 		es.Close(true)
 	}
-	writeEngineError(w, http.StatusRequestEntityTooLarge, "Payload too large")
+	writeEngineError(w, http.StatusRequestEntityTooLarge, engineBadRequest, "Payload too large")
 	return false
 }

@@ -56,7 +56,7 @@ func checkPollingPosts(eio engine.BaseServer, next http.Handler, log *slog.Logge
 		if err != nil {
 			log.Debug("polling: bad POST body, closing the session", "sid", sock.Id(), "err", err)
 			sock.Close(true)
-			writeEngineError(w, http.StatusBadRequest, "Bad request")
+			writeEngineError(w, http.StatusBadRequest, engineBadRequest, "Bad request")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -83,7 +83,7 @@ func expirePolls(next http.Handler, deadline time.Duration) http.Handler {
 		ww := &watchedWriter{ResponseWriter: w}
 		next.ServeHTTP(ww, r.WithContext(ctx))
 		if !ww.wrote.Load() && ctx.Err() != nil && r.Context().Err() == nil {
-			writeEngineError(w, http.StatusBadRequest, "Bad request")
+			writeEngineError(w, http.StatusBadRequest, engineBadRequest, "Bad request")
 		}
 	})
 }

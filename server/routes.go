@@ -66,7 +66,7 @@ func clientBundle() http.HandlerFunc {
 func (s *Server) guard(engine http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
-			http.Error(w, `{"code":4,"message":"Origin not allowed"}`, http.StatusForbidden)
+			writeEngineError(w, http.StatusForbidden, engineForbidden, "Origin not allowed")
 			return
 		}
 		query := r.URL.Query()
