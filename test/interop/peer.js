@@ -65,10 +65,13 @@ const commands = {
   },
 };
 
-httpServer.listen(0, "127.0.0.1", () => {
+// The adapter queued its (P)SUBSCRIBE on sub when the Server was made; a
+// PING answered on the same connection means Redis has done them, so no
+// broadcast published after "ready" can miss this server.
+sub.ping().then(() => httpServer.listen(0, "127.0.0.1", () => {
   out({ ready: true, port: httpServer.address().port });
   readline.createInterface({ input: process.stdin }).on("line", (line) => {
     const cmd = JSON.parse(line);
     commands[cmd.cmd](cmd);
   }).on("close", () => process.exit(0));
-});
+}));
