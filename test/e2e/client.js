@@ -1,12 +1,12 @@
-// client.js runs socket.io clients (1.x, 2.x or 4.x, from the npm aliases
-// sio1, sio2, sio4) against pushio and prints what they see as JSON lines
+// client.js runs socket.io clients (1.x, 2.x, 3.x or 4.x, from the npm aliases
+// sio1, sio2, sio3, sio4) against pushio and prints what they see as JSON lines
 // on stdout, for the Go tests to assert. One process holds many clients.
 //
 // Usage: node client.js '<spec>'   where spec is JSON:
 //   url         the server, http://127.0.0.1:PORT
 //   timeout_ms  the whole run's bound (default 30000): exit 1 past it
 //   clients     a list of:
-//     version     "sio1" | "sio2" | "sio4"
+//     version     "sio1" | "sio2" | "sio3" | "sio4"
 //     transports  e.g. ["websocket"] or ["polling"]; absent: the default
 //                 (polling, then an upgrade to websocket)
 //     uid         emitted with login on connect (no login when absent or "")
@@ -28,7 +28,7 @@
 "use strict";
 
 const spec = JSON.parse(process.argv[2] || process.env.E2E_CLIENT_SPEC || "{}");
-const versions = new Set(["sio1", "sio2", "sio4"]);
+const versions = new Set(["sio1", "sio2", "sio3", "sio4"]);
 
 function print(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");

@@ -18,7 +18,7 @@ const (
 	richEscaped = `&lt;b&gt;&quot;&amp;&#039;&lt;/b&gt; 你好，世界 😀`
 )
 
-var versions = []string{"sio1", "sio2", "sio4"}
+var versions = []string{"sio1", "sio2", "sio3", "sio4"}
 
 var transportModes = []struct {
 	name       string
