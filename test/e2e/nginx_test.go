@@ -210,3 +210,44 @@ func freeAddr(t testing.TB) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// TestNginxStickyInstanceBack kills an instance behind deploy/nginx/pushio.conf
+// while pages connect, starts it again on its address and, once nginx
+// would have stopped avoiding it (the max_fails=1 fail_timeout=5s the file
+// once had), connects a burst of default-transport pages: every one keeps
+// its session on one instance. With failures remembered, nginx sent the
+// handshakes made while its first request to the instance was in flight
+// elsewhere and their next requests to the instance: "Session ID unknown".
+func TestNginxStickyInstanceBack(t *testing.T) {
+	needNode(t)
+	nginx := harness.Need(t, "nginx")
+	redis := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	flags := []string{"--redis.url", redis.URL(), "--redis.prefix", prefix}
+	var nodes []*harness.Pushio
+	for range 3 {
+		nodes = append(nodes, startPushio(t, flags...))
+	}
+	ioURL, _ := startNginx(t, nginx, "pushio.conf", nodes)
+	burst := func(net int) {
+		t.Helper()
+		var specs []clientSpec
+		for i := range 24 {
+			specs = append(specs, clientSpec{
+				Version: []string{"sio1", "sio2", "sio4"}[i%3], Upgrade: true,
+				UID: fmt.Sprintf("back-%d-%d", net, i), Local: fmt.Sprintf("127.0.%d.%d", net, 10+i),
+			})
+		}
+		n := startClients(t, ioURL, specs...)
+		n.waitLine("all_ready", 20*time.Second)
+		n.proc.stop(5 * time.Second)
+	}
+
+	if err := nodes[0].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	burst(21) // the pages of the dead instance go to the others
+	startPushio(t, append(flags, "--io.addr", nodes[0].IOAddr, "--api.addr", nodes[0].APIAddr)...)
+	time.Sleep(5500 * time.Millisecond)
+	burst(22)
+}
