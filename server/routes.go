@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"path"
@@ -31,7 +32,8 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 	mux.HandleFunc("GET "+prefix+"/socket.io.min.js", bundle)
 	if s.opts.Demo {
 		mux.Handle("/", files)
-		demo := []byte(`{"api_port":"` + s.opts.DemoAPIPort + `"}`)
+		// The page asks where to connect: io.path may not be /socket.io.
+		demo, _ := json.Marshal(map[string]string{"api_port": s.opts.DemoAPIPort, "path": prefix})
 		mux.HandleFunc("GET /demo.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(demo)

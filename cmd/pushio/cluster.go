@@ -50,6 +50,10 @@ func newCluster(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log
 // newRedisCluster connects to redis.url and fails when Redis does not
 // answer within redis.timeout. Later outages are survived, not fatal.
 func newRedisCluster(ctx context.Context, cfg *config.Config, id string, m *metrics.Metrics, log *slog.Logger) (*cluster, error) {
+	log = log.With("instance", id)
+	// Before the first dial: go-redis's own lines (a refused dial at start-up
+	// too) go to the debug log, never as plain text among JSON lines.
+	goredis.SetLogger(redisLog{log})
 	client, err := redisadapter.NewClient(cfg.Redis.URL, cfg.Redis.Timeout)
 	if err != nil {
 		return nil, err
@@ -61,8 +65,6 @@ func newRedisCluster(ctx context.Context, cfg *config.Config, id string, m *metr
 		_ = client.Close()
 		return nil, fmt.Errorf("redis: connecting to %s: %w (is redis.url right, and Redis running?)", redacted(cfg.Redis.URL), err)
 	}
-	log = log.With("instance", id)
-	goredis.SetLogger(redisLog{log})
 	rctx, cancelRegister := context.WithTimeout(ctx, cfg.Redis.Timeout)
 	defer cancelRegister()
 	p := redisadapter.NewPresence(rctx, client, redisadapter.PresenceOptions{

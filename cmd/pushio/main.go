@@ -4,12 +4,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/pushio/pushio/internal/config"
 )
@@ -26,6 +29,9 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	cfg, opts, err := config.Load(args, stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return nil // -h or --help: the usage is printed already
+	}
 	if err != nil {
 		return err
 	}

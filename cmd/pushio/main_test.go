@@ -11,13 +11,15 @@ import (
 )
 
 // TestRunCheckConfig runs the --check-config path the way the binary does:
-// it validates, prints "config ok" or returns the error, and never serves.
+// it validates, prints "config ok" or returns the error, and never serves;
+// --help prints the flags and is not an error.
 func TestRunCheckConfig(t *testing.T) {
 	tests := []struct {
 		name       string
 		file       string // written as pushio.yaml and passed with --config
 		args       []string
 		wantStdout string
+		wantStderr string // contained in what run writes to stderr
 		wantErr    string
 	}{
 		{name: "defaults", args: []string{"--check-config"}, wantStdout: "config ok\n"},
@@ -44,6 +46,8 @@ func TestRunCheckConfig(t *testing.T) {
 			wantErr: "config: reading does-not-exist.yaml: ",
 		},
 		{name: "version", args: []string{"--version"}, wantStdout: "pushio dev\n"},
+		{name: "help", args: []string{"--help"}, wantStderr: "--check-config"},
+		{name: "short help", args: []string{"-h"}, wantStderr: "--io.addr string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +70,9 @@ func TestRunCheckConfig(t *testing.T) {
 			}
 			if stdout.String() != tt.wantStdout {
 				t.Errorf("stdout = %q, want %q", stdout.String(), tt.wantStdout)
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.wantStderr)
 			}
 		})
 	}

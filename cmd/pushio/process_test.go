@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -240,5 +242,39 @@ func TestSIGTERMDrainsClients(t *testing.T) {
 	}
 	if c.exitCode != 0 {
 		t.Fatalf("exit code %d, want 0", c.exitCode)
+	}
+}
+
+// TestRedisDownAtStartLogsOnlyJSON starts pushio with JSON logs and a
+// redis.url nobody listens on: it exits 1 with the hint, and go-redis's own
+// complaints about the refused dials do not appear as plain text lines
+// among the JSON ones (they go to the debug log).
+func TestRedisDownAtStartLogsOnlyJSON(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	_ = ln.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, pushioBinary(t), "--config", writeFile(t, t.TempDir(), "pushio.yaml", "{}\n"))
+	cmd.Env = append(os.Environ(), "PUSHIO_IO_ADDR=127.0.0.1:0", "PUSHIO_API_ADDR=127.0.0.1:0",
+		"PUSHIO_LOG_FORMAT=json", "PUSHIO_REDIS_URL=redis://"+closed+"/0", "PUSHIO_REDIS_TIMEOUT=1s")
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("exit code %d (%v), want 1; output:\n%s", code, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "pushio: redis: connecting to ") || !strings.Contains(last, "is redis.url right") {
+		t.Errorf("last line %q, want the redis start-up error with its hint", last)
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("a log line is not JSON: %q", l)
+		}
 	}
 }

@@ -60,6 +60,7 @@ func Load(args []string, stderr io.Writer) (*Config, Options, error) {
 	if err := v.UnmarshalExact(&cfg); err != nil {
 		return nil, opts, decodeError(v, err)
 	}
+	cfg.trimLists()
 	if err := cfg.Validate(); err != nil {
 		return nil, opts, err
 	}
@@ -90,6 +91,17 @@ func addKeyFlags(fs *pflag.FlagSet) {
 			fs.StringSlice(key, d, usage)
 		default:
 			panic(fmt.Sprintf("config: no flag type for %s (%T)", key, d))
+		}
+	}
+}
+
+// trimLists drops the blanks around list entries, so that
+// PUSHIO_IO_CORS_ORIGINS="https://a.example, https://b.example" means
+// what it says, as it does for api.allow and io.trusted_proxies.
+func (c *Config) trimLists() {
+	for _, list := range [][]string{c.IO.CORSOrigins, c.IO.TrustedProxies, c.API.Allow} {
+		for i, s := range list {
+			list[i] = strings.TrimSpace(s)
 		}
 	}
 }

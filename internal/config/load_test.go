@@ -156,6 +156,18 @@ func TestLoadPrecedence(t *testing.T) {
 			want: []string{"https://a.example", "https://b.example"},
 		},
 		{
+			name: "env list entries are trimmed",
+			env: map[string]string{
+				"PUSHIO_IO_CORS_ORIGINS":    "https://a.example, https://b.example",
+				"PUSHIO_IO_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
+				"PUSHIO_API_ALLOW":          " 192.0.2.7 ,10.0.0.0/8",
+			},
+			get: func(c *Config) any {
+				return [][]string{c.IO.CORSOrigins, c.IO.TrustedProxies, c.API.Allow}
+			},
+			want: [][]string{{"https://a.example", "https://b.example"}, {"127.0.0.1", "10.0.0.0/8"}, {"192.0.2.7", "10.0.0.0/8"}},
+		},
+		{
 			name: "flag list",
 			env:  map[string]string{"PUSHIO_IO_CORS_ORIGINS": "https://a.example"},
 			args: []string{"--io.cors_origins=https://c.example,https://d.example"},

@@ -77,6 +77,22 @@ func TestBrowserDemoPage(t *testing.T) {
 	b.do("screenshot", "other", "path", artifact(t, "cross-origin.png"))
 }
 
+// TestBrowserDemoPageOtherPath: with io.path set to another path the demo
+// page still connects (it reads the path from /demo.json) and shows pushes.
+func TestBrowserDemoPageOtherPath(t *testing.T) {
+	b := startBrowser(t)
+	p := startPushio(t, "--io.path", "/push")
+
+	b.do("open", "demo", "url", p.IOURL()+"/")
+	b.waitText("demo", "#status", "connected")
+	uid := b.do("text", "demo", "selector", "#uid")
+	waitOnline(t, p, uid, "online", 5*time.Second)
+	if got := publish(t, p, uid, "over /push"); got != "ok" {
+		t.Fatalf("push to the page's uid %s: %q", uid, got)
+	}
+	b.waitText("demo", "#log", "over /push")
+}
+
 // crossOriginPage is served from another origin; it uses pushio's client
 // bundle and polling with credentials, the requests CORS governs.
 const crossOriginPage = `<!doctype html>
