@@ -23,8 +23,18 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 	o := s.io.Engine().Opts()
 	mux.Handle(prefix+"/", s.guard(expirePolls(engine, o.PingInterval()+o.PingTimeout())))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
+		probeAnswer(w, http.StatusOK, "ok")
+	})
+	// /readyz here is whether this instance takes new connections: false
+	// from SIGTERM on, so that a load balancer's health check moves the
+	// instance's share of new pages elsewhere while it drains. Redis plays
+	// no part: pages connected here keep working without it.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if s.Draining() {
+			probeAnswer(w, http.StatusServiceUnavailable, "not ready: draining")
+			return
+		}
+		probeAnswer(w, http.StatusOK, "ok")
 	})
 	files := http.FileServerFS(static.FS())
 	bundle := clientBundle()
@@ -40,6 +50,13 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 		})
 	}
 	return mux
+}
+
+// probeAnswer writes a health probe's one-line plain-text answer.
+func probeAnswer(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(text + "\n"))
 }
 
 // clientBundle serves the embedded socket.io client with an ETag of its

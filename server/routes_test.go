@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // TestDemoJSON: the demo page learns the API port and the Socket.IO path
@@ -39,5 +42,44 @@ func TestDemoJSON(t *testing.T) {
 				t.Errorf("a client on %s could not log in", tt.path)
 			}
 		})
+	}
+}
+
+// TestProbes: the io port's /healthz says the process is alive, always;
+// its /readyz says whether it takes new connections, which stops with a
+// drain.
+func TestProbes(t *testing.T) {
+	t.Parallel()
+	it := startIOTest(t, Options{})
+	probe := func(path string) (int, string) {
+		t.Helper()
+		res, err := http.Get(it.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	tests := []struct {
+		path, when string
+		status     int
+		body       string
+	}{
+		{"/healthz", "before", http.StatusOK, "ok\n"},
+		{"/readyz", "before", http.StatusOK, "ok\n"},
+		{"/healthz", "draining", http.StatusOK, "ok\n"},
+		{"/readyz", "draining", http.StatusServiceUnavailable, "not ready: draining\n"},
+	}
+	for _, tt := range tests {
+		if tt.when == "draining" && !it.Draining() {
+			// No session to close: the drain only changes the state.
+			if err := it.Drain(context.Background(), time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if status, body := probe(tt.path); status != tt.status || body != tt.body {
+			t.Errorf("%s %s: %d %q, want %d %q", tt.when, tt.path, status, body, tt.status, tt.body)
+		}
 	}
 }

@@ -204,8 +204,10 @@ func TestSIGTERMDrainsClients(t *testing.T) {
 			}
 		})
 	}
-	if code, _ := get(t, http.DefaultClient, c.apiURL+"/readyz"); code != http.StatusOK {
-		t.Fatalf("/readyz before SIGTERM: %d", code)
+	for _, probe := range []string{c.apiURL + "/readyz", c.ioURL + "/readyz"} {
+		if code, _ := get(t, http.DefaultClient, probe); code != http.StatusOK {
+			t.Fatalf("%s before SIGTERM: %d", probe, code)
+		}
 	}
 
 	sentMu.Lock()
@@ -213,8 +215,13 @@ func TestSIGTERMDrainsClients(t *testing.T) {
 	sentMu.Unlock()
 	c.signal(t, syscall.SIGTERM)
 	c.waitLog(t, "draining: closing client sessions", 5*time.Second)
-	if code, _ := get(t, http.DefaultClient, c.apiURL+"/readyz"); code != http.StatusServiceUnavailable {
-		t.Fatalf("/readyz while draining: %d, want 503", code)
+	for _, probe := range []string{c.apiURL + "/readyz", c.ioURL + "/readyz"} {
+		if code, _ := get(t, http.DefaultClient, probe); code != http.StatusServiceUnavailable {
+			t.Fatalf("%s while draining: %d, want 503", probe, code)
+		}
+	}
+	if code, _ := get(t, http.DefaultClient, c.ioURL+"/healthz"); code != http.StatusOK {
+		t.Fatalf("io /healthz while draining: %d, want 200 (alive)", code)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
