@@ -204,3 +204,17 @@ func (b *browser) waitText(page, selector, text string) string {
 	b.t.Helper()
 	return b.do("waitText", page, "selector", selector, "text", text, "timeout_ms", 10000)
 }
+
+// TestBrowserDemoPageSecured: with signed logins and an API secret on, the
+// demo page cannot log in or push (it has neither token nor secret), and
+// says so rather than staying silent.
+func TestBrowserDemoPageSecured(t *testing.T) {
+	b := startBrowser(t)
+	p := startPushio(t, "--api.secret", "api-secret-for-the-test", "--auth.secret", "login-secret-for-the-test")
+
+	b.do("open", "demo", "url", p.IOURL()+"/")
+	b.waitText("demo", "#status", "connected")
+	b.waitText("demo", "#log", "login refused")
+	b.do("click", "demo", "selector", "#push-self")
+	b.waitText("demo", "#log", "the push did not come back")
+}
