@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,10 @@ const syncChunk = 1000
 
 // downRetry is how often an instance that lost Redis tries again.
 const downRetry = 500 * time.Millisecond
+
+// wakeGap is the least time between a heartbeat and one that a new
+// connection to Redis asks for (see reconnects).
+const wakeGap = 200 * time.Millisecond
 
 // PresenceOptions configure a Presence.
 type PresenceOptions struct {
@@ -70,6 +75,9 @@ type Presence struct {
 	// registered is set once the first registration succeeded.
 	registered atomic.Bool
 
+	// wake asks the heartbeat to beat now: a connection to Redis was
+	// (re)made, maybe to a Redis that restarted empty.
+	wake chan struct{}
 	stop context.CancelFunc
 	done chan struct{}
 }
@@ -87,8 +95,10 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]int64), done: make(chan struct{})}
+	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]int64),
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.dirty.Store(true)
+	reconnects(c, p.kick)
 	p.beat(ctx)
 	loop, stop := context.WithCancel(context.Background())
 	p.stop = stop
@@ -195,24 +205,76 @@ func (p *Presence) Close(ctx context.Context) error {
 	return nil
 }
 
-// heartbeat beats every interval, or every downRetry while Redis is away.
+// heartbeat beats every interval, or every downRetry while Redis is away,
+// and soon after a new connection to Redis.
 func (p *Presence) heartbeat(ctx context.Context) {
 	defer close(p.done)
 	t := time.NewTimer(p.interval())
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-p.wake:
+			if wait := wakeGap - time.Since(last); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
 		}
 		p.beat(ctx)
+		last = time.Now()
 		next := p.interval()
 		if p.down.Load() {
 			next = min(next, downRetry)
 		}
 		t.Reset(next)
 	}
+}
+
+// kick asks for a heartbeat now, without waiting.
+func (p *Presence) kick() {
+	select {
+	case p.wake <- struct{}{}:
+	default: // one is asked for already
+	}
+}
+
+// reconnects calls onDial after each new connection the client makes, on
+// every node of a Redis Cluster too. A Redis that restarted empty is
+// first seen as a new connection, often well before the next heartbeat:
+// a heartbeat then tells at once whether it lost this instance's record,
+// rather than up to TTL/4 later, while every push would answer offline.
+func reconnects(c goredis.UniversalClient, onDial func()) {
+	h := dialHook(onDial)
+	if cc, ok := c.(*goredis.ClusterClient); ok {
+		cc.OnNewNode(func(node *goredis.Client) { node.AddHook(h) })
+		return
+	}
+	c.AddHook(h)
+}
+
+// dialHook is a go-redis hook that only watches dials.
+type dialHook func()
+
+func (h dialHook) DialHook(next goredis.DialHook) goredis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := next(ctx, network, addr)
+		if err == nil {
+			h()
+		}
+		return conn, err
+	}
+}
+
+func (h dialHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook { return next }
+
+func (h dialHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
 }
 
 // beat refreshes this instance, reaps dead ones, and re-registers the local

@@ -126,3 +126,24 @@ func TestRedisOutage(t *testing.T) {
 	clustertest.ReceiveOnce(t, alice, "alice", "resumed")
 	clustertest.WantAnswer(t, a.API, "type=count", `{"uids":1,"pages":1}`)
 }
+
+// TestQuickRedisRestart: Redis restarts empty between two heartbeats (a
+// 60 s presence TTL: one every 15 s). The instances see their next
+// connection to it as the cue to re-register, so alice, on A, is online
+// again for B within seconds rather than at A's next heartbeat.
+func TestQuickRedisRestart(t *testing.T) {
+	redis, _, nodes := clustertest.StartCluster(t, 2, time.Minute)
+	a, b := nodes[0], nodes[1]
+	alice := clustertest.Login(t, a.IO, "alice")
+	clustertest.WantAnswer(t, b.API, "type=online&uid=alice", "online")
+
+	redis.Restart()
+	took := eventually.True(t, 5*time.Second, "alice online for B after the restart", func() bool {
+		_, body := clustertest.Get(t, b.API, "type=online&uid=alice")
+		return body == "online"
+	})
+	t.Logf("alice online again %s after Redis restarted", took.Round(time.Millisecond))
+	clustertest.WantAnswer(t, b.API, "type=count", `{"uids":1,"pages":1}`)
+	clustertest.WantAnswer(t, b.API, "type=publish&to=alice&content=after", "ok")
+	clustertest.ReceiveOnce(t, alice, "alice", "after")
+}
