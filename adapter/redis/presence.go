@@ -32,8 +32,10 @@ const syncChunk = 1000
 const downRetry = 500 * time.Millisecond
 
 // wakeGap is the least time between a heartbeat and one that a new
-// connection to Redis asks for (see reconnects).
-const wakeGap = 200 * time.Millisecond
+// connection to Redis asks for (see reconnects). An overloaded Redis makes
+// go-redis drop and redial connections all the time: those must not turn
+// into a re-registration more often than while Redis is away.
+const wakeGap = downRetry
 
 // PresenceOptions configure a Presence.
 type PresenceOptions struct {
