@@ -103,6 +103,8 @@ type api struct {
 	// seen remembers used signatures whatever the access, so that no
 	// change to it lets a signed request be replayed.
 	seen *replayCache
+	// outage logs the Publisher's failures.
+	outage outageLog
 }
 
 // access is Access made ready to check requests with.
@@ -258,11 +260,15 @@ func (a *api) refuse(c *gin.Context, err error) {
 	}
 }
 
-// unavailable answers a request the Publisher could not serve.
+// unavailable answers a request the Publisher could not serve; an outage
+// is logged once, not on every request (outage.go).
 func (a *api) unavailable(c *gin.Context, what string, err error) {
-	a.log.Warn("api: "+what+" failed", "err", err)
+	a.outage.failure(a.log, what, err, time.Now())
 	reply(c, http.StatusServiceUnavailable, answerFail)
 }
+
+// served records a Publisher call that worked.
+func (a *api) served() { a.outage.success(a.log, time.Now()) }
 
 // reserved reports whether path is one pushio serves itself (probes and
 // metrics), with or without a trailing slash.
