@@ -105,6 +105,8 @@ type api struct {
 	seen *replayCache
 	// outage logs the Publisher's failures.
 	outage outageLog
+	// refusals logs refused requests, within a rate.
+	refusals *refusalLog
 }
 
 // access is Access made ready to check requests with.
@@ -125,7 +127,7 @@ func New(pub Publisher, opts Options, log *slog.Logger) *Handler {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 5 * time.Second
 	}
-	a := &api{pub: pub, opts: opts, log: log, seen: newReplayCache(replayCacheSize)}
+	a := &api{pub: pub, opts: opts, log: log, seen: newReplayCache(replayCacheSize), refusals: newRefusalLog()}
 	a.opts.Access = Access{}
 	a.setAccess(opts.Access)
 	gin.SetMode(gin.ReleaseMode)
@@ -265,6 +267,11 @@ func (a *api) refuse(c *gin.Context, err error) {
 func (a *api) unavailable(c *gin.Context, what string, err error) {
 	a.outage.failure(a.log, what, err, time.Now())
 	reply(c, http.StatusServiceUnavailable, answerFail)
+}
+
+// refused logs a refused request (refusals.go).
+func (a *api) refused(c *gin.Context, reason string) {
+	a.refusals.refused(a.log, time.Now(), c.Request.RemoteAddr, reason)
 }
 
 // served records a Publisher call that worked.
