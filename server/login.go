@@ -20,6 +20,7 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	s.namespaceJoined(sock)
 	sock.On(EventLogin, func(args ...any) { s.login(sock, args) })
 	sock.On("disconnect", func(...any) { s.logout(sock) })
+	closeWithSession(sock)
 }
 
 // login joins the socket to its uid's room and counts it, once per socket.
