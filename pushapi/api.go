@@ -103,6 +103,10 @@ type api struct {
 	// seen remembers used signatures whatever the access, so that no
 	// change to it lets a signed request be replayed.
 	seen *replayCache
+	// outage logs the Publisher's failures.
+	outage outageLog
+	// refusals logs refused requests, within a rate.
+	refusals *refusalLog
 }
 
 // access is Access made ready to check requests with.
@@ -123,7 +127,7 @@ func New(pub Publisher, opts Options, log *slog.Logger) *Handler {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 5 * time.Second
 	}
-	a := &api{pub: pub, opts: opts, log: log, seen: newReplayCache(replayCacheSize)}
+	a := &api{pub: pub, opts: opts, log: log, seen: newReplayCache(replayCacheSize), refusals: newRefusalLog()}
 	a.opts.Access = Access{}
 	a.setAccess(opts.Access)
 	gin.SetMode(gin.ReleaseMode)
@@ -258,11 +262,20 @@ func (a *api) refuse(c *gin.Context, err error) {
 	}
 }
 
-// unavailable answers a request the Publisher could not serve.
+// unavailable answers a request the Publisher could not serve; an outage
+// is logged once, not on every request (outage.go).
 func (a *api) unavailable(c *gin.Context, what string, err error) {
-	a.log.Warn("api: "+what+" failed", "err", err)
+	a.outage.failure(a.log, what, err, time.Now())
 	reply(c, http.StatusServiceUnavailable, answerFail)
 }
+
+// refused logs a refused request (refusals.go).
+func (a *api) refused(c *gin.Context, reason string) {
+	a.refusals.refused(a.log, time.Now(), c.Request.RemoteAddr, reason)
+}
+
+// served records a Publisher call that worked.
+func (a *api) served() { a.outage.success(a.log, time.Now()) }
 
 // reserved reports whether path is one pushio serves itself (probes and
 // metrics), with or without a trailing slash.

@@ -34,7 +34,7 @@ func (a *api) allow(c *gin.Context) {
 			return
 		}
 	}
-	a.log.Info("api: refused request", "peer", c.Request.RemoteAddr, "reason", "address not in api.allow")
+	a.refused(c, "address not in api.allow")
 	a.opts.Metrics.Published(metrics.ResultUnauthorized)
 	reply(c, http.StatusForbidden, answerFail)
 	c.Abort()
@@ -47,7 +47,7 @@ func (a *api) rateLimit(c *gin.Context) {
 	if l == nil || l.allow(peerAddr(c.Request), time.Now()) {
 		return
 	}
-	a.log.Info("api: refused request", "peer", c.Request.RemoteAddr, "reason", "over api.rate_limit")
+	a.refused(c, "over api.rate_limit")
 	a.opts.Metrics.Published(metrics.ResultLimited)
 	reply(c, http.StatusTooManyRequests, answerFail)
 	c.Abort()

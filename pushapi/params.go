@@ -186,6 +186,13 @@ func readJSON(r *http.Request, into params) error {
 	if err := dec.Decode(&obj); err != nil {
 		return maxBytesOr(err, fmt.Errorf("%w: JSON: %v", errBadBody, err))
 	}
+	// One object and nothing after it, as PHP's json_decode wants.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = errors.New("data after the object")
+		}
+		return maxBytesOr(err, fmt.Errorf("%w: JSON: %v", errBadBody, err))
+	}
 	for name, v := range obj {
 		if list, ok := v.([]any); ok {
 			f := &param{isArray: true, values: make([]string, 0, len(list))}

@@ -81,6 +81,8 @@ func TestReadParamsErrors(t *testing.T) {
 		{"json not an object", postRequest("", "application/json", `"to"`)},
 		{"json nested object in a list", postRequest("", "application/json", `{"to":[{"a":1}]}`)},
 		{"json huge number", postRequest("", "application/json", `{"to":[1e999]}`)},
+		{"json with trailing data", postRequest("", "application/json", `{"type":"publish"} {"to":"a"}`)},
+		{"json with trailing garbage", postRequest("", "application/json", `{"type":"publish"} x`)},
 		{"multipart without boundary", postRequest("", "multipart/form-data", "x")},
 		{"multipart cut short", postRequest("", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx")},
 	}

@@ -60,6 +60,7 @@ func (a *api) publish(ctx context.Context, c *gin.Context, p params) {
 		a.unavailable(c, "publish", err)
 		return
 	}
+	a.served()
 	a.opts.Metrics.Published(a.answerPresence(c, to, online, answerOK))
 }
 
@@ -75,6 +76,7 @@ func (a *api) online(ctx context.Context, c *gin.Context, p params) {
 		a.unavailable(c, "online", err)
 		return
 	}
+	a.served()
 	a.answerPresence(c, uids, online, answerOnline)
 }
 
@@ -85,6 +87,7 @@ func (a *api) count(ctx context.Context, c *gin.Context) {
 		a.unavailable(c, "count", err)
 		return
 	}
+	a.served()
 	c.JSON(http.StatusOK, counts)
 }
 

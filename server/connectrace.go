@@ -80,6 +80,24 @@ func (s *Server) namespaceJoined(sock *socket.Socket) {
 	}
 }
 
+// closeWithSession disconnects sock when its Engine.IO session closes, or
+// at once if it has. The library (v3.0.6) adds a socket to its namespace on
+// another goroutine than the one that closes the session, and a session
+// that closes between its check that the session is open and its record of
+// the socket never tells that socket: a client that connects and vanishes
+// at once left it in the namespace for good, counted and holding its
+// memory. Every other socket is disconnected by the library first, and
+// this does nothing.
+func closeWithSession(sock *socket.Socket) {
+	conn := sock.Conn()
+	var once sync.Once
+	disconnect := func(...any) { once.Do(func() { sock.Disconnect(false) }) }
+	_ = conn.Once("close", disconnect)
+	if conn.ReadyState() == "closed" {
+		disconnect()
+	}
+}
+
 // isDefaultConnect tells a Socket.IO CONNECT to "/" ("0" or "0{auth}")
 // without consuming the packet's data.
 func isDefaultConnect(p *packet.Packet) bool {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/pushio/pushio/internal/metrics/metricstest"
 )
 
 // TestEmitRightAfterConnect logs in the moment the namespace connect is
@@ -43,5 +45,39 @@ func TestEmitRightAfterConnect(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNoGhostSockets: a client that connects the namespace (again, for
+// Engine.IO 3, which joins it implicitly) and vanishes at once can close
+// its session while the library is still adding its socket. That socket
+// must still be disconnected: it left a ghost in the namespace, counted
+// in pushio_connections and holding its memory, for good.
+func TestNoGhostSockets(t *testing.T) {
+	it := startIOTest(t, Options{})
+	for _, eio := range []string{"3", "4"} {
+		url := "ws" + strings.TrimPrefix(it.URL, "http") + "/socket.io/?EIO=" + eio + "&transport=websocket"
+		for range 100 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ws, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+			wsRead(t, ws) // open
+			wsWrite(t, ws, "40")
+			wsWrite(t, ws, `42["login","ghost"]`)
+			_ = ws.Close()
+		}
+	}
+	time.Sleep(quiet) // for the library to add the sockets it was adding
+	eventually(t, "every socket gone", func() bool {
+		return it.io.Sockets().Sockets().Len() == 0 && !it.online(t, "ghost")
+	})
+	for _, eio := range []string{"3", "4"} {
+		if n := metricstest.Scrape(t, it.m.Handler()).Value("pushio_connections", "protocol", eio, "transport", "websocket"); n != 0 {
+			t.Errorf("pushio_connections{protocol=%q} = %v with no client left", eio, n)
+		}
 	}
 }

@@ -8,12 +8,19 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
+// maxUIDBytes is the longest uid a login may carry. A uid is kept for the
+// socket's life, in this instance's memory and in Redis: without a bound,
+// every connection could pin a uid as long as io.max_payload (1 MiB by
+// default), a hundred times what the connection itself costs.
+const maxUIDBytes = 1024
+
 // onConnection wires one socket's events. Handlers run one at a time per
 // socket, so each keeps to bounded work.
 func (s *Server) onConnection(sock *socket.Socket) {
 	s.namespaceJoined(sock)
 	sock.On(EventLogin, func(args ...any) { s.login(sock, args) })
 	sock.On("disconnect", func(...any) { s.logout(sock) })
+	closeWithSession(sock)
 }
 
 // login joins the socket to its uid's room and counts it, once per socket.
@@ -27,6 +34,10 @@ func (s *Server) login(sock *socket.Socket, args []any) {
 	uid, ok := UID(args[0])
 	if !ok {
 		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", sock.Id())
+		return
+	}
+	if len(uid) > maxUIDBytes {
+		s.log.Debug("login ignored: uid too long", "sid", sock.Id(), "bytes", len(uid), "max", maxUIDBytes)
 		return
 	}
 	// One uid per socket: a second login is ignored, as in the original.

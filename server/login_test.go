@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ func TestLogin(t *testing.T) {
 		{"decimal", `1.5`, "1.5"},
 		{"integral float", `100.0`, "100"},
 		{"exponent", `2e3`, "2000"},
+		{"longest uid", `"` + strings.Repeat("u", maxUIDBytes) + `"`, strings.Repeat("u", maxUIDBytes)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +68,7 @@ func TestLoginIgnored(t *testing.T) {
 		{"empty object", `42["login",{}]`, "Array"},
 		{"array", `42["login",["a"]]`, "Array"},
 		{"no argument", `42["login"]`, ""},
+		{"uid over the length limit", `42["login","` + strings.Repeat("u", maxUIDBytes+1) + `"]`, strings.Repeat("u", maxUIDBytes+1)},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -78,5 +81,51 @@ func TestMaxPayloadPolling(t *testing.T) {
 		t.Fatalf("small chunked POST: %d", code)
 	}
 	eventually(t, "p1 online", func() bool { return it.online(t, "p1") })
+	stillServed(t, it, bystander)
+}
+
+// TestSlowBody: a client that trickles a request body is cut off after
+// Options.BodyTimeout, whatever the request, and nobody else notices. The
+// io listener has no read timeout, so these connections stayed forever.
+func TestSlowBody(t *testing.T) {
+	const bodyTimeout = 300 * time.Millisecond
+	it := startIOTest(t, Options{BodyTimeout: bodyTimeout})
+	bystander := it.mustDial(t, eiotest.Options{})
+	const polling = "/socket.io/?EIO=4&transport=polling"
+	for _, tc := range []struct {
+		name, method, path, framing string
+	}{
+		{"polling POST chunked", "POST", polling + "&sid=SID", "Transfer-Encoding: chunked\r\n\r\n1\r\n4\r\n"},
+		{"polling POST with a length", "POST", polling + "&sid=SID", "Content-Length: 1000\r\n\r\n4"},
+		{"POST to an unknown session", "POST", polling + "&sid=nope", "Content-Length: 1000\r\n\r\n4"},
+		{"handshake with a body", "GET", polling, "Content-Length: 1000\r\n\r\n4"},
+		{"another path", "POST", "/healthz", "Transfer-Encoding: chunked\r\n\r\n1\r\n4\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.path
+			if strings.Contains(path, "SID") {
+				path = strings.Replace(path, "SID", openPolling(t, it.URL, "/socket.io/", 4).sid, 1)
+			}
+			conn, err := net.Dial("tcp", strings.TrimPrefix(it.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = conn.Close() }()
+			_, _ = fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n%s", tc.method, path, tc.framing)
+			// The body never comes: the server must give up on it and close.
+			_ = conn.SetReadDeadline(time.Now().Add(bodyTimeout + waitTimeout))
+			start := time.Now()
+			_, err = io.Copy(io.Discard, bufio.NewReader(conn))
+			if err != nil {
+				t.Fatalf("connection still open %v after the body stalled: %v", time.Since(start), err)
+			}
+		})
+	}
+	// A body sent at once still goes through.
+	url := pollingSession(t, it.URL)
+	if code := post(t, url, strings.NewReader(`42["login","quick"]`), -1); code != http.StatusOK {
+		t.Fatalf("POST after the slow ones: %d", code)
+	}
+	eventually(t, "quick online", func() bool { return it.online(t, "quick") })
 	stillServed(t, it, bystander)
 }

@@ -48,6 +48,9 @@ type Options struct {
 	CountsInterval time.Duration
 	// CallTimeout bounds each Presence call made on behalf of a client.
 	CallTimeout time.Duration
+	// BodyTimeout bounds the time a request's body may take to arrive
+	// (payload.go); zero is no bound.
+	BodyTimeout time.Duration
 	// Demo serves the embedded demo page at /.
 	Demo bool
 	// DemoAPIPort is the publish API's port, which the demo page calls.
@@ -109,7 +112,7 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
 		}
 	})
 	eio := s.io.ServeHandler(sopts) // creates s.io.Engine()
-	s.handler = s.routes(checkPollingPosts(s.io.Engine(), eio, log))
+	s.handler = bodyDeadline(s.routes(checkPollingPosts(s.io.Engine(), eio, log)), opts.BodyTimeout)
 	s.instrument()
 	_ = s.io.Engine().On("connection", func(args ...any) {
 		if es, ok := args[0].(engine.Socket); ok {

@@ -71,6 +71,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		MaxPayload:     cfg.IO.MaxPayload,
 		CountsInterval: cfg.Counts.Interval,
 		CallTimeout:    cfg.Redis.Timeout,
+		BodyTimeout:    cfg.API.ReadTimeout,
 		Demo:           cfg.IO.Demo,
 		DemoAPIPort:    port(apiLn.Addr().String()),
 		Adapter:        cl.fanout,
