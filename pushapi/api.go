@@ -25,6 +25,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/outage"
 )
 
 // Publisher is what the API needs from the Socket.IO side.
@@ -104,7 +105,7 @@ type api struct {
 	// change to it lets a signed request be replayed.
 	seen *replayCache
 	// outage logs the Publisher's failures.
-	outage outageLog
+	outage outage.Log
 	// refusals logs refused requests, within a rate.
 	refusals *refusalLog
 }
@@ -262,10 +263,13 @@ func (a *api) refuse(c *gin.Context, err error) {
 	}
 }
 
+// publisherName names the Publisher in the outage lines.
+const publisherName = "api: publisher"
+
 // unavailable answers a request the Publisher could not serve; an outage
-// is logged once, not on every request (outage.go).
+// is logged once, not on every request (internal/outage).
 func (a *api) unavailable(c *gin.Context, what string, err error) {
-	a.outage.failure(a.log, what, err, time.Now())
+	a.outage.Failure(a.log, publisherName, err, time.Now(), "call", what, "answer", "503 fail")
 	reply(c, http.StatusServiceUnavailable, answerFail)
 }
 
@@ -275,7 +279,7 @@ func (a *api) refused(c *gin.Context, reason string) {
 }
 
 // served records a Publisher call that worked.
-func (a *api) served() { a.outage.success(a.log, time.Now()) }
+func (a *api) served() { a.outage.Success(a.log, publisherName, time.Now()) }
 
 // reserved reports whether path is one pushio serves itself (probes and
 // metrics), with or without a trailing slash.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/metrics/metricstest"
+	"github.com/pushio/pushio/internal/testlog"
 )
 
 // Refusals are logged within refusalLogRate; the next line after a burst
@@ -29,13 +30,13 @@ func TestRefusalLog(t *testing.T) {
 		{"the count starts again", time.Second + 2*time.Millisecond, 1, 1, `reason="over api.rate_limit"`},
 	}
 	l := newRefusalLog()
-	var logs logBuffer
-	log := logs.logger()
+	var logs testlog.Buffer
+	log := logs.Logger()
 	for _, s := range steps {
 		for range s.n {
 			l.refused(log, start.Add(s.at), "192.0.2.1:1234", "over api.rate_limit")
 		}
-		got := logs.take()
+		got := logs.Take()
 		if n := strings.Count(got, "\n"); n != s.lines {
 			t.Errorf("%s: %d lines, want %d:\n%s", s.name, n, s.lines, got)
 		}
@@ -51,8 +52,8 @@ func TestRefusalLog(t *testing.T) {
 func TestRefusalsLogBounded(t *testing.T) {
 	t.Parallel()
 	m := metrics.New("test")
-	var logs logBuffer
-	srv := httptest.NewServer(New(&recorder{}, Options{Access: Access{RateLimit: 0.001, RateBurst: 1}, Metrics: m}, logs.logger()))
+	var logs testlog.Buffer
+	srv := httptest.NewServer(New(&recorder{}, Options{Access: Access{RateLimit: 0.001, RateBurst: 1}, Metrics: m}, logs.Logger()))
 	t.Cleanup(srv.Close)
 	c := &http.Client{Timeout: 10 * time.Second}
 	const requests = 500
@@ -63,7 +64,7 @@ func TestRefusalsLogBounded(t *testing.T) {
 		t.Errorf("counted %v refusals, want %d", n, requests-1)
 	}
 	// The burst, and what the rate allows for the test's own duration.
-	if n := strings.Count(logs.take(), "api: refused request"); n < 1 || n > refusalLogBurst+refusalLogRate*10 {
+	if n := strings.Count(logs.Take(), "api: refused request"); n < 1 || n > refusalLogBurst+refusalLogRate*10 {
 		t.Errorf("%d refusal lines for %d refusals", n, requests-1)
 	}
 }

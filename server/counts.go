@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -32,51 +31,22 @@ func (s *Server) countsLoop(ctx context.Context) {
 	}
 }
 
+// countsName names the counts' reads in the outage lines: an outage of
+// the presence (Redis away) is logged once, not on every tick.
+const countsName = "counts: reading presence"
+
 func (s *Server) tickCounts(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 	defer cancel()
 	c, err := s.presence.Counts(ctx)
-	s.countsHealth.report(s.log, err, time.Now())
 	if err != nil {
+		s.countsOutage.Failure(s.log, countsName, err, time.Now())
 		return
 	}
+	s.countsOutage.Success(s.log, countsName, time.Now())
 	if *s.lastCounts.Load() == c {
 		return
 	}
 	s.lastCounts.Store(&c)
 	_ = s.io.Local().Emit(EventOnlineCount, CountsHTML(c))
-}
-
-// countsReminder is how often, at most, a failure to read the counts that
-// lasts is logged again.
-const countsReminder = time.Minute
-
-// countsHealth follows the reads of the counts, one per tick, so that an
-// outage (Redis away) is logged once when it starts, at most once per
-// countsReminder while it lasts, and once when it ends, rather than on
-// every tick. Only the counts loop uses it.
-type countsHealth struct {
-	failingSince time.Time // zero while the counts are readable
-	lastLogged   time.Time
-	failed       int // failures since the last log line
-}
-
-// report logs what the read at now that ended with err changes.
-func (h *countsHealth) report(log *slog.Logger, err error, now time.Time) {
-	switch {
-	case err == nil && h.failingSince.IsZero():
-	case err == nil:
-		log.Info("counts: presence readable again", "down_for", now.Sub(h.failingSince).Round(time.Millisecond))
-		*h = countsHealth{}
-	case h.failingSince.IsZero():
-		log.Warn("counts: reading presence failed", "err", err)
-		*h = countsHealth{failingSince: now, lastLogged: now}
-	default:
-		h.failed++
-		if now.Sub(h.lastLogged) >= countsReminder {
-			log.Warn("counts: reading presence still failing", "down_for", now.Sub(h.failingSince).Round(time.Second),
-				"failures", h.failed, "err", err)
-			h.lastLogged, h.failed = now, 0
-		}
-	}
 }

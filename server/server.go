@@ -18,6 +18,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/outage"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -84,7 +85,7 @@ type Server struct {
 	nspGates sync.Map // engine session id → *nspGate
 
 	lastCounts   atomic.Pointer[adapter.Counts]
-	countsHealth countsHealth
+	countsOutage outage.Log
 	stop         context.CancelFunc
 	done         chan struct{}
 	closeOnce    sync.Once
