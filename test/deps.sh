@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine: redis-server,
-# php-cli + php-curl, nginx and Chromium from Debian; the npm clients for
+# php-cli + php-curl, nginx, HAProxy and Chromium from Debian; the npm clients for
 # the end-to-end and interop tests. Each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ command -v php >/dev/null || need+=(php-cli)
 # pipefail would call the extension missing.
 { command -v php >/dev/null && php -m 2>/dev/null | grep -i '^curl$' >/dev/null; } || need+=(php-curl)
 command -v nginx >/dev/null || need+=(nginx-light)
+command -v haproxy >/dev/null || need+=(haproxy)
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

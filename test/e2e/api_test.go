@@ -19,32 +19,33 @@ var httpClient = &http.Client{Timeout: 10 * time.Second}
 // call sends one request and returns the status and body.
 func call(t testing.TB, method, target, contentType, body string) (int, string) {
 	t.Helper()
-	status, answer, err := send(method, target, contentType, body)
+	status, answer, _, err := send(method, target, contentType, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return status, answer
 }
 
-// send is call for goroutines other than the test's.
-func send(method, target, contentType, body string) (int, string, error) {
+// send is call for goroutines other than the test's, with the answer's
+// header too.
+func send(method, target, contentType, body string) (int, string, http.Header, error) {
 	req, err := http.NewRequest(method, target, strings.NewReader(body))
 	if err != nil {
-		return 0, "", fmt.Errorf("request %s %s: %w", method, target, err)
+		return 0, "", nil, fmt.Errorf("request %s %s: %w", method, target, err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return 0, "", fmt.Errorf("%s %s: %w", method, target, err)
+		return 0, "", nil, fmt.Errorf("%s %s: %w", method, target, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, "", fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
+		return 0, "", nil, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
 	}
-	return resp.StatusCode, string(b), nil
+	return resp.StatusCode, string(b), resp.Header, nil
 }
 
 // apiGet sends GET /?rawQuery to the publish API and returns the body of

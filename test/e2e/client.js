@@ -16,6 +16,9 @@
 //     expect      disconnect after this many new_msg (0: stay)
 //     local       the source address, e.g. "127.0.0.2", to be another client
 //                 to a load balancer that hashes addresses
+//     reconnect   when true, the client reconnects (and logs in again) after
+//                 a disconnect it did not ask for, with short delays (0.2 s,
+//                 doubling up to 1 s); a failed attempt ends nothing
 //
 // Lines, each with the client's index c and its transport t:
 //   {"c":0,"ev":"connect"}  {"c":0,"ev":"ready"}
@@ -58,7 +61,8 @@ function start(c, i) {
     return;
   }
   const io = require(c.version);
-  const opts = { forceNew: true, reconnection: false, timeout: 10000 };
+  const opts = { forceNew: true, reconnection: !!c.reconnect, timeout: 10000 };
+  if (c.reconnect) Object.assign(opts, { reconnectionDelay: 200, reconnectionDelayMax: 1000 });
   if (c.transports) opts.transports = c.transports;
   if (c.local) opts.agent = new (require("http").Agent)({ localAddress: c.local });
   const socket = io(spec.url, opts);
@@ -111,11 +115,11 @@ function start(c, i) {
   });
   socket.on("connect_error", (err) => {
     emit("connect_error", String(err && err.message ? err.message : err));
-    end();
+    if (!c.reconnect) end();
   });
   socket.on("disconnect", (reason) => {
     emit("disconnect", String(reason));
-    end();
+    if (!c.reconnect || reason === "io client disconnect") end();
   });
 }
 

@@ -1,19 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/pushio/pushio/internal/redistest"
 	"github.com/pushio/pushio/test/e2e/harness"
@@ -37,79 +30,22 @@ func TestNginxCluster(t *testing.T) {
 	} {
 		t.Run(tc.conf, func(t *testing.T) {
 			prefix := redistest.Prefix(t)
-			var nodes []*harness.Pushio
-			for range 3 {
-				nodes = append(nodes, startPushio(t, "--redis.url", redis.URL(), "--redis.prefix", prefix))
-			}
+			nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix)
 			ioURL, apiURL := startNginx(t, nginx, tc.conf, nodes)
 
-			var specs []clientSpec
-			for i, v := range []string{"sio2", "sio4", "sio2", "sio4", "sio2", "sio4"} {
-				specs = append(specs, clientSpec{
-					Version: v, Transports: tc.transports, Upgrade: tc.upgrade, Expect: 2,
-					UID: fmt.Sprintf("lb-%d", i), Local: fmt.Sprintf("127.0.0.%d", 10+i),
-				})
-			}
+			specs := pages(6, "lb", 0, clientSpec{Transports: tc.transports, Upgrade: tc.upgrade, Expect: 2})
 			n := startClients(t, ioURL, specs...)
 			n.waitLine("all_ready", 20*time.Second)
-			if got := instancesHolding(t, redis.URL(), prefix); got < 2 {
+			if got := len(presence(t, redis.URL(), prefix)); got < 2 {
 				t.Errorf("pages are on %d instance(s), want them spread over at least 2", got)
 			}
 
-			for i, s := range specs {
-				if got := publishTo(t, apiURL, s.UID, fmt.Sprintf("to %d", i)); got != "ok" {
-					t.Fatalf("publish to %s through nginx: %q, want ok", s.UID, got)
-				}
-			}
-			if got := publishTo(t, apiURL, "", "to everyone"); got != "ok" {
-				t.Fatalf("broadcast through nginx: %q, want ok", got)
-			}
+			pushEach(t, "nginx", apiURL, specs)
 			n.waitLine("done", 10*time.Second)
 			n.waitExit(5 * time.Second)
-			for i := range specs {
-				want := []any{fmt.Sprintf("to %d", i), "to everyone"}
-				if got := n.data(i, "new_msg"); !slices.Equal(got, want) {
-					t.Errorf("page %d (%s) got %q, want %q", i, specs[i].Version, got, want)
-				}
-			}
+			checkMsgs(t, n, specs, func(i int) []any { return []any{fmt.Sprintf("to %d", i), "to everyone"} })
 		})
 	}
-}
-
-// publishTo publishes through the API at apiURL (to "" broadcasts).
-func publishTo(t testing.TB, apiURL, to, content string) string {
-	t.Helper()
-	q := "type=publish&content=" + strings.ReplaceAll(content, " ", "+")
-	if to != "" {
-		q += "&to=" + to
-	}
-	_, body := call(t, "GET", apiURL+"/?"+q, "", "")
-	return body
-}
-
-// instancesHolding counts the instances with a logged-in page, from their
-// presence records in Redis.
-func instancesHolding(t testing.TB, url, prefix string) int {
-	t.Helper()
-	o, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := goredis.NewClient(o)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	keys, err := c.Keys(ctx, "{"+prefix+"}-presence#inst#*").Result()
-	if err != nil {
-		t.Fatalf("reading presence: %v", err)
-	}
-	n := 0
-	for _, k := range keys {
-		if c.HLen(ctx, k).Val() > 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // startNginx runs nginx with deploy/nginx/conf, its listeners moved to
@@ -117,28 +53,10 @@ func instancesHolding(t testing.TB, url, prefix string) int {
 // API base URLs and stops nginx when t ends.
 func startNginx(t testing.TB, nginx, conf string, nodes []*harness.Pushio) (ioURL, apiURL string) {
 	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	site, err := os.ReadFile(filepath.Join(root, "deploy", "nginx", conf))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ioAddr, apiAddr := freeAddr(t), freeAddr(t)
-	pairs := []string{"listen 2120;", "listen " + ioAddr + ";", "listen 127.0.0.1:2121;", "listen " + apiAddr + ";"}
-	for i, p := range nodes {
-		base := 3120 + 10*i
-		pairs = append(pairs,
-			fmt.Sprintf("127.0.0.1:%d ", base), p.IOAddr+" ",
-			fmt.Sprintf("127.0.0.1:%d ", base+1), p.APIAddr+" ")
-	}
-	text := strings.NewReplacer(pairs...).Replace(string(site))
-	for _, want := range []string{ioAddr, apiAddr, nodes[2].IOAddr, nodes[2].APIAddr} {
-		if !strings.Contains(text, want) {
-			t.Fatalf("deploy/nginx/%s: could not point it at %s (did its listeners or upstreams change?)", conf, want)
-		}
-	}
+	text := deployConf(t, filepath.Join("nginx", conf), nodes,
+		[]string{"listen 2120;", "listen " + ioAddr + ";", "listen 127.0.0.1:2121;", "listen " + apiAddr + ";"},
+		ioAddr, apiAddr)
 	dir := t.TempDir()
 	main := `worker_processes 1;
 pid nginx.pid;
@@ -156,59 +74,10 @@ http {
 			t.Fatal(err)
 		}
 	}
+	// SIGTERM at the end: the master stops its worker, then exits.
 	cmd := exec.Command(nginx, "-p", dir, "-c", "nginx.conf", "-g", "daemon off;")
-	// A file, not a pipe: nginx's worker holds its output open too.
-	out, err := os.Create(filepath.Join(dir, "nginx.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		// SIGTERM: the master stops its worker, then exits.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	log := func() string { b, _ := os.ReadFile(out.Name()); return string(b) }
-	deadline := time.Now().Add(10 * time.Second)
-	for _, addr := range []string{ioAddr, apiAddr} {
-		for {
-			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case <-exited:
-				t.Fatalf("nginx exited: %s", log())
-			case <-time.After(20 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("nginx not listening on %s within 10s: %s", addr, log())
-			}
-		}
-	}
+	startProxy(t, cmd, filepath.Join(dir, "nginx.log"), ioAddr, apiAddr)
 	return "http://" + ioAddr, "http://" + apiAddr
-}
-
-// freeAddr is a loopback address with a port free right now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // TestNginxStickyInstanceBack kills an instance behind deploy/nginx/pushio.conf
@@ -224,10 +93,7 @@ func TestNginxStickyInstanceBack(t *testing.T) {
 	redis := redistest.Start(t)
 	prefix := redistest.Prefix(t)
 	flags := []string{"--redis.url", redis.URL(), "--redis.prefix", prefix}
-	var nodes []*harness.Pushio
-	for range 3 {
-		nodes = append(nodes, startPushio(t, flags...))
-	}
+	nodes := startNodes(t, 3, flags...)
 	ioURL, _ := startNginx(t, nginx, "pushio.conf", nodes)
 	burst := func(net int) {
 		t.Helper()

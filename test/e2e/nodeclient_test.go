@@ -19,6 +19,7 @@ type clientSpec struct {
 	Upgrade    bool     `json:"upgrade,omitempty"`
 	Expect     int      `json:"expect,omitempty"`
 	Local      string   `json:"local,omitempty"`
+	Reconnect  bool     `json:"reconnect,omitempty"`
 }
 
 // event is one line client.js printed.

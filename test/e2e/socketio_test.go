@@ -138,7 +138,7 @@ func pushAll(p *harness.Pushio, uid string, n int) error {
 		if uid != "" {
 			q = "type=publish&to=" + uid + "&content=" + uid + "%23" + fmt.Sprint(k)
 		}
-		status, body, err := send(http.MethodGet, p.APIURL()+"/?"+q, "", "")
+		status, body, _, err := send(http.MethodGet, p.APIURL()+"/?"+q, "", "")
 		if err != nil {
 			return err
 		}

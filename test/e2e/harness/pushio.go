@@ -34,6 +34,9 @@ type Pushio struct {
 	// IOAddr and APIAddr are the listeners' host:port, as the instance
 	// logged them.
 	IOAddr, APIAddr string
+	// Instance is the name the instance logged: in a Redis cluster, the
+	// one its presence record in Redis carries.
+	Instance string
 
 	cmd         *exec.Cmd
 	out         *Buffer
@@ -43,13 +46,17 @@ type Pushio struct {
 
 	mu     sync.Mutex
 	killed bool // the harness sent SIGKILL on purpose
+
+	stopOnce sync.Once
+	stopErr  error // the first Stop's result
 }
 
 // startLine is the JSON start-up log line's fields the harness reads.
 type startLine struct {
-	Msg     string `json:"msg"`
-	IOAddr  string `json:"io_addr"`
-	APIAddr string `json:"api_addr"`
+	Msg      string `json:"msg"`
+	IOAddr   string `json:"io_addr"`
+	APIAddr  string `json:"api_addr"`
+	Instance string `json:"instance"`
 }
 
 // Start runs the binary and returns once it has logged "pushio started",
@@ -91,7 +98,7 @@ func Start(ctx context.Context, bin string, o Options) (*Pushio, error) {
 	defer timer.Stop()
 	select {
 	case s := <-started:
-		p.IOAddr, p.APIAddr = s.IOAddr, s.APIAddr
+		p.IOAddr, p.APIAddr, p.Instance = s.IOAddr, s.APIAddr, s.Instance
 		return p, nil
 	case <-p.done:
 		return nil, fmt.Errorf("harness: pushio exited before starting (%v):\n%s", p.waitErr, out)
@@ -139,8 +146,14 @@ func (p *Pushio) Exited() <-chan struct{} { return p.done }
 // Stop sends SIGTERM and waits for a graceful exit, then SIGKILLs after
 // the stop timeout. It reports an exit that was not clean: a non-zero
 // status, the need for SIGKILL, or an exit before Stop that the harness
-// did not cause.
+// did not cause. Stop again (the cleanup of a test that stopped the
+// instance itself) waits for the first and returns its result.
 func (p *Pushio) Stop() error {
+	p.stopOnce.Do(func() { p.stopErr = p.stop() })
+	return p.stopErr
+}
+
+func (p *Pushio) stop() error {
 	select {
 	case <-p.done:
 		if p.wasKilled() {
