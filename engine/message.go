@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/pushio/pushio/engine/parser"
+	"github.com/pushio/pushio/wsconn"
+)
+
+// Message is one upper-layer message — a Socket.IO packet's text and its
+// binary attachments — encoded once for every receiver: each is an
+// Engine.IO message packet, and the websocket frames of each protocol are
+// built on first use and shared by every connection that sends it.
+// A Message is immutable once made.
+type Message struct {
+	text        []byte
+	attachments [][]byte
+
+	once   [2]sync.Once
+	frames [2][]*wsconn.Frame // by protocol: [0] EIO 3, [1] EIO 4
+}
+
+// NewMessage wraps text and attachments, which must not change after.
+func NewMessage(text []byte, attachments ...[]byte) *Message {
+	return &Message{text: text, attachments: attachments}
+}
+
+// Text is the message's text (the Socket.IO packet).
+func (m *Message) Text() []byte { return m.text }
+
+// size is what the message weighs in a session's queue.
+func (m *Message) size() int64 {
+	n := int64(len(m.text))
+	for _, a := range m.attachments {
+		n += int64(len(a))
+	}
+	return n
+}
+
+// packets are the message's Engine.IO packets, sharing its bytes.
+func (m *Message) packets() []parser.Packet {
+	ps := make([]parser.Packet, 0, 1+len(m.attachments))
+	ps = append(ps, parser.Packet{Type: parser.Message, Data: m.text})
+	for _, a := range m.attachments {
+		ps = append(ps, parser.Packet{Type: parser.Message, Data: a, Binary: true})
+	}
+	return ps
+}
+
+// wsFrames are the message's websocket frames for protocol 3 or 4.
+func (m *Message) wsFrames(protocol int) []*wsconn.Frame {
+	i := protocol - 3
+	m.once[i].Do(func() {
+		for _, p := range m.packets() {
+			m.frames[i] = append(m.frames[i], packetFrame(protocol, p))
+		}
+	})
+	return m.frames[i]
+}
+
+// packetFrame encodes one packet as a websocket frame.
+func packetFrame(protocol int, p parser.Packet) *wsconn.Frame {
+	return wsconn.NewFrame(p.Binary, parser.AppendFrame(nil, protocol, p))
+}
+
+// control frames, the same in both protocols: text "2", "3", "6", "1",
+// "3probe".
+var (
+	framePing      = packetFrame(4, parser.Packet{Type: parser.Ping})
+	framePong      = packetFrame(4, parser.Packet{Type: parser.Pong})
+	frameNoop      = packetFrame(4, parser.Packet{Type: parser.Noop})
+	framePongProbe = packetFrame(4, parser.Packet{Type: parser.Pong, Data: []byte("probe")})
+)
