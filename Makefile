@@ -23,11 +23,14 @@ test: test-deps build ## installs what the tests need, then every test with -rac
 	$(MAKE) fuzz FUZZTIME=5s
 
 FUZZTIME ?= 30s
-fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, escaping, uid cast, polling payload)
+fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames)
 	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzHTMLSpecialChars$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzUID$$' -fuzztime $(FUZZTIME) ./server/
-	$(GO) test -run '^$$' -fuzz '^FuzzFixPayload$$' -fuzztime $(FUZZTIME) ./server/
+	$(GO) test -run '^$$' -fuzz '^FuzzEnginePayload$$' -fuzztime $(FUZZTIME) ./engine/parser/
+	$(GO) test -run '^$$' -fuzz '^FuzzEngineFrame$$' -fuzztime $(FUZZTIME) ./engine/parser/
+	$(GO) test -run '^$$' -fuzz '^FuzzSocketPacket$$' -fuzztime $(FUZZTIME) ./socketio/parser/
+	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./wsconn/
 
 test-deps:
 	./test/deps.sh

@@ -1,18 +1,16 @@
 // Package adapter declares where pushio keeps cluster state: Presence says
 // which uids are online and how many, across every instance. The memory
 // implementation (adapter/memory) serves a single node; the Redis one
-// (adapter/redis) makes many instances act as one. Fan-out of Socket.IO
-// packets to other instances is the Socket.IO library's own Adapter
-// interface, which the Redis package implements as well.
+// (adapter/redis) makes many instances act as one. Fanout carries
+// Socket.IO broadcasts between instances, in @socket.io/redis-adapter's
+// wire format, into each instance's Local side.
 //
 // This package imports neither server nor pushapi.
 package adapter
 
 import (
 	"context"
-
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"time"
 )
 
 // Counts are the figures shown in update_online_count.
@@ -39,12 +37,51 @@ type Presence interface {
 	Close(ctx context.Context) error
 }
 
-// Broadcaster is the optional ability of a fan-out adapter (the library's
-// socket.Adapter of a namespace) to say whether a broadcast reached the
-// other instances. The server asks for it by type assertion; the library's
-// in-memory adapter has no other instance to fail to reach.
-type Broadcaster interface {
-	// BroadcastContext sends packet to the sockets opts selects on every
-	// instance, or returns an error without delivering anything.
-	BroadcastContext(ctx context.Context, packet *parser.Packet, opts *socket.BroadcastOptions) error
+// Packet is a Socket.IO packet as the adapter wire carries it: {type,
+// data, nsp}; Data is the EVENT's array, the event name first (as decoded
+// from msgpack: strings, int64/uint64/float64, map[string]any, []any,
+// []byte).
+type Packet struct {
+	Type int
+	Nsp  string
+	Data []any
+}
+
+// Selector picks sockets of one instance: those in any of Rooms (all when
+// empty) and in none of Except (a socket id counts as a room).
+type Selector struct{ Rooms, Except []string }
+
+// SocketInfo is one socket as fetchSockets reports it.
+type SocketInfo struct {
+	ID     string
+	Rooms  []string
+	Addr   string
+	Issued time.Time
+}
+
+// Local is this instance's side of the fan-out: what other instances'
+// broadcasts and requests act on. Package server implements it; every
+// method is safe for concurrent use and never waits on the network.
+type Local interface {
+	// Deliver hands a broadcast from another server to this instance's
+	// sockets in namespace p.Nsp that sel picks.
+	Deliver(p Packet, sel Selector)
+	// Has reports whether a socket here is in room, so that a room
+	// channel's message can be skipped undecoded.
+	Has(room string) bool
+	Join(nsp string, sel Selector, rooms []string)
+	Leave(nsp string, sel Selector, rooms []string)
+	Disconnect(nsp string, sel Selector, close bool)
+	Fetch(nsp string, sel Selector) []SocketInfo
+	Rooms(nsp string) []string
+}
+
+// Fanout carries this instance's broadcasts to the other instances
+// (pushio or Node) and theirs to its Local.
+type Fanout interface {
+	// Broadcast publishes p for the sockets sel picks on every other
+	// instance, within ctx; it does not deliver locally (the caller
+	// does). An error means no other instance was reached.
+	Broadcast(ctx context.Context, p Packet, sel Selector) error
+	Close() error
 }

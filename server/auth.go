@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/pushio/pushio/socketio"
 )
 
 // EventLoginError is emitted to a socket whose login was refused; its one
@@ -101,15 +102,12 @@ func checkJWT(secret []byte, uid, token string) *LoginError {
 // loginToken is the second login argument when it is a non-empty string,
 // else the handshake's auth.token (v3/v4 clients: io(url, {auth: {token}});
 // Engine.IO 3 clients have no handshake auth on the default namespace).
-func loginToken(sock *socket.Socket, args []any) string {
+func loginToken(sock *socketio.Socket, args []any) string {
 	if len(args) > 1 {
 		if t, ok := args[1].(string); ok && t != "" {
 			return t
 		}
 	}
-	if h := sock.Handshake(); h != nil {
-		t, _ := h.Auth["token"].(string)
-		return t
-	}
-	return ""
+	t, _ := sock.Auth()["token"].(string)
+	return t
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/socketio"
 )
 
 // CountsHTML is the update_online_count text, byte for byte the original's.
@@ -48,5 +49,5 @@ func (s *Server) tickCounts(ctx context.Context) {
 		return
 	}
 	s.lastCounts.Store(&c)
-	_ = s.io.Local().Emit(EventOnlineCount, CountsHTML(c))
+	s.hub.Broadcast(nil, nil, socketio.EncodePush(EventOnlineCount, CountsHTML(c)))
 }

@@ -31,7 +31,10 @@ func TestCountsOutageLoggedOnce(t *testing.T) {
 	t.Parallel()
 	p := &flakyPresence{Presence: memory.New()}
 	var logs testlog.Buffer
-	s := New(Options{Path: "/socket.io", CountsInterval: manualCounts}, p, logs.Logger())
+	s, err := New(Options{Path: "/socket.io", CountsInterval: manualCounts}, p, logs.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
-
-	"github.com/zishang520/socket.io/servers/engine/v3"
 )
 
 // drainPoll is how often Drain looks whether the last sessions closed;
@@ -25,46 +23,38 @@ const (
 // when every session is closed, or with ctx's error when ctx ends first.
 func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 	s.gate.draining.Store(true)
-	open := s.sessions()
+	eng := s.sio.Engine()
+	open := eng.Sessions()
 	rand.Shuffle(len(open), func(i, j int) { open[i], open[j] = open[j], open[i] })
 	s.log.Info("draining: closing client sessions", "sessions", len(open), "window", window)
 
 	start := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for i, es := range open {
+	for i, sess := range open {
 		timer.Reset(time.Until(start.Add(window * time.Duration(i) / time.Duration(len(open)))))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
 		}
-		es.Close(false) // flushes what waits, then closes the transport
+		sess.Close(true) // flushes what waits, then closes the transport
 	}
 	tick := time.NewTicker(drainPoll)
 	defer tick.Stop()
 	cut := start.Add(window + drainGrace)
-	for s.io.Engine().ClientsCount() > 0 {
+	for eng.Count() > 0 {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
 		}
 		// Sessions whose handshake raced the start, then the laggards.
-		for _, es := range s.sessions() {
-			es.Close(time.Now().After(cut))
+		for _, sess := range eng.Sessions() {
+			sess.Close(!time.Now().After(cut))
 		}
 	}
 	return nil
-}
-
-func (s *Server) sessions() []engine.Socket {
-	var all []engine.Socket
-	s.io.Engine().Clients().Range(func(_ string, es engine.Socket) bool {
-		all = append(all, es)
-		return true
-	})
-	return all
 }
 
 // Draining reports whether Drain has begun.

@@ -29,7 +29,10 @@ func startIOTest(t *testing.T, opts Options) *ioTest {
 	if opts.Path == "" {
 		opts.Path = "/socket.io"
 	}
-	srv := New(opts, memory.New(), testlog.Logger())
+	srv, err := New(opts, memory.New(), testlog.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

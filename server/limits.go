@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/internal/metrics"
 )
 
@@ -186,26 +186,7 @@ func (g *gate) refuse(w http.ResponseWriter, addr netip.Addr, ref *refusal) {
 	g.log.Debug("connection refused", "reason", ref.reason, "ip", addr.String())
 	g.m.ConnectionRefused(ref.reason)
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfter(ref)))
-	writeEngineError(w, ref.status, engineBadRequest, ref.message)
-}
-
-// Engine.IO's error codes for a refused request, as its own server sends
-// them in {"code":N,"message":"…"}.
-const (
-	engineBadRequest = 3
-	engineForbidden  = 4
-)
-
-// writeEngineError answers as the Engine.IO server answers a request it
-// refuses: {"code":code,"message":"…"}.
-func writeEngineError(w http.ResponseWriter, status, code int, message string) {
-	body, _ := json.Marshal(struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	}{code, message})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	engine.Refuse(w, ref.status, engine.CodeBadRequest, ref.message)
 }
 
 func retryAfter(ref *refusal) int {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/pushio/pushio/internal/phpcast"
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/pushio/pushio/socketio"
 )
 
 // maxUIDBytes is the longest uid a login may carry. A uid is kept for the
@@ -14,72 +14,99 @@ import (
 // default), a hundred times what the connection itself costs.
 const maxUIDBytes = 1024
 
-// onConnection wires one socket's events. Handlers run one at a time per
-// socket, so each keeps to bounded work.
-func (s *Server) onConnection(sock *socket.Socket) {
-	s.namespaceJoined(sock)
-	sock.On(EventLogin, func(args ...any) { s.login(sock, args) })
-	sock.On("disconnect", func(...any) { s.logout(sock) })
-	closeWithSession(sock)
-}
-
 // login joins the socket to its uid's room and counts it, once per socket.
 // A uid that is not a string or a number is ignored: the original turned
 // true into "1", null into "" and an object into "Array", or crashed.
-func (s *Server) login(sock *socket.Socket, args []any) {
+// Handlers run one at a time per socket, so a login waits for its
+// presence record without holding up any other socket.
+func (s *Server) login(sock *socketio.Socket, args []any) {
 	if len(args) == 0 {
-		s.log.Debug("login ignored: no uid", "sid", sock.Id())
+		s.log.Debug("login ignored: no uid", "sid", sock.ID())
 		return
 	}
 	uid, ok := UID(args[0])
 	if !ok {
-		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", sock.Id())
+		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", sock.ID())
 		return
 	}
 	if len(uid) > maxUIDBytes {
-		s.log.Debug("login ignored: uid too long", "sid", sock.Id(), "bytes", len(uid), "max", maxUIDBytes)
+		s.log.Debug("login ignored: uid too long", "sid", sock.ID(), "bytes", len(uid), "max", maxUIDBytes)
 		return
 	}
+	c := sock.Value.(*user)
 	// One uid per socket: a second login is ignored, as in the original.
-	if _, loaded := s.uids.Load(sock.Id()); loaded {
+	if c.loggedIn() {
 		return
 	}
 	if err := s.auth.check(uid, loginToken(sock, args)); err != nil {
-		s.log.Debug("login refused", "sid", sock.Id(), "uid", uid, "reason", err.text)
+		s.log.Debug("login refused", "sid", sock.ID(), "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)
 		_ = sock.Emit(EventLoginError, err.text)
 		return
 	}
-	if _, loaded := s.uids.LoadOrStore(sock.Id(), uid); loaded {
+	if !c.take(uid) {
 		return
 	}
-	sock.Join(socket.Room(uid))
+	s.hub.Join(sock, uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
 	if err := s.presence.Join(ctx, uid); err != nil {
 		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 	}
-	if sock.Disconnected() {
+	if !sock.Connected() {
 		// The socket went away while Join ran; its disconnect may have
 		// missed the record, so settle it here (logout is idempotent).
 		s.logout(sock)
 		return
 	}
-	c := s.lastCounts.Load()
-	_ = sock.Emit(EventOnlineCount, CountsHTML(*c))
+	counts := s.lastCounts.Load()
+	_ = sock.Send(socketio.EncodePush(EventOnlineCount, CountsHTML(*counts)))
 }
 
 // logout undoes login; it counts a socket once however often it is called.
-func (s *Server) logout(sock *socket.Socket) {
-	v, ok := s.uids.LoadAndDelete(sock.Id())
+func (s *Server) logout(sock *socketio.Socket) {
+	c, _ := sock.Value.(*user)
+	if c == nil {
+		return
+	}
+	uid, ok := c.release()
 	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Leave(ctx, v.(string)); err != nil {
-		s.log.Warn("logout: removing presence failed", "uid", v, "err", err)
+	if err := s.presence.Leave(ctx, uid); err != nil {
+		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
+}
+
+// loggedIn reports whether the socket has logged in (or out) already.
+func (c *user) loggedIn() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state != notLoggedIn
+}
+
+// take records uid as the socket's, once.
+func (c *user) take(uid string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != notLoggedIn {
+		return false
+	}
+	c.uid, c.state = uid, loggedIn
+	return true
+}
+
+// release gives the uid back, once; a socket logged out stays so.
+func (c *user) release() (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != loggedIn {
+		return "", false
+	}
+	c.state = loggedOut
+	return c.uid, true
 }
 
 // UID turns a login argument into a uid the way PHP's (string) cast does

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/socketio"
 )
 
 // quiet is how long a test waits to be sure something does not arrive.
@@ -240,15 +239,14 @@ func TestTwoSocketsOneUID(t *testing.T) {
 }
 
 // socketOf finds c's socket on the server.
-func (ts *testServer) socketOf(t *testing.T, c *client) *socket.Socket {
+func (ts *testServer) socketOf(t *testing.T, c *client) *socketio.Socket {
 	t.Helper()
-	var found *socket.Socket
-	ts.io.Sockets().Sockets().Range(func(_ socket.SocketId, s *socket.Socket) bool {
-		if s.Conn().Id() == c.SID {
+	var found *socketio.Socket
+	for _, s := range ts.sio.Sockets() {
+		if s.Session().ID() == c.SID {
 			found = s
 		}
-		return found == nil
-	})
+	}
 	if found == nil {
 		t.Fatalf("no socket of session %s on the server", c.SID)
 	}
@@ -275,7 +273,7 @@ func TestLogoutIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Drop() // the disconnect handler logs out a third time
-	eventually(t, "the socket is gone", func() bool { return ts.io.Sockets().Sockets().Len() == 1 })
+	eventually(t, "the socket is gone", func() bool { return len(ts.sio.Sockets()) == 1 })
 	if got := ts.counts(t); got != want {
 		t.Errorf("after the disconnect: counts = %+v, want %+v", got, want)
 	}

@@ -4,14 +4,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	engine "github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/engine/v3/config"
 )
 
 // Engine.IO's error answers: a refused request, and one for a closed
@@ -267,34 +263,6 @@ func latin1Bytes(s string) string {
 	return string(r)
 }
 
-func TestHungPollingGetIsAnsweredAtTheDeadline(t *testing.T) {
-	// A poll is normally answered by the next ping; with a ping interval
-	// far beyond expirePolls' deadline, only the deadline can answer it.
-	o := config.DefaultServerOptions()
-	o.SetPingInterval(time.Minute)
-	o.SetPingTimeout(time.Minute)
-	o.SetAllowEIO3(true)
-	eio := engine.NewServer(o)
-	t.Cleanup(func() { eio.Close() })
-	hs := httptest.NewServer(expirePolls(eio, 200*time.Millisecond))
-	t.Cleanup(hs.Close)
-
-	for _, v := range []int{3, 4} {
-		t.Run("EIO "+strconv.Itoa(v), func(t *testing.T) {
-			c := openPolling(t, hs.URL, "/engine.io/", v)
-			if status, body := c.get(); status != http.StatusBadRequest || body != badRequestBody {
-				t.Errorf("hung poll: got %d %q, want 400 %q", status, body, badRequestBody)
-			}
-			// The library drops the poll, and the session with it, on
-			// its own goroutine once the request's context has ended.
-			eventually(t, "the session of the expired poll to be dropped", func() bool {
-				_, ok := eio.Clients().Load(c.sid)
-				return !ok
-			})
-		})
-	}
-}
-
 func TestConnectTimeoutClosesNamespacelessSession(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	it := newPollingTest(t, Options{ConnectTimeout: timeout, PingInterval: time.Minute, PingTimeout: time.Minute})
@@ -309,93 +277,12 @@ func TestConnectTimeoutClosesNamespacelessSession(t *testing.T) {
 	if status, body := idle.get(); status != http.StatusOK || (body != "1" && body != "6\x1e1") {
 		t.Errorf("poll of a session that never joined: got %d %q, want 200 \"1\" (close)", status, body)
 	}
-	clients := it.io.Engine().Clients()
+	eng := it.sio.Engine()
 	eventually(t, "the idle session to be dropped", func() bool {
-		_, ok := clients.Load(idle.sid)
+		_, ok := eng.Session(idle.sid)
 		return !ok
 	})
-	if _, ok := clients.Load(joined.sid); !ok {
+	if _, ok := eng.Session(joined.sid); !ok {
 		t.Errorf("the connect timeout closed a session that had joined a namespace")
 	}
-}
-
-func TestUndoUTF8Twice(t *testing.T) {
-	for _, tc := range []struct {
-		name, in, want string
-		changed        bool
-	}{
-		{"1.x Chinese", latin1Bytes("张三"), "张三", true},
-		{"1.x emoji", latin1Bytes(`42["login","😀"]`), `42["login","😀"]`, true},
-		{"1.x Latin-1", latin1Bytes("café"), "café", true},
-		{"ASCII", `42["login","alice"]`, `42["login","alice"]`, false},
-		{"Chinese as sent by 2.x", "张三", "张三", false},
-		{"Latin-1 as sent by 2.x", "café", "café", false},
-		{"German", "Größe", "Größe", false},
-		{"degree sign", "n°", "n°", false},
-		{"a lone continuation byte", latin1Bytes("张")[1:], latin1Bytes("张")[1:], false},
-		// The price of the heuristic: mojibake that a 2.x client really sent.
-		{"mojibake", "Ã©", "é", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, changed := undoUTF8Twice(tc.in)
-			if got != tc.want || changed != tc.changed {
-				t.Errorf("undoUTF8Twice(%q) = %q, %v; want %q, %v", tc.in, got, changed, tc.want, tc.changed)
-			}
-		})
-	}
-}
-
-func TestFixPayload(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		protocol int
-		binary   bool
-		in, want string // want "" means an error
-	}{
-		{"EIO 4 valid", 4, false, "4hello\x1e2", "4hello\x1e2"},
-		{"EIO 4 binary is the library's to refuse", 4, true, "\x01\x02", "\x01\x02"},
-		{"EIO 4 unknown type", 4, false, "4hello\x1ex", ""},
-		{"EIO 3 valid", 3, false, "6:4hello1:2", "6:4hello1:2"},
-		{"EIO 3 base64 packet", 3, false, "10:b4AQIDBA==", "10:b4AQIDBA=="},
-		{"EIO 3 1.x text is repaired", 3, false, "7:4" + latin1Bytes("张三"), "3:4张三"},
-		{"EIO 3 1.x text beside base64", 3, false, "7:4" + latin1Bytes("张三") + "10:b4AQIDBA==", "3:4张三10:b4AQIDBA=="},
-		{"EIO 3 length past the end", 3, false, "7:4hello", ""},
-		{"EIO 3 binary payload", 3, true, "\x00\x06\xff4hello", "\x00\x06\xff4hello"},
-		{"EIO 3 binary payload, bad length", 3, true, "\x00x\xff4hello", ""},
-		{"empty", 3, false, "", ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := fixPayload(tc.protocol, tc.binary, []byte(tc.in))
-			if tc.want == "" {
-				if err == nil {
-					t.Errorf("fixPayload(%q) = %q, want an error", tc.in, got)
-				}
-				return
-			}
-			if err != nil || string(got) != tc.want {
-				t.Errorf("fixPayload(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-			}
-		})
-	}
-}
-
-func FuzzFixPayload(f *testing.F) {
-	for _, seed := range []string{"4hello\x1e2", "6:4hello1:2", "10:b4AQIDBA==", "7:4" + latin1Bytes("张三"), "abc", "9:4"} {
-		f.Add(3, false, []byte(seed))
-		f.Add(4, false, []byte(seed))
-	}
-	f.Add(3, true, []byte("\x00\x06\xff4hello\x01\x05\xff\x04\x01\x02\x03\x04"))
-	f.Fuzz(func(t *testing.T, protocol int, binary bool, body []byte) {
-		if protocol != 3 {
-			protocol = 4
-		}
-		out, err := fixPayload(protocol, binary, body)
-		if err != nil || binary {
-			return
-		}
-		// What is handed on must decode as well as what came in.
-		if _, err := fixPayload(protocol, binary, out); err != nil {
-			t.Errorf("fixPayload(%q) = %q, which does not decode: %v", body, out, err)
-		}
-	})
 }

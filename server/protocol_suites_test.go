@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,11 +14,9 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/internal/testlog"
-	engine "github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/engine/v3/config"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/pushio/pushio/socketio"
 )
 
 // The settings every official suite expects of the server under test.
@@ -160,79 +159,79 @@ func runSuite(t *testing.T, node, suite, url string) mochaResult {
 }
 
 // engineEchoHandler is the Engine.IO suites' reference server (an echo of
-// every message) behind pushio's polling work-arounds, at /engine.io/. The EIO 4 suite
+// every message) on pushio's engine, at /engine.io/. The EIO 4 suite
 // wants EIO 3 refused, the EIO 3 suite wants it served.
 func engineEchoHandler(eio3 bool) func(t *testing.T) http.Handler {
 	return func(t *testing.T) http.Handler { return engineEcho(t, eio3) }
 }
 
 func engineEcho(t *testing.T, eio3 bool) http.Handler {
-	o := config.DefaultServerOptions()
-	o.SetPingInterval(suitePingInterval)
-	o.SetPingTimeout(suitePingTimeout)
-	o.SetMaxHttpBufferSize(suiteMaxPayload)
-	o.SetAllowEIO3(eio3)
-	o.SetCors(corsOptions([]string{"*"}))
-	eio := engine.NewServer(o)
-	t.Cleanup(func() { eio.Close() })
-	_ = eio.On("connection", func(args ...any) {
-		sock := args[0].(engine.Socket)
-		_ = sock.On("data", func(args ...any) {
-			if data, ok := args[0].(types.BufferInterface); ok {
-				sock.Send(data, nil, nil)
-			}
-		})
-	})
+	eio, err := engine.New(engine.Options{
+		PingInterval: suitePingInterval,
+		PingTimeout:  suitePingTimeout,
+		MaxPayload:   suiteMaxPayload,
+		NoEIO3:       !eio3,
+	}, echo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eio.Close)
 	mux := http.NewServeMux()
-	mux.Handle("/engine.io/", expirePolls(checkPollingPosts(eio, eio, testlog.Logger()), suitePingInterval+suitePingTimeout))
+	mux.Handle("/engine.io/", eio)
 	return mux
+}
+
+// echo is the Engine.IO suites' reference application: every message
+// back to its sender.
+type echo struct{}
+
+func (echo) OnOpen(*engine.Session, *http.Request) {}
+func (echo) OnClose(*engine.Session, string)       {}
+func (echo) OnMessage(s *engine.Session, data []byte, binary bool) {
+	if binary {
+		_ = s.Send(engine.NewMessage(nil, bytes.Clone(data)))
+		return
+	}
+	_ = s.Send(engine.NewMessage(bytes.Clone(data)))
 }
 
 // socketReferenceHandler is a pushio Server with the Socket.IO suite's
 // reference application added: "auth" on connect, "message-back",
 // "message-with-ack" and a /custom namespace.
 func socketReferenceHandler(t *testing.T) http.Handler {
-	s := New(Options{
-		Path:           "/socket.io",
-		CORSOrigins:    []string{"*"},
-		PingInterval:   suitePingInterval,
-		PingTimeout:    suitePingTimeout,
-		MaxPayload:     suiteMaxPayload,
-		ConnectTimeout: suiteConnectTimeout,
-	}, memory.New(), testlog.Logger())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	})
-	emitAuth := func(sock *socket.Socket) {
-		auth := sock.Handshake().Auth
-		if auth == nil {
-			auth = map[string]any{} // Node's handshake.auth is {} when none was sent
-		}
+	emitAuth := func(sock *socketio.Socket) {
+		auth := sock.Auth()
 		// Later than Node's reference, which emits at once: the suite
 		// listens for one message at a time, and its ws client delivers
 		// every frame of one TCP read before the next listener is added,
 		// so an "auth" written together with the CONNECT answer is lost.
 		time.AfterFunc(suiteAuthDelay, func() { _ = sock.Emit("auth", auth) })
 	}
-	_ = s.io.On("connection", func(args ...any) {
-		sock := args[0].(*socket.Socket)
-		emitAuth(sock)
-		_ = sock.On("message", func(args ...any) {
-			_ = sock.Emit("message-back", args...)
-		})
-		_ = sock.On("message-with-ack", func(args ...any) {
-			if len(args) == 0 {
-				return
+	s, err := New(Options{
+		Path:           "/socket.io",
+		CORSOrigins:    []string{"*"},
+		PingInterval:   suitePingInterval,
+		PingTimeout:    suitePingTimeout,
+		MaxPayload:     suiteMaxPayload,
+		ConnectTimeout: suiteConnectTimeout,
+		Namespaces:     []string{"/custom"},
+		OnConnect:      emitAuth,
+		OnEvent: func(sock *socketio.Socket, event string, args []any, ack socketio.Ack) {
+			switch {
+			case event == "message":
+				_ = sock.Emit("message-back", args...)
+			case event == "message-with-ack" && ack != nil:
+				ack(args...)
 			}
-			if ack, ok := args[len(args)-1].(socket.Ack); ok {
-				ack(args[:len(args)-1], nil)
-			}
-		})
-	})
-	_ = s.io.Of("/custom", nil).On("connection", func(args ...any) {
-		emitAuth(args[0].(*socket.Socket))
+		},
+	}, memory.New(), testlog.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Close(ctx)
 	})
 	return s.Handler()
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	eng "github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/static"
 )
 
@@ -20,8 +21,7 @@ import (
 func (s *Server) routes(engine http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	prefix := strings.TrimRight(s.opts.Path, "/")
-	o := s.io.Engine().Opts()
-	mux.Handle(prefix+"/", s.guard(expirePolls(engine, o.PingInterval()+o.PingTimeout())))
+	mux.Handle(prefix+"/", s.guard(engine))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		probeAnswer(w, http.StatusOK, "ok")
 	})
@@ -79,27 +79,23 @@ func clientBundle() http.HandlerFunc {
 }
 
 // guard refuses browsers from origins outside the allow-list (websocket
-// upgrades are not covered by CORS), admits new sessions under the limits
-// (limits.go) and holds polling POSTs to the max payload (payload.go). A
-// websocket upgrade goes on with a lighter request and writer (upgrade.go).
+// upgrades are not covered by CORS) and admits new sessions under the
+// limits (limits.go).
 func (s *Server) guard(engine http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
-			writeEngineError(w, http.StatusForbidden, engineForbidden, "Origin not allowed")
+			eng.Refuse(w, http.StatusForbidden, eng.CodeForbidden, "Origin not allowed")
 			return
 		}
-		query := r.URL.Query()
 		// A GET without a session id is a handshake: a new session.
-		if sid := query.Get("sid"); sid == "" && r.Method == http.MethodGet {
+		if r.Method == http.MethodGet && r.URL.Query().Get("sid") == "" {
 			var done func()
 			if r, done = s.admit(w, r); r == nil {
 				return
 			}
 			defer done()
-		} else if sid != "" && r.Method == http.MethodPost && !s.limitPollingBody(w, r, sid) {
-			return
 		}
-		engine.ServeHTTP(s.leanUpgrade(w, r))
+		engine.ServeHTTP(w, r)
 	})
 }
 

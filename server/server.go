@@ -1,6 +1,7 @@
-// Package server is the Socket.IO side of pushio: it accepts browsers
-// (Engine.IO 3 and 4, polling and websocket), handles login, keeps the
-// uid ↔ socket bookkeeping in an adapter.Presence, broadcasts
+// Package server is the Socket.IO side of pushio: on pushio's own engine
+// (packages engine and socketio) it accepts browsers (Engine.IO 3 and 4,
+// polling and websocket), handles login, keeps the uid ↔ socket
+// bookkeeping in an adapter.Presence and the uid rooms in a hub, broadcasts
 // update_online_count, delivers new_msg, and serves the demo page.
 //
 // It knows nothing of the publish API's parameter shapes: pushapi calls
@@ -17,12 +18,11 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/outage"
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/pushio/pushio/socketio"
 )
 
 // Event names the original's clients listen for and emit.
@@ -31,10 +31,6 @@ const (
 	EventNewMsg      = "new_msg"
 	EventOnlineCount = "update_online_count"
 )
-
-// defaultConnectTimeout is Socket.IO's: a page on a slow link still has
-// time to send its CONNECT after the Engine.IO handshake.
-const defaultConnectTimeout = 45 * time.Second
 
 // Options configure a Server. Zero durations take the Socket.IO defaults.
 type Options struct {
@@ -56,8 +52,12 @@ type Options struct {
 	Demo bool
 	// DemoAPIPort is the publish API's port, which the demo page calls.
 	DemoAPIPort string
-	// Adapter fans packets out to other instances; nil is this node only.
-	Adapter socket.AdapterConstructor
+	// Fanout connects this instance's rooms to the other instances'; nil
+	// is this node only.
+	Fanout func(local adapter.Local) (adapter.Fanout, error)
+	// Namespaces a client may join besides "/" (they get no events of
+	// pushio's; the protocol suites' reference application uses one).
+	Namespaces []string
 	// Metrics records connections, deliveries, fan-out time, refusals and
 	// drops; nil is none.
 	Metrics *metrics.Metrics
@@ -66,23 +66,26 @@ type Options struct {
 	AuthSecret string
 	// Limits bound connections and what waits for each client.
 	Limits Limits
+	// OnEvent, when set, gets the events other than login (tests).
+	OnEvent func(s *socketio.Socket, event string, args []any, ack socketio.Ack)
+	// OnConnect, when set, is told of each socket that joined (tests).
+	OnConnect func(s *socketio.Socket)
 }
+
+// rooms is this instance's hub of sockets.
+type rooms = hub.Hub[*engine.Message]
 
 // Server is one instance's Socket.IO endpoint.
 type Server struct {
 	opts     Options
 	log      *slog.Logger
-	io       *socket.Server
+	sio      *socketio.Server
+	hub      *rooms
+	fanout   adapter.Fanout // nil on a single node
 	handler  http.Handler
 	presence adapter.Presence
 	auth     loginAuth
 	gate     *gate
-
-	// uids maps a logged-in socket to its uid; removal through
-	// LoadAndDelete makes a doubled disconnect count once.
-	uids sync.Map // socket.SocketId → string
-	// nspGates holds each session's namespace gate (connectrace.go).
-	nspGates sync.Map // engine session id → *nspGate
 
 	lastCounts   atomic.Pointer[adapter.Counts]
 	countsOutage outage.Log
@@ -93,87 +96,45 @@ type Server struct {
 
 // New builds the Socket.IO server and starts the counts ticker; Close
 // stops both.
-func New(opts Options, presence adapter.Presence, log *slog.Logger) *Server {
+func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, error) {
 	if opts.CountsInterval <= 0 {
 		opts.CountsInterval = time.Second
 	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
 	}
-	s := &Server{opts: opts, log: log, presence: presence, done: make(chan struct{})}
+	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](), done: make(chan struct{})}
 	s.auth.set(opts.AuthSecret)
 	s.gate = newGate(opts.Limits, opts.Metrics, log)
 	s.lastCounts.Store(&adapter.Counts{})
-
-	sopts := socketOptions(opts)
-	s.io = socket.NewServer(nil, sopts)
-	s.io.On("connection", func(args ...any) {
-		if sock, ok := args[0].(*socket.Socket); ok {
-			s.onConnection(sock)
+	sio, err := socketio.New(socketio.Options{
+		Engine: engine.Options{
+			PingInterval:  opts.PingInterval,
+			PingTimeout:   opts.PingTimeout,
+			MaxPayload:    opts.MaxPayload,
+			MaxQueue:      opts.Limits.MaxQueue,
+			MaxQueueBytes: opts.Limits.MaxQueueBytes,
+			OnUpgrade:     s.upgraded,
+		},
+		ConnectTimeout: opts.ConnectTimeout,
+		Namespaces:     opts.Namespaces,
+	}, (*handler)(s))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.sio = sio
+	if opts.Fanout != nil {
+		if s.fanout, err = opts.Fanout(local{s}); err != nil {
+			sio.Close()
+			return nil, fmt.Errorf("server: starting the fan-out: %w", err)
 		}
-	})
-	eio := s.io.ServeHandler(sopts) // creates s.io.Engine()
-	s.handler = bodyDeadline(s.routes(checkPollingPosts(s.io.Engine(), eio, log)), opts.BodyTimeout)
+	}
+	s.handler = bodyDeadline(s.routes(sio), opts.BodyTimeout)
 	s.instrument()
-	_ = s.io.Engine().On("connection", func(args ...any) {
-		if es, ok := args[0].(engine.Socket); ok {
-			s.onEngineConnection(es)
-		}
-	})
-
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	go s.countsLoop(ctx)
-	return s
-}
-
-// socketOptions maps Options onto the library's. The same value is given to
-// NewServer and ServeHandler: the library reads some options (the connect
-// timeout among them) only from the first.
-func socketOptions(opts Options) *socket.ServerOptions {
-	o := socket.DefaultServerOptions()
-	o.SetPath(opts.Path)
-	o.SetServeClient(false)
-	o.SetAllowEIO3(true)
-	o.SetConnectTimeout(defaultConnectTimeout)
-	if opts.ConnectTimeout > 0 {
-		o.SetConnectTimeout(opts.ConnectTimeout)
-	}
-	if opts.PingInterval > 0 {
-		o.SetPingInterval(opts.PingInterval)
-	}
-	if opts.PingTimeout > 0 {
-		o.SetPingTimeout(opts.PingTimeout)
-	}
-	if opts.MaxPayload > 0 {
-		o.SetMaxHttpBufferSize(opts.MaxPayload)
-	}
-	o.SetCors(corsOptions(opts.CORSOrigins))
-	o.SetParser(asciiParser{parser.NewParser()})
-	if opts.Adapter != nil {
-		o.SetAdapter(opts.Adapter)
-	}
-	return o
-}
-
-// corsOptions echoes an allowed Origin with credentials, as the original
-// does for every origin when the list holds "*".
-func corsOptions(origins []string) *types.Cors {
-	c := &types.Cors{Credentials: true, Methods: []string{"GET", "POST"}}
-	allowed := make(map[string]bool, len(origins))
-	for _, o := range origins {
-		allowed[o] = true
-	}
-	if allowed["*"] || len(origins) == 0 {
-		c.Origin = true
-		return c
-	}
-	list := make([]string, 0, len(origins))
-	for o := range allowed {
-		list = append(list, o)
-	}
-	c.Origin = list
-	return c
+	return s, nil
 }
 
 // SetAuthSecret changes the login secret for the logins that follow; an
@@ -189,7 +150,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // that is offline, as the original does.
 func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
 	if len(to) == 0 {
-		if err := s.fanout(ctx, nil, content); err != nil {
+		if err := s.emit(ctx, nil, content); err != nil {
 			return nil, fmt.Errorf("server: broadcasting new_msg: %w", err)
 		}
 		return nil, nil
@@ -198,31 +159,28 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 	if err != nil {
 		return nil, err
 	}
-	rooms := make([]socket.Room, len(to))
-	for i, uid := range to {
-		rooms[i] = socket.Room(uid)
-	}
-	if err := s.fanout(ctx, rooms, content); err != nil {
+	if err := s.emit(ctx, to, content); err != nil {
 		return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
 	}
 	return online, nil
 }
 
-// emit sends new_msg to the sockets in rooms, or to every socket when rooms
-// is empty. A fan-out adapter that can fail (adapter.Broadcaster) reports
-// whether the other instances were reached, within ctx.
-func (s *Server) emit(ctx context.Context, rooms []socket.Room, content string) error {
-	nsp := s.io.Sockets()
-	b, ok := nsp.Adapter().(adapter.Broadcaster)
-	if !ok {
-		return nsp.To(rooms...).Emit(EventNewMsg, content)
+// emit sends new_msg to the sockets in rooms (every socket when empty):
+// to the other instances first, when there are any — if they cannot be
+// reached nothing is delivered and the error says why — then to this
+// instance's, encoded once for all.
+func (s *Server) emit(ctx context.Context, rooms []string, content string) error {
+	start := time.Now()
+	defer func() { s.opts.Metrics.ObserveFanout(time.Since(start)) }()
+	if s.fanout != nil {
+		p := adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{EventNewMsg, content}}
+		if err := s.fanout.Broadcast(ctx, p, adapter.Selector{Rooms: rooms}); err != nil {
+			return err
+		}
 	}
-	packet := &parser.Packet{Type: parser.EVENT, Data: []any{EventNewMsg, content}}
-	return b.BroadcastContext(ctx, packet, &socket.BroadcastOptions{
-		Rooms:  types.NewSet(rooms...),
-		Except: types.NewSet[socket.Room](),
-		Flags:  &socket.BroadcastFlags{},
-	})
+	n := s.hub.Broadcast(rooms, nil, socketio.EncodePush(EventNewMsg, content))
+	s.opts.Metrics.Delivered(n)
+	return nil
 }
 
 // Online reports for each uid whether it has a logged-in socket anywhere.
@@ -243,13 +201,19 @@ func (s *Server) Counts(ctx context.Context) (adapter.Counts, error) {
 	return c, nil
 }
 
-// Close stops the counts ticker, disconnects every client and removes
-// their presence. It returns when done or when ctx ends.
+// Close stops the counts ticker and the fan-out, disconnects every client
+// and removes their presence. It returns when done or when ctx ends.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.stop()
+		if s.fanout != nil {
+			_ = s.fanout.Close()
+		}
 		closed := make(chan struct{})
-		s.io.Close(func(error) { close(closed) })
+		go func() {
+			s.sio.Close()
+			close(closed)
+		}()
 		select {
 		case <-closed:
 		case <-ctx.Done():

@@ -10,19 +10,13 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/pushio/pushio/adapter"
 )
 
-var (
-	_ socket.AdapterConstructor = (*Fanout)(nil)
-	_ adapter.Broadcaster       = (*nsAdapter)(nil)
-)
+var _ adapter.Fanout = (*Fanout)(nil)
 
-// DefaultRequestsTimeout is how long a cluster-wide request (fetchSockets,
-// serverSideEmit with an acknowledgement, a broadcast's acknowledgements)
+// DefaultRequestsTimeout is how long a cluster-wide request (fetchSockets)
 // waits for the other servers, as the Node adapter's requestsTimeout.
 const DefaultRequestsTimeout = 5 * time.Second
 
@@ -32,7 +26,8 @@ type FanoutOptions struct {
 	Prefix string
 	// UID names this server in its messages, so it skips its own.
 	UID string
-	// Timeout bounds each publish; zero is DefaultTimeout.
+	// Timeout bounds each publish and the subscription; zero is
+	// DefaultTimeout.
 	Timeout time.Duration
 	// RequestsTimeout bounds the wait for other servers' answers;
 	// zero is DefaultRequestsTimeout.
@@ -40,18 +35,31 @@ type FanoutOptions struct {
 	Log             *slog.Logger
 }
 
-// Fanout is the Socket.IO library's AdapterConstructor for a cluster on
-// Redis: each namespace gets an adapter that delivers to its own sockets
-// directly and publishes every non-local broadcast once, in the
-// @socket.io/redis-adapter format, for the other servers (pushio or Node)
-// to deliver to theirs.
+// Fanout connects this instance's namespace "/" to the other servers on
+// Redis, pushio or Node, in the @socket.io/redis-adapter format: it
+// publishes this instance's broadcasts once, hands the others' to its
+// Local, and answers their requests.
 type Fanout struct {
-	c    goredis.UniversalClient
-	opts FanoutOptions
+	c     goredis.UniversalClient
+	opts  FanoutOptions
+	local adapter.Local
+	log   *slog.Logger
+
+	channel, requestChannel, responseChannel string
+
+	ps        *goredis.PubSub
+	done      chan struct{}
+	closeOnce sync.Once
+	pending   sync.Map // request id → *waiter
 }
 
-// NewFanout returns the constructor to give to the Socket.IO server.
-func NewFanout(c goredis.UniversalClient, opts FanoutOptions) *Fanout {
+// fanoutNsp is the namespace pushio serves and fans out.
+const fanoutNsp = "/"
+
+// NewFanout subscribes to the broadcast and request channels and starts
+// handing what comes to local; it fails when Redis does not confirm the
+// subscriptions within opts.Timeout.
+func NewFanout(c goredis.UniversalClient, opts FanoutOptions, local adapter.Local) (*Fanout, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -61,179 +69,130 @@ func NewFanout(c goredis.UniversalClient, opts FanoutOptions) *Fanout {
 	if opts.RequestsTimeout <= 0 {
 		opts.RequestsTimeout = DefaultRequestsTimeout
 	}
-	return &Fanout{c: c, opts: opts}
-}
-
-// New implements socket.AdapterConstructor.
-func (f *Fanout) New(nsp socket.Namespace) socket.Adapter {
-	a := &nsAdapter{Adapter: socket.MakeAdapter(), f: f, done: make(chan struct{})}
-	a.Prototype(a)
-	a.Construct(nsp)
-	return a
-}
-
-// nsAdapter is one namespace's adapter. The embedded in-memory adapter
-// keeps the rooms and writes to this server's sockets; nsAdapter adds the
-// Redis side.
-type nsAdapter struct {
-	socket.Adapter
-
-	f                                        *Fanout
-	channel, requestChannel, responseChannel string
-	ps                                       *goredis.PubSub
-	done                                     chan struct{}
-	closeOnce                                sync.Once
-	pending                                  sync.Map // request id → *waiter
-	log                                      *slog.Logger
-}
-
-// Construct implements socket.Adapter: it subscribes to the namespace's
-// broadcast pattern and request channels and starts receiving.
-func (a *nsAdapter) Construct(nsp socket.Namespace) {
-	a.Adapter.Construct(nsp)
-	prefix, name := a.f.opts.Prefix, nsp.Name()
-	a.channel = prefix + "#" + name + "#"
-	a.requestChannel = prefix + "-request#" + name + "#"
-	a.responseChannel = prefix + "-response#" + name + "#"
-	a.log = a.f.opts.Log.With("nsp", name)
-
-	ctx, cancel := context.WithTimeout(context.Background(), a.f.opts.Timeout)
+	p := opts.Prefix
+	f := &Fanout{c: c, opts: opts, local: local, log: opts.Log.With("nsp", fanoutNsp), done: make(chan struct{}),
+		channel:         p + "#" + fanoutNsp + "#",
+		requestChannel:  p + "-request#" + fanoutNsp + "#",
+		responseChannel: p + "-response#" + fanoutNsp + "#",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
-	// Errors are not final: go-redis subscribes again on reconnection.
-	a.ps = a.f.c.PSubscribe(ctx, a.channel+"*")
-	_ = a.ps.Subscribe(ctx, a.requestChannel, a.responseChannel, a.responseChannel+a.f.opts.UID+"#")
-	go a.receive()
+	f.ps = c.PSubscribe(ctx, f.channel+"*")
+	if err := f.ps.Subscribe(ctx, f.requestChannel, f.responseChannel, f.responseChannel+opts.UID+"#"); err != nil {
+		_ = f.ps.Close()
+		return nil, fmt.Errorf("redis fan-out: subscribing: %w", err)
+	}
+	// Four confirmations: the pattern and the three channels.
+	for range 4 {
+		if _, err := f.ps.ReceiveTimeout(ctx, opts.Timeout); err != nil {
+			_ = f.ps.Close()
+			return nil, fmt.Errorf("redis fan-out: subscribing: %w (is Redis up?)", err)
+		}
+	}
+	go f.receive()
+	return f, nil
 }
 
 // receive handles what Redis delivers until Close.
-func (a *nsAdapter) receive() {
-	defer close(a.done)
-	for m := range a.ps.ChannelWithSubscriptions(goredis.WithChannelSize(1024)) {
+func (f *Fanout) receive() {
+	defer close(f.done)
+	for m := range f.ps.ChannelWithSubscriptions(goredis.WithChannelSize(1024)) {
 		switch m := m.(type) {
 		case *goredis.Message:
 			if m.Pattern != "" {
-				a.onBroadcast(m.Channel, []byte(m.Payload))
+				f.onBroadcast(m.Channel, []byte(m.Payload))
 			} else {
-				a.onRequest(m.Channel, []byte(m.Payload))
+				f.onRequest(m.Channel, []byte(m.Payload))
 			}
 		case *goredis.Subscription:
 			if m.Kind == "psubscribe" {
-				a.log.Info("redis fan-out subscribed", "channel", m.Channel)
+				f.log.Info("redis fan-out subscribed", "channel", m.Channel)
 			}
 		}
 	}
 }
 
 // onBroadcast delivers another server's broadcast to this server's sockets.
-func (a *nsAdapter) onBroadcast(channel string, payload []byte) {
-	room, ok := strings.CutPrefix(channel, a.channel)
+func (f *Fanout) onBroadcast(channel string, payload []byte) {
+	room, ok := strings.CutPrefix(channel, f.channel)
 	if !ok {
 		return
 	}
-	if room != "" {
-		room = room[:len(room)-1] // the trailing #
-		if _, ok := a.Rooms().Load(socket.Room(room)); !ok {
-			return // no socket here is in the room: skip the decoding
-		}
+	if room != "" && !f.local.Has(strings.TrimSuffix(room, "#")) {
+		return // no socket here is in the room: skip the decoding
 	}
 	var m wireMessage
 	if err := decodeMsgpack(payload, &m); err != nil {
-		a.log.Debug("redis fan-out: ignoring a malformed broadcast", "channel", channel, "err", err)
+		f.log.Debug("redis fan-out: ignoring a malformed broadcast", "channel", channel, "err", err)
 		return
 	}
-	if m.UID == a.f.opts.UID || m.Packet == nil {
+	if m.UID == f.opts.UID || m.Packet == nil {
 		return // this server delivered its own broadcast already
 	}
 	p := m.Packet.packet()
-	if p.Nsp != a.Nsp().Name() {
+	if p.Nsp != fanoutNsp {
 		return
 	}
-	a.Adapter.Broadcast(p, m.Opts.options())
+	f.local.Deliver(p, m.Opts.selector())
 }
 
-// BroadcastContext implements adapter.Broadcaster: it publishes the packet
-// for the other servers, then delivers it to this server's sockets. When
-// the publish fails nothing is delivered and the error says why. A local
-// broadcast (the Local flag) is not published.
-func (a *nsAdapter) BroadcastContext(ctx context.Context, packet *parser.Packet, opts *socket.BroadcastOptions) error {
-	packet.Nsp = a.Nsp().Name()
-	if !isLocal(opts) {
-		msg, err := encodeMsgpack(&wireMessage{UID: a.f.opts.UID, Packet: toWirePacket(packet), Opts: toWireOpts(opts)})
-		if err != nil {
-			return fmt.Errorf("redis fan-out: encoding a broadcast: %w", err)
-		}
-		if err := a.publish(ctx, a.broadcastChannel(opts), msg); err != nil {
-			return err
-		}
+// Broadcast implements adapter.Fanout: it publishes p for the other
+// servers; an error means none was reached.
+func (f *Fanout) Broadcast(ctx context.Context, p adapter.Packet, sel adapter.Selector) error {
+	p.Nsp = fanoutNsp
+	msg, err := encodeMsgpack(&wireMessage{UID: f.opts.UID, Packet: toWirePacket(p), Opts: toWireOpts(sel)})
+	if err != nil {
+		return fmt.Errorf("redis fan-out: encoding a broadcast: %w", err)
 	}
-	a.Adapter.Broadcast(packet, opts)
-	return nil
-}
-
-// Broadcast implements socket.Adapter. When Redis fails the packet still
-// reaches this server's sockets, and the failure is logged.
-func (a *nsAdapter) Broadcast(packet *parser.Packet, opts *socket.BroadcastOptions) {
-	ctx, cancel := context.WithTimeout(context.Background(), a.f.opts.Timeout)
-	defer cancel()
-	if err := a.BroadcastContext(ctx, packet, opts); err != nil {
-		a.log.Warn("broadcast reached this instance only", "err", err)
-		a.Adapter.Broadcast(packet, opts)
-	}
+	return f.publish(ctx, f.broadcastChannel(sel), msg)
 }
 
 // broadcastChannel is where a broadcast is published: the room's own
 // channel when it targets exactly one room, so that servers without a
 // socket in it skip it unread.
-func (a *nsAdapter) broadcastChannel(opts *socket.BroadcastOptions) string {
-	if opts != nil && opts.Rooms != nil && opts.Rooms.Len() == 1 {
-		return a.channel + string(opts.Rooms.Keys()[0]) + "#"
+func (f *Fanout) broadcastChannel(sel adapter.Selector) string {
+	if len(sel.Rooms) == 1 {
+		return f.channel + sel.Rooms[0] + "#"
 	}
-	return a.channel
+	return f.channel
 }
 
-func (a *nsAdapter) publish(ctx context.Context, channel string, msg []byte) error {
-	if err := a.f.c.Publish(ctx, channel, msg).Err(); err != nil {
+func (f *Fanout) publish(ctx context.Context, channel string, msg []byte) error {
+	if err := f.c.Publish(ctx, channel, msg).Err(); err != nil {
 		return fmt.Errorf("redis fan-out: publishing on %s: %w", channel, err)
 	}
 	return nil
 }
 
-// send publishes within the configured timeout, for the library's calls
-// that cannot return an error: a failure is logged.
-func (a *nsAdapter) send(channel string, msg []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), a.f.opts.Timeout)
+// send publishes within the configured timeout, for answers nobody waits
+// on: a failure is logged.
+func (f *Fanout) send(channel string, msg []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), f.opts.Timeout)
 	defer cancel()
-	err := a.publish(ctx, channel, msg)
+	err := f.publish(ctx, channel, msg)
 	if err != nil {
-		a.log.Warn("cluster request not sent", "err", err)
+		f.log.Warn("cluster answer not sent", "err", err)
 	}
 	return err
 }
 
-// ServerCount implements socket.Adapter: the servers subscribed to the
-// namespace's request channel, pushio and Node alike. It is 1 when Redis
-// cannot tell.
-func (a *nsAdapter) ServerCount() int64 {
-	ctx, cancel := context.WithTimeout(context.Background(), a.f.opts.Timeout)
-	defer cancel()
-	n, err := a.f.c.PubSubNumSub(ctx, a.requestChannel).Result()
-	if err != nil || n[a.requestChannel] < 1 {
-		return 1
+// ServerCount is the number of servers subscribed to the namespace's
+// request channel, pushio and Node alike.
+func (f *Fanout) ServerCount(ctx context.Context) (int64, error) {
+	n, err := f.c.PubSubNumSub(ctx, f.requestChannel).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis fan-out: counting servers: %w", err)
 	}
-	return n[a.requestChannel]
+	return n[f.requestChannel], nil
 }
 
-// Close implements socket.Adapter: it unsubscribes and stops receiving.
-func (a *nsAdapter) Close() {
-	a.closeOnce.Do(func() {
-		_ = a.ps.Close()
-		<-a.done
+// Close implements adapter.Fanout: it unsubscribes and stops receiving.
+func (f *Fanout) Close() error {
+	f.closeOnce.Do(func() {
+		_ = f.ps.Close()
+		<-f.done
 	})
-	a.Adapter.Close()
-}
-
-func isLocal(opts *socket.BroadcastOptions) bool {
-	return opts != nil && opts.Flags != nil && opts.Flags.Local
+	return nil
 }
 
 // errTimeout is a cluster-wide request that not every server answered.

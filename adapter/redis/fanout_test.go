@@ -2,92 +2,112 @@ package redis
 
 import (
 	"context"
-	"net/http/httptest"
 	"slices"
-	"sort"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
+	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/eventually"
 	"github.com/pushio/pushio/internal/redistest"
-	"github.com/pushio/pushio/internal/siotest"
 )
 
-// sioServer is a bare Socket.IO server on the fan-out adapter, whose
-// sockets join the room named by a "join" event.
-type sioServer struct {
-	io  *socket.Server
-	url string
+// testLocal is the server side of a Fanout in these tests: it records what
+// the other servers asked of it and holds one socket, "sock-<name>", in
+// room "r1".
+type testLocal struct {
+	name string
+	mu   sync.Mutex
+	got  []adapter.Packet
+	sels []adapter.Selector
+	// joined and disconnected record the requests applied.
+	joined       []string
+	disconnected int
 }
 
-func startSIO(t *testing.T, url, prefix, uid string) *sioServer {
+func (l *testLocal) Deliver(p adapter.Packet, sel adapter.Selector) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, p)
+	l.sels = append(l.sels, sel)
+}
+
+func (l *testLocal) Has(room string) bool { return room == "r1" || room == "sock-"+l.name }
+
+func (l *testLocal) Join(_ string, _ adapter.Selector, rooms []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.joined = append(l.joined, rooms...)
+}
+
+func (l *testLocal) Leave(string, adapter.Selector, []string) {}
+
+func (l *testLocal) Disconnect(string, adapter.Selector, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.disconnected++
+}
+
+func (l *testLocal) Fetch(_ string, sel adapter.Selector) []adapter.SocketInfo {
+	if len(sel.Rooms) > 0 && !slices.Contains(sel.Rooms, "r1") {
+		return nil
+	}
+	return []adapter.SocketInfo{{ID: "sock-" + l.name, Rooms: []string{"sock-" + l.name, "r1"}, Addr: "127.0.0.1", Issued: time.Now()}}
+}
+
+func (l *testLocal) Rooms(string) []string { return []string{"sock-" + l.name, "r1"} }
+
+func (l *testLocal) packets() []adapter.Packet {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.got)
+}
+
+func startFanout(t *testing.T, url, prefix, name string) (*Fanout, *testLocal) {
 	t.Helper()
 	c, err := NewClient(url, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := socket.DefaultServerOptions()
-	opts.SetAdapter(NewFanout(c, FanoutOptions{Prefix: prefix, UID: uid, Timeout: time.Second, RequestsTimeout: 2 * time.Second}))
-	io := socket.NewServer(nil, opts)
-	io.On("connection", func(args ...any) {
-		s := args[0].(*socket.Socket)
-		_ = s.On("join", func(args ...any) {
-			room, _ := args[0].(string)
-			s.Join(socket.Room(room))
-			_ = s.Emit("joined", room)
-		})
-	})
-	hs := httptest.NewServer(io.ServeHandler(opts))
-	t.Cleanup(func() {
-		io.Close(nil)
-		hs.Close()
-		_ = c.Close()
-	})
-	return &sioServer{io: io, url: hs.URL}
-}
-
-// joined connects a client to s and puts it in room.
-func (s *sioServer) joined(t *testing.T, room string) *siotest.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	c, _, err := siotest.DialEmit(ctx, s.url, "joined", "join", room)
+	l := &testLocal{name: name}
+	f, err := NewFanout(c, FanoutOptions{Prefix: prefix, UID: name, Timeout: time.Second, RequestsTimeout: 2 * time.Second}, l)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.Close)
-	return c
+	t.Cleanup(func() {
+		_ = f.Close()
+		_ = c.Close()
+	})
+	return f, l
 }
 
-func hasRoom(s *sioServer, room string) func() bool {
-	return func() bool {
-		_, ok := s.io.Sockets().Adapter().Rooms().Load(socket.Room(room))
-		return ok
-	}
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 func TestFanoutPublishesInNodeFormat(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix(t)
-	a := startSIO(t, srv.URL(), prefix, "server-a")
+	a, _ := startFanout(t, srv.URL(), prefix, "server-a")
 	c, err := NewClient(srv.URL(), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := ctxFor(t)
 	sub := c.PSubscribe(ctx, prefix+"#/#*")
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil { // the subscription's confirmation
 		t.Fatal(err)
 	}
-
-	_ = a.io.Local().Emit("local-only", 1) // the counts ticker's kind: not published
-	_ = a.io.Emit("everyone", "x")
-	_ = a.io.To("r1").Emit("one-room", "y")
+	if err := a.Broadcast(ctx, adapter.Packet{Type: 2, Data: []any{"everyone", "x"}}, adapter.Selector{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Broadcast(ctx, adapter.Packet{Type: 2, Data: []any{"one-room", "y"}}, adapter.Selector{Rooms: []string{"r1"}}); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		channel string
@@ -128,107 +148,103 @@ func TestFanoutPublishesInNodeFormat(t *testing.T) {
 func TestFanoutClusterOperations(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix(t)
-	a := startSIO(t, srv.URL(), prefix, "server-a")
-	b := startSIO(t, srv.URL(), prefix, "server-b")
-	onA := a.joined(t, "red")
-	onB := b.joined(t, "blue")
-	eventually.True(t, 5*time.Second, "both servers subscribed", func() bool {
-		return a.io.Sockets().Adapter().ServerCount() == 2
-	})
+	a, la := startFanout(t, srv.URL(), prefix, "a")
+	b, lb := startFanout(t, srv.URL(), prefix, "b")
+	ctx := ctxFor(t)
 
+	t.Run("a broadcast reaches the other server once, not its own", func(t *testing.T) {
+		sel := adapter.Selector{Rooms: []string{"r1", "r2"}, Except: []string{"x"}}
+		if err := a.Broadcast(ctx, adapter.Packet{Type: 2, Data: []any{"ev", "hi"}}, sel); err != nil {
+			t.Fatal(err)
+		}
+		eventually.True(t, 5*time.Second, "B gets the broadcast", func() bool { return len(lb.packets()) == 1 })
+		time.Sleep(100 * time.Millisecond)
+		got := lb.packets()
+		lb.mu.Lock()
+		gotSel := lb.sels[0]
+		lb.mu.Unlock()
+		if len(got) != 1 || got[0].Nsp != "/" || !slices.Equal(got[0].Data, []any{"ev", "hi"}) ||
+			!slices.Equal(gotSel.Rooms, sel.Rooms) || !slices.Equal(gotSel.Except, sel.Except) {
+			t.Errorf("B got %+v %+v", got, gotSel)
+		}
+		if n := len(la.packets()); n != 0 {
+			t.Errorf("A got its own broadcast back %d times", n)
+		}
+	})
+	t.Run("a room nobody is in is skipped undecoded", func(t *testing.T) {
+		before := len(lb.packets())
+		if err := a.Broadcast(ctx, adapter.Packet{Type: 2, Data: []any{"ev"}}, adapter.Selector{Rooms: []string{"nobody"}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if n := len(lb.packets()); n != before {
+			t.Errorf("B delivered a broadcast to a room it has nobody in")
+		}
+	})
+	t.Run("serverCount", func(t *testing.T) {
+		if n, err := b.ServerCount(ctx); err != nil || n != 2 {
+			t.Errorf("ServerCount = %d, %v; want 2", n, err)
+		}
+	})
 	t.Run("fetchSockets sees the other server's sockets", func(t *testing.T) {
-		done := make(chan []*socket.RemoteSocket, 1)
-		b.io.FetchSockets()(func(socks []*socket.RemoteSocket, err error) {
-			if err != nil {
-				t.Error(err)
-			}
-			done <- socks
-		})
-		socks := <-done
-		var rooms []string
-		for _, s := range socks {
-			for _, r := range s.Rooms().Keys() {
-				if r == "red" || r == "blue" {
-					rooms = append(rooms, string(r))
-				}
-			}
+		socks, err := b.FetchSockets(ctx, adapter.Selector{Rooms: []string{"r1"}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		sort.Strings(rooms)
-		// Only the joined sockets are counted: when siotest.DialEmit had to
-		// retry the library's connect race, the bare library (without
-		// pushio's connectrace.go) can keep the failed attempt's socket, in
-		// no room, in its namespace.
-		if !slices.Equal(rooms, []string{"blue", "red"}) {
-			t.Errorf("fetchSockets on B: %d sockets, rooms %v, want one in blue and one in red", len(socks), rooms)
+		if len(socks) != 1 || socks[0].ID != "sock-a" || !slices.Contains(socks[0].Rooms, "r1") {
+			t.Errorf("FetchSockets = %+v, want A's one socket in r1", socks)
 		}
 	})
-
 	t.Run("socketsJoin on B reaches A's sockets", func(t *testing.T) {
-		b.io.SocketsJoin("everyone")
-		eventually.True(t, 5*time.Second, "A's socket joins", hasRoom(a, "everyone"))
-		_ = a.io.To("everyone").Emit("hey")
-		for _, c := range []*siotest.Client{onA, onB} {
-			if _, err := c.Next("hey", 5*time.Second); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.Next("hey", 300*time.Millisecond); err == nil {
-				t.Error("a socket got the room emit twice")
-			}
+		if err := b.AddSockets(ctx, adapter.Selector{}, []string{"joined"}); err != nil {
+			t.Fatal(err)
 		}
-	})
-
-	t.Run("serverSideEmit with an acknowledgement", func(t *testing.T) {
-		_ = b.io.Sockets().On("ping-servers", func(args ...any) {
-			if ack, ok := args[len(args)-1].(socket.Ack); ok && len(args) == 2 && args[0] == "hi" {
-				ack([]any{"pong from b"}, nil)
-			}
+		eventually.True(t, 5*time.Second, "A applies the join", func() bool {
+			la.mu.Lock()
+			defer la.mu.Unlock()
+			return slices.Contains(la.joined, "joined")
 		})
-		done := make(chan []any, 1)
-		_ = a.io.Sockets().ServerSideEmitWithAck("ping-servers", "hi")(func(answers []any, err error) {
-			if err != nil {
-				t.Error(err)
-			}
-			done <- answers
-		})
-		if got := <-done; !slices.Equal(got, []any{"pong from b"}) {
-			t.Errorf("answers = %v, want [pong from b]", got)
-		}
 	})
-
-	t.Run("broadcast with acknowledgements from both servers", func(t *testing.T) {
-		done := make(chan []any, 1)
-		// The timeout only ends a failing run: the library reads the packet
-		// from its timer while still broadcasting it (a race in v3.0.6), so
-		// it must not fire while a loaded machine is still delivering. The
-		// rooms leave out a ghost socket the bare library may keep after
-		// a connect race (above): it would get the question, never answer.
-		a.io.To("red", "blue").Timeout(10 * time.Second).EmitWithAck("ask")(func(answers []any, err error) {
-			if err != nil {
-				t.Error(err)
-			}
-			done <- answers
-		})
-		for name, c := range map[string]*siotest.Client{"on a": onA, "on b": onB} {
-			e, err := c.Next("ask", 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Ack(e, name); err != nil {
-				t.Fatal(err)
-			}
-		}
-		got := <-done
-		sort.Slice(got, func(i, j int) bool { return got[i].(string) < got[j].(string) })
-		if !slices.Equal(got, []any{"on a", "on b"}) {
-			t.Errorf("acknowledgements = %v, want [on a, on b]", got)
-		}
-	})
-
 	t.Run("disconnectSockets on B closes A's socket", func(t *testing.T) {
-		b.io.In("red").DisconnectSockets(true)
-		eventually.True(t, 5*time.Second, "A's socket in red disconnected", func() bool { return !onA.Connected() })
-		if !onB.Connected() {
-			t.Error("B's socket, not in red, was disconnected")
+		if err := b.DisconnectSockets(ctx, adapter.Selector{Rooms: []string{"r1"}}, true); err != nil {
+			t.Fatal(err)
 		}
+		eventually.True(t, 5*time.Second, "A disconnects", func() bool {
+			la.mu.Lock()
+			defer la.mu.Unlock()
+			return la.disconnected == 1
+		})
 	})
+	t.Run("a malformed message is ignored", func(t *testing.T) {
+		c, err := NewClient(srv.URL(), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		before := len(lb.packets())
+		for _, ch := range []string{prefix + "#/#", prefix + "-request#/#"} {
+			if err := c.Publish(ctx, ch, "\xc1 not msgpack").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := a.Broadcast(ctx, adapter.Packet{Type: 2, Data: []any{"after"}}, adapter.Selector{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually.True(t, 5*time.Second, "the broadcast after it arrives", func() bool { return len(lb.packets()) == before+1 })
+	})
+}
+
+func TestFanoutRedisAway(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _ := startFanout(t, srv.URL(), redistest.Prefix(t), "a")
+	srv.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := a.Broadcast(ctx, adapter.Packet{Type: 2, Data: []any{"x"}}, adapter.Selector{}); err == nil {
+		t.Error("Broadcast with Redis down returned no error")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Broadcast with Redis down took %s", d)
+	}
 }

@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/pushio/pushio/adapter"
 )
 
 // The wire format is @socket.io/redis-adapter's (v8): a broadcast is the
@@ -43,10 +42,10 @@ type wireMessage struct {
 
 // wirePacket is a Socket.IO packet as Node writes it: {type, data, nsp}.
 type wirePacket struct {
-	Type parser.PacketType `msgpack:"type" json:"type"`
-	Data any               `msgpack:"data" json:"data"`
-	Nsp  string            `msgpack:"nsp" json:"nsp"`
-	ID   *uint64           `msgpack:"id,omitempty" json:"id,omitempty"`
+	Type int     `msgpack:"type" json:"type"`
+	Data any     `msgpack:"data" json:"data"`
+	Nsp  string  `msgpack:"nsp" json:"nsp"`
+	ID   *uint64 `msgpack:"id,omitempty" json:"id,omitempty"`
 }
 
 // wireOpts are the broadcast options: rooms, except and flags.
@@ -57,7 +56,7 @@ type wireOpts struct {
 }
 
 // roomList reads rooms that Node may send as numbers.
-type roomList []socket.Room
+type roomList []string
 
 func (r *roomList) DecodeMsgpack(d *msgpack.Decoder) error {
 	var raw []any
@@ -80,13 +79,13 @@ func (r *roomList) set(raw []any) error {
 	for _, v := range raw {
 		switch x := v.(type) {
 		case string:
-			*r = append(*r, socket.Room(x))
+			*r = append(*r, x)
 		case int64:
-			*r = append(*r, socket.Room(strconv.FormatInt(x, 10)))
+			*r = append(*r, strconv.FormatInt(x, 10))
 		case uint64:
-			*r = append(*r, socket.Room(strconv.FormatUint(x, 10)))
+			*r = append(*r, strconv.FormatUint(x, 10))
 		case float64:
-			*r = append(*r, socket.Room(strconv.FormatFloat(x, 'f', -1, 64)))
+			*r = append(*r, strconv.FormatFloat(x, 'f', -1, 64))
 		default:
 			return fmt.Errorf("room %v (%T) is neither a string nor a number", v, v)
 		}
@@ -94,72 +93,27 @@ func (r *roomList) set(raw []any) error {
 	return nil
 }
 
-func toWirePacket(p *parser.Packet) *wirePacket {
-	return &wirePacket{Type: p.Type, Data: p.Data, Nsp: p.Nsp, ID: p.Id}
+func toWirePacket(p adapter.Packet) *wirePacket {
+	return &wirePacket{Type: p.Type, Data: p.Data, Nsp: p.Nsp}
 }
 
-func (w *wirePacket) packet() *parser.Packet {
+func (w *wirePacket) packet() adapter.Packet {
 	if w.Nsp == "" {
 		w.Nsp = "/"
 	}
-	return &parser.Packet{Type: w.Type, Data: w.Data, Nsp: w.Nsp}
+	data, _ := w.Data.([]any)
+	return adapter.Packet{Type: w.Type, Data: data, Nsp: w.Nsp}
 }
 
-func toWireOpts(o *socket.BroadcastOptions) *wireOpts {
-	w := &wireOpts{Rooms: roomList{}, Except: roomList{}, Flags: map[string]any{}}
-	if o == nil {
-		return w
-	}
-	if o.Rooms != nil {
-		w.Rooms = append(w.Rooms, o.Rooms.Keys()...)
-	}
-	if o.Except != nil {
-		w.Except = append(w.Except, o.Except.Keys()...)
-	}
-	if f := o.Flags; f != nil {
-		if f.Volatile {
-			w.Flags["volatile"] = true
-		}
-		if f.Compress != nil {
-			w.Flags["compress"] = *f.Compress
-		}
-		if f.Timeout != nil {
-			w.Flags["timeout"] = f.Timeout.Milliseconds()
-		}
-	}
-	return w
+func toWireOpts(sel adapter.Selector) *wireOpts {
+	return &wireOpts{Rooms: append(roomList{}, sel.Rooms...), Except: append(roomList{}, sel.Except...), Flags: map[string]any{}}
 }
 
-func (w *wireOpts) options() *socket.BroadcastOptions {
-	o := &socket.BroadcastOptions{Rooms: types.NewSet[socket.Room](), Except: types.NewSet[socket.Room](), Flags: &socket.BroadcastFlags{}}
+func (w *wireOpts) selector() adapter.Selector {
 	if w == nil {
-		return o
+		return adapter.Selector{}
 	}
-	o.Rooms.Add(w.Rooms...)
-	o.Except.Add(w.Except...)
-	if v, ok := w.Flags["volatile"].(bool); ok {
-		o.Flags.Volatile = v
-	}
-	if v, ok := w.Flags["compress"].(bool); ok {
-		o.Flags.Compress = &v
-	}
-	if ms, ok := number(w.Flags["timeout"]); ok {
-		d := time.Duration(ms) * time.Millisecond
-		o.Flags.Timeout = &d
-	}
-	return o
-}
-
-func number(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return x, true
-	case uint64:
-		return int64(x), true
-	case float64:
-		return int64(x), true
-	}
-	return 0, false
+	return adapter.Selector{Rooms: w.Rooms, Except: w.Except}
 }
 
 // encodeMsgpack encodes v as the Node adapter's notepack.io reads it.
@@ -208,18 +162,35 @@ type request struct {
 	ClientCount uint64             `json:"clientCount,omitempty" msgpack:"-"`
 }
 
-// wireSock is one socket in a fetchSockets answer.
+// wireSock is one socket in a fetchSockets answer, as Node writes it.
 type wireSock struct {
-	ID        socket.SocketId   `json:"id"`
-	Handshake *socket.Handshake `json:"handshake"`
-	Rooms     []socket.Room     `json:"rooms"`
-	Data      any               `json:"data"`
+	ID        string        `json:"id"`
+	Handshake wireHandshake `json:"handshake"`
+	Rooms     []string      `json:"rooms"`
+	Data      any           `json:"data"`
 }
 
-// remoteSocket is a socket of another server, as fetchSockets returns it.
-type remoteSocket struct{ w wireSock }
+// wireHandshake is a socket's handshake as fetchSockets reports it;
+// pushio keeps no request headers after the handshake.
+type wireHandshake struct {
+	Headers map[string]any `json:"headers"`
+	Time    string         `json:"time"`
+	Address string         `json:"address"`
+	XDomain bool           `json:"xdomain"`
+	Secure  bool           `json:"secure"`
+	Issued  int64          `json:"issued"`
+	URL     string         `json:"url"`
+	Query   map[string]any `json:"query"`
+	Auth    map[string]any `json:"auth"`
+}
 
-func (r remoteSocket) Id() socket.SocketId            { return r.w.ID }
-func (r remoteSocket) Handshake() *socket.Handshake   { return r.w.Handshake }
-func (r remoteSocket) Rooms() *types.Set[socket.Room] { return types.NewSet(r.w.Rooms...) }
-func (r remoteSocket) Data() any                      { return r.w.Data }
+func toWireSock(s adapter.SocketInfo) wireSock {
+	return wireSock{ID: s.ID, Rooms: s.Rooms, Handshake: wireHandshake{
+		Headers: map[string]any{}, Query: map[string]any{}, Auth: map[string]any{},
+		Address: s.Addr, Issued: s.Issued.UnixMilli(), Time: s.Issued.UTC().Format(time.RFC1123),
+	}}
+}
+
+func (w wireSock) info() adapter.SocketInfo {
+	return adapter.SocketInfo{ID: w.ID, Rooms: w.Rooms, Addr: w.Handshake.Address, Issued: time.UnixMilli(w.Handshake.Issued)}
+}

@@ -27,7 +27,10 @@ func startPushio(t *testing.T) (ioAddr, apiAddr string) {
 	if os.Getenv("PUSHBENCH_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv := server.New(server.Options{Path: "/socket.io"}, memory.New(), log)
+	srv, err := server.New(server.Options{Path: "/socket.io"}, memory.New(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ioSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	apiSrv := &http.Server{Handler: pushapi.New(srv, pushapi.Options{}, log), ReadHeaderTimeout: 5 * time.Second}
 	ioAddr, apiAddr = serve(t, ioSrv), serve(t, apiSrv)

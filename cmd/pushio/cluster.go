@@ -10,7 +10,6 @@ import (
 	"os"
 
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
@@ -24,8 +23,9 @@ type cluster struct {
 	name     string
 	instance string
 	presence adapter.Presence
-	// fanout is the Socket.IO adapter; nil keeps the library's in-memory one.
-	fanout socket.AdapterConstructor
+	// fanout connects the server's rooms to the other instances'; nil on
+	// a single node.
+	fanout func(adapter.Local) (adapter.Fanout, error)
 	ready  func(context.Context) error
 	close  func(context.Context)
 }
@@ -74,12 +74,14 @@ func newRedisCluster(ctx context.Context, cfg *config.Config, id string, m *metr
 		Timeout:  cfg.Redis.Timeout,
 		Log:      log,
 	})
-	fanout := redisadapter.NewFanout(client, redisadapter.FanoutOptions{
-		Prefix:  cfg.Redis.Prefix,
-		UID:     id,
-		Timeout: cfg.Redis.Timeout,
-		Log:     log,
-	})
+	fanout := func(local adapter.Local) (adapter.Fanout, error) {
+		return redisadapter.NewFanout(client, redisadapter.FanoutOptions{
+			Prefix:  cfg.Redis.Prefix,
+			UID:     id,
+			Timeout: cfg.Redis.Timeout,
+			Log:     log,
+		}, local)
+	}
 	return &cluster{
 		name:     "redis",
 		instance: id,

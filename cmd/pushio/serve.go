@@ -63,7 +63,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		cl.close(context.Background())
 		return fmt.Errorf("api: listen on %s: %w (is api.addr right, or the port taken?)", cfg.API.Addr, err)
 	}
-	p.srv = server.New(server.Options{
+	p.srv, err = server.New(server.Options{
 		Path:           cfg.IO.Path,
 		CORSOrigins:    cfg.IO.CORSOrigins,
 		PingInterval:   cfg.IO.PingInterval,
@@ -74,7 +74,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		BodyTimeout:    cfg.API.ReadTimeout,
 		Demo:           cfg.IO.Demo,
 		DemoAPIPort:    port(apiLn.Addr().String()),
-		Adapter:        cl.fanout,
+		Fanout:         cl.fanout,
 		Metrics:        m,
 		AuthSecret:     cfg.Auth.Secret,
 		Limits: server.Limits{
@@ -87,6 +87,12 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 			MaxQueueBytes:       cfg.IO.MaxQueueBytes,
 		},
 	}, cl.presence, log)
+	if err != nil {
+		_ = ioLn.Close()
+		_ = apiLn.Close()
+		cl.close(context.Background())
+		return err
+	}
 	p.api = pushapi.New(p.srv, pushapi.Options{
 		MaxBody:     cfg.API.MaxBody,
 		MaxURL:      cfg.API.MaxURL,

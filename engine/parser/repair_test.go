@@ -29,6 +29,9 @@ func TestRepairEIO3Text(t *testing.T) {
 		{"mixed", text(twice("é") + "张"), text(twice("é") + "张"), false},
 		{"binary message left alone", bin([]byte(twice("é"))...), bin([]byte(twice("é"))...), false},
 		{"ping left alone", ping(twice("é")), ping(twice("é")), false},
+		{"latin-1 encoded twice", text(twice("café")), text("café"), true},
+		{"a lone continuation byte", text(twice("张")[1:]), text(twice("张")[1:]), false},
+		{"chinese as 2.x sends it", text("张三"), text("张三"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

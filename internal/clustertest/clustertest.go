@@ -18,6 +18,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/pushio/pushio/adapter"
 	redisadapter "github.com/pushio/pushio/adapter/redis"
 	"github.com/pushio/pushio/internal/redistest"
 	"github.com/pushio/pushio/internal/siotest"
@@ -65,15 +66,20 @@ func StartNode(t testing.TB, url, prefix, name string, ttl time.Duration) *Node 
 	presence := redisadapter.NewPresence(ctx, client, redisadapter.PresenceOptions{
 		Prefix: prefix, Instance: name, TTL: ttl, Timeout: CallTimeout, Log: log,
 	})
-	fanout := redisadapter.NewFanout(client, redisadapter.FanoutOptions{
-		Prefix: prefix, UID: name, Timeout: CallTimeout, Log: log,
-	})
-	srv := server.New(server.Options{
+	fanout := func(local adapter.Local) (adapter.Fanout, error) {
+		return redisadapter.NewFanout(client, redisadapter.FanoutOptions{
+			Prefix: prefix, UID: name, Timeout: CallTimeout, Log: log,
+		}, local)
+	}
+	srv, err := server.New(server.Options{
 		Path:           "/socket.io",
 		CountsInterval: 100 * time.Millisecond,
 		CallTimeout:    CallTimeout,
-		Adapter:        fanout,
+		Fanout:         fanout,
 	}, presence, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	api := pushapi.New(srv, pushapi.Options{CallTimeout: CallTimeout, Ready: presence.Ready}, log)
 	ioS, apiS := httptest.NewServer(srv.Handler()), httptest.NewServer(api)
 	t.Cleanup(func() {

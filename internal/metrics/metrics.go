@@ -143,12 +143,12 @@ func (m *Metrics) Published(result string) {
 	m.publishes.WithLabelValues(result).Inc()
 }
 
-// Delivered counts one new_msg handed to one connection.
-func (m *Metrics) Delivered() {
+// Delivered counts n new_msg handed to connections, one each.
+func (m *Metrics) Delivered(n int) {
 	if m == nil {
 		return
 	}
-	m.delivered.Inc()
+	m.delivered.Add(float64(n))
 }
 
 // ObserveFanout records how long one publish took to hand out.

@@ -19,8 +19,8 @@ func feed(m *metrics.Metrics) {
 	m.ConnectionClosed("websocket", 3)
 	m.SetOnlineSource(func() (int64, int64) { return 7, 9 })
 	m.Published(metrics.ResultOffline)
-	m.Delivered()
-	m.Delivered()
+	m.Delivered(1)
+	m.Delivered(1)
 	m.ObserveFanout(time.Millisecond)
 	m.ObserveRedis("join", time.Millisecond, nil)
 	m.ObserveRedis("join", time.Millisecond, errors.New("down"))
@@ -98,7 +98,7 @@ func has(f metricstest.Families, name, label, value string) bool {
 func TestOwnRegistry(t *testing.T) {
 	t.Parallel()
 	a, b := metrics.New("a"), metrics.New("b")
-	a.Delivered()
+	a.Delivered(1)
 	if got := metricstest.Scrape(t, b.Handler()).Value("pushio_messages_delivered_total"); got != 0 {
 		t.Errorf("second registry sees the first's counter: %v", got)
 	}
