@@ -290,6 +290,4 @@ func jsonpIndex(j, eio string) bool {
 	return true
 }
 
-func isWebsocketRequest(r *http.Request) bool {
-	return r.Method == http.MethodGet && headerHas(r.Header, "Upgrade", "websocket")
-}
+func isWebsocketRequest(r *http.Request) bool { return wsconn.IsHandshake(r) }

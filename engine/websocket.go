@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/pushio/pushio/engine/parser"
 	"github.com/pushio/pushio/wsconn"
@@ -167,16 +166,4 @@ func (s *Session) dropProbe(c *wsconn.Conn) {
 	}
 	s.mu.Unlock()
 	c.CloseNow(nil)
-}
-
-// headerHas reports whether header name lists token (case-insensitive).
-func headerHas(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }

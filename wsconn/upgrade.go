@@ -72,6 +72,12 @@ func validKey(key string) bool {
 	return err == nil && len(b) == 16
 }
 
+// IsHandshake reports whether r asks for a websocket (a GET with
+// Upgrade: websocket); Upgrade checks the rest.
+func IsHandshake(r *http.Request) bool {
+	return r.Method == http.MethodGet && tokenIn(r.Header, "Upgrade", "websocket")
+}
+
 // tokenIn reports whether header name lists token, case-insensitively.
 func tokenIn(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
