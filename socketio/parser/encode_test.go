@@ -174,3 +174,51 @@ func TestASCII(t *testing.T) {
 		t.Errorf("ASCII left non-ASCII in %q", out)
 	}
 }
+
+// TestEncodeASCIIAsBefore keeps the old server's asciiJSON table: the same
+// packets give the bytes pushio wrote before (ASCII data, the namespace as
+// it is, < > & as Go's encoding/json wrote them).
+func TestEncodeASCIIAsBefore(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		t    Type
+		nsp  string
+		id   int64
+		v    any
+		want string
+	}{
+		{"no data", Connect, "/", -1, nil, `0`},
+		{"ascii", Event, "/", -1, []any{"new_msg", "hi <b>"}, `2["new_msg","hi \u003cb\u003e"]`},
+		{"bmp", Event, "/", -1, []any{"new_msg", "你好 é"}, `2["new_msg","\u4f60\u597d \u00e9"]`},
+		{"astral as a surrogate pair", Event, "/", -1, []any{"new_msg", "😀x𝄞"}, `2["new_msg","\ud83d\ude00x\ud834\udd1e"]`},
+		{"counts text", Event, "/", -1, []any{"update_online_count", "当前<b>1</b>人在线"},
+			`2["update_online_count","\u5f53\u524d\u003cb\u003e1\u003c/b\u003e\u4eba\u5728\u7ebf"]`},
+		{"object data", Connect, "/", -1, map[string]any{"sid": "é"}, `0{"sid":"\u00e9"}`},
+		{"ack id", Ack, "/", 7, []any{"é"}, `37["\u00e9"]`},
+		{"attachments", Event, "/", -1, []any{"é", []byte{1}}, `51-["\u00e9",{"_placeholder":true,"num":0}]`},
+		{"namespace non-ASCII left alone", Event, "/名字", -1, []any{"x", "你"}, `2/名字,["x","\u4f60"]`},
+		{"namespace only, with the comma socket.io-parser writes", Disconnect, "/名字", -1, nil, `1/名字,`},
+		{"namespace, attachments and ack id", Ack, "/名", 12, []any{"é", []byte{1}}, `61-/名,12["\u00e9",{"_placeholder":true,"num":0}]`},
+		{"invalid UTF-8 becomes U+FFFD", Event, "/", -1, []any{"\xff"}, `2["\ufffd"]`},
+		{"U+FFFF and U+10000", Event, "/", -1, []any{"\uffff\U00010000"}, `2["\uffff\ud800\udc00"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, _, err := Encode(nil, tc.t, tc.nsp, tc.id, tc.v)
+			if err != nil || string(got) != tc.want {
+				t.Errorf("Encode = %s, %v; want %s", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestASCIILeavesItsInput(t *testing.T) {
+	t.Parallel()
+	in := []byte(`["你好","é"]`)
+	keep := string(in)
+	_ = ASCII(nil, in)
+	if string(in) != keep {
+		t.Errorf("ASCII modified its input: %s", in)
+	}
+}
