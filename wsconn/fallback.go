@@ -1,6 +1,8 @@
 package wsconn
 
 import (
+	"net"
+	"slices"
 	"time"
 )
 
@@ -31,7 +33,8 @@ func (c *Conn) readBlocking() {
 	c.CloseNow(err)
 }
 
-// flushBlocking writes c's queue, each write bounded by WriteTimeout.
+// flushBlocking writes c's queue, each batch bounded by WriteTimeout;
+// the batch leaves the queue while it is written, as in flush.
 func (c *Conn) flushBlocking() {
 	for {
 		c.mu.Lock()
@@ -44,15 +47,19 @@ func (c *Conn) flushBlocking() {
 			}
 			return
 		}
-		b := c.queue[0]
+		iov := c.take()
 		c.mu.Unlock()
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.p.opts.WriteTimeout))
-		n, err := c.nc.Write(b)
+		bufs := net.Buffers(slices.Clone(iov)) // WriteTo consumes its slice
+		n, err := bufs.WriteTo(c.nc)
 		c.mu.Lock()
-		c.consume(n)
+		c.putBack(iov, int(n))
 		c.mu.Unlock()
 		if err != nil {
-			c.CloseNow(ErrWriteTimeout)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				err = ErrWriteTimeout
+			}
+			c.CloseNow(err)
 			return
 		}
 	}

@@ -98,23 +98,6 @@ func (c *Conn) putBack(iov [][]byte, n int) {
 	c.queue = append(iov, c.queue...)
 }
 
-// consume drops n written bytes from the queue's head; c.mu held.
-func (c *Conn) consume(n int) {
-	c.queued -= int64(n)
-	for n > 0 && len(c.queue) > 0 {
-		if n < len(c.queue[0]) {
-			c.queue[0] = c.queue[0][n:]
-			return
-		}
-		n -= len(c.queue[0])
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-	}
-	if len(c.queue) == 0 {
-		c.queue = nil // let the backing array go
-	}
-}
-
 // writev writes iov with one system call, never waiting.
 func (c *Conn) writev(iov [][]byte) (int, error) {
 	var n int

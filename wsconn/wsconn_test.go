@@ -204,3 +204,43 @@ func (nopConn) Close() error                     { return nil }
 func (nopConn) Write(b []byte) (int, error)      { return len(b), nil }
 func (nopConn) SetWriteDeadline(time.Time) error { return nil }
 func (nopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+
+// TestTLSFallbackQueueEmptiesAsWritten: a TLS conn (the fallback path)
+// that reads each message is never refused for queue bounds that one
+// message nearly fills.
+func TestTLSFallbackQueueEmptiesAsWritten(t *testing.T) {
+	p, err := NewPoller(Options{MaxQueue: 2, MaxQueueBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan *Conn, 1)
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r, p)
+		if err != nil {
+			return
+		}
+		c.Start(&echo{})
+		conns <- c
+	}))
+	t.Cleanup(func() {
+		ts.Close()
+		_ = p.Close()
+	})
+	d := websocket.Dialer{TLSClientConfig: ts.Client().Transport.(*http.Transport).TLSClientConfig}
+	ws, _, err := d.Dial("wss"+strings.TrimPrefix(ts.URL, "https"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c := <-conns
+	big := NewFrame(false, bytes.Repeat([]byte("y"), 3000))
+	for i := range 50 {
+		if err := c.Send(big); err != nil {
+			t.Fatalf("message %d: Send: %v", i, err)
+		}
+		if _, got, err := ws.ReadMessage(); err != nil || len(got) != 3000 {
+			t.Fatalf("message %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+}
