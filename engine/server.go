@@ -149,7 +149,7 @@ func (e *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case transport == "websocket" && isWebsocketRequest(r):
+	case transport == "websocket" && wsconn.IsHandshake(r):
 		e.upgrade(w, r, s)
 	case transport == "polling" && r.Method == http.MethodGet:
 		s.poll(w, r)
@@ -174,7 +174,7 @@ func (e *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		return
 	}
 	if transport == "websocket" {
-		if !isWebsocketRequest(r) {
+		if !wsconn.IsHandshake(r) {
 			Refuse(w, http.StatusBadRequest, CodeBadRequest, "Bad request")
 			return
 		}
@@ -289,5 +289,3 @@ func jsonpIndex(j, eio string) bool {
 	}
 	return true
 }
-
-func isWebsocketRequest(r *http.Request) bool { return wsconn.IsHandshake(r) }

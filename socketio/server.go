@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -290,14 +289,15 @@ func (s *Server) join(sess *engine.Session, c *conn, nsp string, auth map[string
 		sock.id = newID()
 		ack = map[string]string{"sid": sock.id}
 	}
+	m, err := encode(parser.Connect, nsp, -1, ack)
+	if err != nil { // a namespace the codec refuses (Options.Namespaces)
+		sess.Close(false)
+		return
+	}
 	if c.timer != nil {
 		c.timer.Stop()
 	}
 	c.set(nsp, sock)
-	m, err := encode(parser.Connect, nsp, -1, ack)
-	if err != nil {
-		panic(fmt.Sprintf("socketio: encoding a CONNECT answer: %v", err))
-	}
 	_ = sess.Send(m)
 	s.h.OnConnect(sock)
 }
