@@ -37,12 +37,13 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# Sizes: BIG clients for memory (sampled at STEP too); N for broadcast and
-# targeted; CN for the cluster. IDLE is the CPU sample, DUR the publish time.
+# Sizes: BIG clients for memory (sampled at STEP too); PN long-polling
+# clients for memory; N for broadcast and targeted; CN for the cluster.
+# IDLE is the CPU sample, DUR the publish time (pushbench and wrk).
 case $mode in
-  quick) RUNS=1 STEP=10000 BIG=19000 N=10000 CN=2000 K=20 IDLE=25s DUR=5s SETTLE=2s RATE=3000 ;;
-  full) RUNS=5 STEP=10000 BIG=19000 N=10000 CN=4000 K=20 IDLE=25s DUR=10s SETTLE=3s RATE=3000 ;;
-  smoke) RUNS=1 STEP=30 BIG=60 N=50 CN=40 K=3 IDLE=1s DUR=1s SETTLE=0.2s RATE=1000 ;;
+  quick) RUNS=1 STEP=10000 BIG=19000 PN=10000 N=10000 CN=2000 K=20 IDLE=25s DUR=5s SETTLE=2s RATE=3000 ;;
+  full) RUNS=5 STEP=10000 BIG=19000 PN=10000 N=10000 CN=4000 K=20 IDLE=25s DUR=10s SETTLE=3s RATE=3000 ;;
+  smoke) RUNS=1 STEP=30 BIG=60 PN=40 N=50 CN=40 K=3 IDLE=1s DUR=1s SETTLE=0.2s RATE=1000 ;;
   scale) RUNS=1 SCALE_HOLD=${SCALE_HOLD:-5m} ;;
   scale-quick) RUNS=1 SCALE_HOLD=${SCALE_HOLD:-60s} ;;
 esac
@@ -134,18 +135,68 @@ bench_run() {
   "$BENCH" -label "$label" -run "$run" -rate "$RATE" -timeout 10s -settle "$SETTLE" "$@" >>"$OUT"
 }
 
-# measure KIND RUN: memory and idle CPU at STEP and BIG clients on a fresh
-# server, then broadcast and targeted publish with N clients on another.
+# wrk_publish LABEL RUN API PID UID N: wrk from 50 connections publishing
+# to UID for DUR, its report and the server's CPU time per request appended
+# as a result line of N clients (1: UID is online, 0: offline).
+wrk_publish() {
+  local label=$1 run=$2 api=$3 pid=$4 uid=$5 n=$6
+  log "$label run $run: wrk -t2 -c50 -d$DUR publish to $uid"
+  wrk -t2 -c50 -d"$DUR" --latency "http://$api/?type=publish&to=$uid&content=wrk" |
+    "$BENCH" -label "$label" -run "$run" -n "$n" -pid "$pid" wrk >>"$OUT"
+}
+
+# await_pages API N: until the API counts N pages.
+await_pages() {
+  for _ in $(seq 100); do
+    curl -fs -m 1 "http://$1/?type=count" | grep -q "\"pages\":$2[,}]" && return
+    sleep 0.1
+  done
+  log "the API at $1 did not count $2 pages"
+  return 1
+}
+
+# measure KIND RUN: on fresh servers each, memory and idle CPU at STEP and
+# BIG websocket clients; memory at PN long-polling clients; broadcast and
+# targeted publish with N clients; wrk publishing to one online client.
 measure() {
-  local kind=$1 run=$2
+  local kind=$1 run=$2 hold
   start_server "$kind" "bin/bench-$kind.log" || { log "$kind did not start: $(tail -3 "bin/bench-$kind.log")"; return 1; }
   bench_run "$kind" "$run" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" -pid "$SRV_PID" \
     -n "$BIG" -steps "$STEP" -idle "$IDLE" -duration 0s connect
   stop "$SRV_PID"
   start_server "$kind" "bin/bench-$kind.log" || { log "$kind did not start: $(tail -3 "bin/bench-$kind.log")"; return 1; }
+  bench_run "$kind" "$run" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" -pid "$SRV_PID" \
+    -transport polling -n "$PN" -duration 0s connect
+  stop "$SRV_PID"
+  start_server "$kind" "bin/bench-$kind.log" || { log "$kind did not start: $(tail -3 "bin/bench-$kind.log")"; return 1; }
   bench_run "$kind" "$run" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" \
     -n "$N" -k "$K" -duration "$DUR" broadcast targeted
   stop "$SRV_PID"
+  start_server "$kind" "bin/bench-$kind.log" || { log "$kind did not start: $(tail -3 "bin/bench-$kind.log")"; return 1; }
+  "$BENCH" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" -n 1 -duration 1h hold >/dev/null 2>&1 &
+  hold=$!
+  pids+=("$hold")
+  if await_pages "127.0.0.1:$SRV_API" 1; then
+    wrk_publish "$kind" "$run" "127.0.0.1:$SRV_API" "$SRV_PID" u0 1
+    wrk_publish "$kind" "$run" "127.0.0.1:$SRV_API" "$SRV_PID" nobody 0
+  fi
+  stop "$hold"
+  stop "$SRV_PID"
+}
+
+# bare_gin RUN: wrk against a bare Gin handler doing the API's reads.
+bare_gin() {
+  local port pid
+  port=$(free_port)
+  "$BENCH" -api "127.0.0.1:$port" gin >bin/bench-gin.log 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 50); do
+    curl -fs -m 1 "http://127.0.0.1:$port/?type=publish&to=u0&content=x" >/dev/null && break
+    sleep 0.1
+  done
+  wrk_publish gin "$1" "127.0.0.1:$port" "$pid" u0 1
+  stop "$pid"
 }
 
 # start_redis: a redis-server on a free port, no persistence; sets
@@ -191,7 +242,7 @@ machine() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- machine: $(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), ulimit -n $(ulimit -n)"
   echo "- pushio $(git describe --tags --always --dirty 2>/dev/null || echo dev), $(go version | cut -d' ' -f3), Node $(node --version), socket.io $(node -p "require('./$NODE_DIR/node_modules/socket.io/package.json').version"), redis $(redis-server --version | sed "s/.*v=\([^ ]*\).*/\1/")"
-  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG clients (CPU over $IDLE after the last); $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN)"
+  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG websocket clients (CPU over $IDLE after the last) and at $PN long-polling clients; $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN); \`wrk -t2 -c50 -d$DUR\` publishing to one online uid, and to a bare Gin handler"
 }
 
 # replace_block NAME FILE: puts FILE between <!-- NAME:begin --> and
@@ -206,7 +257,10 @@ replace_block() {
 }
 
 tools="redis-server redis-cli curl ss go"
-case $mode in scale*) ;; *) tools="node npm $tools" ;; esac
+case $mode in scale*) ;; *) tools="node npm wrk $tools" ;; esac
+if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  case $mode in scale*) ;; *) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null ;; esac
+fi
 for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make test-deps installs most)" >&2; exit 1; }
 done
@@ -228,6 +282,7 @@ for run in $(seq "$RUNS"); do
   # Alternate which goes first, so neither always runs on a warmer machine.
   if [ $((run % 2)) = 1 ]; then order="pushio node"; else order="node pushio"; fi
   for kind in $order; do measure "$kind" "$run"; done
+  bare_gin "$run"
   cluster "$run"
 done
 log "measured in $(($(date +%s) - started)) s; raw results in $OUT"

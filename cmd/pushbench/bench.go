@@ -28,6 +28,9 @@ func newBench(cfg *config) *bench {
 func (b *bench) run(ctx context.Context) (*result, error) {
 	cfg := b.cfg
 	r := &result{Label: cfg.label, Run: cfg.run, Scenario: strings.Join(cfg.scenarios, ","), Clients: cfg.n}
+	if cfg.pool.transport != "websocket" {
+		r.Transport = cfg.pool.transport
+	}
 	if len(cfg.pids) > 0 {
 		before, err := rssKB(cfg.pids)
 		if err != nil {
@@ -73,7 +76,8 @@ func (b *bench) collect(r *result, sent int, pub *targetedResult) {
 		if sent > 0 {
 			k = int64(b.cfg.k)
 		}
-		br := &broadcastResult{Sent: sent, K: k, Expected: k * online, Hist: &b.sink.bcast.lat, LastMs: make([]float64, k)}
+		br := &broadcastResult{Sent: sent, K: k, Expected: k * online, Dups: b.sink.bcast.dups.Load(),
+			Hist: &b.sink.bcast.lat, LastMs: make([]float64, k)}
 		for seq := range br.LastMs {
 			br.Delivered += b.sink.bcast.got[seq].Load()
 			br.LastMs[seq] = float64(b.sink.bcast.last[seq].Load()) / 1000

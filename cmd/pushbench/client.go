@@ -11,8 +11,9 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// One client is one websocket connection speaking Engine.IO 4 and
-// Socket.IO 5 as socket.io-client does after `transports: ["websocket"]`:
+// One client is one connection speaking Engine.IO 4 and Socket.IO 5 as
+// socket.io-client does with `transports: ["websocket"]` (or, with
+// -transport polling, `["polling"]`: long-polling, never upgraded):
 // open → connect to "/" → emit login → wait for update_online_count.
 // Everything runs on the goroutine that reads, so writes need no lock.
 
@@ -40,31 +41,30 @@ const (
 	stReady                      // logged in
 )
 
-// client holds what one connection needs between frames; the goroutine
-// that owns it calls serve.
+// transport carries one client's packets.
+type transport interface {
+	io.Closer
+	SetReadDeadline(time.Time) error
+	// send writes one packet.
+	send(p []byte) error
+	// serve reads packets and hands each to c.handle until that fails or
+	// the connection does.
+	serve(c *client) error
+}
+
+// client holds what one connection needs between packets; the goroutine
+// that owns it calls t.serve.
 type client struct {
-	conn  *websocket.Conn
+	t     transport
 	uid   string
 	state clientState
-	buf   []byte
 	// loggedIn is called once, when the first update_online_count arrives
 	// after login.
 	loggedIn func()
-	// newMsg receives the content of each new_msg, still JSON-escaped.
-	newMsg func(content []byte, at time.Time)
-}
-
-// serve reads frames until the connection fails or is closed.
-func (c *client) serve() error {
-	for {
-		msg, err := c.read()
-		if err != nil {
-			return err
-		}
-		if err := c.handle(msg); err != nil {
-			return err
-		}
-	}
+	// newMsg receives the content of each new_msg, still JSON-escaped,
+	// and this client's count of broadcasts seen.
+	newMsg func(content []byte, at time.Time, seen *int)
+	seen   int // broadcasts are sent one after the other: the next one's SEQ
 }
 
 func (c *client) handle(msg []byte) error {
@@ -97,7 +97,7 @@ func (c *client) onNewMsg(rest []byte) error {
 	if end < 0 {
 		return fmt.Errorf("malformed new_msg: %q", rest)
 	}
-	c.newMsg(rest[:end], time.Now())
+	c.newMsg(rest[:end], time.Now(), &c.seen)
 	return nil
 }
 
@@ -108,22 +108,42 @@ func loginPacket(uid string) []byte {
 }
 
 func (c *client) write(p []byte) error {
-	if err := c.conn.WriteMessage(websocket.TextMessage, p); err != nil {
+	if err := c.t.send(p); err != nil {
 		return fmt.Errorf("writing %q: %w", p, err)
 	}
 	return nil
 }
 
-// read returns the next text frame in c.buf, reused from frame to frame.
-func (c *client) read() ([]byte, error) {
-	_, r, err := c.conn.NextReader()
+// wsTransport is a websocket connection: one packet per text frame.
+type wsTransport struct {
+	*websocket.Conn
+	buf []byte
+}
+
+func (w *wsTransport) send(p []byte) error { return w.WriteMessage(websocket.TextMessage, p) }
+
+func (w *wsTransport) serve(c *client) error {
+	for {
+		msg, err := w.read()
+		if err != nil {
+			return err
+		}
+		if err := c.handle(msg); err != nil {
+			return err
+		}
+	}
+}
+
+// read returns the next text frame in w.buf, reused from frame to frame.
+func (w *wsTransport) read() ([]byte, error) {
+	_, r, err := w.NextReader()
 	if err != nil {
 		return nil, err
 	}
-	if c.buf == nil {
-		c.buf = make([]byte, 0, 128)
+	if w.buf == nil {
+		w.buf = make([]byte, 0, 128)
 	}
-	b := c.buf[:0]
+	b := w.buf[:0]
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -131,7 +151,7 @@ func (c *client) read() ([]byte, error) {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err == io.EOF {
-			c.buf = b
+			w.buf = b
 			return b, nil
 		}
 		if err != nil {

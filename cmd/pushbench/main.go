@@ -15,10 +15,16 @@
 //	broadcast  -k broadcasts through the API, each awaited by every client
 //	targeted   publishes to random online uids from -c workers for -duration
 //
-// and, reading result lines on stdin instead:
+// and, each alone:
 //
-//	merge      merge the results of several processes into one
-//	report     the Markdown table of medians that bench/run.sh prints
+//	merge      merge the result lines of several processes on stdin into one
+//	report     the Markdown table of medians of the result lines on stdin,
+//	           as bench/run.sh prints it
+//	wrk        wrk's report (run with --latency) on stdin as a result line;
+//	           with -pid, the server's CPU time until stdin ends, per request
+//	gin        serve a bare Gin handler on the first -api address, reading
+//	           the parameters pushio's API reads and answering ok, until
+//	           SIGINT/SIGTERM: the floor the API is compared with
 //
 // One process opens at most ~19,000 connections here (ulimit -n 20000);
 // more take several processes with distinct -uid-offset values, merged
@@ -78,7 +84,10 @@ type config struct {
 	scenarios   []string
 }
 
-var scenarioNames = []string{"connect", "hold", "broadcast", "targeted", "merge", "report"}
+var scenarioNames = []string{"connect", "hold", "broadcast", "targeted", "merge", "report", "wrk", "gin"}
+
+// alone are the scenarios that run by themselves, without clients.
+var alone = []string{"merge", "report", "wrk", "gin"}
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
@@ -89,6 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	pidList := fs.String("pid", "", "server PIDs, comma-separated: sample their RSS (and CPU, with -idle) after each connect step")
 	stepList := fs.String("steps", "", "client counts below -n, ascending, comma-separated, at which to sample the server too")
 	fs.StringVar(&c.pool.path, "path", "/socket.io", "Socket.IO path")
+	fs.StringVar(&c.pool.transport, "transport", "websocket", "how clients connect: websocket, or polling (long-polling, never upgraded)")
 	fs.IntVar(&c.n, "n", 100, "clients this process connects and logs in")
 	fs.Float64Var(&c.pool.rate, "rate", 2000, "connections started per second (0: as fast as -inflight allows)")
 	fs.IntVar(&c.pool.inflight, "inflight", 500, "handshakes in progress at most")
@@ -143,8 +153,8 @@ func (c *config) validate() error {
 		if !slices.Contains(scenarioNames, s) {
 			return fmt.Errorf("unknown scenario %q; want one of %s", s, strings.Join(scenarioNames, ", "))
 		}
-		if (s == "merge" || s == "report") && len(c.scenarios) > 1 {
-			return fmt.Errorf("%s reads results on stdin and runs alone", s)
+		if slices.Contains(alone, s) && len(c.scenarios) > 1 {
+			return fmt.Errorf("%s runs alone", s)
 		}
 	}
 	switch {
@@ -156,6 +166,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("-k %d: want 1…%d", c.k, maxBroadcasts)
 	case c.concurrency < 1:
 		return fmt.Errorf("-c %d: want at least 1", c.concurrency)
+	case c.pool.transport != "websocket" && c.pool.transport != "polling":
+		return fmt.Errorf("-transport %q: want websocket or polling", c.pool.transport)
 	case c.pool.perSource < 1 || c.pool.timeout <= 0 || c.duration < 0 || c.pool.rate < 0 || c.idle < 0 || c.settle < 0:
 		return errors.New("-per-source, -timeout must be positive; -duration, -rate, -idle, -settle not negative")
 	}
@@ -199,6 +211,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return mergeResults(stdin, stdout, stderr)
 	case "report":
 		return report(stdin, stdout)
+	case "wrk":
+		w, err := wrkRun(cfg.pids, stdin)
+		if err != nil {
+			return err
+		}
+		return emit(&result{Label: cfg.label, Run: cfg.run, Scenario: "wrk", Clients: cfg.n,
+			Connect: connectResult{Hist: &hist{}}, Wrk: w}, stdout, stderr)
+	case "gin":
+		return serveBareGin(ctx, cfg.apiAddrs[0])
 	}
 	if cfg.cpuProfile != "" {
 		stopProfile, err := startCPUProfile(cfg.cpuProfile)

@@ -94,6 +94,7 @@ func (b *broadcastResult) merge(o *broadcastResult) {
 	b.K = max(b.K, o.K)
 	b.Expected += o.Expected
 	b.Delivered += o.Delivered
+	b.Dups += o.Dups
 	for i, v := range o.LastMs {
 		if i == len(b.LastMs) {
 			b.LastMs = append(b.LastMs, 0)

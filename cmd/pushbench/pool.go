@@ -17,8 +17,9 @@ import (
 
 // poolOptions say where and how clients connect.
 type poolOptions struct {
-	ioAddrs []string
-	path    string
+	ioAddrs   []string
+	path      string
+	transport string // "websocket" or "polling"
 	// uidOffset numbers this process's clients: client i is uid
 	// "u<uidOffset+i>", connects to ioAddrs[(uidOffset+i) % len] from
 	// source address 127.0.0.2 + (uidOffset+i)/perSource.
@@ -33,11 +34,11 @@ type poolOptions struct {
 // its connection; the pool closes them all at the end.
 type pool struct {
 	opts    poolOptions
-	dialers map[netip.Addr]*websocket.Dialer
+	dialers map[netip.Addr]dialers
 	sink    *sink
 
 	mu    sync.Mutex
-	conns []*websocket.Conn
+	conns []transport
 	done  bool
 
 	connectHist hist
@@ -48,7 +49,7 @@ type pool struct {
 }
 
 func newPool(opts poolOptions, s *sink) *pool {
-	return &pool{opts: opts, dialers: make(map[netip.Addr]*websocket.Dialer), sink: s}
+	return &pool{opts: opts, dialers: make(map[netip.Addr]dialers), sink: s}
 }
 
 // uid names client number g (offset included).
@@ -61,20 +62,26 @@ func sourceAddr(g, perSource int) netip.Addr {
 	return netip.AddrFrom4(b)
 }
 
-// dialer returns the websocket dialer bound to src, with small buffers:
-// reads are tiny frames and writes go through a shared pool.
-func (p *pool) dialer(src netip.Addr) *websocket.Dialer {
+// dialers dial from one source address: TCP, and websocket with small
+// buffers (reads are tiny frames and writes go through a shared pool).
+type dialers struct {
+	tcp *net.Dialer
+	ws  *websocket.Dialer
+}
+
+// dialer returns the dialers bound to src; p.mu held.
+func (p *pool) dialer(src netip.Addr) dialers {
 	if d, ok := p.dialers[src]; ok {
 		return d
 	}
 	nd := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), Timeout: p.opts.timeout}
-	d := &websocket.Dialer{
+	d := dialers{tcp: nd, ws: &websocket.Dialer{
 		NetDialContext:   nd.DialContext,
 		HandshakeTimeout: p.opts.timeout,
 		ReadBufferSize:   512,
 		WriteBufferSize:  256,
 		WriteBufferPool:  &sync.Pool{},
-	}
+	}}
 	p.dialers[src] = d
 	return d
 }
@@ -124,15 +131,15 @@ func (p *pool) runClient(ctx context.Context, g int, settled func()) {
 		p.fail(err)
 		return
 	}
-	defer c.conn.Close()
-	_ = c.conn.SetReadDeadline(start.Add(p.opts.timeout))
+	defer c.t.Close()
+	_ = c.t.SetReadDeadline(start.Add(p.opts.timeout))
 	c.loggedIn = func() {
-		_ = c.conn.SetReadDeadline(time.Time{})
+		_ = c.t.SetReadDeadline(time.Time{})
 		p.connectHist.Record(time.Since(start))
 		p.ok.Add(1)
 		settle()
 	}
-	err = c.serve()
+	err = c.t.serve(c)
 	switch {
 	case c.state != stReady:
 		p.fail(fmt.Errorf("logging in: %w", err))
@@ -144,7 +151,6 @@ func (p *pool) runClient(ctx context.Context, g int, settled func()) {
 
 func (p *pool) dial(ctx context.Context, g int) (*client, error) {
 	addr := p.opts.ioAddrs[g%len(p.opts.ioAddrs)]
-	url := "ws://" + addr + p.opts.path + "/?EIO=4&transport=websocket"
 	p.mu.Lock()
 	if p.done {
 		p.mu.Unlock()
@@ -152,16 +158,27 @@ func (p *pool) dial(ctx context.Context, g int) (*client, error) {
 	}
 	d := p.dialer(sourceAddr(g, p.opts.perSource))
 	p.mu.Unlock()
-	conn, resp, err := d.DialContext(ctx, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("dialing %s: %w", url, err)
+	var t transport
+	if p.opts.transport == "polling" {
+		pt, err := dialPolling(ctx, d.tcp, addr, p.opts.path)
+		if err != nil {
+			return nil, err
+		}
+		t = pt
+	} else {
+		url := "ws://" + addr + p.opts.path + "/?EIO=4&transport=websocket"
+		conn, resp, err := d.ws.DialContext(ctx, url, nil)
+		if err != nil {
+			return nil, fmt.Errorf("dialing %s: %w", url, err)
+		}
+		_ = resp.Body.Close()
+		t = &wsTransport{Conn: conn}
 	}
-	_ = resp.Body.Close()
-	if !p.track(conn) {
-		_ = conn.Close()
+	if !p.track(t) {
+		_ = t.Close()
 		return nil, errors.New("pool closed")
 	}
-	return &client{conn: conn, uid: uid(g), newMsg: p.sink.newMsg}, nil
+	return &client{t: t, uid: uid(g), newMsg: p.sink.newMsg}, nil
 }
 
 func (p *pool) fail(err error) {
@@ -170,7 +187,7 @@ func (p *pool) fail(err error) {
 }
 
 // track records conn for Close; false when the pool is closing.
-func (p *pool) track(conn *websocket.Conn) bool {
+func (p *pool) track(conn transport) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done {

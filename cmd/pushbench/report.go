@@ -9,29 +9,36 @@ import (
 	"strings"
 )
 
-// Labels bench/run.sh gives its results; report compares the first two and
-// shows the cluster alone.
+// Labels bench/run.sh gives its results; report compares pushio with the
+// Node reference (or, for wrk, with a bare Gin handler) and shows the
+// cluster alone.
 const (
 	labelPushio  = "pushio"
 	labelNode    = "node"
+	labelGin     = "gin"
 	labelCluster = "pushio-cluster"
 )
 
 // row is one line of the table: a figure picked from each result of a
 // kind, shown as the median over the runs.
 type row struct {
-	title   string
-	unit    string // shown after the client count
-	label   string // labelPushio (compared with labelNode) or labelCluster
-	clients int
-	pick    func(*result) (float64, bool)
-	lower   bool // lower is better
-	compare bool // "2× better than Node" applies
-	goal    *goal
-	digits  int
+	title     string
+	unit      string // shown after the client count
+	label     string // labelPushio (compared with against) or labelCluster
+	against   string // labelNode unless set
+	clients   int
+	transport string // the clients' transport: "" (websocket) or "polling"
+	pick      func(*result) (float64, bool)
+	lower     bool // lower is better
+	compare   bool // the ratio to the other column is shown
+	// ratio is the goal for that ratio (0: none): at most ratio when
+	// lower is better, at least ratio otherwise.
+	ratio  float64
+	goal   *goal
+	digits int
 }
 
-// goal is an absolute target of issue 4.
+// goal is an absolute target of issue 8.
 type goal struct {
 	text string
 	met  func(float64) bool
@@ -57,7 +64,7 @@ func report(stdin io.Reader, stdout io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Medians over runs (pushio: %d, Node: %d, cluster: %d result lines).\n\n",
 		countLabel(rs, labelPushio), countLabel(rs, labelNode), countLabel(rs, labelCluster))
-	b.WriteString("| figure | pushio | Node | pushio/Node | goal (issue 4) | met |\n")
+	b.WriteString("| figure | pushio | Node | pushio/Node | goal (issue 8) | met |\n")
 	b.WriteString("|---|---:|---:|---:|---|---|\n")
 	for _, rw := range tableRows(rs) {
 		rw.write(&b, rs)
@@ -79,18 +86,24 @@ func countLabel(rs []*result, label string) int {
 // tableRows lists the figures, one group per client count measured.
 func tableRows(rs []*result) []row {
 	var out []row
-	for _, step := range sampleSteps(rs, labelPushio) {
+	for _, step := range sampleSteps(rs, labelPushio, "") {
 		out = append(out,
 			row{title: "memory per idle logged-in connection", unit: "KB", clients: step, lower: true, compare: true,
-				goal: atMost(16, "≤ 16 KB"), digits: 1,
+				ratio: 0.35, goal: atMost(6, "≤ 6 KB"), digits: 1,
 				pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.RSSPerConnKB, true })},
-			row{title: "CPU while idle, heartbeats included", unit: "% of one core", clients: step, lower: true, compare: true, digits: 1,
+			row{title: "CPU while idle, heartbeats included", unit: "% of one core", clients: step, lower: true, compare: true,
+				ratio: 0.5, digits: 1,
 				pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.IdleCPUPct, x.IdleS > 0 })},
 		)
 	}
-	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Connect.OK > 0 }) {
+	for _, step := range sampleSteps(rs, labelPushio, "polling") {
+		out = append(out, row{title: "memory per idle logged-in long-polling connection", unit: "KB", clients: step,
+			transport: "polling", lower: true, compare: true, ratio: 1, digits: 1,
+			pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.RSSPerConnKB, true })})
+	}
+	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Connect.OK > 0 && r.Transport == "" }) {
 		out = append(out,
-			row{title: "login p99", unit: "ms", clients: n, lower: true, compare: true, digits: 1,
+			row{title: "login p99", unit: "ms", clients: n, lower: true, compare: true, ratio: 0.5, digits: 1,
 				pick: withClients(n, func(r *result) (float64, bool) { return r.Connect.P99Ms, r.Connect.OK > 0 })},
 			row{title: "logins failed or dropped", clients: n, lower: true, goal: atMost(0, "0"),
 				pick: withClients(n, func(r *result) (float64, bool) {
@@ -111,10 +124,12 @@ func tableRows(rs []*result) []row {
 			row{title: "broadcast: delivery p99", unit: "ms", clients: n, lower: true, compare: true, digits: 1,
 				pick: bc(func(b *broadcastResult) float64 { return b.P99Ms })},
 			row{title: "broadcast: last client, p99 over the broadcasts", unit: "ms", clients: n, lower: true, compare: true,
-				goal: atMost(100, "≤ 100 ms"), digits: 1,
+				ratio: 0.4, goal: atMost(60, "≤ 60 ms"), digits: 1,
 				pick: bc(func(b *broadcastResult) float64 { return b.LastP99Ms })},
 			row{title: "broadcast: messages lost", clients: n, lower: true, goal: atMost(0, "0"),
 				pick: bc(func(b *broadcastResult) float64 { return float64(b.Lost) })},
+			row{title: "broadcast: messages duplicated", clients: n, lower: true, goal: atMost(0, "0"),
+				pick: bc(func(b *broadcastResult) float64 { return float64(b.Dups) })},
 		)
 	}
 	for _, label := range []string{labelPushio, labelCluster} {
@@ -122,7 +137,39 @@ func tableRows(rs []*result) []row {
 			out = append(out, targetedRows(label, n)...)
 		}
 	}
+	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Wrk != nil }) {
+		out = append(out, wrkRows(n)...)
+	}
 	return out
+}
+
+// wrkRows are the figures of wrk publishing to u0 with n clients (1: u0 is
+// online; 0: offline, so that nothing is delivered and the server's CPU is
+// the API's own), against the Node reference and a bare Gin handler.
+func wrkRows(n int) []row {
+	wk := func(f func(*wrkResult) float64) func(*result) (float64, bool) {
+		return func(r *result) (float64, bool) {
+			if r.Wrk == nil || (r.Label != labelGin && r.Clients != n) {
+				return 0, false
+			}
+			return f(r.Wrk), true
+		}
+	}
+	rps := wk(func(w *wrkResult) float64 { return w.ReqPerS })
+	cpu := wk(func(w *wrkResult) float64 { return w.CPUPerReqUs })
+	what, ratio, rpsGoal := "wrk -c50, publish to an online uid", 0.0, atLeast(40000, "≥ 40,000/s")
+	if n == 0 {
+		what, ratio, rpsGoal = "wrk -c50, publish to an offline uid (nothing delivered: the API's own cost)", 1.15, nil
+	}
+	return []row{
+		{title: what + ": requests/s", clients: n, compare: true, goal: rpsGoal, pick: rps},
+		{title: what + ": requests/s (Node column: a bare Gin handler doing the same reads)", clients: n,
+			against: labelGin, compare: true, pick: rps},
+		{title: what + ": server CPU per request (Node column: the bare Gin handler)", unit: "µs", clients: n,
+			against: labelGin, lower: true, compare: true, ratio: ratio, digits: 1, pick: cpu},
+		{title: what + ": non-2xx answers and socket errors", clients: n, lower: true, goal: atMost(0, "0"),
+			pick: wk(func(w *wrkResult) float64 { return float64(w.Non2xx + w.Errors) })},
+	}
 }
 
 func targetedRows(label string, n int) []row {
@@ -134,12 +181,12 @@ func targetedRows(label string, n int) []row {
 			return f(r.Targeted), true
 		})
 	}
-	compare, prefix, rps := true, "targeted publish", atLeast(50000, "≥ 50,000/s")
+	compare, prefix, rps, ratio := true, "targeted publish", (*goal)(nil), 2.0
 	if label == labelCluster {
-		compare, prefix, rps = false, "2-node cluster: targeted publish", atLeast(20000, "≥ 20,000/s")
+		compare, prefix, rps, ratio = false, "2-node cluster: targeted publish", atLeast(20000, "≥ 20,000/s"), 0
 	}
 	return []row{
-		{title: prefix + ": requests/s", label: label, clients: n, compare: compare, goal: rps,
+		{title: prefix + ": requests/s", label: label, clients: n, compare: compare, ratio: ratio, goal: rps,
 			pick: tg(func(t *targetedResult) float64 { return t.ReqPerS })},
 		{title: prefix + ": API p99", unit: "ms", label: label, clients: n, lower: true, compare: compare, digits: 2,
 			pick: tg(func(t *targetedResult) float64 { return t.APIP99Ms })},
@@ -176,11 +223,11 @@ func sampleAt(step int, f func(serverSample) (float64, bool)) func(*result) (flo
 }
 
 // sampleSteps lists, ascending, the steps at which label's servers were
-// sampled.
-func sampleSteps(rs []*result, label string) []int {
+// sampled with clients on transport.
+func sampleSteps(rs []*result, label, transport string) []int {
 	var steps []int
 	for _, r := range rs {
-		if r.Label != label || r.Server == nil {
+		if r.Label != label || r.Server == nil || r.Transport != transport {
 			continue
 		}
 		for _, x := range r.Server.Samples {
@@ -209,7 +256,7 @@ func clientCounts(rs []*result, label string, has func(*result) bool) []int {
 func (rw row) values(rs []*result, label string) []float64 {
 	var v []float64
 	for _, r := range rs {
-		if r.Label != label {
+		if r.Label != label || r.Transport != rw.transport {
 			continue
 		}
 		if x, ok := rw.pick(r); ok {
@@ -225,9 +272,12 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 		label = labelPushio
 	}
 	ours := median(rw.values(rs, label))
-	theirs := math.NaN()
+	theirs, against := math.NaN(), rw.against
+	if against == "" {
+		against = labelNode
+	}
 	if label == labelPushio {
-		theirs = median(rw.values(rs, labelNode))
+		theirs = median(rw.values(rs, against))
 	}
 	if math.IsNaN(ours) && math.IsNaN(theirs) {
 		return // not measured at this size (CPU is sampled at the last step only)
@@ -241,9 +291,15 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 		goals = append(goals, rw.goal.text)
 		met = met && rw.goal.met(ours)
 	}
-	if rw.compare && !math.IsNaN(theirs) {
-		goals = append(goals, "2× better than Node")
-		met = met && ((rw.lower && 2*ours <= theirs) || (!rw.lower && ours >= 2*theirs))
+	if rw.ratio > 0 && !math.IsNaN(theirs) {
+		other := map[string]string{labelNode: "Node", labelGin: "bare Gin"}[against]
+		if rw.lower {
+			goals = append(goals, "≤ "+strconv.FormatFloat(rw.ratio, 'f', -1, 64)+"× "+other)
+			met = met && ours <= rw.ratio*theirs
+		} else {
+			goals = append(goals, "≥ "+strconv.FormatFloat(rw.ratio, 'f', -1, 64)+"× "+other)
+			met = met && ours >= rw.ratio*theirs
+		}
 	}
 	metText := "—"
 	if len(goals) > 0 {

@@ -26,10 +26,22 @@ func TestReport(t *testing.T) {
 			Broadcast: &broadcastResult{LastP99Ms: rps / 1000},
 			Targeted:  &targetedResult{ReqPerS: rps, DeliveredPerS: rps}}
 	}
+	polling := func(label string, kb float64) *result {
+		r := mem(label, kb)
+		r.Transport = "polling"
+		return r
+	}
+	wrk := func(label string, rps, cpu float64) *result {
+		return &result{Label: label, Scenario: "wrk", Clients: 1, Wrk: &wrkResult{ReqPerS: rps, CPUPerReqUs: cpu}}
+	}
+	offline := func(r *result) *result { r.Clients = 0; return r }
 	in := lines(
-		mem(labelPushio, 10), mem(labelPushio, 12), mem(labelPushio, 30), // median 12
+		mem(labelPushio, 5), mem(labelPushio, 5.5), mem(labelPushio, 30), // median 5.5
 		mem(labelNode, 30), mem(labelNode, 20), // median 25
+		polling(labelPushio, 30), polling(labelNode, 28),
 		pub(labelPushio, 60000), pub(labelNode, 20000), pub(labelCluster, 21000),
+		wrk(labelPushio, 45000, 20), wrk(labelNode, 10000, 90), wrk(labelGin, 50000, 18),
+		offline(wrk(labelPushio, 48000, 19)), offline(wrk(labelNode, 11000, 80)),
 	)
 	var out bytes.Buffer
 	if err := report(in, &out); err != nil {
@@ -37,12 +49,18 @@ func TestReport(t *testing.T) {
 	}
 	table := out.String()
 	for _, want := range []string{
-		"| memory per idle logged-in connection, 100 clients (KB) | 12.0 | 25.0 | 0.48 | ≤ 16 KB; 2× better than Node | yes |",
-		"| CPU while idle, heartbeats included, 100 clients (% of one core) | 2.0 | 2.0 | 1.00 | 2× better than Node | **no** |",
-		"| targeted publish: requests/s, 50 clients | 60,000 | 20,000 | 3.00 | ≥ 50,000/s; 2× better than Node | yes |",
-		"| broadcast: last client, p99 over the broadcasts, 50 clients (ms) | 60.0 | 20.0 | 3.00 | ≤ 100 ms; 2× better than Node | **no** |",
+		"| memory per idle logged-in connection, 100 clients (KB) | 5.5 | 25.0 | 0.22 | ≤ 6 KB; ≤ 0.35× Node | yes |",
+		"| CPU while idle, heartbeats included, 100 clients (% of one core) | 2.0 | 2.0 | 1.00 | ≤ 0.5× Node | **no** |",
+		"| memory per idle logged-in long-polling connection, 100 clients (KB) | 30.0 | 28.0 | 1.07 | ≤ 1× Node | **no** |",
+		"| targeted publish: requests/s, 50 clients | 60,000 | 20,000 | 3.00 | ≥ 2× Node | yes |",
+		"| broadcast: last client, p99 over the broadcasts, 50 clients (ms) | 60.0 | 20.0 | 3.00 | ≤ 60 ms; ≤ 0.4× Node | **no** |",
+		"| broadcast: messages duplicated, 50 clients | 0 | 0 | — | 0 | yes |",
 		"| 2-node cluster: targeted publish: requests/s, 50 clients | 21,000 | — | — | ≥ 20,000/s | yes |",
-		"Medians over runs (pushio: 4, Node: 3, cluster: 1 result lines).",
+		"| wrk -c50, publish to an online uid: requests/s, 1 clients | 45,000 | 10,000 | 4.50 | ≥ 40,000/s | yes |",
+		"| wrk -c50, publish to an online uid: requests/s (Node column: a bare Gin handler doing the same reads), 1 clients | 45,000 | 50,000 | 0.90 |  | — |",
+		"| wrk -c50, publish to an online uid: server CPU per request (Node column: the bare Gin handler), 1 clients (µs) | 20.0 | 18.0 | 1.11 |  | — |",
+		"| wrk -c50, publish to an offline uid (nothing delivered: the API's own cost): server CPU per request (Node column: the bare Gin handler), 0 clients (µs) | 19.0 | 18.0 | 1.06 | ≤ 1.15× bare Gin | yes |",
+		"Medians over runs (pushio: 7, Node: 6, cluster: 1 result lines).",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
@@ -86,5 +104,34 @@ func TestMergeTargeted(t *testing.T) {
 	if m.Scenario != "targeted,hold" || m.Clients != 100 || tg.Requests != 1000 || tg.Delivered != 990 ||
 		tg.Lost != 0 || tg.ReqPerS != 500 {
 		t.Errorf("merged: scenario %q, clients %d, targeted %+v", m.Scenario, m.Clients, tg)
+	}
+}
+
+func TestParseWrk(t *testing.T) {
+	const out = `Running 5s test @ http://127.0.0.1:2121/?type=publish&to=u0&content=x
+  2 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.21ms  520.11us  12.03ms   80.12%
+    Req/Sec    20.84k     1.10k   23.01k    71.00%
+  Latency Distribution
+     50%    1.10ms
+     75%    1.40ms
+     90%    1.80ms
+     99%    3.52ms
+  207412 requests in 5.00s, 27.30MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 7
+Requests/sec:  41476.85
+Transfer/sec:      5.46MB
+`
+	w, err := parseWrk(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Requests != 207412 || w.ReqPerS != 41476.85 || w.P99Ms != 3.52 || w.Non2xx != 7 || w.Errors != 3 {
+		t.Errorf("parsed %+v", w)
+	}
+	if _, err := parseWrk(strings.NewReader("unable to connect to 127.0.0.1:1 Connection refused\n")); err == nil {
+		t.Error("a failed wrk run parsed")
 	}
 }

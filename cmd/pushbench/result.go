@@ -13,11 +13,13 @@ type result struct {
 	Label     string           `json:"label,omitempty"`
 	Run       int              `json:"run,omitempty"`
 	Scenario  string           `json:"scenario"`
+	Transport string           `json:"transport,omitempty"` // "polling"; websocket when empty
 	Clients   int              `json:"clients"`
 	Connect   connectResult    `json:"connect"`
 	Server    *serverResult    `json:"server,omitempty"`
 	Broadcast *broadcastResult `json:"broadcast,omitempty"`
 	Targeted  *targetedResult  `json:"targeted,omitempty"`
+	Wrk       *wrkResult       `json:"wrk,omitempty"`
 	// Foreign counts new_msg contents pushbench did not send.
 	Foreign int64    `json:"foreign"`
 	Errors  []string `json:"errors,omitempty"`
@@ -58,6 +60,7 @@ type broadcastResult struct {
 	Expected  int64     `json:"expected"`
 	Delivered int64     `json:"delivered"`
 	Lost      int64     `json:"lost"`
+	Dups      int64     `json:"duplicates"`
 	P50Ms     float64   `json:"p50_ms"`
 	P99Ms     float64   `json:"p99_ms"`
 	MaxMs     float64   `json:"max_ms"`
@@ -119,6 +122,11 @@ func (r *result) derive() {
 
 // summarize writes the human summary.
 func (r *result) summarize(w io.Writer) {
+	if k := r.Wrk; k != nil {
+		fmt.Fprintf(w, "wrk: %d requests = %.0f/s, p99 %.2f ms, non-2xx %d, socket errors %d; server CPU %.1f µs per request\n",
+			k.Requests, k.ReqPerS, k.P99Ms, k.Non2xx, k.Errors, k.CPUPerReqUs)
+		return
+	}
 	c := r.Connect
 	fmt.Fprintf(w, "connect: %d clients: %d logged in, %d failed, %d dropped in %.1f s (%.0f/s); p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		r.Clients, c.OK, c.Failed, c.Dropped, c.ElapsedS, c.PerS, c.P50Ms, c.P99Ms, c.MaxMs)
@@ -133,8 +141,8 @@ func (r *result) summarize(w io.Writer) {
 		}
 	}
 	if b := r.Broadcast; b != nil {
-		fmt.Fprintf(w, "broadcast: %d sent (of %d): delivered %d of %d, lost %d; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; last client p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-			b.Sent, b.K, b.Delivered, b.Expected, b.Lost, b.P50Ms, b.P99Ms, b.MaxMs, b.LastP50Ms, b.LastP99Ms, b.LastMaxMs)
+		fmt.Fprintf(w, "broadcast: %d sent (of %d): delivered %d of %d, lost %d, duplicates %d; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; last client p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			b.Sent, b.K, b.Delivered, b.Expected, b.Lost, b.Dups, b.P50Ms, b.P99Ms, b.MaxMs, b.LastP50Ms, b.LastP99Ms, b.LastMaxMs)
 	}
 	if t := r.Targeted; t != nil {
 		fmt.Fprintf(w, "targeted: %d requests in %.1f s = %.0f/s (ok %d, offline %d, fail %d, errors %d); API p50 %.2f ms, p99 %.2f ms; delivered %d = %.0f/s, lost %d; latency p50 %.1f ms, p99 %.1f ms\n",

@@ -39,9 +39,14 @@ type bcastTally struct {
 	got  [maxBroadcasts]atomic.Int64
 	last [maxBroadcasts]atomic.Int64 // slowest delivery of each, in µs
 	lat  hist
+	// dups counts broadcasts a client got again (or out of order); they
+	// are not in got.
+	dups atomic.Int64
 }
 
-func (s *sink) newMsg(content []byte, at time.Time) {
+// newMsg tallies one content received by a client that has seen *seen
+// broadcasts so far.
+func (s *sink) newMsg(content []byte, at time.Time, seen *int) {
 	fields := bytes.Split(content, []byte("."))
 	switch {
 	case len(fields) == 4 && string(fields[0]) == "b":
@@ -51,6 +56,11 @@ func (s *sink) newMsg(content []byte, at time.Time) {
 		if err1 != nil || err2 != nil || err3 != nil || seq < 0 || seq >= k || k > maxBroadcasts {
 			break
 		}
+		if seq < *seen {
+			s.bcast.dups.Add(1)
+			return
+		}
+		*seen = seq + 1
 		s.bcast.record(seq, k, at.Sub(time.Unix(0, sent)))
 		return
 	case len(fields) == 2 && string(fields[0]) == "t":
