@@ -85,3 +85,14 @@ type Fanout interface {
 	Broadcast(ctx context.Context, p Packet, sel Selector) error
 	Close() error
 }
+
+// OnlineFanout is a Fanout that can also say, in the same round trip as
+// the broadcast, which of the uids it targets are online in the cluster:
+// a targeted publish then costs one call instead of two.
+type OnlineFanout interface {
+	Fanout
+	// BroadcastOnline is Broadcast(ctx, p, Selector{Rooms: uids}) and
+	// Presence.Online(ctx, uids) at once. An error means the broadcast
+	// may not have reached the others and the answer is unknown.
+	BroadcastOnline(ctx context.Context, p Packet, uids []string) ([]bool, error)
+}

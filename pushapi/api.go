@@ -231,7 +231,10 @@ func (a *api) serve(c *gin.Context) {
 		a.unauthorized(c, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), a.opts.CallTimeout)
+	// A publish, once begun, is not cut short when the caller hangs up
+	// (other instances first, then this one's sockets): only CallTimeout
+	// bounds it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), a.opts.CallTimeout)
 	defer cancel()
 	kind, _, _ := p.scalar("type")
 	switch kind {
@@ -288,8 +291,15 @@ func reserved(path string) bool {
 	return path == PathHealth || path == PathReady || path == PathMetrics
 }
 
+// contentTypes is the answers' Content-Type, shared by every answer.
+var contentTypes = []string{contentType}
+
+// reply answers body as text; the header is set without a copy or a
+// canonicalisation, as every answer has the same.
 func reply(c *gin.Context, status int, body string) {
-	c.Data(status, contentType, []byte(body))
+	c.Writer.Header()["Content-Type"] = contentTypes
+	c.Status(status)
+	_, _ = c.Writer.WriteString(body)
 }
 
 func wantsJSON(c *gin.Context) bool {

@@ -11,6 +11,9 @@ const replacement = "\uFFFD"
 // invalid UTF-8 sequence, cut where PHP's decoder cuts it, becomes U+FFFD.
 // Everything else, NUL and newlines included, is kept.
 func HTMLSpecialChars(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	for i := 0; i < len(s); {
@@ -106,3 +109,15 @@ func phpUTF8Len(s string) (int, bool) {
 // isLead and isTrail are PHP's utf8_lead and utf8_trail.
 func isLead(c byte) bool  { return c < 0x80 || (c >= 0xc2 && c <= 0xf4) }
 func isTrail(c byte) bool { return c >= 0x80 && c <= 0xbf }
+
+// needsEscape reports whether HTMLSpecialChars would change s: it has one
+// of & < > " ' or a byte beyond ASCII.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80, c == '&', c == '<', c == '>', c == '"', c == '\'':
+			return true
+		}
+	}
+	return false
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -27,6 +28,9 @@ func targets(p params, name string) ([]string, error) {
 	if !f.isArray {
 		if raw[0] == "" {
 			return nil, nil
+		}
+		if !strings.Contains(raw[0], ",") {
+			return raw[:1:1], nil // one uid: the usual case
 		}
 		raw = strings.Split(raw[0], ",")
 	}
@@ -102,21 +106,22 @@ type presenceAnswer struct {
 // broadcast, which has none), else offline; with Accept: application/json
 // it names the online and offline uids. It returns the answer given.
 func (a *api) answerPresence(c *gin.Context, uids []string, online []bool, positive string) string {
-	ans := presenceAnswer{Result: positive, Online: []string{}, Offline: []string{}}
-	for i, uid := range uids {
-		if online[i] {
-			ans.Online = append(ans.Online, uid)
-		} else {
-			ans.Offline = append(ans.Offline, uid)
-		}
-	}
-	if len(uids) > 0 && len(ans.Online) == 0 {
-		ans.Result = answerOffline
+	result := answerOffline
+	if len(uids) == 0 || slices.Contains(online, true) {
+		result = positive
 	}
 	if wantsJSON(c) {
+		ans := presenceAnswer{Result: result, Online: []string{}, Offline: []string{}}
+		for i, uid := range uids {
+			if online[i] {
+				ans.Online = append(ans.Online, uid)
+			} else {
+				ans.Offline = append(ans.Offline, uid)
+			}
+		}
 		c.JSON(http.StatusOK, ans)
-		return ans.Result
+		return result
 	}
-	reply(c, http.StatusOK, ans.Result)
-	return ans.Result
+	reply(c, http.StatusOK, result)
+	return result
 }

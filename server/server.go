@@ -155,6 +155,16 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 		}
 		return nil, nil
 	}
+	if of, ok := s.fanout.(adapter.OnlineFanout); ok {
+		// One round trip: the others' broadcast and the presence.
+		start := time.Now()
+		online, err := of.BroadcastOnline(ctx, newMsgPacket(content), to)
+		if err != nil {
+			return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
+		}
+		s.deliver(to, content, start)
+		return online, nil
+	}
 	online, err := s.Online(ctx, to)
 	if err != nil {
 		return nil, err
@@ -168,19 +178,30 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 // emit sends new_msg to the sockets in rooms (every socket when empty):
 // to the other instances first, when there are any — if they cannot be
 // reached nothing is delivered and the error says why — then to this
-// instance's, encoded once for all.
+// instance's.
 func (s *Server) emit(ctx context.Context, rooms []string, content string) error {
 	start := time.Now()
-	defer func() { s.opts.Metrics.ObserveFanout(time.Since(start)) }()
 	if s.fanout != nil {
-		p := adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{EventNewMsg, content}}
-		if err := s.fanout.Broadcast(ctx, p, adapter.Selector{Rooms: rooms}); err != nil {
+		if err := s.fanout.Broadcast(ctx, newMsgPacket(content), adapter.Selector{Rooms: rooms}); err != nil {
 			return err
 		}
 	}
+	s.deliver(rooms, content, start)
+	return nil
+}
+
+// deliver sends new_msg to this instance's sockets in rooms (every socket
+// when empty), encoded once for all, and records the fan-out begun at
+// start.
+func (s *Server) deliver(rooms []string, content string, start time.Time) {
 	n := s.hub.Broadcast(rooms, nil, socketio.EncodePush(EventNewMsg, content))
 	s.opts.Metrics.Delivered(n)
-	return nil
+	s.opts.Metrics.ObserveFanout(time.Since(start))
+}
+
+// newMsgPacket is new_msg with content, for the other instances.
+func newMsgPacket(content string) adapter.Packet {
+	return adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{EventNewMsg, content}}
 }
 
 // Online reports for each uid whether it has a logged-in socket anywhere.

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +33,11 @@ type FanoutOptions struct {
 	// RequestsTimeout bounds the wait for other servers' answers;
 	// zero is DefaultRequestsTimeout.
 	RequestsTimeout time.Duration
-	Log             *slog.Logger
+	// Presence, when set and on the same client, lets a targeted
+	// broadcast read the uids' presence in its round trip
+	// (adapter.OnlineFanout).
+	Presence *Presence
+	Log      *slog.Logger
 }
 
 // Fanout connects this instance's namespace "/" to the other servers on
@@ -46,6 +51,8 @@ type Fanout struct {
 	log   *slog.Logger
 
 	channel, requestChannel, responseChannel string
+	// own starts this server's broadcasts as encoded: skipped unread.
+	own []byte
 
 	ps        *goredis.PubSub
 	done      chan struct{}
@@ -75,6 +82,12 @@ func NewFanout(c goredis.UniversalClient, opts FanoutOptions, local adapter.Loca
 		requestChannel:  p + "-request#" + fanoutNsp + "#",
 		responseChannel: p + "-response#" + fanoutNsp + "#",
 	}
+	// A broadcast is the array [uid, packet, opts]: its header, then uid.
+	uid, err := encodeMsgpack(opts.UID)
+	if err != nil {
+		return nil, fmt.Errorf("redis fan-out: encoding the server uid: %w", err)
+	}
+	f.own = append([]byte{0x93}, uid...)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
 	f.ps = c.PSubscribe(ctx, f.channel+"*")
@@ -121,6 +134,9 @@ func (f *Fanout) onBroadcast(channel string, payload []byte) {
 	if room != "" && !f.local.Has(strings.TrimSuffix(room, "#")) {
 		return // no socket here is in the room: skip the decoding
 	}
+	if bytes.HasPrefix(payload, f.own) {
+		return // this server delivered its own broadcast already
+	}
 	var m wireMessage
 	if err := decodeMsgpack(payload, &m); err != nil {
 		f.log.Debug("redis fan-out: ignoring a malformed broadcast", "channel", channel, "err", err)
@@ -139,12 +155,46 @@ func (f *Fanout) onBroadcast(channel string, payload []byte) {
 // Broadcast implements adapter.Fanout: it publishes p for the other
 // servers; an error means none was reached.
 func (f *Fanout) Broadcast(ctx context.Context, p adapter.Packet, sel adapter.Selector) error {
+	msg, err := f.encodeBroadcast(p, sel)
+	if err != nil {
+		return err
+	}
+	return f.publish(ctx, f.broadcastChannel(sel), msg)
+}
+
+// BroadcastOnline implements adapter.OnlineFanout: the presence lookup and
+// the publish go in one pipeline. Without FanoutOptions.Presence it looks
+// nothing up and says no uid is online; pushio always sets it.
+func (f *Fanout) BroadcastOnline(ctx context.Context, p adapter.Packet, uids []string) ([]bool, error) {
+	sel := adapter.Selector{Rooms: uids}
+	msg, err := f.encodeBroadcast(p, sel)
+	if err != nil {
+		return nil, err
+	}
+	pr := f.opts.Presence
+	if pr == nil {
+		return make([]bool, len(uids)), f.publish(ctx, f.broadcastChannel(sel), msg)
+	}
+	var lookup *goredis.SliceCmd
+	channel := f.broadcastChannel(sel)
+	_, err = f.c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
+		lookup = pr.onlineCmd(ctx, pipe, uids)
+		pipe.Publish(ctx, channel, msg)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redis fan-out: publishing on %s with the presence of %d uids: %w", channel, len(uids), err)
+	}
+	return onlineOf(lookup.Val(), len(uids)), nil
+}
+
+func (f *Fanout) encodeBroadcast(p adapter.Packet, sel adapter.Selector) ([]byte, error) {
 	p.Nsp = fanoutNsp
 	msg, err := encodeMsgpack(&wireMessage{UID: f.opts.UID, Packet: toWirePacket(p), Opts: toWireOpts(sel)})
 	if err != nil {
-		return fmt.Errorf("redis fan-out: encoding a broadcast: %w", err)
+		return nil, fmt.Errorf("redis fan-out: encoding a broadcast: %w", err)
 	}
-	return f.publish(ctx, f.broadcastChannel(sel), msg)
+	return msg, nil
 }
 
 // broadcastChannel is where a broadcast is published: the room's own

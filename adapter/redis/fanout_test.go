@@ -248,3 +248,52 @@ func TestFanoutRedisAway(t *testing.T) {
 		t.Errorf("Broadcast with Redis down took %s", d)
 	}
 }
+
+func TestFanoutBroadcastOnline(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	pa := newTestPresence(t, srv.URL(), prefix, "a", 10*time.Second)
+	join(t, pa, "u1")
+	c, err := NewClient(srv.URL(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	la := &testLocal{name: "a"}
+	a, err := NewFanout(c, FanoutOptions{Prefix: prefix, UID: "a", Timeout: time.Second, Presence: pa}, la)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, lb := startFanout(t, srv.URL(), prefix, "b")
+	ctx := ctxFor(t)
+
+	online, err := a.BroadcastOnline(ctx, adapter.Packet{Type: 2, Data: []any{"new_msg", "hi"}}, []string{"u1", "u2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(online, []bool{true, false}) {
+		t.Errorf("online = %v, want [true false]", online)
+	}
+	// Two rooms go on the namespace's channel, one on the room's own.
+	if _, err := a.BroadcastOnline(ctx, adapter.Packet{Type: 2, Data: []any{"new_msg", "again"}}, []string{"r1"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually.True(t, 5*time.Second, "B gets both broadcasts", func() bool { return len(lb.packets()) == 2 })
+	lb.mu.Lock()
+	sels := slices.Clone(lb.sels)
+	lb.mu.Unlock()
+	got := lb.packets()
+	if !slices.Equal(got[0].Data, []any{"new_msg", "hi"}) || !slices.Equal(sels[0].Rooms, []string{"u1", "u2"}) ||
+		!slices.Equal(got[1].Data, []any{"new_msg", "again"}) || !slices.Equal(sels[1].Rooms, []string{"r1"}) {
+		t.Errorf("B got %+v for rooms %v", got, sels)
+	}
+	if n := len(la.packets()); n != 0 {
+		t.Errorf("A got its own broadcast back %d times", n)
+	}
+
+	srv.Stop()
+	if _, err := a.BroadcastOnline(ctx, adapter.Packet{Type: 2, Data: []any{"new_msg", "lost"}}, []string{"u1"}); err == nil {
+		t.Error("BroadcastOnline with Redis gone returned no error")
+	}
+}

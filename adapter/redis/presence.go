@@ -159,17 +159,31 @@ func (p *Presence) change(ctx context.Context, uid string, delta int64) error {
 
 // Online implements adapter.Presence with one HMGET.
 func (p *Presence) Online(ctx context.Context, uids []string) ([]bool, error) {
-	vals, err := p.c.HMGet(ctx, p.keys.uids, uids...).Result()
+	vals, err := p.onlineCmd(ctx, p.c, uids).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redis presence: reading %d uids: %w", len(uids), err)
 	}
-	out := make([]bool, len(uids))
+	return onlineOf(vals, len(uids)), nil
+}
+
+// onlineCmd is Online's HMGET, on c or in a pipeline.
+func (p *Presence) onlineCmd(ctx context.Context, c goredis.Cmdable, uids []string) *goredis.SliceCmd {
+	return c.HMGet(ctx, p.keys.uids, uids...)
+}
+
+// onlineOf reads HMGET's answer for n uids: each is online when its count
+// of pages is positive.
+func onlineOf(vals []any, n int) []bool {
+	out := make([]bool, n)
 	for i, v := range vals {
+		if i == n {
+			break
+		}
 		s, _ := v.(string)
-		n, _ := strconv.ParseInt(s, 10, 64)
-		out[i] = n > 0
+		c, _ := strconv.ParseInt(s, 10, 64)
+		out[i] = c > 0
 	}
-	return out, nil
+	return out
 }
 
 // Counts implements adapter.Presence with one pipelined round trip.

@@ -68,7 +68,7 @@ func StartNode(t testing.TB, url, prefix, name string, ttl time.Duration) *Node 
 	})
 	fanout := func(local adapter.Local) (adapter.Fanout, error) {
 		return redisadapter.NewFanout(client, redisadapter.FanoutOptions{
-			Prefix: prefix, UID: name, Timeout: CallTimeout, Log: log,
+			Prefix: prefix, UID: name, Timeout: CallTimeout, Presence: presence, Log: log,
 		}, local)
 	}
 	srv, err := server.New(server.Options{

@@ -40,6 +40,7 @@ type Metrics struct {
 
 	connections   *prometheus.GaugeVec
 	publishes     *prometheus.CounterVec
+	published     map[string]prometheus.Counter // publishes by result, looked up once
 	delivered     prometheus.Counter
 	fanout        prometheus.Histogram
 	redisErrors   *prometheus.CounterVec
@@ -64,8 +65,9 @@ func New(version string) *Metrics {
 	m.publishes = f.counterVec("publishes_total",
 		"Publish API requests by result: ok, offline, fail; unauthorized (401/403) and limited (429) are counted whatever the request's type.",
 		"result")
+	m.published = make(map[string]prometheus.Counter)
 	for _, r := range []string{ResultOK, ResultOffline, ResultFail, ResultUnauthorized, ResultLimited} {
-		m.publishes.WithLabelValues(r)
+		m.published[r] = m.publishes.WithLabelValues(r)
 	}
 	m.delivered = f.counter("messages_delivered_total",
 		"new_msg messages handed to a connection of this instance (one per socket reached).")
@@ -138,6 +140,10 @@ func (m *Metrics) onlineNow() (uids, pages int64) {
 // constants.
 func (m *Metrics) Published(result string) {
 	if m == nil {
+		return
+	}
+	if c, ok := m.published[result]; ok {
+		c.Inc()
 		return
 	}
 	m.publishes.WithLabelValues(result).Inc()
