@@ -7,8 +7,6 @@ import (
 	"io"
 	"strconv"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // One client is one connection speaking Engine.IO 4 and Socket.IO 5 as
@@ -112,50 +110,4 @@ func (c *client) write(p []byte) error {
 		return fmt.Errorf("writing %q: %w", p, err)
 	}
 	return nil
-}
-
-// wsTransport is a websocket connection: one packet per text frame.
-type wsTransport struct {
-	*websocket.Conn
-	buf []byte
-}
-
-func (w *wsTransport) send(p []byte) error { return w.WriteMessage(websocket.TextMessage, p) }
-
-func (w *wsTransport) serve(c *client) error {
-	for {
-		msg, err := w.read()
-		if err != nil {
-			return err
-		}
-		if err := c.handle(msg); err != nil {
-			return err
-		}
-	}
-}
-
-// read returns the next text frame in w.buf, reused from frame to frame.
-func (w *wsTransport) read() ([]byte, error) {
-	_, r, err := w.NextReader()
-	if err != nil {
-		return nil, err
-	}
-	if w.buf == nil {
-		w.buf = make([]byte, 0, 128)
-	}
-	b := w.buf[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			w.buf = b
-			return b, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
 }

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // poolOptions say where and how clients connect.
@@ -34,8 +32,9 @@ type poolOptions struct {
 // its connection; the pool closes them all at the end.
 type pool struct {
 	opts    poolOptions
-	dialers map[netip.Addr]dialers
+	dialers map[netip.Addr]*net.Dialer
 	sink    *sink
+	readers readers
 
 	mu    sync.Mutex
 	conns []transport
@@ -49,7 +48,7 @@ type pool struct {
 }
 
 func newPool(opts poolOptions, s *sink) *pool {
-	return &pool{opts: opts, dialers: make(map[netip.Addr]dialers), sink: s}
+	return &pool{opts: opts, dialers: make(map[netip.Addr]*net.Dialer), sink: s}
 }
 
 // uid names client number g (offset included).
@@ -62,26 +61,12 @@ func sourceAddr(g, perSource int) netip.Addr {
 	return netip.AddrFrom4(b)
 }
 
-// dialers dial from one source address: TCP, and websocket with small
-// buffers (reads are tiny frames and writes go through a shared pool).
-type dialers struct {
-	tcp *net.Dialer
-	ws  *websocket.Dialer
-}
-
-// dialer returns the dialers bound to src; p.mu held.
-func (p *pool) dialer(src netip.Addr) dialers {
+// dialer returns the dialer bound to src; p.mu held.
+func (p *pool) dialer(src netip.Addr) *net.Dialer {
 	if d, ok := p.dialers[src]; ok {
 		return d
 	}
-	nd := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), Timeout: p.opts.timeout}
-	d := dialers{tcp: nd, ws: &websocket.Dialer{
-		NetDialContext:   nd.DialContext,
-		HandshakeTimeout: p.opts.timeout,
-		ReadBufferSize:   512,
-		WriteBufferSize:  256,
-		WriteBufferPool:  &sync.Pool{},
-	}}
+	d := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), Timeout: p.opts.timeout}
 	p.dialers[src] = d
 	return d
 }
@@ -160,19 +145,17 @@ func (p *pool) dial(ctx context.Context, g int) (*client, error) {
 	p.mu.Unlock()
 	var t transport
 	if p.opts.transport == "polling" {
-		pt, err := dialPolling(ctx, d.tcp, addr, p.opts.path)
+		pt, err := dialPolling(ctx, d, addr, p.opts.path)
 		if err != nil {
 			return nil, err
 		}
 		t = pt
 	} else {
-		url := "ws://" + addr + p.opts.path + "/?EIO=4&transport=websocket"
-		conn, resp, err := d.ws.DialContext(ctx, url, nil)
+		wt, err := dialWebsocket(ctx, d, &p.readers, addr, p.opts.path, p.opts.timeout)
 		if err != nil {
-			return nil, fmt.Errorf("dialing %s: %w", url, err)
+			return nil, err
 		}
-		_ = resp.Body.Close()
-		t = &wsTransport{Conn: conn}
+		t = wt
 	}
 	if !p.track(t) {
 		_ = t.Close()
