@@ -6,8 +6,11 @@
 //
 // An idle websocket session is a small struct and a file descriptor in
 // wsconn's epoll set: no goroutine waits on it, no buffer is held for it,
-// and its heartbeat is a link in one shared timer wheel. A long poll holds
-// its HTTP request's goroutine while it waits, as any net/http handler.
+// and its heartbeat is a link in one shared timer wheel. A long poll waits
+// on its HTTP request's goroutine for a moment; past that, when the server
+// is served through Server.Listener, it is parked: its connection leaves
+// net/http until the answer is written (park.go), so an idle polling
+// session holds no goroutine either.
 //
 // Concurrency: Server and Session methods are safe for concurrent use.
 // Handler calls for one session never overlap and come in the order the

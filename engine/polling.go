@@ -17,43 +17,73 @@ func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 		Refuse(w, http.StatusBadRequest, CodeBadRequest, "Bad request")
 		return
 	}
-	if s.waiter != nil {
+	if s.waiter != nil || s.parked != nil {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusBadRequest)
 		s.end(ReasonTransportError) // overlap from client
 		return
 	}
 	if len(s.queue) == 0 && s.state != stateClosed && !s.probing {
-		ch := make(chan struct{}, 1)
-		s.waiter = ch
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-r.Context().Done():
-		}
-		s.mu.Lock()
-		s.waiter = nil
-		if r.Context().Err() != nil {
-			s.mu.Unlock()
-			s.end(ReasonTransportError) // poll closed prematurely
-			return
+		if s.wait(w, r) {
+			return // parked, or closed prematurely
 		}
 	}
-	packets := s.queue
-	s.queue, s.queued, s.msgs = nil, 0, 0
-	closing := s.state != stateOpen
-	if len(packets) == 0 {
-		// Closed, or upgraded meanwhile: a noop or a close ends the poll.
-		packets = []parser.Packet{{Type: parser.Noop}}
-		if s.state == stateClosed {
-			packets[0].Type = parser.Close
-		}
-	}
+	packets, closing := s.takeAnswer()
 	s.mu.Unlock()
 	s.respond(w, r, packets)
 	if closing {
 		s.end(s.reason)
 	}
+}
+
+// wait waits, s.mu held, for something to answer the poll r with, and
+// returns with s.mu held and false when there is. After parkAfter with
+// nothing, the poll is parked instead (park.go) and wait returns true with
+// s.mu released, as it does when the client closed the poll.
+func (s *Session) wait(w http.ResponseWriter, r *http.Request) bool {
+	ch := make(chan struct{}, 1)
+	s.waiter = ch
+	canPark := s.srv.resume.Load() != nil
+	s.mu.Unlock()
+	if canPark {
+		s.srv.wheel.after(&s.parkT, parkAfter, func() {
+			s.mu.Lock()
+			if s.waiter == ch {
+				s.parkDue = true
+				s.wake()
+			}
+			s.mu.Unlock()
+		})
+		defer s.srv.wheel.cancel(&s.parkT)
+	}
+	for {
+		select {
+		case <-ch:
+		case <-r.Context().Done():
+		}
+		s.mu.Lock()
+		if r.Context().Err() != nil {
+			s.waiter, s.parkDue = nil, false
+			s.mu.Unlock()
+			s.end(ReasonTransportError) // poll closed prematurely
+			return true
+		}
+		if !s.parkDue {
+			break
+		}
+		s.parkDue = false
+		if len(s.queue) > 0 || s.state != stateOpen || s.probing {
+			break
+		}
+		if pk := s.srv.park(w, r, s); pk != nil {
+			s.waiter, s.parked = nil, pk
+			s.mu.Unlock()
+			return true
+		}
+		s.mu.Unlock() // not parked: wait on
+	}
+	s.waiter = nil
+	return false
 }
 
 // respond writes packets as the answer to the poll r, in the payload

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pushio/pushio/engine/parser"
@@ -20,6 +21,8 @@ type Server struct {
 	h      Handler
 	poller *wsconn.Poller
 	wheel  *wheel
+	// resume takes back the connections of parked polls (park.go).
+	resume atomic.Pointer[resumeListener]
 
 	mu       sync.RWMutex
 	sessions map[string]*Session

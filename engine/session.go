@@ -51,6 +51,9 @@ type Session struct {
 	queued  int64
 	msgs    int
 	waiter  chan struct{} // the pending GET's wake-up
+	parked  *parkedPoll   // or the pending GET, hijacked (park.go)
+	parkT   timer         // when the pending GET is parked
+	parkDue bool          // parkT fired: the pending GET parks
 	probing bool          // a websocket answered the probe: polls end at once
 	// websocket
 	ws    *wsconn.Conn
@@ -143,7 +146,8 @@ func (s *Session) control(p parser.Packet, f *wsconn.Frame) {
 	s.mu.Unlock()
 }
 
-// wake ends the pending poll's wait; s.mu held.
+// wake ends the pending poll's wait, or answers the parked poll; s.mu
+// held.
 func (s *Session) wake() {
 	if s.waiter != nil {
 		select {
@@ -151,6 +155,32 @@ func (s *Session) wake() {
 		default:
 		}
 	}
+	if pk := s.parked; pk != nil {
+		s.parked = nil
+		packets, closing := s.takeAnswer()
+		s.srv.spawn(func() {
+			s.srv.answer(s, pk, packets)
+			if closing {
+				s.end(s.reason)
+			}
+		})
+	}
+}
+
+// takeAnswer empties the queue into a poll's answer: what is queued, or a
+// noop (upgraded meanwhile) or a close (closed) when nothing is. closing
+// says the session ends after it. s.mu held.
+func (s *Session) takeAnswer() (packets []parser.Packet, closing bool) {
+	packets = s.queue
+	s.queue, s.queued, s.msgs = nil, 0, 0
+	closing = s.state != stateOpen
+	if len(packets) == 0 {
+		packets = []parser.Packet{{Type: parser.Noop}}
+		if s.state == stateClosed {
+			packets[0].Type = parser.Close
+		}
+	}
+	return packets, closing
 }
 
 // Close ends the session. Gracefully, what is queued is sent first, then

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -143,6 +144,11 @@ func (s *Server) SetAuthSecret(secret string) { s.auth.set(secret) }
 
 // Handler serves Socket.IO at Options.Path and the demo page at /.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Listener wraps the listener Handler is served on (plain TCP, not TLS):
+// a long poll waiting for data then holds only its connection, no
+// goroutine and no buffers (engine.Server.Listener).
+func (s *Server) Listener(ln net.Listener) net.Listener { return s.sio.Engine().Listener(ln) }
 
 // Publish emits new_msg with content to the sockets of the uids in to, or
 // to every socket when to is empty, and reports for each uid whether it was

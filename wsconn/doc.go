@@ -14,7 +14,11 @@
 //
 // Permessage-deflate is declined and no subprotocol is chosen.
 //
-// Concurrency: Send, Close and CloseNow are safe from any goroutine,
+// Watch tells when a connection held without reading (a parked long poll)
+// has input or is hung up, from the same epoll instance.
+//
+// Concurrency: Send, Close, CloseNow, Watch and its stop are safe from
+// any goroutine,
 // handler calls included. Handler calls for one Conn never overlap, come
 // in order, and OnClose comes once, last.
 package wsconn

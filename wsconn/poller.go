@@ -29,6 +29,7 @@ type Poller struct {
 
 	mu      sync.Mutex
 	conns   map[int]*Conn
+	watches map[int]*watch // watch.go
 	stalled map[*Conn]struct{}
 	closed  bool
 
@@ -63,7 +64,7 @@ func NewPoller(opts Options) (*Poller, error) {
 		_ = unix.Close(wake)
 		return nil, fmt.Errorf("wsconn: watching the eventfd: %w", err)
 	}
-	p := &Poller{opts: opts, epfd: epfd, wake: wake, conns: make(map[int]*Conn),
+	p := &Poller{opts: opts, epfd: epfd, wake: wake, conns: make(map[int]*Conn), watches: make(map[int]*watch),
 		stalled: make(map[*Conn]struct{}), writeq: make(chan *Conn, 1<<16), stop: make(chan struct{})}
 	p.bufs.New = func() any { b := make([]byte, readBufSize); return &b }
 	p.wg.Add(2 + opts.Writers)
@@ -172,9 +173,16 @@ func (p *Poller) wait() {
 			}
 			p.mu.Lock()
 			c := p.conns[int(ev.Fd)]
+			var w *watch
+			if c == nil {
+				w = p.fired(int(ev.Fd))
+			}
 			p.mu.Unlock()
-			if c != nil {
+			switch {
+			case c != nil:
 				p.ready(c, ev.Events)
+			case w != nil:
+				go w.fn()
 			}
 		}
 	}

@@ -76,7 +76,7 @@ func newRedisCluster(ctx context.Context, cfg *config.Config, id string, m *metr
 	})
 	fanout := func(local adapter.Local) (adapter.Fanout, error) {
 		return redisadapter.NewFanout(client, redisadapter.FanoutOptions{
-			Prefix:  cfg.Redis.Prefix,
+			Prefix:   cfg.Redis.Prefix,
 			UID:      id,
 			Timeout:  cfg.Redis.Timeout,
 			Presence: p,

@@ -125,6 +125,11 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 2)
+	if p.ioCert == nil {
+		// Long polls then wait without a goroutine (engine/park.go); under
+		// TLS they wait on their request's, as net/http serves TLS itself.
+		ioLn = p.srv.Listener(ioLn)
+	}
 	go func() { errc <- serveHTTP(ioHTTP, ioLn, p.ioCert, "io") }()
 	go func() { errc <- serveHTTP(apiHTTP, apiLn, p.apiCert, "api") }()
 
