@@ -18,6 +18,13 @@ func CountsHTML(c adapter.Counts) string {
 // countsLoop reads the cluster-wide counts once per interval and, when they
 // changed, sends them to every socket of this instance. Each instance
 // broadcasts locally, so every socket in the cluster gets one copy.
+//
+// A broadcast of the counts costs one message per page in the cluster, so
+// they are sent at most countsBudget messages a second cluster-wide: the
+// original's once a second (counts.interval) up to 12,500 pages, then
+// every pages/12,500 s — 8 s at 100,000 pages, where a change every
+// second would cost 100,000 writes a second. A page that logs in gets the
+// latest figure at once either way.
 func (s *Server) countsLoop(ctx context.Context) {
 	defer close(s.done)
 	t := time.NewTicker(s.opts.CountsInterval)
@@ -44,10 +51,33 @@ func (s *Server) tickCounts(ctx context.Context) {
 		s.countsOutage.Failure(s.log, countsName, err, time.Now())
 		return
 	}
-	s.countsOutage.Success(s.log, countsName, time.Now())
-	if *s.lastCounts.Load() == c {
+	now := time.Now()
+	s.countsOutage.Success(s.log, countsName, now)
+	s.lastCounts.Store(&c)
+	sent := &s.countsSent
+	if c == sent.counts {
 		return
 	}
-	s.lastCounts.Store(&c)
+	// The ticker spaces the broadcasts by the interval; past the budget
+	// they are spaced further.
+	if gap := countsGap(s.opts.CountsInterval, c.Pages); gap > s.opts.CountsInterval && now.Sub(sent.at) < gap {
+		return
+	}
+	sent.counts, sent.at = c, now
 	s.hub.Broadcast(nil, nil, socketio.EncodePush(EventOnlineCount, CountsHTML(c)))
+}
+
+// countsSent is the last counts broadcast; countsLoop alone uses it.
+type countsSent struct {
+	counts adapter.Counts
+	at     time.Time
+}
+
+// countsBudget is how many update_online_count messages a second the
+// cluster sends at most, whatever its size.
+const countsBudget = 12_500
+
+// countsGap is the least time between two counts broadcasts to pages.
+func countsGap(interval time.Duration, pages int64) time.Duration {
+	return max(interval, time.Duration(pages)*time.Second/countsBudget)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
@@ -55,6 +56,25 @@ func TestCountsOutageLoggedOnce(t *testing.T) {
 	} {
 		if n := strings.Count(got, msg); n != want {
 			t.Errorf("%q logged %d times, want %d; log:\n%s", msg, n, want, got)
+		}
+	}
+}
+
+func TestCountsGap(t *testing.T) {
+	for _, tt := range []struct {
+		interval time.Duration
+		pages    int64
+		want     time.Duration
+	}{
+		{time.Second, 0, time.Second},
+		{time.Second, 12_500, time.Second},
+		{time.Second, 25_000, 2 * time.Second},
+		{time.Second, 100_000, 8 * time.Second},
+		{10 * time.Second, 100_000, 10 * time.Second},
+		{200 * time.Millisecond, 1_000, 200 * time.Millisecond},
+	} {
+		if got := countsGap(tt.interval, tt.pages); got != tt.want {
+			t.Errorf("countsGap(%v, %d) = %v, want %v", tt.interval, tt.pages, got, tt.want)
 		}
 	}
 }

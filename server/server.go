@@ -88,7 +88,8 @@ type Server struct {
 	auth     loginAuth
 	gate     *gate
 
-	lastCounts   atomic.Pointer[adapter.Counts]
+	lastCounts   atomic.Pointer[adapter.Counts] // the latest read
+	countsSent   countsSent                     // the latest broadcast (countsLoop's)
 	countsOutage outage.Log
 	stop         context.CancelFunc
 	done         chan struct{}
