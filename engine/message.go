@@ -13,6 +13,7 @@ import (
 // built on first use and shared by every connection that sends it.
 // A Message is immutable once made.
 type Message struct {
+	binaryOnly  bool // NewBinary: one binary packet, no text
 	text        []byte
 	attachments [][]byte
 
@@ -23,6 +24,11 @@ type Message struct {
 // NewMessage wraps text and attachments, which must not change after.
 func NewMessage(text []byte, attachments ...[]byte) *Message {
 	return &Message{text: text, attachments: attachments}
+}
+
+// NewBinary wraps one binary Engine.IO message, with no text packet.
+func NewBinary(data []byte) *Message {
+	return &Message{binaryOnly: true, attachments: [][]byte{data}}
 }
 
 // Text is the message's text (the Socket.IO packet).
@@ -40,7 +46,9 @@ func (m *Message) size() int64 {
 // packets are the message's Engine.IO packets, sharing its bytes.
 func (m *Message) packets() []parser.Packet {
 	ps := make([]parser.Packet, 0, 1+len(m.attachments))
-	ps = append(ps, parser.Packet{Type: parser.Message, Data: m.text})
+	if !m.binaryOnly {
+		ps = append(ps, parser.Packet{Type: parser.Message, Data: m.text})
+	}
 	for _, a := range m.attachments {
 		ps = append(ps, parser.Packet{Type: parser.Message, Data: a, Binary: true})
 	}

@@ -68,7 +68,7 @@ func (e *Server) park(w http.ResponseWriter, r *http.Request, s *Session) *parke
 	}
 	q := r.URL.Query()
 	pk := &parkedPoll{conn: conn, header: w.Header().Clone(),
-		binary: s.protocol == 3 && !q.Has("b64") && !q.Has("j")}
+		binary: s.protocol == 3 && !s.b64 && !q.Has("b64") && !q.Has("j")}
 	if s.protocol == 3 {
 		pk.jsonp = q.Get("j")
 	}

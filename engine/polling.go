@@ -17,6 +17,12 @@ func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 		Refuse(w, http.StatusBadRequest, CodeBadRequest, "Bad request")
 		return
 	}
+	if s.state == stateOpen && s.expired() {
+		s.mu.Unlock()
+		s.end(ReasonPingTimeout)
+		Refuse(w, http.StatusBadRequest, CodeUnknownSID, "Session ID unknown")
+		return
+	}
 	if s.waiter != nil || s.parked != nil {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusBadRequest)
@@ -90,7 +96,7 @@ func (s *Session) wait(w http.ResponseWriter, r *http.Request) bool {
 // framing r asks for.
 func (s *Session) respond(w http.ResponseWriter, r *http.Request, packets []parser.Packet) {
 	q := r.URL.Query()
-	binary := s.protocol == 3 && !q.Has("b64") && !q.Has("j")
+	binary := s.protocol == 3 && !s.b64 && !q.Has("b64") && !q.Has("j")
 	body, ctype := parser.AppendPayload(nil, s.protocol, packets, binary)
 	if j := q.Get("j"); j != "" && s.protocol == 3 {
 		body, ctype = parser.JSONP(nil, j, body), parser.ContentTypeJSONP
@@ -103,7 +109,13 @@ func (s *Session) respond(w http.ResponseWriter, r *http.Request, packets []pars
 func (s *Session) post(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	polling := s.transport == transportPolling
+	expired := s.state == stateOpen && s.expired()
 	s.mu.Unlock()
+	if expired {
+		s.end(ReasonPingTimeout)
+		Refuse(w, http.StatusBadRequest, CodeUnknownSID, "Session ID unknown")
+		return
+	}
 	if !polling {
 		Refuse(w, http.StatusBadRequest, CodeBadRequest, "Bad request")
 		return

@@ -185,6 +185,7 @@ func (e *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		return
 	}
 	s := e.newSession(r, protocol, transportPolling)
+	s.b64 = r.URL.Query().Has("b64")
 	s.opened(r, true)
 	if !e.add(s) {
 		s.end(ReasonServerShutdown)

@@ -30,6 +30,7 @@ type Session struct {
 	id       string
 	protocol int
 	remote   string
+	b64      bool // EIO 3: the handshake asked for base64 payloads
 
 	born time.Time
 
@@ -60,6 +61,9 @@ type Session struct {
 	probe *wsconn.Conn
 	// heartbeat, in the server's wheel
 	hb timer
+	// deadline: past it, the session is dead for want of a pong (EIO 4) or
+	// a ping (EIO 3), even if the wheel has not fired yet; zero is none.
+	deadline time.Time
 }
 
 // ID is the session id (sid).
@@ -175,8 +179,10 @@ func (s *Session) takeAnswer() (packets []parser.Packet, closing bool) {
 	s.queue, s.queued, s.msgs = nil, 0, 0
 	closing = s.state != stateOpen
 	if len(packets) == 0 {
+		// A close packet unless the client closed the session itself:
+		// then, as Node, a noop.
 		packets = []parser.Packet{{Type: parser.Noop}}
-		if s.state == stateClosed {
+		if s.state == stateClosed && s.reason != ReasonTransportClose {
 			packets[0].Type = parser.Close
 		}
 	}
@@ -215,7 +221,7 @@ func (s *Session) end(reason string) {
 		s.mu.Unlock()
 		return
 	}
-	s.state = stateClosed
+	s.state, s.reason = stateClosed, reason
 	ws, probe := s.ws, s.probe
 	s.probe = nil
 	s.wake()
@@ -269,8 +275,11 @@ func (s *Session) opened(r *http.Request, polling bool) {
 // schedulePing (EIO 4) sends a ping after the interval, then waits for its
 // pong up to the timeout.
 func (s *Session) schedulePing() {
+	due := time.Now().Add(s.srv.opts.PingInterval + s.srv.opts.PingTimeout)
+	s.setDeadline(time.Time{})
 	s.srv.wheel.after(&s.hb, s.srv.opts.PingInterval, func() {
-		s.srv.wheel.after(&s.hb, s.srv.opts.PingTimeout, func() { go s.end(ReasonPingTimeout) })
+		s.setDeadline(due)
+		s.srv.wheel.after(&s.hb, time.Until(due), func() { go s.end(ReasonPingTimeout) })
 		s.control(parser.Packet{Type: parser.Ping}, framePing)
 	})
 }
@@ -278,7 +287,20 @@ func (s *Session) schedulePing() {
 // expectPing (EIO 3) ends the session unless the client pings within the
 // interval and the timeout.
 func (s *Session) expectPing() {
+	s.setDeadline(time.Now().Add(s.srv.opts.PingInterval + s.srv.opts.PingTimeout))
 	s.srv.wheel.after(&s.hb, s.srv.opts.PingInterval+s.srv.opts.PingTimeout, func() { go s.end(ReasonPingTimeout) })
+}
+
+func (s *Session) setDeadline(t time.Time) {
+	s.mu.Lock()
+	s.deadline = t
+	s.mu.Unlock()
+}
+
+// expired reports whether the heartbeat deadline has passed (the wheel,
+// a tick coarse, may not have ended the session yet); s.mu held.
+func (s *Session) expired() bool {
+	return !s.deadline.IsZero() && !time.Now().Before(s.deadline)
 }
 
 // onPacket handles one packet from the client.

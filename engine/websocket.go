@@ -32,7 +32,10 @@ func (e *Server) upgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 	ok := s.state == stateOpen && s.transport == transportPolling && s.probe == nil
 	s.mu.Unlock()
 	if !ok {
-		Refuse(w, http.StatusBadRequest, CodeBadRequest, "Bad request")
+		// As Node: the handshake succeeds and the websocket is closed.
+		if c, err := wsconn.Upgrade(w, r, e.poller); err == nil {
+			c.CloseNow(nil)
+		}
 		return
 	}
 	c, err := wsconn.Upgrade(w, r, e.poller)
