@@ -35,10 +35,11 @@ func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	packets, closing := s.takeAnswer()
+	reason := s.reason
 	s.mu.Unlock()
 	s.respond(w, r, packets)
 	if closing {
-		s.end(s.reason)
+		s.end(reason)
 	}
 }
 

@@ -119,6 +119,9 @@ func (e *Server) Close() {
 		e.idle.Wait()
 	}
 	e.mu.Unlock()
+	// The websockets' close frames (and what was queued before) go out
+	// first, for a bounded time.
+	e.poller.Settle(time.Second)
 	_ = e.poller.Close()
 	e.wheel.close()
 }

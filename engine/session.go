@@ -162,10 +162,11 @@ func (s *Session) wake() {
 	if pk := s.parked; pk != nil {
 		s.parked = nil
 		packets, closing := s.takeAnswer()
+		reason := s.reason
 		s.srv.spawn(func() {
 			s.srv.answer(s, pk, packets)
 			if closing {
-				s.end(s.reason)
+				s.end(reason)
 			}
 		})
 	}
@@ -248,11 +249,16 @@ func (s *Session) end(reason string) {
 	})
 }
 
-// deliver hands a message to the handler unless the session has ended.
+// deliver hands a message to the handler unless the session has ended
+// (what follows a close packet, or a bad one, in the same POST is
+// dropped, as Node does).
 func (s *Session) deliver(data []byte, binary bool) {
 	s.in.Lock()
 	defer s.in.Unlock()
-	if !s.handled {
+	s.mu.Lock()
+	ended := s.state == stateClosed
+	s.mu.Unlock()
+	if !s.handled && !ended {
 		s.srv.h.OnMessage(s, data, binary)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -251,6 +252,13 @@ func ackFor(sock *Socket, id int64) Ack {
 
 // connect joins a namespace the client asked for, or refuses it.
 func (s *Server) connect(sess *engine.Session, c *conn, p parser.Packet) {
+	if sess.Protocol() == 3 {
+		// socket.io-client 2.x sends a namespace's query with it
+		// (40/admin?token=x): the namespace is what comes before.
+		if i := strings.IndexByte(p.Nsp, '?'); i >= 0 {
+			p.Nsp = p.Nsp[:i]
+		}
+	}
 	if p.Nsp != "/" && !slices.Contains(s.opts.Namespaces, p.Nsp) {
 		var data any = map[string]string{"message": "Invalid namespace"}
 		if sess.Protocol() == 3 {

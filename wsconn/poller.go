@@ -76,6 +76,21 @@ func NewPoller(opts Options) (*Poller, error) {
 	return p, nil
 }
 
+// Settle waits, up to timeout, until no conn is left: for conns closed
+// with Close, until their queued frames and close frame are written.
+func (p *Poller) Settle(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		n := len(p.conns)
+		p.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // Close closes every conn (OnClose gets ErrPollerClosed) and stops the
 // poller's goroutines.
 func (p *Poller) Close() error {

@@ -11,8 +11,8 @@ import (
 // for none) with ack id id (-1 for none) and data v (nil for none), and
 // returns it with the binary attachments to send after it. The JSON is
 // pure ASCII: every non-ASCII rune as \uXXXX (a surrogate pair above
-// U+FFFF), as PHP's json_encode writes it, with no HTML escaping of < > &
-// and '/' as it is; invalid UTF-8 in strings becomes U+FFFD. []byte values
+// U+FFFF), as PHP's json_encode writes it, < > & escaped as \u003c \u003e
+// \u0026 (as the library pushio used before did) and '/' as it is; invalid UTF-8 in strings becomes U+FFFD. []byte values
 // anywhere in v (except inside structs; see below) become placeholders and
 // are returned as attachments, and an Event or Ack becomes a BinaryEvent
 // or BinaryAck with their count in its header (BinaryEvent and BinaryAck
