@@ -15,12 +15,14 @@
 #                           broadcasts to all (bench/scale.sh)
 #   bench/run.sh --scale-quick           the same, held 60 s
 #     --clients N --instances K --hold D (with either) other sizes
+#   bench/run.sh --storm    19,000 clients connecting at once and leaving,
+#                           while 100 others receive (bench/storm.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=quick runs=
 SCALE_N=100000 SCALE_INSTANCES=6 SCALE_HOLD=
-usage="usage: bench/run.sh [--quick|--full|--smoke] [--runs N] | [--scale|--scale-quick] [--clients N] [--instances K] [--hold DURATION]"
+usage="usage: bench/run.sh [--quick|--full|--smoke] [--runs N] | [--scale|--scale-quick] [--clients N] [--instances K] [--hold DURATION] | --storm"
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) mode=full ;;
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=${2:?--runs needs a number}; shift ;;
     --scale) mode=scale ;;
     --scale-quick) mode=scale-quick ;;
+    --storm) mode=storm ;;
     --clients) SCALE_N=${2:?--clients needs a number}; shift ;;
     --instances) SCALE_INSTANCES=${2:?--instances needs a number}; shift ;;
     --hold) SCALE_HOLD=${2:?--hold needs a duration such as 90s or 5m}; shift ;;
@@ -46,6 +49,7 @@ case $mode in
   smoke) RUNS=1 STEP=30 BIG=60 PN=40 N=50 CN=40 K=3 IDLE=1s DUR=1s SETTLE=0.2s RATE=1000 ;;
   scale) RUNS=1 SCALE_HOLD=${SCALE_HOLD:-5m} ;;
   scale-quick) RUNS=1 SCALE_HOLD=${SCALE_HOLD:-60s} ;;
+  storm) RUNS=1 RATE=0 SETTLE=0s ;;
 esac
 RUNS=${runs:-$RUNS}
 
@@ -257,10 +261,13 @@ replace_block() {
 }
 
 tools="redis-server redis-cli curl ss go"
-case $mode in scale*) ;; *) tools="node npm wrk $tools" ;; esac
-if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  case $mode in scale*) ;; *) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null ;; esac
-fi
+case $mode in scale* | storm) ;; *)
+  tools="node npm wrk $tools"
+  if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
+  fi
+  ;;
+esac
 for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make test-deps installs most)" >&2; exit 1; }
 done
@@ -270,6 +277,11 @@ case $mode in
   scale*)
     . bench/scale.sh
     scale_run
+    exit
+    ;;
+  storm)
+    . bench/storm.sh
+    storm_run
     exit
     ;;
 esac
