@@ -6,11 +6,11 @@
 //
 // An idle websocket session is a small struct and a file descriptor in
 // wsconn's epoll set: no goroutine waits on it, no buffer is held for it,
-// and its heartbeat is a link in one shared timer wheel. A long poll waits
-// on its HTTP request's goroutine for a moment; past that, when the server
-// is served through Server.Listener, it is parked: its connection leaves
-// net/http until the answer is written (park.go), so an idle polling
-// session holds no goroutine either.
+// and its heartbeat is a link in one shared timer wheel. A long poll with
+// nothing to answer yet is parked when the server is served through
+// Server.Listener: its connection leaves net/http until the answer is
+// written (park.go), so an idle polling session holds no goroutine
+// either; otherwise it waits on its request's goroutine.
 //
 // Concurrency: Server and Session methods are safe for concurrent use.
 // Handler calls for one session never overlap and come in the order the

@@ -12,11 +12,9 @@ import (
 	"github.com/pushio/pushio/engine/parser"
 )
 
-// A long poll that has had nothing to answer for parkAfter is parked: its
-// connection is taken from net/http (hijacked), so that a waiting poll
-// holds neither a goroutine nor net/http's buffers, only the connection.
-// (A busy client's polls are answered before that, on their goroutine,
-// which is cheaper per answer.) When something
+// A long poll with nothing to answer yet is parked: its connection is
+// taken from net/http (hijacked), so that a waiting poll holds neither a
+// goroutine nor net/http's buffers, only the connection. When something
 // is to be sent the engine writes the HTTP answer itself and hands the
 // connection back to the http.Server, through the listener from
 // Listener, for the client's next request. Without that listener (an
@@ -32,9 +30,6 @@ type parkedPoll struct {
 	// meanwhile (nil: not watched).
 	stop func() bool
 }
-
-// parkAfter is how long a poll waits on its goroutine before it parks.
-const parkAfter = 250 * time.Millisecond
 
 // parkWriteTimeout bounds the write of a parked poll's answer.
 const parkWriteTimeout = 10 * time.Second

@@ -141,7 +141,7 @@ func TestParkedPollsHoldNoGoroutineAndComeBack(t *testing.T) {
 	// Closing a session answers its parked poll with a close packet.
 	c := clients[0]
 	c.get()
-	time.Sleep(2 * parkAfter) // let it park (the answer is the same if it has not)
+	time.Sleep(100 * time.Millisecond) // let it park (the answer is the same if it has not)
 	s, _ := e.Session(c.sid)
 	s.Close(true)
 	if resp, body := c.answer(); resp.StatusCode != http.StatusOK || body != "1" {
@@ -170,7 +170,7 @@ func TestParkedPollClosedByTheClientEndsTheSession(t *testing.T) {
 	_, body := c.answer()
 	c.sid = sidRe.FindStringSubmatch(body)[1]
 	c.get()
-	time.Sleep(3 * parkAfter) // parked by now; a poll still waiting ends the same way
+	time.Sleep(100 * time.Millisecond) // parked by now; a poll still waiting ends the same way
 	_ = c.nc.Close()
 	select {
 	case reason := <-closed:

@@ -43,53 +43,30 @@ func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// wait waits, s.mu held, for something to answer the poll r with, and
-// returns with s.mu held and false when there is. After parkAfter with
-// nothing, the poll is parked instead (park.go) and wait returns true with
-// s.mu released, as it does when the client closed the poll.
+// wait parks the poll r (park.go) or waits, s.mu held, for something to
+// answer it with. It returns with s.mu held and false when there is;
+// true, with s.mu released, when the poll was parked or the client closed
+// it.
 func (s *Session) wait(w http.ResponseWriter, r *http.Request) bool {
+	if pk := s.srv.park(w, r, s); pk != nil {
+		s.parked = pk
+		s.mu.Unlock()
+		return true
+	}
 	ch := make(chan struct{}, 1)
 	s.waiter = ch
-	canPark := s.srv.resume.Load() != nil
 	s.mu.Unlock()
-	if canPark {
-		s.srv.wheel.after(&s.parkT, parkAfter, func() {
-			s.mu.Lock()
-			if s.waiter == ch {
-				s.parkDue = true
-				s.wake()
-			}
-			s.mu.Unlock()
-		})
-		defer s.srv.wheel.cancel(&s.parkT)
+	select {
+	case <-ch:
+	case <-r.Context().Done():
 	}
-	for {
-		select {
-		case <-ch:
-		case <-r.Context().Done():
-		}
-		s.mu.Lock()
-		if r.Context().Err() != nil {
-			s.waiter, s.parkDue = nil, false
-			s.mu.Unlock()
-			s.end(ReasonTransportError) // poll closed prematurely
-			return true
-		}
-		if !s.parkDue {
-			break
-		}
-		s.parkDue = false
-		if len(s.queue) > 0 || s.state != stateOpen || s.probing {
-			break
-		}
-		if pk := s.srv.park(w, r, s); pk != nil {
-			s.waiter, s.parked = nil, pk
-			s.mu.Unlock()
-			return true
-		}
-		s.mu.Unlock() // not parked: wait on
-	}
+	s.mu.Lock()
 	s.waiter = nil
+	if r.Context().Err() != nil {
+		s.mu.Unlock()
+		s.end(ReasonTransportError) // poll closed prematurely
+		return true
+	}
 	return false
 }
 

@@ -53,8 +53,6 @@ type Session struct {
 	msgs    int
 	waiter  chan struct{} // the pending GET's wake-up
 	parked  *parkedPoll   // or the pending GET, hijacked (park.go)
-	parkT   timer         // when the pending GET is parked
-	parkDue bool          // parkT fired: the pending GET parks
 	probing bool          // a websocket answered the probe: polls end at once
 	// websocket
 	ws    *wsconn.Conn
