@@ -23,13 +23,15 @@ test: test-deps build ## installs what the tests need, then every test with -rac
 	$(MAKE) fuzz FUZZTIME=5s
 
 FUZZTIME ?= 30s
-fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames)
+fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames and handshakes)
 	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzHTMLSpecialChars$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzUID$$' -fuzztime $(FUZZTIME) ./server/
 	$(GO) test -run '^$$' -fuzz '^FuzzEnginePayload$$' -fuzztime $(FUZZTIME) ./engine/parser/
 	$(GO) test -run '^$$' -fuzz '^FuzzEngineFrame$$' -fuzztime $(FUZZTIME) ./engine/parser/
 	$(GO) test -run '^$$' -fuzz '^FuzzSocketPacket$$' -fuzztime $(FUZZTIME) ./socketio/parser/
+	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./wsconn/
+	$(GO) test -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME) ./wsconn/
 	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./wsconn/
 
 test-deps:
