@@ -32,7 +32,6 @@ fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish reques
 	$(GO) test -run '^$$' -fuzz '^FuzzSocketPacket$$' -fuzztime $(FUZZTIME) ./socketio/parser/
 	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./wsconn/
 	$(GO) test -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME) ./wsconn/
-	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./wsconn/
 
 test-deps:
 	./test/deps.sh
