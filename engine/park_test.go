@@ -67,8 +67,11 @@ func (c *pollConn) answer() (*http.Response, string) {
 	return resp, string(body)
 }
 
-func TestParkedPollsHoldNoGoroutineAndComeBack(t *testing.T) {
-	e, err := New(Options{PingInterval: time.Minute, PingTimeout: time.Minute}, parkHandler{})
+// serveParking serves an engine running h through its Listener, so that
+// polls park; it returns the engine and the address.
+func serveParking(t *testing.T, h Handler) (*Server, string) {
+	t.Helper()
+	e, err := New(Options{PingInterval: time.Minute, PingTimeout: time.Minute}, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,15 +81,20 @@ func TestParkedPollsHoldNoGoroutineAndComeBack(t *testing.T) {
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(e.Listener(ln)) }()
-	defer func() {
+	t.Cleanup(func() {
 		e.Close()
 		_ = srv.Close()
-	}()
+	})
+	return e, ln.Addr().String()
+}
+
+func TestParkedPollsHoldNoGoroutineAndComeBack(t *testing.T) {
+	e, addr := serveParking(t, parkHandler{})
 
 	const n = 50
 	clients := make([]*pollConn, n)
 	for i := range clients {
-		c := dialPoll(t, ln.Addr().String())
+		c := dialPoll(t, addr)
 		c.get()
 		_, body := c.answer()
 		m := sidRe.FindStringSubmatch(body)
@@ -151,21 +159,8 @@ func TestParkedPollsHoldNoGoroutineAndComeBack(t *testing.T) {
 
 func TestParkedPollClosedByTheClientEndsTheSession(t *testing.T) {
 	closed := make(chan string, 1)
-	e, err := New(Options{PingInterval: time.Minute, PingTimeout: time.Minute}, closeRecorder(closed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(e.Listener(ln)) }()
-	defer func() {
-		e.Close()
-		_ = srv.Close()
-	}()
-	c := dialPoll(t, ln.Addr().String())
+	_, addr := serveParking(t, closeRecorder(closed))
+	c := dialPoll(t, addr)
 	c.get()
 	_, body := c.answer()
 	c.sid = sidRe.FindStringSubmatch(body)[1]
