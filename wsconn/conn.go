@@ -47,8 +47,9 @@ type Conn struct {
 	mu        sync.Mutex
 	queue     [][]byte // frames waiting, the first maybe partly written
 	queued    int64
-	scheduled bool // on the writer queue or being written
-	wantOut   bool // waiting for EPOLLOUT
+	inflight  int64 // bytes of the batch being written, off the queue
+	scheduled bool  // on the writer queue or being written
+	wantOut   bool  // waiting for EPOLLOUT
 	stalled   time.Time
 	closing   bool // a close frame is queued: no more frames
 	closed    bool
@@ -70,6 +71,10 @@ func (c *Conn) Start(h Handler) {
 		return
 	}
 	if c.rc == nil {
+		if err := c.p.addOther(c); err != nil {
+			c.CloseNow(err)
+			return
+		}
 		c.mu.Lock()
 		c.reading = true
 		c.mu.Unlock()
@@ -108,7 +113,7 @@ func (c *Conn) enqueue(b []byte) error {
 	}
 	o := c.p.opts
 	if len(c.queue) > 0 && ((o.MaxQueue > 0 && len(c.queue)+1 > o.MaxQueue) ||
-		(o.MaxQueueBytes > 0 && c.queued+int64(len(b)) > o.MaxQueueBytes)) {
+		(o.MaxQueueBytes > 0 && c.queued+c.inflight+int64(len(b)) > o.MaxQueueBytes)) {
 		return ErrSlow
 	}
 	c.queue = append(c.queue, b)
@@ -151,6 +156,7 @@ func (c *Conn) CloseNow(err error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		c.finish() // a reader that ended after the closer's finish call
 		return
 	}
 	c.closed, c.endErr = true, err
@@ -224,7 +230,8 @@ func (c *Conn) readOnce(buf []byte) (int, error) {
 // connection, after a close frame when the client broke the protocol.
 // rerr is the read's own outcome, returned when parsing went well.
 func (c *Conn) feed(b []byte, rerr error) error {
-	if len(c.in) > 0 {
+	own := len(c.in) > 0
+	if own {
 		c.in = append(c.in, b...)
 		b = c.in
 	}
@@ -251,9 +258,12 @@ func (c *Conn) feed(b []byte, rerr error) error {
 		}
 	}
 	// Keep only an incomplete frame's bytes, in a buffer of their own.
-	if len(b) == 0 {
+	switch {
+	case len(b) == 0:
 		c.in = nil
-	} else {
+	case own:
+		c.in = c.in[:copy(c.in, b)] // b is c.in's tail: keep the buffer
+	default:
 		c.in = append([]byte(nil), b...)
 	}
 	return rerr

@@ -29,7 +29,8 @@ type Poller struct {
 
 	mu      sync.Mutex
 	conns   map[int]*Conn
-	watches map[int]*watch // watch.go
+	others  map[*Conn]struct{} // fallback conns (fallback.go), read by goroutines
+	watches map[int]*watch     // watch.go
 	stalled map[*Conn]struct{}
 	closed  bool
 
@@ -64,7 +65,7 @@ func NewPoller(opts Options) (*Poller, error) {
 		_ = unix.Close(wake)
 		return nil, fmt.Errorf("wsconn: watching the eventfd: %w", err)
 	}
-	p := &Poller{opts: opts, epfd: epfd, wake: wake, conns: make(map[int]*Conn), watches: make(map[int]*watch),
+	p := &Poller{opts: opts, epfd: epfd, wake: wake, conns: make(map[int]*Conn), others: make(map[*Conn]struct{}), watches: make(map[int]*watch),
 		stalled: make(map[*Conn]struct{}), writeq: make(chan *Conn, 1<<16), stop: make(chan struct{})}
 	p.bufs.New = func() any { b := make([]byte, readBufSize); return &b }
 	p.wg.Add(2 + opts.Writers)
@@ -82,7 +83,7 @@ func (p *Poller) Settle(timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		p.mu.Lock()
-		n := len(p.conns)
+		n := len(p.conns) + len(p.others)
 		p.mu.Unlock()
 		if n == 0 {
 			return
@@ -100,8 +101,11 @@ func (p *Poller) Close() error {
 		return nil
 	}
 	p.closed = true
-	all := make([]*Conn, 0, len(p.conns))
+	all := make([]*Conn, 0, len(p.conns)+len(p.others))
 	for _, c := range p.conns {
+		all = append(all, c)
+	}
+	for c := range p.others {
 		all = append(all, c)
 	}
 	p.mu.Unlock()
@@ -137,12 +141,25 @@ func (p *Poller) add(c *Conn) error {
 	return nil
 }
 
+// addOther counts a fallback conn, so that Close closes it too.
+func (p *Poller) addOther(c *Conn) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrPollerClosed
+	}
+	p.others[c] = struct{}{}
+	return nil
+}
+
 // arm watches c again, for what it waits for: input unless a reader has
 // it or it is closing, output while its queue waits for room.
 func (p *Poller) arm(c *Conn) {
+	// c.mu stays held across the EpollCtl: the last arm applied is the
+	// one computed from the newest state, and c's fd is open.
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closed {
-		c.mu.Unlock()
 		return
 	}
 	var events uint32 = unix.EPOLLRDHUP | unix.EPOLLONESHOT
@@ -152,18 +169,18 @@ func (p *Poller) arm(c *Conn) {
 	if c.wantOut {
 		events |= unix.EPOLLOUT
 	}
-	fd := c.fd
-	c.mu.Unlock()
-	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
-	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &ev)
+	ev := unix.EpollEvent{Events: events, Fd: int32(c.fd)}
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
 }
 
 // remove stops watching c (before its fd is closed).
 func (p *Poller) remove(c *Conn) {
+	p.mu.Lock()
 	if c.rc == nil {
+		delete(p.others, c)
+		p.mu.Unlock()
 		return
 	}
-	p.mu.Lock()
 	if p.conns[c.fd] == c {
 		delete(p.conns, c.fd)
 		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)

@@ -29,8 +29,8 @@ func (c *Conn) flush() {
 			}
 			return
 		}
-		// The batch leaves the queue while it is written: the bounds count
-		// what waits besides the one batch under way.
+		// The batch leaves the queue while it is written; c.inflight keeps
+		// it inside the bounds until putBack.
 		iov := c.take()
 		c.mu.Unlock()
 
@@ -71,6 +71,7 @@ func (c *Conn) take() [][]byte {
 	c.queue = c.queue[k:]
 	for _, b := range iov {
 		c.queued -= int64(len(b))
+		c.inflight += int64(len(b))
 	}
 	if len(c.queue) == 0 {
 		c.queue = nil
@@ -81,6 +82,7 @@ func (c *Conn) take() [][]byte {
 // putBack returns what of iov was not written (past its first n bytes) to
 // the queue's head; c.mu held.
 func (c *Conn) putBack(iov [][]byte, n int) {
+	c.inflight = 0
 	for len(iov) > 0 && n >= len(iov[0]) {
 		n -= len(iov[0])
 		iov = iov[1:]
