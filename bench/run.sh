@@ -113,11 +113,29 @@ await_api() {
   return 1
 }
 
+# quiet: waits (at most 30 s) until the machine's CPUs were at least 85%
+# idle over one second, so that what the last step left behind (closing
+# 10,000 sockets, a server exiting) does not count against the next one.
+quiet() {
+  local a b
+  for _ in $(seq 30); do
+    a=$(awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8, $5 + $6}' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8, $5 + $6}' /proc/stat)
+    # shellcheck disable=SC2086 # two numbers each
+    set -- $a $b
+    [ $((($4 - $2) * 100)) -lt $((($3 - $1) * 85)) ] || return 0
+  done
+  log "the machine did not quiet down in 30 s: measuring anyway"
+}
+
 # start_server KIND LOGFILE [EXTRA...]: starts pushio or node on fresh
-# ports; sets SRV_PID, SRV_IO, SRV_API. Returns 1 if it did not come up.
+# ports, once the machine is quiet; sets SRV_PID, SRV_IO, SRV_API.
+# Returns 1 if it did not come up.
 start_server() {
   local kind=$1 logf=$2
   shift 2
+  quiet
   SRV_IO=$(free_port) SRV_API=$(free_port)
   case $kind in
     pushio) "$PUSHIO" --io.addr "127.0.0.1:$SRV_IO" --api.addr "127.0.0.1:$SRV_API" --log.level warn "$@" >"$logf" 2>&1 & ;;
