@@ -49,9 +49,6 @@ func (a API) validateAccess(bad func(key string, value any, rule string)) {
 	if a.Signature && a.Secret == "" {
 		bad("api.signature", a.Signature, "needs api.secret, the key requests are signed with")
 	}
-	if a.SignatureWindow <= 0 {
-		bad("api.signature_window", a.SignatureWindow, "must be a positive duration, e.g. 5m")
-	}
 	for _, s := range a.Allow {
 		if _, ok := parsePrefix(s); !ok {
 			bad("api.allow", s, allowRule)

@@ -56,6 +56,9 @@ func Load(args []string, stderr io.Writer) (*Config, Options, error) {
 		}
 	}
 
+	if err := bareDurations(v); err != nil {
+		return nil, opts, err
+	}
 	var cfg Config
 	if err := v.UnmarshalExact(&cfg); err != nil {
 		return nil, opts, decodeError(v, err)

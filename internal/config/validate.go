@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Validate checks every key and returns all problems at once; each names
@@ -23,11 +22,6 @@ func (c *Config) Validate() error {
 			bad(key, addr, "want host:port, e.g. :2120 or 127.0.0.1:2120")
 		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 			bad(key, addr, "want a port from 0 to 65535, e.g. :2120")
-		}
-	}
-	positive := func(key string, d time.Duration) {
-		if d <= 0 {
-			bad(key, d, "must be a positive duration, e.g. 10s")
 		}
 	}
 
@@ -47,11 +41,6 @@ func (c *Config) Validate() error {
 			bad("io.cors_origins", origin, `want "*" or an origin like https://example.com`)
 		}
 	}
-	positive("io.ping_interval", c.IO.PingInterval)
-	positive("io.ping_timeout", c.IO.PingTimeout)
-	if c.IO.PingTimeout > 0 && c.IO.PingTimeout < 2*time.Second {
-		bad("io.ping_timeout", c.IO.PingTimeout, "must be at least 2s (smaller values drop healthy clients under load)")
-	}
 	if c.IO.MaxPayload < 1024 {
 		bad("io.max_payload", c.IO.MaxPayload, "must be at least 1024 bytes")
 	}
@@ -61,10 +50,6 @@ func (c *Config) Validate() error {
 	if c.API.MaxURL < 256 {
 		bad("api.max_url", c.API.MaxURL, "must be at least 256 bytes")
 	}
-	positive("api.header_timeout", c.API.HeaderTimeout)
-	positive("api.read_timeout", c.API.ReadTimeout)
-	positive("api.write_timeout", c.API.WriteTimeout)
-	positive("api.idle_timeout", c.API.IdleTimeout)
 	c.API.validateAccess(bad)
 	if c.Redis.URL != "" {
 		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
@@ -74,8 +59,6 @@ func (c *Config) Validate() error {
 	if c.Redis.Prefix == "" {
 		bad("redis.prefix", c.Redis.Prefix, "must not be empty")
 	}
-	positive("redis.presence_ttl", c.Redis.PresenceTTL)
-	positive("redis.timeout", c.Redis.Timeout)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -86,12 +69,10 @@ func (c *Config) Validate() error {
 	default:
 		bad("log.format", c.Log.Format, "want text or json")
 	}
-	positive("counts.interval", c.Counts.Interval)
-	positive("shutdown_timeout", c.ShutdownTimeout)
+	errs = append(errs, c.validateDurations()...)
 	errs = append(errs, c.validateLimits()...)
 	errs = append(errs, validateTLS("io", c.IO.TLSCert, c.IO.TLSKey)...)
 	errs = append(errs, validateTLS("api", c.API.TLSCert, c.API.TLSKey)...)
-	positive("io.drain_window", c.IO.DrainWindow)
 	if c.IO.DrainWindow >= c.ShutdownTimeout && c.ShutdownTimeout > 0 {
 		bad("io.drain_window", c.IO.DrainWindow, fmt.Sprintf("must be shorter than shutdown_timeout (%s)", c.ShutdownTimeout))
 	}
