@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/internal/config"
+	"github.com/pushio/pushio/internal/testlog"
 )
 
 // TestRunCheckConfig runs the --check-config path the way the binary does:
@@ -88,4 +89,30 @@ func isolate(t *testing.T) {
 		}
 	}
 	t.Chdir(t.TempDir())
+}
+
+// TestWarnOpenLogins: unsigned logins are warned about whatever io.addr,
+// loopback behind nginx included (the production file's setup).
+func TestWarnOpenLogins(t *testing.T) {
+	t.Parallel()
+	const warning = "logins are not signed"
+	tests := []struct {
+		name, addr, secret string
+		warn               bool
+	}{
+		{"all interfaces", ":2120", "", true},
+		{"loopback behind a proxy", "127.0.0.1:2120", "", true},
+		{"signed", "127.0.0.1:2120", "a-long-enough-secret", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := &config.Config{IO: config.IO{Addr: tt.addr}, API: config.API{Addr: "127.0.0.1:2121"}, Auth: config.Auth{Secret: tt.secret}}
+			var buf testlog.Buffer
+			warnOpen(cfg, buf.Logger())
+			if got := strings.Contains(buf.Take(), warning); got != tt.warn {
+				t.Errorf("warned %v, want %v", got, tt.warn)
+			}
+		})
+	}
 }

@@ -200,8 +200,8 @@ func apiAccess(cfg *config.Config) (pushapi.Access, error) {
 // warnOpen logs a warning for every setting that leaves pushio open.
 func warnOpen(cfg *config.Config, log *slog.Logger) {
 	warnOpenAPI(cfg, log)
-	if cfg.Auth.Secret == "" && !isLoopback(cfg.IO.Addr) {
-		log.Warn("logins are not signed: any page can log in as any uid and read its messages; set auth.secret")
+	if cfg.Auth.Secret == "" {
+		log.Warn("logins are not signed: any page can log in as any uid and read its messages; set auth.secret (PUSHIO_AUTH_SECRET), and auth.required: true to make it a start-up error")
 	}
 	for _, o := range cfg.IO.CORSOrigins {
 		if o == "*" {

@@ -159,6 +159,10 @@ type Auth struct {
 	// Secret, when set, makes every login carry a token for its uid: the
 	// hex HMAC-SHA256 of the uid or an HS256 JWT, both keyed with Secret.
 	Secret string `mapstructure:"secret"`
+	// Required makes an empty Secret a start-up error rather than a
+	// warning, so that a production instance never runs with unsigned
+	// logins because an environment variable was lost.
+	Required bool `mapstructure:"required"`
 }
 
 // defaults maps every key to its default value. Every key must be here:
@@ -208,6 +212,7 @@ func defaults() map[string]any {
 		"log.format":         "text",
 		"counts.interval":    DefaultCountsInterval,
 		"auth.secret":        "",
+		"auth.required":      false,
 		"shutdown_timeout":   DefaultShutdown,
 	}
 }

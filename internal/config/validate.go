@@ -80,6 +80,9 @@ func (c *Config) Validate() error {
 		bad("auth.secret", fmt.Sprintf("<%d bytes>", len(c.Auth.Secret)),
 			fmt.Sprintf("must be at least %d bytes (or empty: logins unsigned), e.g. from openssl rand -hex 32", MinSecretLength))
 	}
+	if c.Auth.Required && c.Auth.Secret == "" {
+		bad("auth.required", c.Auth.Required, "needs auth.secret (set PUSHIO_AUTH_SECRET), or auth.required: false to allow unsigned logins")
+	}
 	return errors.Join(errs...)
 }
 

@@ -77,13 +77,24 @@ func TestEnvSetsSecurityKeys(t *testing.T) {
 	}
 }
 
-// TestShippedConfigsValidate loads the documented config files as they are.
+// TestShippedConfigsValidate loads the documented config files as they
+// are; the production one with its secret from the environment, and
+// refused without it (auth.required).
 func TestShippedConfigsValidate(t *testing.T) {
-	for _, path := range []string{"../../config.yaml", "../../deploy/config.production.yaml"} {
+	const production = "../../deploy/config.production.yaml"
+	for _, path := range []string{"../../config.yaml", production} {
 		t.Run(path, func(t *testing.T) {
+			t.Setenv("PUSHIO_AUTH_SECRET", "a-secret-from-the-environment")
 			if _, _, err := Load([]string{"--config", path}, nil); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
+	t.Run("production without PUSHIO_AUTH_SECRET", func(t *testing.T) {
+		t.Setenv("PUSHIO_AUTH_SECRET", "")
+		_, _, err := Load([]string{"--config", production}, nil)
+		if want := `config: auth.required "true": needs auth.secret`; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("error %v, want one starting %q", err, want)
+		}
+	})
 }
