@@ -169,7 +169,7 @@ func (a *api) recover(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
 			a.log.Error("api: panic serving request", "path", c.Request.URL.Path, "panic", v)
-			reply(c, http.StatusInternalServerError, answerFail)
+			a.fail(c, http.StatusInternalServerError, metrics.ResultFail)
 			c.Abort()
 		}
 	}()
@@ -179,15 +179,13 @@ func (a *api) recover(c *gin.Context) {
 // limits refuses URLs and bodies over the configured sizes.
 func (a *api) limits(c *gin.Context) {
 	if a.opts.MaxURL > 0 && len(c.Request.RequestURI) > a.opts.MaxURL {
-		a.opts.Metrics.Published(metrics.ResultFail)
-		reply(c, http.StatusRequestEntityTooLarge, answerFail)
+		a.fail(c, http.StatusRequestEntityTooLarge, metrics.ResultFail)
 		c.Abort()
 		return
 	}
 	if a.opts.MaxBody > 0 {
 		if c.Request.ContentLength > a.opts.MaxBody {
-			a.opts.Metrics.Published(metrics.ResultFail)
-			reply(c, http.StatusRequestEntityTooLarge, answerFail)
+			a.fail(c, http.StatusRequestEntityTooLarge, metrics.ResultFail)
 			c.Abort()
 			return
 		}
@@ -214,12 +212,12 @@ func (a *api) ready(c *gin.Context) {
 func (a *api) serve(c *gin.Context) {
 	if reserved(c.Request.URL.Path) {
 		c.Header("Allow", "GET")
-		reply(c, http.StatusMethodNotAllowed, answerFail)
+		a.fail(c, http.StatusMethodNotAllowed, metrics.ResultFail)
 		return
 	}
 	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodPost {
 		c.Header("Allow", "GET, POST")
-		reply(c, http.StatusMethodNotAllowed, answerFail)
+		a.fail(c, http.StatusMethodNotAllowed, metrics.ResultFail)
 		return
 	}
 	p, err := readParams(c.Request)
@@ -245,24 +243,22 @@ func (a *api) serve(c *gin.Context) {
 	case "count":
 		a.count(ctx, c)
 	default:
-		reply(c, http.StatusOK, answerFail)
+		a.fail(c, http.StatusOK, metrics.ResultFail)
 	}
 }
 
-// refuse answers a request whose body could not be read; as its type is
-// unknown, it counts as a failed publish.
+// refuse answers a request whose body could not be read.
 func (a *api) refuse(c *gin.Context, err error) {
-	a.opts.Metrics.Published(metrics.ResultFail)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		reply(c, http.StatusRequestEntityTooLarge, answerFail)
+		a.fail(c, http.StatusRequestEntityTooLarge, metrics.ResultFail)
 	case errors.Is(err, errBadBody):
 		a.log.Debug("api: refused request", "err", err)
-		reply(c, http.StatusBadRequest, answerFail)
+		a.fail(c, http.StatusBadRequest, metrics.ResultFail)
 	default:
 		a.log.Debug("api: reading request failed", "err", err)
-		reply(c, http.StatusBadRequest, answerFail)
+		a.fail(c, http.StatusBadRequest, metrics.ResultFail)
 	}
 }
 
@@ -273,7 +269,7 @@ const publisherName = "api: publisher"
 // is logged once, not on every request (internal/outage).
 func (a *api) unavailable(c *gin.Context, what string, err error) {
 	a.outage.Failure(a.log, publisherName, err, time.Now(), "call", what, "answer", "503 fail")
-	reply(c, http.StatusServiceUnavailable, answerFail)
+	a.fail(c, http.StatusServiceUnavailable, metrics.ResultFail)
 }
 
 // refused logs a refused request (refusals.go).
@@ -289,6 +285,14 @@ func (a *api) served() { a.outage.Success(a.log, publisherName, time.Now()) }
 func reserved(path string) bool {
 	path = strings.TrimSuffix(path, "/")
 	return path == PathHealth || path == PathReady || path == PathMetrics
+}
+
+// fail answers fail with status and counts it as result (ResultFail,
+// ResultUnauthorized or ResultLimited): every fail answer goes through
+// here, so none is missing from pushio_publishes_total.
+func (a *api) fail(c *gin.Context, status int, result string) {
+	a.opts.Metrics.Published(result)
+	reply(c, status, answerFail)
 }
 
 // contentTypes is the answers' Content-Type, shared by every answer.

@@ -104,7 +104,6 @@ func dropCredentials(p params) {
 // unauthorized answers 401 + fail for missing or wrong credentials.
 func (a *api) unauthorized(c *gin.Context, err error) {
 	a.refused(c, err.Error())
-	a.opts.Metrics.Published(metrics.ResultUnauthorized)
 	c.Header("WWW-Authenticate", `Bearer realm="pushio"`)
-	reply(c, http.StatusUnauthorized, answerFail)
+	a.fail(c, http.StatusUnauthorized, metrics.ResultUnauthorized)
 }

@@ -35,8 +35,7 @@ func (a *api) allow(c *gin.Context) {
 		}
 	}
 	a.refused(c, "address not in api.allow")
-	a.opts.Metrics.Published(metrics.ResultUnauthorized)
-	reply(c, http.StatusForbidden, answerFail)
+	a.fail(c, http.StatusForbidden, metrics.ResultUnauthorized)
 	c.Abort()
 }
 
@@ -48,8 +47,7 @@ func (a *api) rateLimit(c *gin.Context) {
 		return
 	}
 	a.refused(c, "over api.rate_limit")
-	a.opts.Metrics.Published(metrics.ResultLimited)
-	reply(c, http.StatusTooManyRequests, answerFail)
+	a.fail(c, http.StatusTooManyRequests, metrics.ResultLimited)
 	c.Abort()
 }
 

@@ -2,6 +2,7 @@ package pushapi
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/pushio/pushio/internal/metrics"
@@ -54,4 +55,44 @@ func scrape(t *testing.T, base string) metricstest.Families {
 		t.Fatalf("GET /metrics: %d", resp.StatusCode)
 	}
 	return metricstest.Parse(t, resp.Body)
+}
+
+// TestEveryFailCounted: every answer fail moves
+// pushio_publishes_total{result="fail"} by one, whatever the method, the
+// type or the reason (a PUT, an unknown type and an online without uid
+// were not counted).
+func TestEveryFailCounted(t *testing.T) {
+	t.Parallel()
+	_, base := startAPI(t, Options{MaxBody: 1024, MaxURL: 512, Metrics: metrics.New("test")})
+	tests := []struct {
+		name string
+		req  func() *http.Request
+	}{
+		{"PUT", func() *http.Request {
+			r := get(t, base+"/?type=publish&content=x")
+			r.Method = http.MethodPut
+			return r
+		}},
+		{"POST to a probe", func() *http.Request { return postForm(t, base+PathHealth, nil) }},
+		{"unknown type", func() *http.Request { return get(t, base+"/?type=bogus") }},
+		{"no type", func() *http.Request { return get(t, base+"/") }},
+		{"online without uid", func() *http.Request { return get(t, base+"/?type=online") }},
+		{"content array", func() *http.Request { return get(t, base+"/?type=publish&content[]=x") }},
+		{"URL too long", func() *http.Request { return get(t, base+"/?type=publish&content="+strings.Repeat("x", 600)) }},
+		{"body too large", func() *http.Request {
+			return postBody(t, base+"/", "application/x-www-form-urlencoded", "content="+strings.Repeat("x", 2000))
+		}},
+		{"malformed body", func() *http.Request { return postBody(t, base+"/", "application/json", "{") }},
+	}
+	fails := scrape(t, base).Value("pushio_publishes_total", "result", metrics.ResultFail)
+	for _, tt := range tests {
+		if got := do(t, http.DefaultClient, tt.req()); got.body != answerFail {
+			t.Fatalf("%s: answer %q, want fail", tt.name, got.body)
+		}
+		fails++
+		if got := scrape(t, base).Value("pushio_publishes_total", "result", metrics.ResultFail); got != fails {
+			t.Errorf("after %s: fail = %v, want %v", tt.name, got, fails)
+			fails = got
+		}
+	}
 }

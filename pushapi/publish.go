@@ -54,13 +54,11 @@ func (a *api) publish(ctx context.Context, c *gin.Context, p params) {
 	content, _, ok := p.scalar("content")
 	to, err := targets(p, "to")
 	if !ok || err != nil {
-		a.opts.Metrics.Published(metrics.ResultFail)
-		reply(c, http.StatusOK, answerFail) // content[]=x or to[]=: nothing sent
+		a.fail(c, http.StatusOK, metrics.ResultFail) // content[]=x or to[]=: nothing sent
 		return
 	}
 	online, err := a.pub.Publish(ctx, to, HTMLSpecialChars(content))
 	if err != nil {
-		a.opts.Metrics.Published(metrics.ResultFail)
 		a.unavailable(c, "publish", err)
 		return
 	}
@@ -72,7 +70,7 @@ func (a *api) publish(ctx context.Context, c *gin.Context, p params) {
 func (a *api) online(ctx context.Context, c *gin.Context, p params) {
 	uids, err := targets(p, "uid")
 	if err != nil || len(uids) == 0 {
-		reply(c, http.StatusOK, answerFail)
+		a.fail(c, http.StatusOK, metrics.ResultFail)
 		return
 	}
 	online, err := a.pub.Online(ctx, uids)

@@ -60,12 +60,13 @@ type addrState struct {
 	limiter *rate.Limiter // nil when RatePerIP is 0
 }
 
-// Reasons a handshake is refused, as the connection_refusals_total label.
+// Reasons a handshake is refused, as the connection_refusals_total label
+// (named in metrics, which exports each at zero from the start).
 const (
-	refusedDraining       = "draining"
-	refusedMaxConnections = "max_connections"
-	refusedMaxPerIP       = "max_connections_per_ip"
-	refusedRate           = "connection_rate"
+	refusedDraining       = metrics.RefusedDraining
+	refusedMaxConnections = metrics.RefusedMaxConnections
+	refusedMaxPerIP       = metrics.RefusedMaxPerIP
+	refusedRate           = metrics.RefusedRate
 )
 
 // refusal is the answer to a session the gate does not admit.

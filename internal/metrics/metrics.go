@@ -30,6 +30,32 @@ const (
 	ResultLimited      = "limited"
 )
 
+// Label values known in advance. Each of their series is exported at zero
+// from the start, so that rate() and alerts see it before its first event.
+var (
+	// Results are the values of pushio_publishes_total's result label.
+	Results = []string{ResultOK, ResultOffline, ResultFail, ResultUnauthorized, ResultLimited}
+	// Transports and Protocols label pushio_connections.
+	Transports = []string{"polling", "websocket"}
+	Protocols  = []int{3, 4}
+	// LoginRefusalReasons label pushio_login_refusals_total (server's
+	// LoginError labels).
+	LoginRefusalReasons = []string{"token_required", "bad_token", "token_expired", "token_not_yet_valid", "token_other_uid"}
+	// ConnectionRefusalReasons label pushio_connection_refusals_total.
+	ConnectionRefusalReasons = []string{RefusedDraining, RefusedMaxConnections, RefusedMaxPerIP, RefusedRate}
+	// RedisOps are the op labels of the Redis calls pushio makes on every
+	// instance (others, from Node peers' requests, appear when made).
+	RedisOps = []string{"presence_change", "presence_heartbeat", "presence_sync", "presence_remove", "hmget", "pipeline", "publish", "ping"}
+)
+
+// Reasons a handshake is refused, the connection_refusals_total label.
+const (
+	RefusedDraining       = "draining"
+	RefusedMaxConnections = "max_connections"
+	RefusedMaxPerIP       = "max_connections_per_ip"
+	RefusedRate           = "connection_rate"
+)
+
 // durationBuckets suit both a fan-out and a Redis call: 100µs to about 1s.
 var durationBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}
 
@@ -63,10 +89,10 @@ func New(version string) *Metrics {
 		"Open Socket.IO connections on this instance, by transport and Engine.IO protocol (3: socket.io-client 1.x/2.x, 4: 3.x/4.x).",
 		"transport", "protocol")
 	m.publishes = f.counterVec("publishes_total",
-		"Publish API requests by result: ok, offline, fail; unauthorized (401/403) and limited (429) are counted whatever the request's type.",
+		"Publish API answers by result: ok and offline for publishes; fail, unauthorized (401/403) and limited (429) for every request so answered, whatever its type.",
 		"result")
-	m.published = make(map[string]prometheus.Counter)
-	for _, r := range []string{ResultOK, ResultOffline, ResultFail, ResultUnauthorized, ResultLimited} {
+	m.published = make(map[string]prometheus.Counter, len(Results))
+	for _, r := range Results {
 		m.published[r] = m.publishes.WithLabelValues(r)
 	}
 	m.delivered = f.counter("messages_delivered_total",
@@ -87,11 +113,31 @@ func New(version string) *Metrics {
 		func() float64 { _, p := m.onlineNow(); return float64(p) })
 	info := f.gaugeVec("build_info", "Always 1; the labels name the build.", "version", "goversion")
 	info.WithLabelValues(version, runtime.Version()).Set(1)
+	m.zero()
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
+}
+
+// zero creates every series whose labels are known in advance (above).
+func (m *Metrics) zero() {
+	for _, t := range Transports {
+		for _, p := range Protocols {
+			m.connections.WithLabelValues(t, strconv.Itoa(p))
+		}
+	}
+	for _, r := range LoginRefusalReasons {
+		m.loginRefused.WithLabelValues(r)
+	}
+	for _, r := range ConnectionRefusalReasons {
+		m.connRefused.WithLabelValues(r)
+	}
+	for _, op := range RedisOps {
+		m.redisErrors.WithLabelValues(op)
+		m.redisDuration.WithLabelValues(op)
+	}
 }
 
 // Handler serves the registry in the Prometheus text format; a nil

@@ -77,17 +77,53 @@ func TestRecordedValues(t *testing.T) {
 			t.Errorf("pushio_publishes_total{result=%q} not exported", r)
 		}
 	}
+}
+
+// TestLabelledSeriesStartAtZero: before any event, every labelled series
+// whose labels are known is exported at 0, so that alerts on refusals,
+// drops by reason and Redis errors can be written (absent is not 0 to an
+// alert rule).
+func TestLabelledSeriesStartAtZero(t *testing.T) {
+	t.Parallel()
+	f := metricstest.Scrape(t, metrics.New("test").Handler())
+	series := [][]string{}
+	for _, r := range []string{"token_required", "bad_token", "token_expired", "token_not_yet_valid", "token_other_uid"} {
+		series = append(series, []string{"pushio_login_refusals_total", "reason", r})
+	}
+	for _, r := range []string{"draining", "max_connections", "max_connections_per_ip", "connection_rate"} {
+		series = append(series, []string{"pushio_connection_refusals_total", "reason", r})
+	}
+	for _, tr := range []string{"polling", "websocket"} {
+		for _, p := range []string{"3", "4"} {
+			series = append(series, []string{"pushio_connections", "transport", tr, "protocol", p})
+		}
+	}
+	for _, op := range []string{"presence_heartbeat", "publish", "hmget", "ping"} {
+		series = append(series, []string{"pushio_redis_errors_total", "op", op}, []string{"pushio_redis_duration_seconds", "op", op})
+	}
+	for _, s := range series {
+		if !has(f, s[0], s[1:]...) {
+			t.Errorf("%s%v not exported before its first event", s[0], s[1:])
+		}
+	}
 	if f["go_goroutines"] == nil || f["process_open_fds"] == nil {
 		t.Error("Go runtime and process metrics missing")
 	}
 }
 
-func has(f metricstest.Families, name, label, value string) bool {
+// has reports whether name has a series with every given label pair.
+func has(f metricstest.Families, name string, labelPairs ...string) bool {
 	for _, m := range f[name].GetMetric() {
+		labels := map[string]string{}
 		for _, l := range m.GetLabel() {
-			if l.GetName() == label && l.GetValue() == value {
-				return true
-			}
+			labels[l.GetName()] = l.GetValue()
+		}
+		found := true
+		for i := 0; i+1 < len(labelPairs); i += 2 {
+			found = found && labels[labelPairs[i]] == labelPairs[i+1]
+		}
+		if found {
+			return true
 		}
 	}
 	return false
