@@ -39,13 +39,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "pushio", version)
 		return nil
 	}
+	unknownEnv := config.UnknownEnv(os.Environ())
 	if opts.CheckConfig {
-		fmt.Fprintln(stdout, "config ok")
-		return nil
+		return checkConfig(opts, unknownEnv, stdout)
 	}
 	level := new(slog.LevelVar)
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated already
 	log := newLogger(cfg.Log.Format, level, stderr)
+	for _, name := range unknownEnv {
+		log.Warn("environment variable ignored: "+config.EnvHint(name), "name", name)
+	}
 
 	// SIGINT/SIGTERM drain and stop; SIGHUP reloads what can be reloaded.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -58,6 +61,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return c, err
 	}}
 	return p.serve(ctx, hup)
+}
+
+// checkConfig ends --check-config: unknown PUSHIO_ variables are errors
+// there, and the answer names the file read, or says that none was.
+func checkConfig(opts config.Options, unknownEnv []string, stdout io.Writer) error {
+	var errs []error
+	for _, name := range unknownEnv {
+		errs = append(errs, fmt.Errorf("config: environment variable %s: %s", name, config.EnvHint(name)))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if opts.FileRead == "" {
+		fmt.Fprintln(stdout, "config ok: no config file read (defaults, environment and flags)")
+	} else {
+		fmt.Fprintln(stdout, "config ok: read "+opts.FileRead)
+	}
+	return nil
 }
 
 func newLogger(format string, level slog.Leveler, w io.Writer) *slog.Logger {

@@ -18,17 +18,34 @@ func TestRunCheckConfig(t *testing.T) {
 	tests := []struct {
 		name       string
 		file       string // written as pushio.yaml and passed with --config
+		env        map[string]string
 		args       []string
 		wantStdout string
 		wantStderr string // contained in what run writes to stderr
 		wantErr    string
 	}{
-		{name: "defaults", args: []string{"--check-config"}, wantStdout: "config ok\n"},
+		{name: "defaults", args: []string{"--check-config"}, wantStdout: "config ok: no config file read (defaults, environment and flags)\n"},
 		{
 			name:       "valid file",
 			file:       "io:\n  addr: \"127.0.0.1:2120\"\nlog:\n  format: json\n",
 			args:       []string{"--check-config"},
-			wantStdout: "config ok\n",
+			wantStdout: "config ok: read DIR/pushio.yaml\n",
+		},
+		{
+			name:    "unknown PUSHIO_ variable",
+			env:     map[string]string{"PUSHIO_IO_ADR": "127.0.0.1:2120", "PUSHIO_LOG_LEVEL": "debug"},
+			args:    []string{"--check-config"},
+			wantErr: "config: environment variable PUSHIO_IO_ADR: not a configuration key; did you mean PUSHIO_IO_ADDR?",
+		},
+		{
+			name:    "stray argument",
+			args:    []string{"--check-config", "config.yaml"},
+			wantErr: `config: unexpected argument "config.yaml": every setting is a flag`,
+		},
+		{
+			name:    "flag value taken for an argument",
+			args:    []string{"--check-config", "--io.demo", "false"},
+			wantErr: `config: unexpected argument "false"`,
 		},
 		{
 			name:    "invalid value",
@@ -53,9 +70,13 @@ func TestRunCheckConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			isolate(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
 			args := tt.args
+			dir := t.TempDir()
 			if tt.file != "" {
-				path := filepath.Join(t.TempDir(), "pushio.yaml")
+				path := filepath.Join(dir, "pushio.yaml")
 				if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
 					t.Fatal(err)
 				}
@@ -69,8 +90,8 @@ func TestRunCheckConfig(t *testing.T) {
 			case tt.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.wantErr)):
 				t.Fatalf("run(%q) = %v, want an error starting %q", args, err, tt.wantErr)
 			}
-			if stdout.String() != tt.wantStdout {
-				t.Errorf("stdout = %q, want %q", stdout.String(), tt.wantStdout)
+			if want := strings.ReplaceAll(tt.wantStdout, "DIR", dir); stdout.String() != want {
+				t.Errorf("stdout = %q, want %q", stdout.String(), want)
 			}
 			if !strings.Contains(stderr.String(), tt.wantStderr) {
 				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.wantStderr)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +21,8 @@ type Options struct {
 	ConfigFile  string
 	CheckConfig bool
 	Version     bool
+	// FileRead is the config file that was read; empty when none was.
+	FileRead string
 }
 
 // Load parses args (without the program name), reads the config file if
@@ -36,6 +39,9 @@ func Load(args []string, stderr io.Writer) (*Config, Options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, opts, fmt.Errorf("config: %w", err)
 	}
+	if fs.NArg() > 0 {
+		return nil, opts, fmt.Errorf("config: unexpected argument %q: every setting is a flag, --key value or --key=value (see --help)", fs.Arg(0))
+	}
 
 	v := viper.New()
 	for key, value := range defaults() {
@@ -43,6 +49,9 @@ func Load(args []string, stderr io.Writer) (*Config, Options, error) {
 	}
 	if err := readFile(v, opts.ConfigFile); err != nil {
 		return nil, opts, err
+	}
+	if used := v.ConfigFileUsed(); used != "" {
+		opts.FileRead, _ = filepath.Abs(used)
 	}
 	if err := unknownKeys(v); err != nil {
 		return nil, opts, err

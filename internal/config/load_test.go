@@ -376,3 +376,36 @@ func TestEnvName(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownEnv(t *testing.T) {
+	t.Parallel()
+	environ := []string{
+		"PUSHIO_IO_ADDR=:2120", "PUSHIO_IO_ADR=:2120", "PUSHIO_API_SECRETT=x", "PUSHIO_EMPTY=",
+		"PUSHIO_TEST_LOG=1", "HOME=/root", "PUSHIO_WHATEVER=1",
+	}
+	got := UnknownEnv(environ)
+	if want := []string{"PUSHIO_API_SECRETT", "PUSHIO_IO_ADR", "PUSHIO_WHATEVER"}; !slices.Equal(got, want) {
+		t.Errorf("UnknownEnv = %q, want %q", got, want)
+	}
+	for name, want := range map[string]string{
+		"PUSHIO_IO_ADR":      "not a configuration key; did you mean PUSHIO_IO_ADDR?",
+		"PUSHIO_API_SECRETT": "not a configuration key; did you mean PUSHIO_API_SECRET?",
+		"PUSHIO_WHATEVER":    "not a configuration key (see config.yaml)",
+	} {
+		if got := EnvHint(name); got != want {
+			t.Errorf("EnvHint(%s) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestLoadOptionsFileRead(t *testing.T) {
+	isolate(t)
+	_, opts, err := Load(nil, io.Discard)
+	if err != nil || opts.FileRead != "" {
+		t.Fatalf("no file: FileRead %q, err %v; want empty", opts.FileRead, err)
+	}
+	path := writeFile(t, "config.yaml", "{}\n")
+	if _, opts, err = Load(nil, io.Discard); err != nil || opts.FileRead != path {
+		t.Fatalf("./config.yaml: FileRead %q, err %v; want %s", opts.FileRead, err, path)
+	}
+}
