@@ -81,10 +81,19 @@ func checkConfig(opts config.Options, unknownEnv []string, stdout io.Writer) err
 	return nil
 }
 
+// newLogger logs text or JSON lines to w; durations are written as Go
+// prints them ("5s"), not as JSON's integer nanoseconds.
 func newLogger(format string, level slog.Leveler, w io.Writer) *slog.Logger {
-	o := &slog.HandlerOptions{Level: level}
+	o := &slog.HandlerOptions{Level: level, ReplaceAttr: durationText}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }

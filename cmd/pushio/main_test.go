@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pushio/pushio/internal/config"
 	"github.com/pushio/pushio/internal/testlog"
@@ -135,5 +137,18 @@ func TestWarnOpenLogins(t *testing.T) {
 				t.Errorf("warned %v, want %v", got, tt.warn)
 			}
 		})
+	}
+}
+
+// TestLoggerDurations: JSON lines write a duration as "5s", not as
+// integer nanoseconds; text lines are unchanged.
+func TestLoggerDurations(t *testing.T) {
+	t.Parallel()
+	for format, want := range map[string]string{"json": `"window":"5s"`, "text": "window=5s"} {
+		var buf bytes.Buffer
+		newLogger(format, slog.LevelInfo, &buf).Info("draining", "window", 5*time.Second)
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("%s: %q, want it to contain %s", format, buf.String(), want)
+		}
 	}
 }
