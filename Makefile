@@ -2,16 +2,23 @@
 GO      ?= go
 BIN     := bin/pushio
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# Static (no cgo), stripped, without build paths: one file that runs on any Linux of its architecture.
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+DIST    ?= dist
 BUNDLE  := static/web/vendor/socket.io.min.js
 ARGS    ?=
 
-.PHONY: run build static test test-deps fuzz bench lint fmt clean
+.PHONY: run build dist static test test-deps fuzz bench lint fmt clean
 
 run: build ## build, then start with ./config.yaml (embedded defaults otherwise)
 	./$(BIN) $(ARGS)
 
-build: $(BUNDLE) ## the pushio binary, demo page and client bundle embedded
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/pushio
+build: $(BUNDLE) ## the pushio binary, demo page and client bundle embedded (GOOS/GOARCH from the environment cross-compile)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pushio
+
+dist: $(BUNDLE) ## release archives in $(DIST)/: pushio-VERSION-linux-{amd64,arm64}.tar.gz and SHA256SUMS
+	VERSION="$(VERSION)" COMMIT="$(COMMIT)" DIST="$(DIST)" MAKE="$(MAKE)" ./scripts/dist.sh linux/amd64 linux/arm64
 
 static: $(BUNDLE)
 
@@ -48,4 +55,4 @@ fmt:
 	$(GO) mod tidy
 
 clean:
-	rm -rf bin static/node_modules test/e2e/node_modules test/interop/node_modules
+	rm -rf bin $(DIST) static/node_modules test/e2e/node_modules test/interop/node_modules

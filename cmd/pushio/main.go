@@ -17,9 +17,6 @@ import (
 	"github.com/pushio/pushio/internal/config"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pushio:", err)
@@ -36,7 +33,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if opts.Version {
-		fmt.Fprintln(stdout, "pushio", version)
+		fmt.Fprintln(stdout, versionLine())
 		return nil
 	}
 	unknownEnv := config.UnknownEnv(os.Environ())

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestRunCheckConfig(t *testing.T) {
 			args:    []string{"--check-config", "--config", "does-not-exist.yaml"},
 			wantErr: "config: reading does-not-exist.yaml: ",
 		},
-		{name: "version", args: []string{"--version"}, wantStdout: "pushio dev\n"},
+		{name: "version", args: []string{"--version"}, wantStdout: "pushio dev (commit unknown, " + runtime.Version() + ")\n"},
 		{name: "help", args: []string{"--help"}, wantStderr: "--check-config"},
 		{name: "short help", args: []string{"-h"}, wantStderr: "--io.addr string"},
 	}
