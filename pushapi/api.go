@@ -185,7 +185,7 @@ func (a *api) limits(c *gin.Context) {
 	}
 	if a.opts.MaxBody > 0 {
 		if c.Request.ContentLength > a.opts.MaxBody {
-			a.fail(c, http.StatusRequestEntityTooLarge, metrics.ResultFail)
+			a.tooLarge(c)
 			c.Abort()
 			return
 		}
@@ -252,7 +252,7 @@ func (a *api) refuse(c *gin.Context, err error) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		a.fail(c, http.StatusRequestEntityTooLarge, metrics.ResultFail)
+		a.tooLarge(c)
 	case errors.Is(err, errBadBody):
 		a.log.Debug("api: refused request", "err", err)
 		a.fail(c, http.StatusBadRequest, metrics.ResultFail)
