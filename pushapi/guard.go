@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/netaddr"
 )
 
 // peerAddr is the address of the TCP peer: behind a proxy, the proxy's.
@@ -54,8 +55,9 @@ func (a *api) rateLimit(c *gin.Context) {
 // maxLimitedPeers bounds the peers whose rate is tracked at once.
 const maxLimitedPeers = 1 << 16
 
-// peerLimiter keeps one token bucket per peer: per address for IPv4, per
-// /64 for IPv6 (what one host usually holds).
+// peerLimiter keeps one token bucket per peer as netaddr.Key groups them:
+// per address for IPv4, per /64 for IPv6 (the io port's limits group the
+// same way).
 type peerLimiter struct {
 	mu    sync.Mutex
 	limit rate.Limit
@@ -71,11 +73,7 @@ func newPeerLimiter(perSecond float64, burst int) *peerLimiter {
 }
 
 func (l *peerLimiter) allow(peer netip.Addr, now time.Time) bool {
-	if peer.Is6() {
-		if p, err := peer.Prefix(64); err == nil {
-			peer = p.Addr()
-		}
-	}
+	peer = netaddr.Key(peer)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim := l.peers[peer]

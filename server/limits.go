@@ -16,6 +16,7 @@ import (
 
 	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/netaddr"
 )
 
 // Limits bound the clients of one instance. Zero values mean no limit.
@@ -42,7 +43,8 @@ type Limits struct {
 const idleSweep = time.Minute
 
 // gate admits new Engine.IO sessions under the Limits and counts the open
-// ones. A session holds a ticket from its handshake request to its close.
+// ones, per client address as netaddr.Key groups them (an IPv6 /64 is one
+// client, as for the publish API's rate limit). A session holds a ticket from its handshake request to its close.
 type gate struct {
 	lim      Limits
 	m        *metrics.Metrics
@@ -106,7 +108,7 @@ func (t *ticket) release() {
 // request's context, or answers the refusal and returns nil. done gives the
 // ticket back unless the engine's connection event claimed it for a session.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) (_ *http.Request, done func()) {
-	addr := clientAddr(r, s.opts.Limits.TrustedProxies)
+	addr := netaddr.Key(clientAddr(r, s.opts.Limits.TrustedProxies))
 	t, ref := s.gate.admit(addr)
 	if ref != nil {
 		s.gate.refuse(w, addr, ref)
