@@ -87,7 +87,7 @@ func addKeyFlags(fs *pflag.FlagSet) {
 	}
 	sort.Strings(keys)
 	for _, key := range keys {
-		usage := "overrides " + key + " (env " + EnvName(key) + ")"
+		usage := usage(key)
 		switch d := defaults()[key].(type) {
 		case string:
 			fs.String(key, d, usage)
