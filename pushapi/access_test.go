@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // SetAccess changes each access setting for the requests that follow,

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // entities are the only things an escaped string may start with '&'.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // recorder is a Publisher that records what the API asks of it. Uids

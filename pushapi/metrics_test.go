@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/internal/metrics"
-	"github.com/pushio/pushio/internal/metrics/metricstest"
+	"github.com/pushio/pushio/internal/test/metricstest"
 )
 
 // Each publish answer moves its counter on /metrics, parsed with the

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // downPublisher fails every call while down is set.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/metrics"
-	"github.com/pushio/pushio/internal/metrics/metricstest"
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/metricstest"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // Refusals are logged within refusalLogRate; the next line after a burst

@@ -10,7 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 const testSecret = "test-secret-0123456789"

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // flakyPresence is a memory presence whose Counts fails while down is set.

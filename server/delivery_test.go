@@ -11,7 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/internal/siotest"
+	"github.com/pushio/pushio/internal/test/siotest"
 )
 
 // TestMalformedPackets sends what no client should: each bad frame may

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 func TestDrain(t *testing.T) {

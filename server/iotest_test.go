@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter/memory"
-	"github.com/pushio/pushio/internal/eiotest"
 	"github.com/pushio/pushio/internal/metrics"
-	"github.com/pushio/pushio/internal/metrics/metricstest"
-	"github.com/pushio/pushio/internal/siotest"
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/eiotest"
+	"github.com/pushio/pushio/internal/test/metricstest"
+	"github.com/pushio/pushio/internal/test/siotest"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // ioTest is one in-process Server on 127.0.0.1:0 with memory presence and

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/eiotest"
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/eiotest"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // refusedWith asserts that err is a handshake refused with status and a

@@ -10,7 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pushio/pushio/internal/metrics"
-	"github.com/pushio/pushio/internal/metrics/metricstest"
+	"github.com/pushio/pushio/internal/test/metricstest"
 )
 
 // A connection is counted under its transport and protocol, moves from

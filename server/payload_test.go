@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 func TestMaxPayloadWebsocket(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/engine"
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/socketio"
 )
 

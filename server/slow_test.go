@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 // TestSlowConsumerDropped stalls one client (a tiny receive buffer and no

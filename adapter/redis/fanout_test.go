@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/internal/eventually"
-	"github.com/pushio/pushio/internal/redistest"
+	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/redistest"
 )
 
 // testLocal is the server side of a Fanout in these tests: it records what

@@ -10,8 +10,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/pushio/pushio/internal/metrics"
-	"github.com/pushio/pushio/internal/metrics/metricstest"
-	"github.com/pushio/pushio/internal/redistest"
+	"github.com/pushio/pushio/internal/test/metricstest"
+	"github.com/pushio/pushio/internal/test/redistest"
 )
 
 // The hook feeds pushio's metrics: each call's latency by operation, and

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/internal/eventually"
-	"github.com/pushio/pushio/internal/redistest"
+	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/redistest"
 )
 
 // kill stops the heartbeat without removing the presence, as SIGKILL would.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/config"
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // TestRunCheckConfig runs the --check-config path the way the binary does:

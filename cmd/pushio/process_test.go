@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 var (

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 // TestSIGHUPReloadsAPIAccess changes api.secret and api.rate_limit in the

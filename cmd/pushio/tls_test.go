@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/eiotest"
-	"github.com/pushio/pushio/internal/testcert"
+	"github.com/pushio/pushio/internal/test/eiotest"
+	"github.com/pushio/pushio/internal/test/testcert"
 )
 
 // TestTLSAndSIGHUP serves wss and https with a self-signed certificate,

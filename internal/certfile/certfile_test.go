@@ -5,7 +5,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/pushio/pushio/internal/testcert"
+	"github.com/pushio/pushio/internal/test/testcert"
 )
 
 func TestReload(t *testing.T) {

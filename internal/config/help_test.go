@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/pushio/pushio/internal/testcert"
+	"github.com/pushio/pushio/internal/test/testcert"
 )
 
 // TestHelpCoversEveryKey: --help has a meaning and an example for every

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/testcert"
+	"github.com/pushio/pushio/internal/test/testcert"
 )
 
 func TestValidateSecurityKeys(t *testing.T) {

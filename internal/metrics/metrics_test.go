@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/metrics"
-	"github.com/pushio/pushio/internal/metrics/metricstest"
+	"github.com/pushio/pushio/internal/test/metricstest"
 )
 
 // feed calls every recording method once.

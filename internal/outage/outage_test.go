@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/testlog"
+	"github.com/pushio/pushio/internal/test/testlog"
 )
 
 // An outage is logged when it starts, reminded at most once per Reminder,

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/internal/clustertest"
-	"github.com/pushio/pushio/internal/eventually"
-	"github.com/pushio/pushio/internal/siotest"
+	"github.com/pushio/pushio/internal/test/clustertest"
+	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/siotest"
 	"github.com/pushio/pushio/server"
 )
 

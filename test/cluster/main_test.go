@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/pushio/pushio/internal/clustertest"
+	"github.com/pushio/pushio/internal/test/clustertest"
 )
 
 func TestMain(m *testing.M) {

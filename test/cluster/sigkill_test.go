@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/clustertest"
-	"github.com/pushio/pushio/internal/eventually"
-	"github.com/pushio/pushio/internal/redistest"
+	"github.com/pushio/pushio/internal/test/clustertest"
+	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/redistest"
 )
 
 // buildPushio builds the pushio binary into a temporary directory.

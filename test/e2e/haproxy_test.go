@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/eventually"
-	"github.com/pushio/pushio/internal/redistest"
+	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/redistest"
 	"github.com/pushio/pushio/test/e2e/harness"
 )
 

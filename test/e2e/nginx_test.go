@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/redistest"
+	"github.com/pushio/pushio/internal/test/redistest"
 	"github.com/pushio/pushio/test/e2e/harness"
 )
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/internal/clustertest"
-	"github.com/pushio/pushio/internal/redistest"
+	"github.com/pushio/pushio/internal/test/clustertest"
+	"github.com/pushio/pushio/internal/test/redistest"
 )
 
 func TestMain(m *testing.M) {

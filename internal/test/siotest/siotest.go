@@ -18,7 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/pushio/pushio/internal/eiotest"
+	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 // Event is one event a client received.

@@ -20,8 +20,8 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	redisadapter "github.com/pushio/pushio/adapter/redis"
-	"github.com/pushio/pushio/internal/redistest"
-	"github.com/pushio/pushio/internal/siotest"
+	"github.com/pushio/pushio/internal/test/redistest"
+	"github.com/pushio/pushio/internal/test/siotest"
 	"github.com/pushio/pushio/pushapi"
 	"github.com/pushio/pushio/server"
 )
