@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"github.com/pushio/pushio/internal/test/need"
 	"math/rand/v2"
 	"os/exec"
 	"strings"
@@ -24,7 +25,7 @@ const phpEscape = `while (($l = fgets(STDIN)) !== false) {
 // of ASCII specials, valid multi-byte runes and invalid sequences.
 func TestHTMLSpecialCharsMatchesPHP(t *testing.T) {
 	t.Parallel()
-	php := needPHP(t)
+	php := need.PHP(t)
 	inputs := append(escapeEdgeCases(), randomEscapeInputs(rand.New(rand.NewPCG(2120, 2121)), 3000)...)
 
 	var stdin bytes.Buffer

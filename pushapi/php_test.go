@@ -3,33 +3,17 @@ package pushapi
 import (
 	"bytes"
 	"context"
+	"github.com/pushio/pushio/internal/test/need"
 	"os"
 	"os/exec"
 	"testing"
 	"time"
 )
 
-// needPHP returns php-cli's path. Without it (or its curl extension) the
-// test fails under CI=true and is skipped otherwise.
-func needPHP(t *testing.T) string {
-	t.Helper()
-	php, err := exec.LookPath("php")
-	if err == nil {
-		err = exec.Command(php, "-r", `exit(function_exists("curl_init") ? 0 : 1);`).Run()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("php-cli with curl is needed (test/deps.sh installs it): %v", err)
-		}
-		t.Skipf("php-cli with curl not available (%v); run test/deps.sh", err)
-	}
-	return php
-}
-
 // The README's PHP code publishes through a secured API.
 func TestPHPClient(t *testing.T) {
 	t.Parallel()
-	php := needPHP(t)
+	php := need.PHP(t)
 	tests := []struct {
 		mode    string
 		opts    Options

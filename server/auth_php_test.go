@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"github.com/pushio/pushio/internal/test/need"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,26 +11,12 @@ import (
 	"testing"
 )
 
-// needProgram returns the path of name, skipping the test when it is
-// missing, or failing it when CI=true.
-func needProgram(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required (run test/deps.sh): %v", name, err)
-		}
-		t.Skipf("%s not installed (test/deps.sh installs it)", name)
-	}
-	return path
-}
-
 var phpBlock = regexp.MustCompile("(?s)```php\n(.*?)```")
 
 // TestReadmePHPTokens runs the README's PHP token code with php-cli and
 // logs in with both tokens it makes.
 func TestReadmePHPTokens(t *testing.T) {
-	php := needProgram(t, "php")
+	php := need.Program(t, "php")
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)

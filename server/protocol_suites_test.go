@@ -15,6 +15,7 @@ import (
 
 	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/socketio"
 )
@@ -76,7 +77,7 @@ func TestProtocolSuites(t *testing.T) {
 	if root == "" {
 		t.Skip("PUSHIO_PROTOCOL_SUITES is not set; docs/CONFORMANCE.md says how to run the official suites")
 	}
-	node := needProgram(t, "node")
+	node := need.Program(t, "node")
 	for _, tc := range []struct {
 		name, dir string
 		handler   func(t *testing.T) http.Handler

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/pushio/pushio/internal/test/need"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,10 +31,7 @@ func TestRunScriptSmoke(t *testing.T) {
 		}
 	}
 	if len(missing) > 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("missing %s", strings.Join(missing, ", "))
-		}
-		t.Skipf("missing %s", strings.Join(missing, ", "))
+		need.Missing(t, "missing %s", strings.Join(missing, ", "))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

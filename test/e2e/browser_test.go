@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/test/e2e/harness"
 )
 
@@ -148,7 +149,7 @@ const browserTimeout = 20 * time.Second
 func startBrowser(t testing.TB) *browser {
 	t.Helper()
 	needNode(t)
-	chromium := harness.Need(t, "chromium")
+	chromium := need.Program(t, "chromium")
 	b := &browser{t: t, answers: make(chan browserAnswer, 16)}
 	b.proc = startNode(t, b.line, 10*time.Second, "browser.js", chromium, t.TempDir())
 	b.proc.report = func() string { return "console:\n" + b.console.String() }

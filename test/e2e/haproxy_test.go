@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
 	"github.com/pushio/pushio/test/e2e/harness"
 )
@@ -31,7 +32,7 @@ const drainWindow = 4 * time.Second
 // fail, from pushio and then from HAProxy itself, until it is back.
 func TestHAProxy(t *testing.T) {
 	needNode(t)
-	haproxy := harness.Need(t, "haproxy")
+	haproxy := need.Program(t, "haproxy")
 	redis := redistest.Start(t)
 	prefix := redistest.Prefix(t)
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix,

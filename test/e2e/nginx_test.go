@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
 	"github.com/pushio/pushio/test/e2e/harness"
 )
@@ -18,7 +19,7 @@ import (
 // broadcast exactly once, whichever instance took the API call.
 func TestNginxCluster(t *testing.T) {
 	needNode(t)
-	nginx := harness.Need(t, "nginx")
+	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
 	for _, tc := range []struct {
 		conf       string
@@ -89,7 +90,7 @@ http {
 // elsewhere and their next requests to the instance: "Session ID unknown".
 func TestNginxStickyInstanceBack(t *testing.T) {
 	needNode(t)
-	nginx := harness.Need(t, "nginx")
+	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
 	prefix := redistest.Prefix(t)
 	flags := []string{"--redis.url", redis.URL(), "--redis.prefix", prefix}

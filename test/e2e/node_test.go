@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/test/e2e/harness"
 )
 
@@ -25,13 +26,13 @@ type nodeProc struct {
 	report func() string
 }
 
-// needNode fails or skips t (see harness.Missing) without node and the
+// needNode fails or skips t (see need.Missing) without node and the
 // npm packages.
 func needNode(t testing.TB) {
 	t.Helper()
-	harness.Need(t, "node")
+	need.Program(t, "node")
 	if _, err := os.Stat("node_modules/.installed"); err != nil {
-		harness.Missing(t, "test/e2e/node_modules is not installed: run test/deps.sh (npm ci in test/e2e)")
+		need.Missing(t, "test/e2e/node_modules is not installed: run test/deps.sh (npm ci in test/e2e)")
 	}
 }
 

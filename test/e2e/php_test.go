@@ -8,17 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/test/e2e/harness"
+	"github.com/pushio/pushio/internal/test/need"
 )
 
 // TestPHPReadmeSnippet runs the README's PHP (curl with an array body, so
 // multipart; http_build_query's to[0]=…&to[1]=…; type=online; type=count)
 // under php-cli against a logged-in client.
 func TestPHPReadmeSnippet(t *testing.T) {
-	php := harness.Need(t, "php")
-	if out, err := exec.Command(php, "-m").Output(); err != nil || !slices.Contains(strings.Fields(string(out)), "curl") {
-		harness.Missing(t, "php has no curl extension (test/deps.sh installs php-curl)")
-	}
+	php := need.PHP(t)
 	p := startPushio(t)
 	const uid, other = "php-user", "nobody-here"
 	n := startClients(t, p.IOURL(), clientSpec{Version: "sio2", Transports: []string{"polling"}, UID: uid})

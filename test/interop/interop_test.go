@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/test/clustertest"
-	"github.com/pushio/pushio/internal/test/redistest"
+	"github.com/pushio/pushio/internal/test/need"
 )
 
 func TestMain(m *testing.M) {
@@ -28,11 +28,9 @@ type peer struct {
 
 func startPeer(t *testing.T, redisURL, prefix string) *peer {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		redistest.Missing(t, "node")
-	}
+	need.Program(t, "node")
 	if _, err := os.Stat("node_modules/@socket.io/redis-adapter"); err != nil {
-		redistest.Missing(t, "test/interop/node_modules (npm ci)")
+		need.Missing(t, "test/interop/node_modules (npm ci)")
 	}
 	cmd := exec.Command("node", "peer.js")
 	cmd.Env = append(os.Environ(), "REDIS_URL="+redisURL, "PREFIX="+prefix)

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/pushio/pushio/internal/test/need"
 	"net"
 	"os"
 	"os/exec"
@@ -42,10 +43,7 @@ type Server struct {
 // Start runs a redis-server on a free port for the duration of t.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		Missing(t, "redis-server")
-	}
+	bin := need.Program(t, "redis-server")
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
 	for attempt := 0; ; attempt++ {
 		s.port = freePort(t)
@@ -59,17 +57,6 @@ func Start(t testing.TB) *Server {
 	}
 	t.Cleanup(s.Stop)
 	return s
-}
-
-// Missing skips t, or fails it when CI=true, because program is not
-// installed.
-func Missing(t testing.TB, program string) {
-	t.Helper()
-	msg := program + " is not installed (test/deps.sh installs it)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
 }
 
 // Addr is the server's host:port.

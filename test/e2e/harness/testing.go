@@ -2,8 +2,6 @@ package harness
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"testing"
 )
 
@@ -24,25 +22,4 @@ func StartT(t testing.TB, bin string, o Options) *Pushio {
 		}
 	})
 	return p
-}
-
-// Need returns the path of an external program the test needs. A missing
-// one fails the test when CI=true and skips it otherwise.
-func Need(t testing.TB, program string) string {
-	t.Helper()
-	path, err := exec.LookPath(program)
-	if err != nil {
-		Missing(t, "%s is not installed (test/deps.sh installs it)", program)
-	}
-	return path
-}
-
-// Missing fails t when CI=true, where every dependency must be present,
-// and skips it otherwise, with the reason.
-func Missing(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
 }
