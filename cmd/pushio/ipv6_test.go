@@ -23,7 +23,7 @@ func TestIOLimitsGroupIPv6By64(t *testing.T) {
 		{"2001:db8:1:3::1", http.StatusOK}, // another /64
 	}
 	for _, s := range steps {
-		req, err := http.NewRequest(http.MethodGet, c.ioURL+"/socket.io/?EIO=4&transport=polling", nil)
+		req, err := http.NewRequest(http.MethodGet, c.IOURL()+"/socket.io/?EIO=4&transport=polling", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,82 +17,18 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/test/eiotest"
-)
-
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
+	"github.com/pushio/pushio/internal/test/harness"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if binary != "" {
-		_ = os.RemoveAll(filepath.Dir(binary))
-	}
-	os.Exit(code)
-}
-
-// pushioBinary builds the command once per test run.
-func pushioBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pushio-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "pushio")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
-}
-
-// child is a pushio process started by a test, logging JSON to a buffer.
-type child struct {
-	cmd      *exec.Cmd
-	ioURL    string // http(s)://127.0.0.1:port
-	apiURL   string
-	mu       sync.Mutex
-	lines    []map[string]any
-	exited   chan struct{}
-	exitCode int
+	os.Exit(harness.Main(m))
 }
 
 // startChild runs pushio with the config file at path on free loopback
 // ports and waits for its start-up line.
-func startChild(t *testing.T, path string) *child {
+func startChild(t *testing.T, path string) *harness.Pushio {
 	t.Helper()
-	c := &child{cmd: exec.Command(pushioBinary(t), "--config", path), exited: make(chan struct{})}
-	c.cmd.Env = append(os.Environ(), "PUSHIO_IO_ADDR=127.0.0.1:0", "PUSHIO_API_ADDR=127.0.0.1:0", "PUSHIO_LOG_FORMAT=json")
-	stderr, err := c.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go c.readLog(stderr)
-	t.Cleanup(func() {
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-		if t.Failed() {
-			for _, l := range c.log() {
-				t.Log(l)
-			}
-		}
-	})
-	started := c.waitLog(t, "pushio started", 20*time.Second)
-	scheme := map[bool]string{false: "http://", true: "https://"}
-	c.ioURL = scheme[started["io_tls"] == true] + started["io_addr"].(string)
-	c.apiURL = scheme[started["api_tls"] == true] + started["api_addr"].(string)
-	return c
+	return harness.StartT(t, harness.Binary(), harness.Options{Args: []string{"--config", path}, StartTimeout: 20 * time.Second})
 }
 
 // writeFile writes content to name in dir and returns its path.
@@ -106,52 +41,10 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return path
 }
 
-func (c *child) readLog(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			line = map[string]any{"msg": sc.Text()}
-		}
-		c.mu.Lock()
-		c.lines = append(c.lines, line)
-		c.mu.Unlock()
-	}
-	_ = c.cmd.Wait()
-	c.exitCode = c.cmd.ProcessState.ExitCode()
-	close(c.exited)
-}
-
-func (c *child) log() []map[string]any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]map[string]any(nil), c.lines...)
-}
-
-// waitLog returns the first log line whose msg is msg, waiting up to d.
-func (c *child) waitLog(t *testing.T, msg string, d time.Duration) map[string]any {
+// sendSignal sends sig to the child.
+func sendSignal(t *testing.T, c *harness.Pushio, sig syscall.Signal) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		for _, l := range c.log() {
-			if l["msg"] == msg {
-				return l
-			}
-		}
-		select {
-		case <-c.exited:
-			t.Fatalf("pushio exited (code %d) before logging %q", c.exitCode, msg)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("pushio did not log %q within %s", msg, d)
-	return nil
-}
-
-func (c *child) signal(t *testing.T, sig syscall.Signal) {
-	t.Helper()
-	if err := c.cmd.Process.Signal(sig); err != nil {
+	if err := c.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -169,11 +62,11 @@ func get(t *testing.T, client *http.Client, url string) (int, string) {
 }
 
 // loginClient connects a raw client to the child and logs uid in.
-func loginClient(t *testing.T, c *child, uid string, o eiotest.Options) *eiotest.Client {
+func loginClient(t *testing.T, c *harness.Pushio, uid string, o eiotest.Options) *eiotest.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cl, err := eiotest.Dial(ctx, eiotest.URL(c.ioURL, "/socket.io"), o)
+	cl, err := eiotest.Dial(ctx, eiotest.URL(c.IOURL(), "/socket.io"), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +97,7 @@ func TestSIGTERMDrainsClients(t *testing.T) {
 			}
 		})
 	}
-	for _, probe := range []string{c.apiURL + "/readyz", c.ioURL + "/readyz"} {
+	for _, probe := range []string{c.APIURL() + "/readyz", c.IOURL() + "/readyz"} {
 		if code, _ := get(t, http.DefaultClient, probe); code != http.StatusOK {
 			t.Fatalf("%s before SIGTERM: %d", probe, code)
 		}
@@ -213,19 +106,19 @@ func TestSIGTERMDrainsClients(t *testing.T) {
 	sentMu.Lock()
 	sent = time.Now()
 	sentMu.Unlock()
-	c.signal(t, syscall.SIGTERM)
-	c.waitLog(t, "draining: closing client sessions", 5*time.Second)
-	for _, probe := range []string{c.apiURL + "/readyz", c.ioURL + "/readyz"} {
+	sendSignal(t, c, syscall.SIGTERM)
+	c.WaitLog(t, "draining: closing client sessions", 5*time.Second)
+	for _, probe := range []string{c.APIURL() + "/readyz", c.IOURL() + "/readyz"} {
 		if code, _ := get(t, http.DefaultClient, probe); code != http.StatusServiceUnavailable {
 			t.Fatalf("%s while draining: %d, want 503", probe, code)
 		}
 	}
-	if code, _ := get(t, http.DefaultClient, c.ioURL+"/healthz"); code != http.StatusOK {
+	if code, _ := get(t, http.DefaultClient, c.IOURL()+"/healthz"); code != http.StatusOK {
 		t.Fatalf("io /healthz while draining: %d, want 200 (alive)", code)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err := eiotest.Dial(ctx, eiotest.URL(c.ioURL, "/socket.io"), eiotest.Options{})
+	_, err := eiotest.Dial(ctx, eiotest.URL(c.IOURL(), "/socket.io"), eiotest.Options{})
 	if he, ok := err.(*eiotest.HandshakeError); !ok || he.Status != http.StatusServiceUnavailable {
 		t.Fatalf("a new client while draining: %v, want a 503", err)
 	}
@@ -243,12 +136,12 @@ func TestSIGTERMDrainsClients(t *testing.T) {
 		t.Fatalf("%d of %d clients disconnected", got, n)
 	}
 	select {
-	case <-c.exited:
+	case <-c.Exited():
 	case <-time.After(10 * time.Second):
 		t.Fatal("pushio did not exit after the drain")
 	}
-	if c.exitCode != 0 {
-		t.Fatalf("exit code %d, want 0", c.exitCode)
+	if c.ExitCode() != 0 {
+		t.Fatalf("exit code %d, want 0", c.ExitCode())
 	}
 }
 
@@ -267,7 +160,7 @@ func TestRedisDownAtStartLogsOnlyJSON(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, pushioBinary(t), "--config", writeFile(t, t.TempDir(), "pushio.yaml", "{}\n"))
+	cmd := exec.CommandContext(ctx, harness.Binary(), "--config", writeFile(t, t.TempDir(), "pushio.yaml", "{}\n"))
 	cmd.Env = append(os.Environ(), "PUSHIO_IO_ADDR=127.0.0.1:0", "PUSHIO_API_ADDR=127.0.0.1:0",
 		"PUSHIO_LOG_FORMAT=json", "PUSHIO_REDIS_URL=redis://"+closed+"/0", "PUSHIO_REDIS_TIMEOUT=1s")
 	out, err := cmd.CombinedOutput()

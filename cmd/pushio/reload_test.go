@@ -30,7 +30,7 @@ func TestSIGHUPReloadsAPIAccess(t *testing.T) {
 
 	publish := func(secret, content string) int {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, c.apiURL+"/?type=publish&to=alice&content="+content, nil)
+		req, err := http.NewRequest(http.MethodGet, c.APIURL()+"/?type=publish&to=alice&content="+content, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,8 +65,8 @@ func TestSIGHUPReloadsAPIAccess(t *testing.T) {
 	}
 
 	writeFile(t, dir, "config.yaml", conf(secretB, 1000))
-	c.signal(t, syscall.SIGHUP)
-	reloaded := c.waitLog(t, "reloaded", 10*time.Second)
+	sendSignal(t, c, syscall.SIGHUP)
+	reloaded := c.WaitLog(t, "reloaded", 10*time.Second)
 	changed, _ := reloaded["changed"].([]any)
 	restart, _ := reloaded["needs_restart"].([]any)
 	if !slices.Equal(changed, []any{"api.rate_limit", "api.secret"}) || len(restart) != 0 {
@@ -82,7 +82,7 @@ func TestSIGHUPReloadsAPIAccess(t *testing.T) {
 	}
 	received("after") // alice stayed connected, and got nothing refused
 
-	for _, l := range c.log() {
+	for _, l := range c.Lines() {
 		if s := fmt.Sprint(l); strings.Contains(s, secretA) || strings.Contains(s, secretB) {
 			t.Errorf("a secret is in the log: %s", s)
 		}

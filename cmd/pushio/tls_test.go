@@ -28,15 +28,15 @@ func TestTLSAndSIGHUP(t *testing.T) {
 	}
 	path := writeFile(t, dir, "config.yaml", conf("info", "1s"))
 	c := startChild(t, path)
-	if !strings.HasPrefix(c.ioURL, "https://") || !strings.HasPrefix(c.apiURL, "https://") {
-		t.Fatalf("listeners not on TLS: %s %s", c.ioURL, c.apiURL)
+	if !strings.HasPrefix(c.IOURL(), "https://") || !strings.HasPrefix(c.APIURL(), "https://") {
+		t.Fatalf("listeners not on TLS: %s %s", c.IOURL(), c.APIURL())
 	}
 	https := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: a.Pool}}}
 	wss := loginClient(t, c, "alice", eiotest.Options{TLS: &tls.Config{RootCAs: a.Pool}})
 
 	publish := func(content string) {
 		t.Helper()
-		code, body := get(t, https, c.apiURL+"/?type=publish&to=alice&content="+content)
+		code, body := get(t, https, c.APIURL()+"/?type=publish&to=alice&content="+content)
 		if code != http.StatusOK || body != "ok" {
 			t.Fatalf("https publish: %d %q", code, body)
 		}
@@ -58,8 +58,8 @@ func TestTLSAndSIGHUP(t *testing.T) {
 		}
 	}
 	writeFile(t, dir, "config.yaml", conf("debug", "2s"))
-	c.signal(t, syscall.SIGHUP)
-	reloaded := c.waitLog(t, "reloaded", 10*time.Second)
+	sendSignal(t, c, syscall.SIGHUP)
+	reloaded := c.WaitLog(t, "reloaded", 10*time.Second)
 	changed, _ := reloaded["changed"].([]any)
 	restart, _ := reloaded["needs_restart"].([]any)
 	if len(changed) != 1 || changed[0] != "log.level" || len(restart) != 1 || restart[0] != "counts.interval" {
@@ -67,7 +67,7 @@ func TestTLSAndSIGHUP(t *testing.T) {
 			reloaded["changed"], reloaded["needs_restart"])
 	}
 
-	for _, u := range []string{c.ioURL, c.apiURL} {
+	for _, u := range []string{c.IOURL(), c.APIURL()} {
 		addr := strings.TrimPrefix(u, "https://")
 		if cn, err := testcert.ServedName(addr, b.Pool); err != nil || cn != "b" {
 			t.Fatalf("%s after SIGHUP: %q %v, want the new certificate", addr, cn, err)
@@ -82,5 +82,5 @@ func TestTLSAndSIGHUP(t *testing.T) {
 	// The debug level is in force: an ignored login is logged.
 	late := loginClient(t, c, "bob", eiotest.Options{TLS: &tls.Config{RootCAs: b.Pool}})
 	_ = late.Emit("login", true)
-	c.waitLog(t, "login ignored: uid is neither a string nor a number", 10*time.Second)
+	c.WaitLog(t, "login ignored: uid is neither a string nor a number", 10*time.Second)
 }

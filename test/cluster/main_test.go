@@ -5,9 +5,10 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/internal/test/clustertest"
+	"github.com/pushio/pushio/internal/test/harness"
 )
 
 func TestMain(m *testing.M) {
 	clustertest.QuietRedis()
-	os.Exit(m.Run())
+	os.Exit(harness.Main(m))
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/test/e2e/harness"
+	"github.com/pushio/pushio/internal/test/harness"
 )
 
 // httpClient bounds every request a test makes.

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
-	"github.com/pushio/pushio/test/e2e/harness"
 )
 
 // TestBrowserDemoPage opens the demo page in headless Chromium: it shows a

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
-	"github.com/pushio/pushio/test/e2e/harness"
 )
 
 // drainWindow is the instances' io.drain_window: long enough that the

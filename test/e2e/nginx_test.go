@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
-	"github.com/pushio/pushio/test/e2e/harness"
 )
 
 // TestNginxCluster runs three pushio instances on one Redis behind a real

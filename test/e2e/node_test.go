@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
-	"github.com/pushio/pushio/test/e2e/harness"
 )
 
 // nodeProc is one of this package's node scripts, talking in lines: it

@@ -15,7 +15,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/pushio/pushio/test/e2e/harness"
+	"github.com/pushio/pushio/internal/test/harness"
 )
 
 // The shipped load balancer configs (deploy/nginx, deploy/haproxy) run

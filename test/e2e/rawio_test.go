@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/test/e2e/harness"
+	"github.com/pushio/pushio/internal/test/harness"
 )
 
 // rawTimeout bounds every raw exchange with the io port.

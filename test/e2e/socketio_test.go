@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/test/e2e/harness"
+	"github.com/pushio/pushio/internal/test/harness"
 )
 
 // Content with every character htmlspecialchars changes, non-ASCII text

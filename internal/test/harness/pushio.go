@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -46,6 +48,9 @@ type Pushio struct {
 
 	mu     sync.Mutex
 	killed bool // the harness sent SIGKILL on purpose
+	ended  bool // the test signalled the process to end (SIGTERM, say)
+	tls    bool // the io listener serves TLS
+	apiTLS bool // the API listener serves TLS
 
 	stopOnce sync.Once
 	stopErr  error // the first Stop's result
@@ -57,6 +62,8 @@ type startLine struct {
 	IOAddr   string `json:"io_addr"`
 	APIAddr  string `json:"api_addr"`
 	Instance string `json:"instance"`
+	IOTLS    bool   `json:"io_tls"`
+	APITLS   bool   `json:"api_tls"`
 }
 
 // Start runs the binary and returns once it has logged "pushio started",
@@ -72,7 +79,7 @@ func Start(ctx context.Context, bin string, o Options) (*Pushio, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.Dir = filepath.Dir(bin) // no config.yaml there: flags, env and defaults only
-	out := &Buffer{Echo: os.Getenv("PUSHIO_E2E_LOG") != ""}
+	out := &Buffer{Echo: os.Getenv("PUSHIO_E2E_LOG") != "" || os.Getenv("PUSHIO_TEST_LOG") != ""}
 	cmd.Stdout = out
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -99,6 +106,7 @@ func Start(ctx context.Context, bin string, o Options) (*Pushio, error) {
 	select {
 	case s := <-started:
 		p.IOAddr, p.APIAddr, p.Instance = s.IOAddr, s.APIAddr, s.Instance
+		p.tls, p.apiTLS = s.IOTLS, s.APITLS
 		return p, nil
 	case <-p.done:
 		return nil, fmt.Errorf("harness: pushio exited before starting (%v):\n%s", p.waitErr, out)
@@ -131,11 +139,81 @@ func (p *Pushio) scan(r io.Reader, started chan<- startLine) {
 // PID is the process id.
 func (p *Pushio) PID() int { return p.cmd.Process.Pid }
 
-// IOURL is the Socket.IO listener's base URL, http://host:port.
-func (p *Pushio) IOURL() string { return "http://" + p.IOAddr }
+// IOURL is the Socket.IO listener's base URL, http(s)://host:port.
+func (p *Pushio) IOURL() string { return scheme(p.tls) + p.IOAddr }
 
-// APIURL is the publish API's base URL, http://host:port.
-func (p *Pushio) APIURL() string { return "http://" + p.APIAddr }
+// APIURL is the publish API's base URL, http(s)://host:port.
+func (p *Pushio) APIURL() string { return scheme(p.apiTLS) + p.APIAddr }
+
+func scheme(tls bool) string {
+	if tls {
+		return "https://"
+	}
+	return "http://"
+}
+
+// Lines is the JSON log so far, a map per line; a line that is not JSON
+// is kept as {"msg": line}.
+func (p *Pushio) Lines() []map[string]any {
+	var out []map[string]any
+	for _, l := range strings.Split(p.out.String(), "\n") {
+		if l == "" {
+			continue
+		}
+		var line map[string]any
+		if json.Unmarshal([]byte(l), &line) != nil {
+			line = map[string]any{"msg": l}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// WaitLog returns the first log line whose msg is msg, failing t if none
+// comes within d or the process ends first.
+func (p *Pushio) WaitLog(t testing.TB, msg string, d time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		for _, l := range p.Lines() {
+			if l["msg"] == msg {
+				return l
+			}
+		}
+		select {
+		case <-p.done:
+			for _, l := range p.Lines() { // what it logged as it ended
+				if l["msg"] == msg {
+					return l
+				}
+			}
+			t.Fatalf("pushio exited (%v) before logging %q", p.waitErr, msg)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pushio did not log %q within %s", msg, d)
+		}
+	}
+}
+
+// Signal sends sig to the process. The process may then end by itself:
+// Stop no longer calls that unexpected, only an exit that is not clean.
+func (p *Pushio) Signal(sig os.Signal) error {
+	p.mu.Lock()
+	p.ended = true
+	p.mu.Unlock()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("harness: %v to pid %d: %w", sig, p.PID(), err)
+	}
+	return nil
+}
+
+// ExitCode is the process's exit status once Exited is closed (-1 when a
+// signal ended it).
+func (p *Pushio) ExitCode() int {
+	<-p.done
+	return p.cmd.ProcessState.ExitCode()
+}
 
 // Output is everything the instance has logged so far.
 func (p *Pushio) Output() string { return p.out.String() }
@@ -157,6 +235,12 @@ func (p *Pushio) stop() error {
 	select {
 	case <-p.done:
 		if p.wasKilled() {
+			return nil
+		}
+		if p.wasEnded() {
+			if p.waitErr != nil {
+				return fmt.Errorf("harness: pushio (pid %d) exited uncleanly after a signal: %w", p.PID(), p.waitErr)
+			}
 			return nil
 		}
 		return fmt.Errorf("harness: pushio (pid %d) had exited by itself: %v", p.PID(), p.waitErr)
@@ -196,4 +280,10 @@ func (p *Pushio) wasKilled() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.killed
+}
+
+func (p *Pushio) wasEnded() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ended
 }

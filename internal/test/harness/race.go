@@ -1,6 +1,6 @@
 //go:build race
 
-package e2e
+package harness
 
 // raceEnabled: these tests run with -race, and so does the pushio they build.
 const raceEnabled = true
