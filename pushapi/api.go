@@ -6,7 +6,9 @@
 // here) and hands it to a Publisher; it knows nothing of Socket.IO. Access
 // is open by default, as the original's; Access closes it with a secret or
 // signed requests, an address allow-list and a per-client rate limit, and
-// Handler.SetAccess changes it while the API serves.
+// Handler.SetAccess changes it while the API serves. gin's mode is
+// process-wide, so New leaves it to the program (cmd/pushio runs release
+// mode).
 package pushapi
 
 import (
@@ -131,7 +133,6 @@ func New(pub Publisher, opts Options, log *slog.Logger) *Handler {
 	a := &api{pub: pub, opts: opts, log: log, seen: newReplayCache(replayCacheSize), refusals: newRefusalLog()}
 	a.opts.Access = Access{}
 	a.setAccess(opts.Access)
-	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
 	r.Use(a.recover, a.limits)

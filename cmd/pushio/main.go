@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gin-gonic/gin"
 	"io"
 	"log/slog"
 	"os"
@@ -18,6 +19,8 @@ import (
 )
 
 func main() {
+	// gin's mode is process-wide: the binary chooses it, not the API package.
+	gin.SetMode(gin.ReleaseMode)
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pushio:", err)
 		os.Exit(1)

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"github.com/gin-gonic/gin"
 	"os"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode) // as the binary runs it, without debug route logs
 	clustertest.QuietRedis()
 	os.Exit(harness.Main(m))
 }
