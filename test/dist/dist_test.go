@@ -3,17 +3,21 @@ package dist
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/pushio/pushio/internal/test/harness"
 )
 
 const version = "v0.0.0-disttest"
@@ -51,6 +55,7 @@ func TestMakeDist(t *testing.T) {
 			checkELF(t, filepath.Join(dir, "pushio"), arch)
 			if arch == runtime.GOARCH {
 				checkRuns(t, dir)
+				checkQuickStart(t, dir)
 			}
 		})
 	}
@@ -119,6 +124,38 @@ func checkRuns(t *testing.T, dir string) {
 	}
 	if got, want := run("--check-config"), "config ok: read "+filepath.Join(dir, "config.yaml")+"\n"; got != want {
 		t.Errorf("--check-config = %q, want %q", got, want)
+	}
+}
+
+// checkQuickStart follows the README's quick start with the archive: the
+// binary started in its directory (with its config.yaml, on free ports
+// and an empty environment) serves the demo page and the client bundle,
+// and the curl push is answered.
+func checkQuickStart(t *testing.T, dir string) {
+	t.Helper()
+	p, err := harness.Start(context.Background(), filepath.Join(dir, "pushio"), harness.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := p.Stop(); err != nil {
+			t.Errorf("%v\n%s", err, p.Output())
+		}
+	}()
+	for _, c := range []struct{ url, want string }{
+		{p.IOURL() + "/", "<html"},
+		{p.IOURL() + "/socket.io/socket.io.js", "socket.io"},
+		{p.APIURL() + "/?type=publish&to=UID&content=hello", "offline"},
+	} {
+		resp, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), c.want) {
+			t.Errorf("GET %s: %d %.80q, want 200 with %q", c.url, resp.StatusCode, body, c.want)
+		}
 	}
 }
 
