@@ -2,28 +2,70 @@ package main
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/pushio/pushio/internal/certfile"
 	"github.com/pushio/pushio/internal/config"
 	"github.com/pushio/pushio/pushapi"
 )
 
-// reloadable are the keys SIGHUP applies to a running instance; a change
-// to any other key is logged as waiting for a restart, and so is turning
-// TLS on or off. README ("Graceful drain and reload") lists them too.
-var reloadable = []string{
-	"log.level", "auth.secret", "io.drain_window",
-	"io.tls_cert", "io.tls_key", "api.tls_cert", "api.tls_key",
-	"api.secret", "api.signature", "api.signature_window", "api.allow",
-	"api.rate_limit", "api.rate_burst",
+// reloader applies some keys of a new configuration to the running
+// instance and copies them into p.cfg; keys are what it owns. It reports
+// whether the keys now serve (a TLS file that cannot be read keeps the old
+// certificate, and its keys wait for a restart). A key owned by no
+// reloader is logged as waiting for a restart.
+type reloader struct {
+	keys  []string
+	apply func(p *instance, next *config.Config, access pushapi.Access) bool
 }
 
-// reload reads the configuration again and applies the reloadable keys;
-// the TLS files are read again even when their paths did not change (a
-// renewed certificate keeps them). Clients stay connected. A
-// configuration that does not validate changes nothing. Only key names
-// are logged, never a secret.
+// reloaders are what SIGHUP changes while clients stay connected, each
+// with the keys it owns: the one list of what is reloadable. README
+// ("Graceful drain and reload") names the same keys; reload_test checks
+// that each is a config key named there.
+var reloaders = []reloader{
+	{[]string{"log.level"}, func(p *instance, next *config.Config, _ pushapi.Access) bool {
+		_ = p.level.UnmarshalText([]byte(next.Log.Level)) // validated
+		p.cfg.Log.Level = next.Log.Level
+		return true
+	}},
+	{[]string{"auth.secret"}, func(p *instance, next *config.Config, _ pushapi.Access) bool {
+		p.srv.SetAuthSecret(next.Auth.Secret)
+		p.cfg.Auth.Secret = next.Auth.Secret
+		return true
+	}},
+	{[]string{"io.drain_window"}, func(p *instance, next *config.Config, _ pushapi.Access) bool {
+		p.cfg.IO.DrainWindow = next.IO.DrainWindow
+		return true
+	}},
+	{[]string{"api.secret", "api.signature", "api.signature_window", "api.allow", "api.rate_limit", "api.rate_burst"},
+		func(p *instance, next *config.Config, access pushapi.Access) bool {
+			p.api.SetAccess(access)
+			p.cfg.API.Secret, p.cfg.API.Signature, p.cfg.API.SignatureWindow = next.API.Secret, next.API.Signature, next.API.SignatureWindow
+			p.cfg.API.Allow, p.cfg.API.RateLimit, p.cfg.API.RateBurst = next.API.Allow, next.API.RateLimit, next.API.RateBurst
+			return true
+		}},
+	// Certificates are read again even when their paths did not change (a
+	// renewed certificate keeps them), but only on a listener that serves
+	// TLS already: turning TLS on or off needs a restart.
+	{[]string{"io.tls_cert", "io.tls_key"}, func(p *instance, next *config.Config, _ pushapi.Access) bool {
+		if p.ioCert == nil || next.IO.TLSCert == "" || !p.reloadCert("io", p.ioCert, next.IO.TLSCert, next.IO.TLSKey) {
+			return false
+		}
+		p.cfg.IO.TLSCert, p.cfg.IO.TLSKey = next.IO.TLSCert, next.IO.TLSKey
+		return true
+	}},
+	{[]string{"api.tls_cert", "api.tls_key"}, func(p *instance, next *config.Config, _ pushapi.Access) bool {
+		if p.apiCert == nil || next.API.TLSCert == "" || !p.reloadCert("api", p.apiCert, next.API.TLSCert, next.API.TLSKey) {
+			return false
+		}
+		p.cfg.API.TLSCert, p.cfg.API.TLSKey = next.API.TLSCert, next.API.TLSKey
+		return true
+	}},
+}
+
+// reload reads the configuration again and runs every reloader. Clients
+// stay connected. A configuration that does not validate changes nothing.
+// Only key names are logged, never a secret.
 func (p *instance) reload() {
 	next, err := p.load()
 	var access pushapi.Access
@@ -34,36 +76,30 @@ func (p *instance) reload() {
 		p.log.Error("reload refused: nothing changed", "err", err)
 		return
 	}
-	tlsOn := map[string]bool{
-		"io":  p.ioCert != nil && next.IO.TLSCert != "",
-		"api": p.apiCert != nil && next.API.TLSCert != "",
-	}
+	changed := config.Changed(p.cfg, next)
 	var applied, restart []string
-	for _, key := range config.Changed(p.cfg, next) {
-		listener, isTLS := strings.CutSuffix(key, ".tls_cert")
-		if !isTLS {
-			listener, isTLS = strings.CutSuffix(key, ".tls_key")
+	owned := map[string]bool{}
+	for _, r := range reloaders {
+		ok := r.apply(p, next, access)
+		for _, key := range r.keys {
+			owned[key] = true
+			if !slices.Contains(changed, key) {
+				continue
+			}
+			if ok {
+				applied = append(applied, key)
+			} else {
+				restart = append(restart, key)
+			}
 		}
-		if slices.Contains(reloadable, key) && (!isTLS || tlsOn[listener]) {
-			applied = append(applied, key)
-		} else {
+	}
+	for _, key := range changed {
+		if !owned[key] {
 			restart = append(restart, key)
 		}
 	}
-	_ = p.level.UnmarshalText([]byte(next.Log.Level)) // validated
-	p.cfg.Log.Level = next.Log.Level
-	p.srv.SetAuthSecret(next.Auth.Secret)
-	p.cfg.Auth.Secret = next.Auth.Secret
-	p.cfg.IO.DrainWindow = next.IO.DrainWindow
-	p.api.SetAccess(access)
-	p.cfg.API.Secret, p.cfg.API.Signature, p.cfg.API.SignatureWindow = next.API.Secret, next.API.Signature, next.API.SignatureWindow
-	p.cfg.API.Allow, p.cfg.API.RateLimit, p.cfg.API.RateBurst = next.API.Allow, next.API.RateLimit, next.API.RateBurst
-	if tlsOn["io"] && p.reloadCert("io", p.ioCert, next.IO.TLSCert, next.IO.TLSKey) {
-		p.cfg.IO.TLSCert, p.cfg.IO.TLSKey = next.IO.TLSCert, next.IO.TLSKey
-	}
-	if tlsOn["api"] && p.reloadCert("api", p.apiCert, next.API.TLSCert, next.API.TLSKey) {
-		p.cfg.API.TLSCert, p.cfg.API.TLSKey = next.API.TLSCert, next.API.TLSKey
-	}
+	slices.Sort(applied)
+	slices.Sort(restart)
 	p.log.Info("reloaded", "changed", applied, "needs_restart", restart)
 	warnOpenAPI(p.cfg, p.log)
 }

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/config"
 	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
@@ -87,4 +90,77 @@ func TestSIGHUPReloadsAPIAccess(t *testing.T) {
 			t.Errorf("a secret is in the log: %s", s)
 		}
 	}
+}
+
+// TestReloadersOwnRealKeysNamedInREADME: every key a reloader owns is a
+// config key (a typo would leave it waiting for a restart forever), owned
+// once, and named in README's reload paragraph.
+func TestReloadersOwnRealKeysNamedInREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, para, _ := strings.Cut(string(readme), "On **SIGHUP** pushio reads its configuration again")
+	para, _, _ = strings.Cut(para, "\n\n")
+	para = strings.Join(strings.Fields(para), " ")
+	var a, b config.Config
+	seen := map[string]bool{}
+	for _, r := range reloaders {
+		for _, key := range r.keys {
+			if seen[key] {
+				t.Errorf("%s is owned by two reloaders", key)
+			}
+			seen[key] = true
+			if !setKey(&b, key) {
+				t.Errorf("%s is not a config key", key)
+			} else if got := config.Changed(&a, &b); !slices.Equal(got, []string{key}) {
+				t.Errorf("changing %s changed %v", key, got)
+			}
+			b = config.Config{}
+			name := strings.TrimPrefix(strings.TrimPrefix(key, "io."), "api.")
+			if strings.HasSuffix(key, "tls_cert") || strings.HasSuffix(key, "tls_key") {
+				name = "TLS certificate files"
+			}
+			if !strings.Contains(para, name) {
+				t.Errorf("README's SIGHUP paragraph does not name %s", key)
+			}
+		}
+	}
+}
+
+// setKey sets the field a dotted key names in c to a non-zero value; it
+// reports whether the key names a field.
+func setKey(c *config.Config, key string) bool {
+	v := reflect.ValueOf(c).Elem()
+	for _, part := range strings.Split(key, ".") {
+		found := false
+		for i := range v.NumField() {
+			if v.Type().Field(i).Tag.Get("mapstructure") == part {
+				v, found = v.Field(i), true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Float64:
+		v.SetFloat(7)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Slice:
+		e := reflect.New(v.Type().Elem()).Elem()
+		if e.Kind() == reflect.String {
+			e.SetString("x")
+		}
+		v.Set(reflect.Append(reflect.MakeSlice(v.Type(), 0, 1), e))
+	default:
+		return false
+	}
+	return true
 }
