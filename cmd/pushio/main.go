@@ -20,12 +20,15 @@ import (
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pushio:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	cfg, opts, err := config.Load(args, stderr)
+	if c, ok := findCommand(args); ok {
+		return runCommand(c, args[1:], stdout, stderr)
+	}
+	cfg, opts, _, err := config.LoadCommand(args, stderr, config.Command{Usage: serverUsage})
 	if errors.Is(err, pflag.ErrHelp) {
 		return nil // -h or --help: the usage is printed already
 	}
