@@ -23,8 +23,8 @@ import (
 // its own.
 type command struct {
 	name, synopsis, summary string
-	// flags adds the command's own flags to fs; run does the work with
-	// the configuration and the positional arguments.
+	// flags adds the command's own flags to fs and returns what does the
+	// work, given the configuration and the positional arguments.
 	flags func(fs *pflag.FlagSet) func(cfg *config.Config, args []string, stdout io.Writer) error
 }
 

@@ -192,3 +192,18 @@ func TestServerErrorsExitOne(t *testing.T) {
 		t.Fatalf("run(--io.addr=foo) = %v, exit %d; want an error, exit 1", err, exitCode(err))
 	}
 }
+
+// TestCommandWarnsUnknownEnv: a misspelt PUSHIO_ variable is named, with
+// the key meant, beside the refusal it causes.
+func TestCommandWarnsUnknownEnv(t *testing.T) {
+	isolate(t)
+	t.Setenv("PUSHIO_AUTH_SECRT", testAuthSecret)
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"token", "--uid", "alice"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "auth.secret is not set") {
+		t.Fatalf("run = %v, want auth.secret is not set", err)
+	}
+	if want := "environment variable PUSHIO_AUTH_SECRT ignored: not a configuration key; did you mean PUSHIO_AUTH_SECRET?"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr = %q, want it to contain %q", stderr.String(), want)
+	}
+}

@@ -1,5 +1,7 @@
 // Command pushio is a Socket.IO push server that replaces web-msg-sender:
 // browsers connect to the io listener, backends publish through the API.
+// Its commands token and sign print a login token and a signed API
+// request, to try a secured deployment from a shell (commands.go).
 package main
 
 import (
