@@ -30,34 +30,43 @@ var keywords = map[string]bool{
 // labelLists are the keywords whose parenthesised list names labels.
 var labelLists = map[string]bool{"by": true, "without": true, "on": true, "ignoring": true, "group_left": true, "group_right": true}
 
-// selectors finds the series selectors of expr without a PromQL parser:
-// an identifier is a metric name unless it is a keyword, a function (an
-// identifier followed by "("), or inside a string, a label list, braces or
-// brackets. Grafana's $variables are skipped. It errs on the side of
-// reporting: a word it does not know is a name for the caller to check.
-func selectors(expr string) ([]selector, error) {
-	var out []selector
+// query is what the checks read of a PromQL expression: its series
+// selectors, and the labels its by, without, on, ignoring, group_left and
+// group_right lists name.
+type query struct {
+	selectors []selector
+	grouping  []string
+}
+
+// parse reads expr without a PromQL parser: an identifier is a metric
+// name unless it is a keyword, a function (an identifier followed by "("),
+// or inside a string, a label list, braces or brackets. Grafana's
+// $variables are skipped. It errs on the side of reporting: a word it
+// does not know is a name for the caller to check.
+func parse(expr string) (query, error) {
+	var q query
+	out := &q.selectors
 	for i := 0; i < len(expr); {
 		c := expr[i]
 		switch {
 		case c == '"' || c == '\'' || c == '`':
 			end, err := skipString(expr, i)
 			if err != nil {
-				return nil, err
+				return q, err
 			}
 			i = end
 		case c == '{':
 			// A selector without a name before its braces: {__name__="x"}.
 			ms, end, err := readMatchers(expr, i)
 			if err != nil {
-				return nil, err
+				return q, err
 			}
-			out = append(out, selector{matchers: ms})
+			*out = append(*out, selector{matchers: ms})
 			i = end
 		case c == '[':
 			end := strings.IndexByte(expr[i:], ']')
 			if end < 0 {
-				return nil, fmt.Errorf("unclosed [ at %d", i)
+				return q, fmt.Errorf("unclosed [ at %d", i)
 			}
 			i += end + 1
 		case c == '$':
@@ -65,7 +74,7 @@ func selectors(expr string) ([]selector, error) {
 		case c == '#':
 			end := strings.IndexByte(expr[i:], '\n')
 			if end < 0 {
-				return out, nil
+				return q, nil
 			}
 			i += end
 		case isDigit(c):
@@ -84,7 +93,12 @@ func selectors(expr string) ([]selector, error) {
 			case labelLists[lower] && followedByParen:
 				end := strings.IndexByte(expr[next:], ')')
 				if end < 0 {
-					return nil, fmt.Errorf("unclosed label list after %s", word)
+					return q, fmt.Errorf("unclosed label list after %s", word)
+				}
+				for _, label := range strings.Split(expr[next+1:next+end], ",") {
+					if label = strings.TrimSpace(label); label != "" {
+						q.grouping = append(q.grouping, label)
+					}
 				}
 				j = next + end + 1
 			case keywords[lower], followedByParen:
@@ -93,18 +107,18 @@ func selectors(expr string) ([]selector, error) {
 				if next < len(expr) && expr[next] == '{' {
 					ms, end, err := readMatchers(expr, next)
 					if err != nil {
-						return nil, err
+						return q, err
 					}
 					sel.matchers, j = ms, end
 				}
-				out = append(out, sel)
+				*out = append(*out, sel)
 			}
 			i = j
 		default:
 			i++
 		}
 	}
-	return out, nil
+	return q, nil
 }
 
 // readMatchers reads the label matchers of the braces at expr[i] and
@@ -192,40 +206,41 @@ func isWordStart(c byte) bool {
 }
 func isWord(c byte) bool { return isWordStart(c) || isDigit(c) }
 
-func TestSelectors(t *testing.T) {
+func TestParse(t *testing.T) {
 	t.Parallel()
 	m := func(label, op, value string) matcher { return matcher{label, op, value} }
 	tests := []struct {
-		expr string
-		want []selector
+		expr     string
+		want     []selector
+		grouping []string
 	}{
-		{`up`, []selector{{name: "up"}}},
-		{`up{job="pushio"} == 0`, []selector{{"up", []matcher{m("job", "=", "pushio")}}}},
+		{`up`, []selector{{name: "up"}}, nil},
+		{`up{job="pushio"} == 0`, []selector{{"up", []matcher{m("job", "=", "pushio")}}}, nil},
 		{`sum by (le) (rate(a_bucket{x=~"$job", y!="}"}[$__rate_interval]))`,
-			[]selector{{"a_bucket", []matcher{m("x", "=~", "$job"), m("y", "!=", "}")}}}},
-		{`histogram_quantile(0.99, sum(rate(h_bucket[5m])) by (instance, le)) > 0.25`, []selector{{name: "h_bucket"}}},
+			[]selector{{"a_bucket", []matcher{m("x", "=~", "$job"), m("y", "!=", "}")}}}, []string{"le"}},
+		{`histogram_quantile(0.99, sum(rate(h_bucket[5m])) by (instance, le)) > 0.25`, []selector{{name: "h_bucket"}}, []string{"instance", "le"}},
 		{"sum without(op) (a:rec) / on (instance) group_left(version) b offset 5m",
-			[]selector{{name: "a:rec"}, {name: "b"}}},
+			[]selector{{name: "a:rec"}, {name: "b"}}, []string{"op", "instance", "version"}},
 		{"a\n  /\nignoring(result) SUM(b) and bool c # a comment naming d\n > 1e3",
-			[]selector{{name: "a"}, {name: "b"}, {name: "c"}}},
-		{`{__name__="x", job='y'}`, []selector{{matchers: []matcher{m("__name__", "=", "x"), m("job", "=", "y")}}}},
+			[]selector{{name: "a"}, {name: "b"}, {name: "c"}}, []string{"result"}},
+		{`{__name__="x", job='y'}`, []selector{{matchers: []matcher{m("__name__", "=", "x"), m("job", "=", "y")}}}, nil},
 		{`label_values(pushio_build_info{job=~"$job"}, instance)`,
-			[]selector{{"pushio_build_info", []matcher{m("job", "=~", "$job")}}, {name: "instance"}}},
-		{`max(x) > Inf or vector(0)`, []selector{{name: "x"}}},
+			[]selector{{"pushio_build_info", []matcher{m("job", "=~", "$job")}}, {name: "instance"}}, nil},
+		{`max(x) > Inf or vector(0)`, []selector{{name: "x"}}, nil},
 	}
 	for _, tt := range tests {
-		got, err := selectors(tt.expr)
+		got, err := parse(tt.expr)
 		if err != nil {
-			t.Errorf("selectors(%q): %v", tt.expr, err)
+			t.Errorf("parse(%q): %v", tt.expr, err)
 			continue
 		}
-		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("selectors(%q) = %+v, want %+v", tt.expr, got, tt.want)
+		if !reflect.DeepEqual(got.selectors, tt.want) || !reflect.DeepEqual(got.grouping, tt.grouping) {
+			t.Errorf("parse(%q) = %+v, want %+v, grouping %q", tt.expr, got, tt.want, tt.grouping)
 		}
 	}
 	for _, bad := range []string{`a{job="x}`, `a{job}`, `rate(a[5m)`, `sum by (le`} {
-		if got, err := selectors(bad); err == nil {
-			t.Errorf("selectors(%q) = %+v, want an error", bad, got)
+		if got, err := parse(bad); err == nil {
+			t.Errorf("parse(%q) = %+v, want an error", bad, got)
 		}
 	}
 }

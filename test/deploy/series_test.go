@@ -63,17 +63,21 @@ func exported(t *testing.T) series {
 	return out
 }
 
-// check returns what is wrong with expr's selectors: a series pushio does
-// not export, a label it does not have, or a value no series of it has
-// (for = and for =~ without Grafana variables). It adds the names
-// selected to used.
+// check returns what is wrong with expr: a series pushio does not export,
+// a label it does not have, a value no series of it has (for = and for =~
+// without Grafana variables), or a label grouped by that none of the
+// series selected has. It adds the names selected to used.
 func (s series) check(expr string, used map[string]bool) []error {
-	sels, err := selectors(expr)
+	q, err := parse(expr)
 	if err != nil {
 		return []error{err}
 	}
 	var errs []error
-	for _, sel := range sels {
+	grouped := map[string]bool{}
+	for _, label := range targetLabels {
+		grouped[label] = true
+	}
+	for _, sel := range q.selectors {
 		name := sel.name
 		for _, m := range sel.matchers {
 			if m.label == "__name__" && m.op == "=" {
@@ -90,6 +94,9 @@ func (s series) check(expr string, used map[string]bool) []error {
 			continue
 		}
 		used[name] = true
+		for label := range labels {
+			grouped[label] = true
+		}
 		for _, m := range sel.matchers {
 			if m.label == "__name__" || slices.Contains(targetLabels, m.label) {
 				continue
@@ -102,6 +109,11 @@ func (s series) check(expr string, used map[string]bool) []error {
 			if err := matchesSome(m, values); err != nil {
 				errs = append(errs, fmt.Errorf("%s{%s%s%q}: %w", name, m.label, m.op, m.value, err))
 			}
+		}
+	}
+	for _, label := range q.grouping {
+		if !grouped[label] {
+			errs = append(errs, fmt.Errorf("grouped by %s, a label of none of the series selected", label))
 		}
 	}
 	return errs
@@ -153,6 +165,10 @@ func TestSeriesCheck(t *testing.T) {
 		{`pushio_fanout_duration_seconds{quantile="0.99"}`, false},
 		{`{__name__=~"pushio_.+"}`, false},
 		{`rate(pushio_redis_errors_total{op="publish"}[1m]) > 0`, true},
+		{`sum by (job, instance, op) (rate(pushio_redis_errors_total[1m]))`, true},
+		{`sum by (reslt) (rate(pushio_publishes_total[1m]))`, false},
+		{`max by (version) (pushio_build_info) * on (instance) group_left(transport) pushio_connections`, true},
+		{`sum by (le) (rate(pushio_fanout_duration_seconds_count[1m]))`, false},
 	}
 	for _, tt := range tests {
 		errs := s.check(tt.expr, map[string]bool{})
