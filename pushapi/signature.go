@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"hash"
 	"net/http"
 	"slices"
 	"strconv"
@@ -48,7 +47,7 @@ func (s *signer) verify(r *http.Request, p params, now time.Time) error {
 		return errBadSignature
 	}
 	mac := hmac.New(sha256.New, s.key)
-	writeSigned(mac, r, p)
+	_, _ = mac.Write([]byte(signedString(r.Method, r.URL.Path, p)))
 	if !hmac.Equal(got, mac.Sum(nil)) {
 		return errBadSignature
 	}
@@ -66,17 +65,24 @@ func (s *signer) verify(r *http.Request, p params, now time.Time) error {
 	return nil
 }
 
-// writeSigned writes the signed string of r and p to h.
-func writeSigned(h hash.Hash, r *http.Request, p params) {
+// signedString is what a request of method to path with p is signed as:
+// METHOD, PATH ("/" when empty) and PARAMS, each on a line (see signer).
+func signedString(method, path string, p params) string {
 	var b strings.Builder
-	b.WriteString(r.Method)
+	b.WriteString(method)
 	b.WriteByte('\n')
-	if r.URL.Path == "" {
-		b.WriteByte('/')
-	} else {
-		b.WriteString(r.URL.Path)
+	if path == "" {
+		path = "/"
 	}
+	b.WriteString(path)
 	b.WriteByte('\n')
+	writeParams(&b, p)
+	return b.String()
+}
+
+// writeParams writes p but auth_signature as signer signs them: sorted,
+// encoded, arrays as name[]=value once per value, joined with "&".
+func writeParams(b *strings.Builder, p params) {
 	names := make([]string, 0, len(p))
 	for name := range p {
 		if name != paramSignature {
@@ -96,12 +102,11 @@ func writeSigned(h hash.Hash, r *http.Request, p params) {
 				b.WriteByte('&')
 			}
 			first = false
-			rawURLEncode(&b, key)
+			rawURLEncode(b, key)
 			b.WriteByte('=')
-			rawURLEncode(&b, v)
+			rawURLEncode(b, v)
 		}
 	}
-	_, _ = h.Write([]byte(b.String()))
 }
 
 // rawURLEncode writes s percent-encoded as PHP's rawurlencode (RFC 3986):

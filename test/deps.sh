@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine: redis-server,
-# php-cli + php-curl, nginx, HAProxy and Chromium from Debian; the npm clients for
+# php-cli + php-curl, nginx, HAProxy, Chromium and promtool (in the prometheus
+# package: it checks deploy/prometheus) from Debian; the npm clients for
 # the end-to-end and interop tests. Each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ command -v php >/dev/null || need+=(php-cli)
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v haproxy >/dev/null || need+=(haproxy)
 command -v chromium >/dev/null || need+=(chromium)
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test/deps.sh: missing ${need[*]}; run as root or install them" >&2

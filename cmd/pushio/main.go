@@ -1,5 +1,7 @@
 // Command pushio is a Socket.IO push server that replaces web-msg-sender:
 // browsers connect to the io listener, backends publish through the API.
+// Its commands token and sign print a login token and a signed API
+// request, to try a secured deployment from a shell (commands.go).
 package main
 
 import (
@@ -23,12 +25,15 @@ func main() {
 	gin.SetMode(gin.ReleaseMode)
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pushio:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	cfg, opts, err := config.Load(args, stderr)
+	if c, ok := findCommand(args); ok {
+		return runCommand(c, args[1:], stdout, stderr)
+	}
+	cfg, opts, _, err := config.LoadCommand(args, stderr, config.Command{Usage: serverUsage})
 	if errors.Is(err, pflag.ErrHelp) {
 		return nil // -h or --help: the usage is printed already
 	}

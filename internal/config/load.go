@@ -29,54 +29,89 @@ type Options struct {
 // one is named or ./config.yaml exists, applies PUSHIO_* environment
 // variables and returns the validated configuration.
 func Load(args []string, stderr io.Writer) (*Config, Options, error) {
+	cfg, opts, _, err := LoadCommand(args, stderr, Command{})
+	return cfg, opts, err
+}
+
+// Command is what one command of the binary adds to Load. The zero
+// Command is the server: --check-config and --version, no arguments.
+type Command struct {
+	// Name, when set, names a command other than the server, which reads
+	// the configuration but has no --check-config or --version, and whose
+	// positional arguments LoadCommand returns instead of refusing.
+	Name string
+	// Flags are the command's own, parsed beside the configuration's.
+	Flags *pflag.FlagSet
+	// Usage, when set, is what -h prints; all holds every flag.
+	Usage func(w io.Writer, all *pflag.FlagSet)
+}
+
+// LoadCommand is Load for cmd: it also returns the positional arguments
+// of a named command.
+func LoadCommand(args []string, stderr io.Writer, cmd Command) (*Config, Options, []string, error) {
 	var opts Options
-	fs := pflag.NewFlagSet("pushio", pflag.ContinueOnError)
+	name := "pushio"
+	if cmd.Name != "" {
+		name += " " + cmd.Name
+	}
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if cmd.Usage != nil {
+		fs.Usage = func() { cmd.Usage(stderr, fs) }
+	}
 	fs.StringVar(&opts.ConfigFile, "config", "", "config file (YAML); default ./config.yaml when present")
-	fs.BoolVar(&opts.CheckConfig, "check-config", false, "validate the configuration and exit")
-	fs.BoolVar(&opts.Version, "version", false, "print the version and exit")
+	if cmd.Name == "" {
+		fs.BoolVar(&opts.CheckConfig, "check-config", false, "validate the configuration and exit")
+		fs.BoolVar(&opts.Version, "version", false, "print the version and exit")
+	}
+	fs.AddFlagSet(cmd.Flags)
 	addKeyFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return nil, opts, fmt.Errorf("config: %w", err)
+		return nil, opts, nil, fmt.Errorf("config: %w", err)
 	}
-	if fs.NArg() > 0 {
-		return nil, opts, fmt.Errorf("config: unexpected argument %q: every setting is a flag, --key value or --key=value (see --help)", fs.Arg(0))
+	if cmd.Name == "" && fs.NArg() > 0 {
+		return nil, opts, nil, fmt.Errorf("config: unexpected argument %q: every setting is a flag, --key value or --key=value (see --help)", fs.Arg(0))
 	}
+	cfg, err := load(fs, &opts)
+	return cfg, opts, fs.Args(), err
+}
 
+// load reads the configuration whose flags fs has parsed.
+func load(fs *pflag.FlagSet, opts *Options) (*Config, error) {
 	v := viper.New()
 	for key, value := range defaults() {
 		v.SetDefault(key, value)
 	}
 	if err := readFile(v, opts.ConfigFile); err != nil {
-		return nil, opts, err
+		return nil, err
 	}
 	if used := v.ConfigFileUsed(); used != "" {
 		opts.FileRead, _ = filepath.Abs(used)
 	}
 	if err := unknownKeys(v); err != nil {
-		return nil, opts, err
+		return nil, err
 	}
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
 	for key := range defaults() {
 		if err := v.BindPFlag(key, fs.Lookup(key)); err != nil {
-			return nil, opts, fmt.Errorf("config: binding flag --%s: %w", key, err)
+			return nil, fmt.Errorf("config: binding flag --%s: %w", key, err)
 		}
 	}
 
 	if err := bareDurations(v); err != nil {
-		return nil, opts, err
+		return nil, err
 	}
 	var cfg Config
 	if err := v.UnmarshalExact(&cfg); err != nil {
-		return nil, opts, decodeError(v, err)
+		return nil, decodeError(v, err)
 	}
 	cfg.trimLists()
 	if err := cfg.Validate(); err != nil {
-		return nil, opts, err
+		return nil, err
 	}
-	return &cfg, opts, nil
+	return &cfg, nil
 }
 
 // addKeyFlags adds one flag per configuration key, named as the key.

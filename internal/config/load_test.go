@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
 
@@ -407,5 +408,35 @@ func TestLoadOptionsFileRead(t *testing.T) {
 	path := writeFile(t, "config.yaml", "{}\n")
 	if _, opts, err = Load(nil, io.Discard); err != nil || opts.FileRead != path {
 		t.Fatalf("./config.yaml: FileRead %q, err %v; want %s", opts.FileRead, err, path)
+	}
+}
+
+// TestLoadCommand: a named command's flags are parsed beside the keys, in
+// any order, its positional arguments are returned, and it has no
+// --check-config or --version; its usage replaces the flag list.
+func TestLoadCommand(t *testing.T) {
+	isolate(t)
+	own := pflag.NewFlagSet("try", pflag.ContinueOnError)
+	uid := own.String("uid", "", "")
+	cfg, _, args, err := LoadCommand([]string{"one", "--uid", "alice", "--log.level=debug", "two"}, io.Discard, Command{Name: "try", Flags: own})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *uid != "alice" || cfg.Log.Level != "debug" || !slices.Equal(args, []string{"one", "two"}) {
+		t.Errorf("uid %q, log.level %q, args %q; want alice, debug, [one two]", *uid, cfg.Log.Level, args)
+	}
+	for _, flag := range []string{"--check-config", "--version"} {
+		_, _, _, err := LoadCommand([]string{flag}, io.Discard, Command{Name: "try"})
+		if err == nil || !strings.Contains(err.Error(), "unknown flag: "+flag) {
+			t.Errorf("LoadCommand(%s) = %v, want unknown flag", flag, err)
+		}
+	}
+	var help strings.Builder
+	usage := func(w io.Writer, all *pflag.FlagSet) { _, _ = io.WriteString(w, "try: "+all.Lookup("config").Name) }
+	if _, _, _, err := LoadCommand([]string{"-h"}, &help, Command{Name: "try", Usage: usage}); !errors.Is(err, pflag.ErrHelp) {
+		t.Errorf("LoadCommand(-h) = %v, want pflag.ErrHelp", err)
+	}
+	if help.String() != "try: config" {
+		t.Errorf("-h printed %q, want the command's usage", help.String())
 	}
 }

@@ -24,6 +24,7 @@
 //   {"c":0,"ev":"connect"}  {"c":0,"ev":"ready"}
 //   {"c":0,"ev":"new_msg","data":…}  {"c":0,"ev":"update_online_count","data":…}
 //   {"c":0,"ev":"disconnect","data":reason}  {"c":0,"ev":"connect_error","data":…}
+//   {"c":0,"ev":"login_error","data":reason}
 // and {"ev":"all_ready"} once every client is ready, {"ev":"done"} when
 // all have disconnected. A client is ready once connected and logged in:
 // after its first update_online_count if it sent a uid, and after the
@@ -113,6 +114,7 @@ function start(c, i) {
     emit("new_msg", data);
     if (expect && ++got === expect) socket.disconnect();
   });
+  socket.on("login_error", (reason) => emit("login_error", reason));
   socket.on("connect_error", (err) => {
     emit("connect_error", String(err && err.message ? err.message : err));
     if (!c.reconnect) end();
