@@ -56,6 +56,7 @@ func (p *instance) reload() {
 	p.cfg.Auth.Secret = next.Auth.Secret
 	p.cfg.IO.DrainWindow = next.IO.DrainWindow
 	p.api.SetAccess(access)
+	p.srv.SetDemoAPIAuth(demoAPIAuth(access))
 	p.cfg.API.Secret, p.cfg.API.Signature, p.cfg.API.SignatureWindow = next.API.Secret, next.API.Signature, next.API.SignatureWindow
 	p.cfg.API.Allow, p.cfg.API.RateLimit, p.cfg.API.RateBurst = next.API.Allow, next.API.RateLimit, next.API.RateBurst
 	if tlsOn["io"] && p.reloadCert("io", p.ioCert, next.IO.TLSCert, next.IO.TLSKey) {
