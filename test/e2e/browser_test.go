@@ -238,6 +238,7 @@ func TestBrowserDemoPageSecured(t *testing.T) {
 	if color := b.do("eval", "demo", "js", `getComputedStyle(document.getElementById("status")).color`); color != statusRed {
 		t.Errorf("refused status colour %s, want red %s", color, statusRed)
 	}
+	b.do("screenshot", "demo", "path", artifact(t, "demo-refused.png"))
 	b.do("click", "demo", "selector", "#push-self")
 	b.waitText("demo", "#log", "the push did not come back")
 }

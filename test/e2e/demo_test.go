@@ -66,6 +66,7 @@ func TestBrowserDemoPageReconnects(t *testing.T) {
 		t.Errorf("footer class %q while reconnecting, want stale", class)
 	}
 	b.waitText("demo", "footer", "当前1人在线，共打开1个页面 (1 user online, 1 page open) — stale, not connected")
+	b.do("screenshot", "demo", "path", artifact(t, "demo-reconnecting.png"))
 
 	p = startPushio(t, "--io.addr", p.IOAddr, "--api.addr", p.APIAddr)
 	uid := waitLoggedIn(b, "demo")
