@@ -42,14 +42,31 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 	mux.HandleFunc("GET "+prefix+"/socket.io.min.js", bundle)
 	if s.opts.Demo {
 		mux.Handle("/", files)
-		// The page asks where to connect: io.path may not be /socket.io.
-		demo, _ := json.Marshal(map[string]string{"api_port": s.opts.DemoAPIPort, "path": prefix})
+		// The page asks where to connect (io.path may not be /socket.io)
+		// and what the API wants, which SIGHUP may change.
 		mux.HandleFunc("GET /demo.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(demo)
+			w.Header().Set("Cache-Control", "no-store")
+			_ = json.NewEncoder(w).Encode(demoConfig{APIPort: s.opts.DemoAPIPort, Path: prefix, APIAuth: *s.demoAuth.Load()})
 		})
 	}
 	return mux
+}
+
+// APIAuth is what the demo page is told of the publish API's access, so
+// that its curl hint shows where the credentials go: whether a request
+// needs api.secret, and whether it must be signed with it. Two booleans,
+// never the secret.
+type APIAuth struct {
+	Secret    bool `json:"api_secret"`
+	Signature bool `json:"api_signature"`
+}
+
+// demoConfig is /demo.json.
+type demoConfig struct {
+	APIPort string `json:"api_port"`
+	Path    string `json:"path"`
+	APIAuth
 }
 
 // probeAnswer writes a health probe's one-line plain-text answer.

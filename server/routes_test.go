@@ -2,44 +2,63 @@ package server
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestDemoJSON: the demo page learns the API port and the Socket.IO path
-// from /demo.json, so it still connects when io.path is not /socket.io.
+// TestDemoJSON: the demo page learns the API port, the Socket.IO path and
+// whether the API wants a secret or a signature from /demo.json, so it
+// still connects when io.path is not /socket.io and its curl hint shows
+// where the credentials go. SetDemoAPIAuth changes the answer at once;
+// it is never cached.
 func TestDemoJSON(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ path, want string }{
-		{path: "/socket.io", want: "/socket.io"},
-		{path: "/push", want: "/push"},
+	tests := []struct {
+		path string
+		auth APIAuth
+		want string
+	}{
+		{"/socket.io", APIAuth{}, `{"api_port":"2121","path":"/socket.io","api_secret":false,"api_signature":false}`},
+		{"/push", APIAuth{}, `{"api_port":"2121","path":"/push","api_secret":false,"api_signature":false}`},
+		{"/socket.io", APIAuth{Secret: true}, `{"api_port":"2121","path":"/socket.io","api_secret":true,"api_signature":false}`},
+		{"/socket.io", APIAuth{Secret: true, Signature: true}, `{"api_port":"2121","path":"/socket.io","api_secret":true,"api_signature":true}`},
+	}
+	get := func(t *testing.T, url string) string {
+		t.Helper()
+		res, err := http.Get(url + "/demo.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" ||
+			res.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET /demo.json: %d, Content-Type %q, Cache-Control %q", res.StatusCode,
+				res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
+		}
+		return strings.TrimSpace(string(body))
 	}
 	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %+v", tt.path, tt.auth), func(t *testing.T) {
 			t.Parallel()
-			it := startIOTest(t, Options{Path: tt.path, Demo: true, DemoAPIPort: "2121"})
-			res, err := http.Get(it.URL + "/demo.json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			var got struct {
-				APIPort string `json:"api_port"`
-				Path    string `json:"path"`
-			}
-			if err := json.NewDecoder(res.Body).Decode(&got); err != nil {
-				t.Fatalf("GET /demo.json: %d, %v", res.StatusCode, err)
-			}
-			if got.APIPort != "2121" || got.Path != tt.want {
-				t.Errorf("GET /demo.json = %+v, want api_port 2121 and path %q", got, tt.want)
+			it := startIOTest(t, Options{Path: tt.path, Demo: true, DemoAPIPort: "2121", DemoAPIAuth: tt.auth})
+			if got := get(t, it.URL); got != tt.want {
+				t.Errorf("GET /demo.json = %s, want %s", got, tt.want)
 			}
 			// The path it names is where clients handshake.
 			c := it.connect(t)
 			if uid := "demo-user"; c.login(uid) == "" || !it.online(t, uid) {
 				t.Errorf("a client on %s could not log in", tt.path)
+			}
+			// A reload's change shows in the next answer.
+			it.SetDemoAPIAuth(APIAuth{Secret: !tt.auth.Secret})
+			want := fmt.Sprintf(`{"api_port":"2121","path":%q,"api_secret":%t,"api_signature":false}`, tt.path, !tt.auth.Secret)
+			if got := get(t, it.URL); got != want {
+				t.Errorf("after SetDemoAPIAuth, GET /demo.json = %s, want %s", got, want)
 			}
 		})
 	}

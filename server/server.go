@@ -53,6 +53,9 @@ type Options struct {
 	Demo bool
 	// DemoAPIPort is the publish API's port, which the demo page calls.
 	DemoAPIPort string
+	// DemoAPIAuth is what the demo page is told of the API's access;
+	// SetDemoAPIAuth changes it later.
+	DemoAPIAuth APIAuth
 	// Fanout connects this instance's rooms to the other instances'; nil
 	// is this node only.
 	Fanout func(local adapter.Local) (adapter.Fanout, error)
@@ -86,6 +89,7 @@ type Server struct {
 	handler  http.Handler
 	presence adapter.Presence
 	auth     loginAuth
+	demoAuth atomic.Pointer[APIAuth]
 	gate     *gate
 
 	lastCounts   atomic.Pointer[adapter.Counts] // the latest read
@@ -107,6 +111,7 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 	}
 	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](), done: make(chan struct{})}
 	s.auth.set(opts.AuthSecret)
+	s.SetDemoAPIAuth(opts.DemoAPIAuth)
 	s.gate = newGate(opts.Limits, opts.Metrics, log)
 	s.lastCounts.Store(&adapter.Counts{})
 	sio, err := socketio.New(socketio.Options{
@@ -142,6 +147,10 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 // SetAuthSecret changes the login secret for the logins that follow; an
 // empty secret turns signed logins off. Sockets logged in stay.
 func (s *Server) SetAuthSecret(secret string) { s.auth.set(secret) }
+
+// SetDemoAPIAuth changes what /demo.json says of the API's access, for
+// the pages that load it from now on.
+func (s *Server) SetDemoAPIAuth(a APIAuth) { s.demoAuth.Store(&a) }
 
 // Handler serves Socket.IO at Options.Path and the demo page at /.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -40,6 +40,7 @@ var reloaders = []reloader{
 	{[]string{"api.secret", "api.signature", "api.signature_window", "api.allow", "api.rate_limit", "api.rate_burst"},
 		func(p *instance, next *config.Config, access pushapi.Access) bool {
 			p.api.SetAccess(access)
+			p.srv.SetDemoAPIAuth(demoAPIAuth(access))
 			p.cfg.API.Secret, p.cfg.API.Signature, p.cfg.API.SignatureWindow = next.API.Secret, next.API.Signature, next.API.SignatureWindow
 			p.cfg.API.Allow, p.cfg.API.RateLimit, p.cfg.API.RateBurst = next.API.Allow, next.API.RateLimit, next.API.RateBurst
 			return true

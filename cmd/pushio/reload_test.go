@@ -164,3 +164,27 @@ func setKey(c *config.Config, key string) bool {
 	}
 	return true
 }
+
+// TestSIGHUPReloadsDemoAPIAuth: /demo.json tells the demo page whether the
+// API wants api.secret or a signature, from start-up and after a SIGHUP
+// that turns them on, and never carries the secret itself.
+func TestSIGHUPReloadsDemoAPIAuth(t *testing.T) {
+	const secret = "demo-secret-0123456789abcdef"
+	dir := t.TempDir()
+	path := writeFile(t, dir, "config.yaml", "io:\n  demo: true\n")
+	c := startChild(t, path)
+	client := &http.Client{Timeout: 10 * time.Second}
+	demo := func(want string) {
+		t.Helper()
+		code, body := get(t, client, c.IOURL()+"/demo.json")
+		if code != http.StatusOK || !strings.Contains(body, want) || strings.Contains(body, secret) {
+			t.Fatalf("GET /demo.json: %d %s, want %s and no secret", code, body, want)
+		}
+	}
+	demo(`"api_secret":false,"api_signature":false`)
+
+	writeFile(t, dir, "config.yaml", "io:\n  demo: true\napi:\n  secret: "+secret+"\n  signature: true\n")
+	sendSignal(t, c, syscall.SIGHUP)
+	c.WaitLog(t, "reloaded", 10*time.Second)
+	demo(`"api_secret":true,"api_signature":true`)
+}

@@ -74,6 +74,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		BodyTimeout:    cfg.API.ReadTimeout,
 		Demo:           cfg.IO.Demo,
 		DemoAPIPort:    port(apiLn.Addr().String()),
+		DemoAPIAuth:    demoAPIAuth(access),
 		Fanout:         cl.fanout,
 		Metrics:        m,
 		AuthSecret:     cfg.Auth.Secret,
@@ -195,6 +196,12 @@ func apiAccess(cfg *config.Config) (pushapi.Access, error) {
 		RateLimit:       float64(cfg.API.RateLimit),
 		RateBurst:       cfg.API.RateBurst,
 	}, nil
+}
+
+// demoAPIAuth is what the demo page may know of the API's access: only
+// whether a secret or a signature is needed.
+func demoAPIAuth(a pushapi.Access) server.APIAuth {
+	return server.APIAuth{Secret: a.Secret != "", Signature: a.Secret != "" && a.Signature}
 }
 
 // warnOpen logs a warning for every setting that leaves pushio open.

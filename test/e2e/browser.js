@@ -4,10 +4,16 @@
 //
 // Usage: node browser.js CHROMIUM USER_DATA_DIR
 // Commands, each with an id echoed in its answer {"id":…,"ok":…,"value"|"error":…}:
-//   {"op":"open","page":P,"url":U}                  a new tab P showing U
+//   {"op":"open","page":P,"url":U[,"width":W,"height":H]}
+//                                                   a new tab P showing U (viewport W×H px)
 //   {"op":"waitText","page":P,"selector":S,"text":T,"timeout_ms":N}
 //                                                   S's text contains T; answers the text
+//   {"op":"waitGone","page":P,"selector":S,"timeout_ms":N}
+//                                                   no element matches S any more
 //   {"op":"text"|"html","page":P,"selector":S}      textContent / innerHTML of S
+//   {"op":"attr","page":P,"selector":S,"name":A}    S's attribute A ("" when absent)
+//   {"op":"rects","page":P,"selector":S}            [{x,y,width,height}] of every match of S
+//   {"op":"eval","page":P,"js":E}                   the value of the expression E in the page
 //   {"op":"fill","page":P,"selector":S,"text":T}    types T into the input S
 //   {"op":"click","page":P,"selector":S}
 //   {"op":"screenshot","page":P,"path":F}           a full-page PNG
@@ -42,6 +48,7 @@ async function main() {
       p.on("console", (m) => print({ ev: "console", page: c.page, type: m.type(), text: m.text() }));
       p.on("pageerror", (e) => print({ ev: "console", page: c.page, type: "pageerror", text: String(e) }));
       pages.set(c.page, p);
+      if (c.width) await p.setViewportSize({ width: c.width, height: c.height || 700 });
       await p.goto(c.url);
     },
     async waitText(c) {
@@ -51,6 +58,18 @@ async function main() {
       }, [c.selector, c.text], { timeout: c.timeout_ms || 10000 });
       return h.jsonValue();
     },
+    async waitGone(c) {
+      await page(c.page).waitForFunction((sel) => !document.querySelector(sel), c.selector,
+        { timeout: c.timeout_ms || 10000 });
+    },
+    async attr(c) {
+      return (await page(c.page).locator(c.selector).getAttribute(c.name)) || "";
+    },
+    rects: (c) => page(c.page).$$eval(c.selector, (els) => els.map((el) => {
+      const r = el.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    })),
+    eval: (c) => page(c.page).evaluate(c.js),
     text: (c) => page(c.page).locator(c.selector).textContent(),
     html: (c) => page(c.page).locator(c.selector).innerHTML(),
     fill: (c) => page(c.page).locator(c.selector).fill(c.text),

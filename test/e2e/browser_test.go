@@ -27,8 +27,7 @@ func TestBrowserDemoPage(t *testing.T) {
 	p := startPushio(t)
 
 	b.do("open", "demo", "url", p.IOURL()+"/")
-	b.waitText("demo", "#status", "connected")
-	uid := b.do("text", "demo", "selector", "#uid")
+	uid := waitLoggedIn(b, "demo")
 	if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(uid) {
 		t.Fatalf("the page shows uid %q, want 16 hex digits", uid)
 	}
@@ -45,6 +44,8 @@ func TestBrowserDemoPage(t *testing.T) {
 	if got, want := b.do("html", "demo", "selector", "#counts"), countsText(1, 1); got != want {
 		t.Errorf("footer HTML %q, want %q", got, want)
 	}
+	// The original's Chinese stays, glossed in English beside it.
+	b.waitText("demo", "footer", "当前1人在线，共打开1个页面 (1 user online, 1 page open)")
 
 	if got := publish(t, p, "", "to everyone from the API"); got != "ok" {
 		t.Fatalf("broadcast: %q", got)
@@ -85,8 +86,7 @@ func TestBrowserDemoPageOtherPath(t *testing.T) {
 	p := startPushio(t, "--io.path", "/push")
 
 	b.do("open", "demo", "url", p.IOURL()+"/")
-	b.waitText("demo", "#status", "connected")
-	uid := b.do("text", "demo", "selector", "#uid")
+	uid := waitLoggedIn(b, "demo")
 	waitOnline(t, p, uid, "online", 5*time.Second)
 	if got := publish(t, p, uid, "over /push"); got != "ok" {
 		t.Fatalf("push to the page's uid %s: %q", uid, got)
@@ -174,6 +174,25 @@ func (b *browser) line(l []byte) {
 // key, value pairs, and returns its answer as text; t fails on an error.
 func (b *browser) do(op, page string, kv ...any) string {
 	b.t.Helper()
+	v := b.answer(op, page, kv...)
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// decode runs one command as do does and decodes its answer into out.
+func (b *browser) decode(out any, op, page string, kv ...any) {
+	b.t.Helper()
+	raw, _ := json.Marshal(b.answer(op, page, kv...))
+	if err := json.Unmarshal(raw, out); err != nil {
+		b.t.Fatalf("browser %s %v: answer %s: %v", op, kv, raw, err)
+	}
+}
+
+// answer runs one command and returns the value it answered.
+func (b *browser) answer(op, page string, kv ...any) any {
+	b.t.Helper()
 	b.nextID++
 	cmd := map[string]any{"id": b.nextID, "op": op, "page": page}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -188,16 +207,13 @@ func (b *browser) do(op, page string, kv ...any) string {
 		if a.ID != b.nextID || !a.OK {
 			b.t.Fatalf("browser %s %v: %s (answer to command %d)", op, kv, a.Error, a.ID)
 		}
-		if a.Value == nil {
-			return ""
-		}
-		return fmt.Sprint(a.Value)
+		return a.Value
 	case <-b.proc.exited:
 		b.t.Fatalf("browser %s: browser.js exited", op)
 	case <-time.After(browserTimeout):
 		b.t.Fatalf("browser %s: no answer within %s", op, browserTimeout)
 	}
-	return ""
+	return nil
 }
 
 // waitText waits until the element's text on page contains text.
@@ -208,14 +224,22 @@ func (b *browser) waitText(page, selector, text string) string {
 
 // TestBrowserDemoPageSecured: with signed logins and an API secret on, the
 // demo page cannot log in or push (it has neither token nor secret), and
-// says so rather than staying silent.
+// says so rather than staying silent: its status is the refusal with the
+// server's reason, in red, never the green of a login.
 func TestBrowserDemoPageSecured(t *testing.T) {
 	b := startBrowser(t)
 	p := startPushio(t, "--api.secret", "api-secret-for-the-test", "--auth.secret", "login-secret-for-the-test")
 
 	b.do("open", "demo", "url", p.IOURL()+"/")
-	b.waitText("demo", "#status", "connected")
+	b.waitText("demo", "#status", "login refused: token required")
 	b.waitText("demo", "#log", "login refused")
+	if state := b.do("attr", "demo", "selector", "#status", "name", "data-state"); state != "refused" {
+		t.Errorf("status state %q, want refused", state)
+	}
+	if color := b.do("eval", "demo", "js", `getComputedStyle(document.getElementById("status")).color`); color != statusRed {
+		t.Errorf("refused status colour %s, want red %s", color, statusRed)
+	}
+	b.do("screenshot", "demo", "path", artifact(t, "demo-refused.png"))
 	b.do("click", "demo", "selector", "#push-self")
 	b.waitText("demo", "#log", "the push did not come back")
 }
