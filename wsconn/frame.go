@@ -39,6 +39,14 @@ func NewFrame(binary bool, payload []byte) *Frame {
 	return &Frame{b: appendFrame(nil, op, payload)}
 }
 
+// RawFrame is b sent as it is, for an adopted connection (Adopt), which
+// has no websocket framing; b must not change after.
+func RawFrame(b []byte) *Frame { return &Frame{b: b} }
+
+// PingFrame is a ping control frame with no payload; a Handler that is a
+// PongHandler is told of the answers.
+var PingFrame = &Frame{b: appendFrame(nil, opPing, nil)}
+
 // Len is the frame's size on the wire.
 func (f *Frame) Len() int { return len(f.b) }
 
