@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -42,8 +42,8 @@ type PongHandler interface {
 
 // Conn is one websocket connection.
 type Conn struct {
-	p  *Poller
-	nc net.Conn
+	p   *Poller
+	nc  net.Conn
 	rc  syscall.RawConn // nil: not plain TCP (fallback.go)
 	fd  int
 	h   Handler
