@@ -11,6 +11,7 @@
 //   {"op":"fill","page":P,"selector":S,"text":T}    types T into the input S
 //   {"op":"click","page":P,"selector":S}
 //   {"op":"screenshot","page":P,"path":F}           a full-page PNG
+//   {"op":"eval","page":P,"script":S}               evaluates the expression S in the page; answers its value
 // Page errors and console messages are printed as {"ev":"console",…}.
 // Closing stdin closes the browser.
 "use strict";
@@ -51,6 +52,7 @@ async function main() {
       }, [c.selector, c.text], { timeout: c.timeout_ms || 10000 });
       return h.jsonValue();
     },
+    eval: (c) => page(c.page).evaluate(c.script),
     text: (c) => page(c.page).locator(c.selector).textContent(),
     html: (c) => page(c.page).locator(c.selector).innerHTML(),
     fill: (c) => page(c.page).locator(c.selector).fill(c.text),
