@@ -30,7 +30,7 @@ test: test-deps build ## installs what the tests need, then every test with -rac
 	$(MAKE) fuzz FUZZTIME=5s
 
 FUZZTIME ?= 30s
-fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames and handshakes)
+fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames and handshakes, plain WebSocket frames)
 	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzHTMLSpecialChars$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzUID$$' -fuzztime $(FUZZTIME) ./server/
@@ -39,6 +39,7 @@ fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish reques
 	$(GO) test -run '^$$' -fuzz '^FuzzSocketPacket$$' -fuzztime $(FUZZTIME) ./socketio/parser/
 	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./wsconn/
 	$(GO) test -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME) ./wsconn/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./plain/
 
 test-deps:
 	./test/deps.sh

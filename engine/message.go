@@ -19,6 +19,9 @@ type Message struct {
 
 	once   [2]sync.Once
 	frames [2][]*wsconn.Frame // by protocol: [0] EIO 3, [1] EIO 4
+
+	derivedOnce sync.Once
+	derived     any
 }
 
 // NewMessage wraps text and attachments, which must not change after.
@@ -33,6 +36,15 @@ func NewBinary(data []byte) *Message {
 
 // Text is the message's text (the Socket.IO packet).
 func (m *Message) Text() []byte { return m.text }
+
+// Derived returns what derive makes of the message: made by the first
+// call, then shared by every receiver. It is how another wire (package
+// plain) encodes a hub message once per message, not once per page; a
+// process uses one derive function for every message.
+func (m *Message) Derived(derive func(*Message) any) any {
+	m.derivedOnce.Do(func() { m.derived = derive(m) })
+	return m.derived
+}
 
 // size is what the message weighs in a session's queue.
 func (m *Message) size() int64 {

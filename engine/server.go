@@ -129,7 +129,7 @@ func (e *Server) Close() {
 // ServeHTTP serves Engine.IO requests: handshakes, polls, posts and
 // websockets.
 func (e *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	cors(w, r)
+	CORS(w, r)
 	if r.Method == http.MethodOptions {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -262,11 +262,11 @@ func Refuse(w http.ResponseWriter, status, code int, message string) {
 	_, _ = w.Write([]byte(body))
 }
 
-// cors answers a browser's cross-origin request with its own Origin and
+// CORS answers a browser's cross-origin request with its own Origin and
 // credentials, as Socket.IO's server with cors {origin: true, credentials:
 // true}; which origins may connect at all is decided before (the io
 // guard).
-func cors(w http.ResponseWriter, r *http.Request) {
+func CORS(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return

@@ -64,6 +64,19 @@ func (a *loginAuth) check(uid, token string) *LoginError {
 	return checkHMAC(secret, uid, token)
 }
 
+// Authorize checks a login of uid with token as a page's login will,
+// before the page exists: a wire whose login comes with its request
+// (EventSource) refuses it there. The refusal is logged and counted as
+// a login's; the error's text is the reason a login_error would carry.
+func (s *Server) Authorize(uid, token string) error {
+	if err := s.auth.check(uid, token); err != nil {
+		s.log.Debug("login refused", "uid", uid, "reason", err.text)
+		s.opts.Metrics.LoginRefused(err.label)
+		return err
+	}
+	return nil
+}
+
 // checkHMAC compares in constant time, whatever the token's length.
 func checkHMAC(secret []byte, uid, token string) *LoginError {
 	m := hmac.New(sha256.New, secret)

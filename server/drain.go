@@ -18,40 +18,53 @@ const (
 // evenly over window in random order, so that their clients reconnect to
 // other instances a few at a time rather than all at once. Clients see a
 // transport close, on which every Socket.IO client reconnects; each
-// socket's logout removes its presence. A session still open drainGrace
+// socket's logout removes its presence. The other wires' pages (Attach)
+// are closed among them with Page.Close. A session still open drainGrace
 // after the window (a client that does not read) is cut. Drain returns
 // when every session is closed, or with ctx's error when ctx ends first.
 func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 	s.gate.draining.Store(true)
 	eng := s.sio.Engine()
-	open := eng.Sessions()
+	var open []func()
+	for _, sess := range eng.Sessions() {
+		open = append(open, func() { sess.Close(true) }) // flushes what waits, then closes the transport
+	}
+	pages := s.attached()
+	for _, c := range pages {
+		open = append(open, c.u.page.Close)
+	}
 	rand.Shuffle(len(open), func(i, j int) { open[i], open[j] = open[j], open[i] })
-	s.log.Info("draining: closing client sessions", "sessions", len(open), "window", window)
+	s.log.Info("draining: closing client sessions", "sessions", len(open)-len(pages), "pages", len(pages), "window", window)
 
 	start := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for i, sess := range open {
+	for i, closeOne := range open {
 		timer.Reset(time.Until(start.Add(window * time.Duration(i) / time.Duration(len(open)))))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
 		}
-		sess.Close(true) // flushes what waits, then closes the transport
+		closeOne()
 	}
 	tick := time.NewTicker(drainPoll)
 	defer tick.Stop()
 	cut := start.Add(window + drainGrace)
-	for eng.Count() > 0 {
+	for eng.Count()+len(s.attached()) > 0 {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
 		}
-		// Sessions whose handshake raced the start, then the laggards.
+		// Sessions whose handshake raced the start, then the laggards
+		// (the other wires' pages close alike; one that does not read is
+		// cut by its wire's write timeout).
 		for _, sess := range eng.Sessions() {
 			sess.Close(!time.Now().After(cut))
+		}
+		for _, c := range s.attached() {
+			c.u.page.Close()
 		}
 	}
 	return nil

@@ -18,21 +18,6 @@ type session struct {
 	transport string // what the connection is counted under
 }
 
-// user is what pushio keeps of one socket: its uid once logged in.
-type user struct {
-	mu    sync.Mutex
-	uid   string
-	state loginState
-}
-
-type loginState int
-
-const (
-	notLoggedIn loginState = iota
-	loggedIn
-	loggedOut
-)
-
 func (h *handler) OnOpen(sess *engine.Session, r *http.Request) {
 	s := (*Server)(h)
 	st := &session{ticket: ticketFrom(r.Context()), transport: sess.Transport()}
@@ -61,9 +46,9 @@ func (s *Server) upgraded(sess *engine.Session) {
 
 func (h *handler) OnConnect(sock *socketio.Socket) {
 	s := (*Server)(h)
-	sock.Value = &user{}
+	sock.Value = &user{page: sioPage{sock}}
 	if sock.Namespace() == "/" {
-		s.hub.Add(sock.ID(), sock)
+		s.hub.Add(sock.ID(), sioPage{sock})
 	}
 	if s.opts.OnConnect != nil {
 		s.opts.OnConnect(sock)
@@ -73,7 +58,7 @@ func (h *handler) OnConnect(sock *socketio.Socket) {
 func (h *handler) OnEvent(sock *socketio.Socket, event string, args []any, ack socketio.Ack) {
 	s := (*Server)(h)
 	if event == EventLogin && sock.Namespace() == "/" {
-		s.login(sock, args)
+		s.login(sock.Value.(*user), args, loginToken(sock, args))
 		return
 	}
 	if s.opts.OnEvent != nil {
@@ -83,8 +68,13 @@ func (h *handler) OnEvent(sock *socketio.Socket, event string, args []any, ack s
 
 func (h *handler) OnDisconnect(sock *socketio.Socket, _ string) {
 	s := (*Server)(h)
-	s.hub.Remove(sock)
-	s.logout(sock)
+	u, _ := sock.Value.(*user)
+	if u == nil {
+		return
+	}
+	u.gone.Store(true)
+	s.hub.Remove(u.page)
+	s.logout(u)
 }
 
 func (h *handler) OnClose(sess *engine.Session, reason string) {

@@ -39,44 +39,46 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 
 func (l local) Has(room string) bool { return l.s.hub.Has(room) }
 
-func (l local) sockets(nsp string, sel adapter.Selector) []*socketio.Socket {
+// pages are the pages of every wire that sel selects in nsp ("/" only:
+// the other wires' pages are all in it).
+func (l local) pages(nsp string, sel adapter.Selector) []Page {
 	if nsp != "/" {
 		return nil
 	}
 	members := l.s.hub.Members(sel.Rooms, sel.Except)
-	out := make([]*socketio.Socket, 0, len(members))
+	out := make([]Page, 0, len(members))
 	for _, m := range members {
-		if sock, ok := m.(*socketio.Socket); ok {
-			out = append(out, sock)
+		if p, ok := m.(Page); ok {
+			out = append(out, p)
 		}
 	}
 	return out
 }
 
 func (l local) Join(nsp string, sel adapter.Selector, rooms []string) {
-	for _, sock := range l.sockets(nsp, sel) {
-		l.s.hub.Join(sock, rooms...)
+	for _, p := range l.pages(nsp, sel) {
+		l.s.hub.Join(p, rooms...)
 	}
 }
 
 func (l local) Leave(nsp string, sel adapter.Selector, rooms []string) {
-	for _, sock := range l.sockets(nsp, sel) {
-		l.s.hub.Leave(sock, rooms...)
+	for _, p := range l.pages(nsp, sel) {
+		l.s.hub.Leave(p, rooms...)
 	}
 }
 
 func (l local) Disconnect(nsp string, sel adapter.Selector, close bool) {
-	for _, sock := range l.sockets(nsp, sel) {
-		sock.Disconnect()
+	for _, p := range l.pages(nsp, sel) {
+		p.Close()
 	}
 }
 
 func (l local) Fetch(nsp string, sel adapter.Selector) []adapter.SocketInfo {
-	socks := l.sockets(nsp, sel)
-	out := make([]adapter.SocketInfo, 0, len(socks))
-	for _, sock := range socks {
-		out = append(out, adapter.SocketInfo{ID: sock.ID(), Rooms: l.s.hub.Rooms(sock),
-			Addr: sock.Session().RemoteAddr(), Issued: sock.Session().Opened()})
+	pages := l.pages(nsp, sel)
+	out := make([]adapter.SocketInfo, 0, len(pages))
+	for _, p := range pages {
+		addr, opened := p.Info()
+		out = append(out, adapter.SocketInfo{ID: p.ID(), Rooms: l.s.hub.Rooms(p), Addr: addr, Issued: opened})
 	}
 	return out
 }

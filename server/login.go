@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pushio/pushio/internal/phpcast"
 	"github.com/pushio/pushio/socketio"
@@ -14,58 +16,78 @@ import (
 // default), a hundred times what the connection itself costs.
 const maxUIDBytes = 1024
 
-// login joins the socket to its uid's room and counts it, once per socket.
-// A uid that is not a string or a number is ignored: the original turned
-// true into "1", null into "" and an object into "Array", or crashed.
-// Handlers run one at a time per socket, so a login waits for its
-// presence record without holding up any other socket.
-func (s *Server) login(sock *socketio.Socket, args []any) {
+// user is what pushio keeps of one page, whatever its wire: its uid once
+// logged in.
+type user struct {
+	page Page
+	gone atomic.Bool // the page's connection ended
+
+	mu    sync.Mutex
+	uid   string
+	state loginState
+}
+
+type loginState int
+
+const (
+	notLoggedIn loginState = iota
+	loggedIn
+	loggedOut
+)
+
+// login joins the page to its uid's room and counts it, once per page.
+// args are the login's arguments, the uid first; token is the login's
+// token ("" for none). A uid that is not a string or a number is
+// ignored: the original turned true into "1", null into "" and an object
+// into "Array", or crashed. A page's logins come one at a time (its
+// wire's handler calls do not overlap), so a login waits for its
+// presence record without holding up any other page.
+func (s *Server) login(c *user, args []any, token string) {
+	id := c.page.ID()
 	if len(args) == 0 {
-		s.log.Debug("login ignored: no uid", "sid", sock.ID())
+		s.log.Debug("login ignored: no uid", "sid", id)
 		return
 	}
 	uid, ok := UID(args[0])
 	if !ok {
-		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", sock.ID())
+		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", id)
 		return
 	}
 	if len(uid) > maxUIDBytes {
-		s.log.Debug("login ignored: uid too long", "sid", sock.ID(), "bytes", len(uid), "max", maxUIDBytes)
+		s.log.Debug("login ignored: uid too long", "sid", id, "bytes", len(uid), "max", maxUIDBytes)
 		return
 	}
-	c := sock.Value.(*user)
-	// One uid per socket: a second login is ignored, as in the original.
+	// One uid per page: a second login is ignored, as in the original.
 	if c.loggedIn() {
 		return
 	}
-	if err := s.auth.check(uid, loginToken(sock, args)); err != nil {
-		s.log.Debug("login refused", "sid", sock.ID(), "uid", uid, "reason", err.text)
+	if err := s.auth.check(uid, token); err != nil {
+		s.log.Debug("login refused", "sid", id, "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)
-		_ = sock.Emit(EventLoginError, err.text)
+		c.page.LoginError(err.text)
 		return
 	}
 	if !c.take(uid) {
 		return
 	}
-	s.hub.Join(sock, uid)
+	s.hub.Join(c.page, uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
 	if err := s.presence.Join(ctx, uid); err != nil {
 		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 	}
-	if !sock.Connected() {
-		// The socket went away while Join ran; its disconnect may have
+	if c.gone.Load() {
+		// The page went away while Join ran; its disconnect may have
 		// missed the record, so settle it here (logout is idempotent).
-		s.logout(sock)
+		s.logout(c)
 		return
 	}
 	counts := s.lastCounts.Load()
-	_ = sock.Send(socketio.EncodePush(EventOnlineCount, CountsHTML(*counts)))
+	c.page.Deliver(socketio.EncodePush(EventOnlineCount, CountsHTML(*counts)))
 }
 
-// logout undoes login; it counts a socket once however often it is called.
-func (s *Server) logout(sock *socketio.Socket) {
-	c, _ := sock.Value.(*user)
+// logout undoes login; it counts a page once however often it is called.
+func (s *Server) logout(c *user) {
 	if c == nil {
 		return
 	}
@@ -80,14 +102,14 @@ func (s *Server) logout(sock *socketio.Socket) {
 	}
 }
 
-// loggedIn reports whether the socket has logged in (or out) already.
+// loggedIn reports whether the page has logged in (or out) already.
 func (c *user) loggedIn() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state != notLoggedIn
 }
 
-// take records uid as the socket's, once.
+// take records uid as the page's, once.
 func (c *user) take(uid string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -98,7 +120,7 @@ func (c *user) take(uid string) bool {
 	return true
 }
 
-// release gives the uid back, once; a socket logged out stays so.
+// release gives the uid back, once; a page logged out stays so.
 func (c *user) release() (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -264,8 +264,8 @@ func TestLogoutIdempotent(t *testing.T) {
 	c.login("x")
 	sock := ts.socketOf(t, c)
 	want := adapter.Counts{UIDs: 1, Pages: 1}
-	ts.logout(sock)
-	ts.logout(sock)
+	ts.logout(sock.Value.(*user))
+	ts.logout(sock.Value.(*user))
 	if got := ts.counts(t); got != want {
 		t.Errorf("after two logouts: counts = %+v, want %+v", got, want)
 	}

@@ -20,6 +20,7 @@ import (
 // when enabled, the demo page at /. Only the Socket.IO path handshakes.
 func (s *Server) routes(engine http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	prefix := strings.TrimRight(s.opts.Path, "/")
 	mux.Handle(prefix+"/", s.guard(engine))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -113,6 +114,30 @@ func (s *Server) guard(engine http.Handler) http.Handler {
 			defer done()
 		}
 		engine.ServeHTTP(w, r)
+	})
+}
+
+// guardWire is guard for another wire's route (Route): every GET opens a
+// connection, and the answers carry CORS headers as the engine's do.
+func (s *Server) guardWire(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
+			eng.Refuse(w, http.StatusForbidden, eng.CodeForbidden, "Origin not allowed")
+			return
+		}
+		eng.CORS(w, r)
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if r.Method == http.MethodGet {
+			var done func()
+			if r, done = s.admit(w, r); r == nil {
+				return
+			}
+			defer done()
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -91,6 +91,10 @@ type Server struct {
 	auth     loginAuth
 	demoAuth atomic.Pointer[APIAuth]
 	gate     *gate
+	mux      *http.ServeMux
+
+	pagesMu sync.Mutex
+	pages   map[*Conn]struct{} // the other wires' pages (page.go)
 
 	lastCounts   atomic.Pointer[adapter.Counts] // the latest read
 	countsSent   countsSent                     // the latest broadcast (countsLoop's)
@@ -109,7 +113,8 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
 	}
-	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](), done: make(chan struct{})}
+	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](),
+		pages: make(map[*Conn]struct{}), done: make(chan struct{})}
 	s.auth.set(opts.AuthSecret)
 	s.SetDemoAPIAuth(opts.DemoAPIAuth)
 	s.gate = newGate(opts.Limits, opts.Metrics, log)
@@ -239,12 +244,17 @@ func (s *Server) Counts(ctx context.Context) (adapter.Counts, error) {
 }
 
 // Close stops the counts ticker and the fan-out, disconnects every client
-// and removes their presence. It returns when done or when ctx ends.
+// and removes their presence. It returns when done or when ctx ends. The
+// other wires' pages are closed (Page.Close) too; their wire is closed
+// after.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.stop()
 		if s.fanout != nil {
 			_ = s.fanout.Close()
+		}
+		for _, c := range s.attached() {
+			c.u.page.Close()
 		}
 		closed := make(chan struct{})
 		go func() {

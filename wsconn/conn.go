@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -19,6 +20,9 @@ var (
 	ErrTooLarge     = errors.New("wsconn: message too large")
 	ErrWriteTimeout = errors.New("wsconn: write timed out")
 	ErrPollerClosed = errors.New("wsconn: poller closed")
+	// ErrInput ends an adopted connection (Adopt) whose client sent
+	// something: nothing is expected from it.
+	ErrInput = errors.New("wsconn: the client sent data on a write-only connection")
 )
 
 // Handler gets a Conn's messages and its end.
@@ -30,13 +34,20 @@ type Handler interface {
 	OnClose(c *Conn, err error)
 }
 
+// PongHandler is a Handler that is told of each pong frame, for a
+// heartbeat of websocket pings (PingFrame). OnPong may not block.
+type PongHandler interface {
+	OnPong(c *Conn)
+}
+
 // Conn is one websocket connection.
 type Conn struct {
-	p  *Poller
-	nc net.Conn
-	rc syscall.RawConn // nil: not plain TCP (fallback.go)
-	fd int
-	h  Handler
+	p   *Poller
+	nc  net.Conn
+	rc  syscall.RawConn // nil: not plain TCP (fallback.go)
+	fd  int
+	h   Handler
+	raw bool // adopted (Adopt): no websocket framing either way
 
 	// read side, touched by one goroutine at a time
 	in      []byte // an incomplete frame's bytes
@@ -136,16 +147,19 @@ func (c *Conn) schedule() {
 	c.p.write(c)
 }
 
-// Close sends a close frame after what is queued, then closes.
+// Close sends a close frame after what is queued, then closes; an
+// adopted connection closes after what is queued.
 func (c *Conn) Close(code int, reason string) {
 	c.mu.Lock()
 	if c.closed || c.closing {
 		c.mu.Unlock()
 		return
 	}
-	f := closeFrame(code, reason)
-	c.queue = append(c.queue, f.b)
-	c.queued += int64(len(f.b))
+	if !c.raw {
+		f := closeFrame(code, reason)
+		c.queue = append(c.queue, f.b)
+		c.queued += int64(len(f.b))
+	}
 	c.closing = true
 	c.schedule()
 	c.mu.Unlock()
@@ -230,6 +244,12 @@ func (c *Conn) readOnce(buf []byte) (int, error) {
 // connection, after a close frame when the client broke the protocol.
 // rerr is the read's own outcome, returned when parsing went well.
 func (c *Conn) feed(b []byte, rerr error) error {
+	if c.raw {
+		if len(b) > 0 || len(c.in) > 0 {
+			return ErrInput
+		}
+		return rerr
+	}
 	own := len(c.in) > 0
 	if own {
 		c.in = append(c.in, b...)
@@ -278,6 +298,9 @@ func (c *Conn) frame(h header, payload []byte) error {
 		c.mu.Unlock()
 		return nil
 	case opPong:
+		if ph, ok := c.h.(PongHandler); ok {
+			ph.OnPong(c)
+		}
 		return nil
 	case opClose:
 		code := CloseNormal
@@ -324,7 +347,7 @@ func (c *Conn) fail(code int, err error) error {
 		c.endErr = err
 	}
 	c.mu.Unlock()
-	c.Close(code, "")
+	c.Close(code, strings.TrimPrefix(err.Error(), "wsconn: "))
 	return errClosing
 }
 

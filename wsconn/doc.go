@@ -14,6 +14,12 @@
 //
 // Permessage-deflate is declined and no subprotocol is chosen.
 //
+// Adopt takes a connection over which the server only writes (a
+// server-sent events stream) into the same machinery: its output is
+// queued and written as a websocket's, without framing, and its client
+// sending anything or hanging up ends it. A Handler that is a
+// PongHandler is told of each pong, for heartbeats of PingFrame.
+//
 // Watch tells when a connection held without reading (a parked long poll)
 // has input or is hung up, from the same epoll instance.
 //

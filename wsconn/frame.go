@@ -28,7 +28,10 @@ const (
 
 // Frame is an encoded server frame, immutable and shareable by any number
 // of connections.
-type Frame struct{ b []byte }
+type Frame struct {
+	b   []byte
+	raw bool // RawFrame: no framing
+}
 
 // NewFrame encodes a final, unmasked text or binary frame of payload.
 func NewFrame(binary bool, payload []byte) *Frame {
@@ -37,6 +40,28 @@ func NewFrame(binary bool, payload []byte) *Frame {
 		op = opBinary
 	}
 	return &Frame{b: appendFrame(nil, op, payload)}
+}
+
+// RawFrame is b sent as it is, for an adopted connection (Adopt), which
+// has no websocket framing; b must not change after.
+func RawFrame(b []byte) *Frame { return &Frame{b: b, raw: true} }
+
+// PingFrame is a ping control frame with no payload; a Handler that is a
+// PongHandler is told of the answers.
+var PingFrame = &Frame{b: appendFrame(nil, opPing, nil)}
+
+// Payload is the frame's payload (all of a RawFrame), not to be changed.
+func (f *Frame) Payload() []byte {
+	if f.raw {
+		return f.b
+	}
+	switch n := f.b[1] & 0x7F; n {
+	case 126:
+		return f.b[4:]
+	case 127:
+		return f.b[10:]
+	}
+	return f.b[2:]
 }
 
 // Len is the frame's size on the wire.

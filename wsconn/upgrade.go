@@ -1,6 +1,7 @@
 package wsconn
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
@@ -53,13 +54,34 @@ func Upgrade(w http.ResponseWriter, r *http.Request, p *Poller) (*Conn, error) {
 		return nil, fmt.Errorf("wsconn: answering the handshake: %w", err)
 	}
 	_ = nc.SetWriteDeadline(time.Time{})
-	if tc, ok := nc.(*net.TCPConn); ok {
+	c.watchable()
+	return c, nil
+}
+
+// Adopt takes nc, a connection hijacked from net/http over which the
+// server only writes from now on (a server-sent events stream, its
+// headers already written), into the poller: Send writes RawFrames as
+// they are, with the queue bounds and write timeout of websockets, Close
+// ends it after what is queued, and the client sending anything, or
+// hanging up, ends it. pending is what net/http had read past the
+// request (a client that sent more: it is ended at once). Start it as a
+// websocket Conn; its Handler gets no messages.
+func Adopt(nc net.Conn, pending []byte, p *Poller) *Conn {
+	c := &Conn{p: p, nc: nc, raw: true, in: bytes.Clone(pending)}
+	_ = nc.SetDeadline(time.Time{})
+	c.watchable()
+	return c
+}
+
+// watchable takes the raw descriptor of a plain TCP connection, which
+// the poller reads and writes without a goroutine (else fallback.go).
+func (c *Conn) watchable() {
+	if tc, ok := c.nc.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil {
 			c.rc = rc
 			_ = rc.Control(func(fd uintptr) { c.fd = int(fd) })
 		}
 	}
-	return c, nil
 }
 
 func refuse(w http.ResponseWriter, msg string) error {

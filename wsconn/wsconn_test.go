@@ -147,7 +147,7 @@ func TestUnmaskedFrameIsAProtocolError(t *testing.T) {
 	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var got []byte
 	buf := make([]byte, 512)
-	for !bytes.Contains(got, []byte{0x88, 0x02, 0x03, 0xea}) { // close 1002
+	for !bytes.Contains(got, []byte("\x88\x10\x03\xeaprotocol error")) { // close 1002 and its reason
 		n, err := nc.Read(buf)
 		if err != nil {
 			t.Fatalf("no close 1002 after an unmasked frame; got %q (%v)", got, err)

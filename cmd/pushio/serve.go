@@ -12,6 +12,7 @@ import (
 	"github.com/pushio/pushio/internal/certfile"
 	"github.com/pushio/pushio/internal/config"
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/plain"
 	"github.com/pushio/pushio/pushapi"
 	"github.com/pushio/pushio/server"
 )
@@ -94,6 +95,24 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		cl.close(context.Background())
 		return err
 	}
+	wire, err := plain.New(p.srv, plain.Options{
+		WSPath:        cfg.IO.WSPath,
+		SSEPath:       cfg.IO.SSEPath,
+		PingInterval:  cfg.IO.PingInterval,
+		PingTimeout:   cfg.IO.PingTimeout,
+		SSERetry:      cfg.IO.SSERetry,
+		MaxPayload:    cfg.IO.MaxPayload,
+		MaxQueue:      cfg.IO.MaxQueue,
+		MaxQueueBytes: cfg.IO.MaxQueueBytes,
+		Metrics:       m,
+	}, log)
+	if err != nil {
+		_ = p.srv.Close(context.Background())
+		_ = ioLn.Close()
+		_ = apiLn.Close()
+		cl.close(context.Background())
+		return err
+	}
 	p.api = pushapi.New(p.srv, pushapi.Options{
 		MaxBody:     cfg.API.MaxBody,
 		MaxURL:      cfg.API.MaxURL,
@@ -154,6 +173,7 @@ wait:
 	p.shutdown(runErr == nil, func(ctx context.Context) {
 		_ = apiHTTP.Shutdown(ctx)
 		_ = p.srv.Close(ctx)
+		wire.Close()
 		_ = ioHTTP.Shutdown(ctx)
 		cl.close(ctx)
 	})

@@ -28,6 +28,9 @@ const (
 	DefaultCountsInterval = time.Second
 	DefaultShutdown       = 10 * time.Second
 	DefaultDrainWindow    = 5 * time.Second
+	DefaultWSPath         = "/ws"
+	DefaultSSEPath        = "/events"
+	DefaultSSERetry       = 3 * time.Second
 	DefaultMaxQueue       = 100000   // messages waiting for one client
 	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
 	DefaultConnBurst      = 10       // new connections an address may open at once
@@ -55,6 +58,12 @@ type IO struct {
 	Addr string `mapstructure:"addr"`
 	// Path is where Socket.IO is served; the demo page is served at /.
 	Path string `mapstructure:"path"`
+	// WSPath is where pages on the browser's own WebSocket connect,
+	// SSEPath where EventSource pages do; empty turns one off.
+	WSPath  string `mapstructure:"ws_path"`
+	SSEPath string `mapstructure:"sse_path"`
+	// SSERetry is the reconnection delay event streams tell EventSource.
+	SSERetry time.Duration `mapstructure:"sse_retry"`
 	// CORSOrigins lists the page origins allowed to connect; "*" allows any
 	// origin (echoed back with credentials, as the original does).
 	CORSOrigins  []string      `mapstructure:"cors_origins"`
@@ -171,6 +180,9 @@ func defaults() map[string]any {
 	return map[string]any{
 		"io.addr":                    DefaultIOAddr,
 		"io.path":                    DefaultIOPath,
+		"io.ws_path":                 DefaultWSPath,
+		"io.sse_path":                DefaultSSEPath,
+		"io.sse_retry":               DefaultSSERetry,
 		"io.cors_origins":            []string{"*"},
 		"io.ping_interval":           DefaultPingInterval,
 		"io.ping_timeout":            DefaultPingTimeout,

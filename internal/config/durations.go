@@ -24,6 +24,7 @@ var durationFloors = []durationFloor{
 	{"io.ping_interval", time.Second, "", func(c *Config) *time.Duration { return &c.IO.PingInterval }},
 	{"io.ping_timeout", 2 * time.Second, "smaller values drop healthy clients under load",
 		func(c *Config) *time.Duration { return &c.IO.PingTimeout }},
+	{"io.sse_retry", 100 * time.Millisecond, "", func(c *Config) *time.Duration { return &c.IO.SSERetry }},
 	{"io.drain_window", time.Second, "", func(c *Config) *time.Duration { return &c.IO.DrainWindow }},
 	{"api.header_timeout", time.Second, "", func(c *Config) *time.Duration { return &c.API.HeaderTimeout }},
 	{"api.read_timeout", time.Second, "", func(c *Config) *time.Duration { return &c.API.ReadTimeout }},

@@ -9,6 +9,9 @@ type keyHelp struct{ meaning, example string }
 var help = map[string]keyHelp{
 	"io.addr":                    {"Socket.IO listener (and demo page), host:port", "127.0.0.1:2120"},
 	"io.path":                    {"Socket.IO path; only this path handshakes", "/socket.io"},
+	"io.ws_path":                 {"path of pages on the browser's own WebSocket (JSON frames); empty: off", "/ws"},
+	"io.sse_path":                {"path of EventSource pages (server-sent events, login in the query); empty: off", "/events"},
+	"io.sse_retry":               {"reconnection delay event streams tell EventSource (retry:)", "3s"},
 	"io.cors_origins":            {"page origins allowed; * echoes any origin with credentials", "https://www.example.com,https://m.example.com"},
 	"io.ping_interval":           {"heartbeat interval (with a unit)", "25s"},
 	"io.ping_timeout":            {"a client silent for ping_interval + ping_timeout is dropped", "20s"},

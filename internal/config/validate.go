@@ -33,6 +33,23 @@ func (c *Config) Validate() error {
 	if !strings.HasPrefix(c.IO.Path, "/") || c.IO.Path == "/" {
 		bad("io.path", c.IO.Path, "must start with / and not be / itself (the demo page is there)")
 	}
+	ioPathOK := strings.HasPrefix(c.IO.Path, "/") && c.IO.Path != "/"
+	checkWirePath := func(key, p string) {
+		switch {
+		case p == "":
+		case !strings.HasPrefix(p, "/") || p == "/" || strings.HasSuffix(p, "/"):
+			bad(key, p, "must start with /, not end with / and not be / itself (empty turns it off)")
+		case ioPathOK && strings.HasPrefix(p+"/", strings.TrimRight(c.IO.Path, "/")+"/"):
+			bad(key, p, "must be outside io.path ("+c.IO.Path+")")
+		case p == "/healthz" || p == "/readyz" || p == "/demo.json":
+			bad(key, p, "is taken by pushio")
+		}
+	}
+	checkWirePath("io.ws_path", c.IO.WSPath)
+	checkWirePath("io.sse_path", c.IO.SSEPath)
+	if c.IO.WSPath != "" && c.IO.WSPath == c.IO.SSEPath {
+		bad("io.sse_path", c.IO.SSEPath, "must differ from io.ws_path")
+	}
 	for _, origin := range c.IO.CORSOrigins {
 		if origin == "*" {
 			continue

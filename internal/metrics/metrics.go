@@ -35,9 +35,12 @@ const (
 var (
 	// Results are the values of pushio_publishes_total's result label.
 	Results = []string{ResultOK, ResultOffline, ResultFail, ResultUnauthorized, ResultLimited}
-	// Transports and Protocols label pushio_connections.
-	Transports = []string{"polling", "websocket"}
-	Protocols  = []int{3, 4}
+	// Transports and Protocols label pushio_connections of Socket.IO;
+	// the pages of the plain wires are counted under PlainTransports with
+	// the protocol "none".
+	Transports      = []string{"polling", "websocket"}
+	Protocols       = []int{3, 4}
+	PlainTransports = []string{"plain_websocket", "sse"}
 	// LoginRefusalReasons label pushio_login_refusals_total (server's
 	// LoginError labels).
 	LoginRefusalReasons = []string{"token_required", "bad_token", "token_expired", "token_not_yet_valid", "token_other_uid"}
@@ -128,6 +131,9 @@ func (m *Metrics) zero() {
 			m.connections.WithLabelValues(t, strconv.Itoa(p))
 		}
 	}
+	for _, t := range PlainTransports {
+		m.connections.WithLabelValues(t, noProtocol)
+	}
 	for _, r := range LoginRefusalReasons {
 		m.loginRefused.WithLabelValues(r)
 	}
@@ -164,6 +170,25 @@ func (m *Metrics) ConnectionClosed(transport string, protocol int) {
 		return
 	}
 	m.connections.WithLabelValues(transport, strconv.Itoa(protocol)).Dec()
+}
+
+// noProtocol is the protocol label of the plain wires' pages.
+const noProtocol = "none"
+
+// PageOpened counts a new page of a plain wire (PlainTransports).
+func (m *Metrics) PageOpened(transport string) {
+	if m == nil {
+		return
+	}
+	m.connections.WithLabelValues(transport, noProtocol).Inc()
+}
+
+// PageClosed undoes PageOpened.
+func (m *Metrics) PageClosed(transport string) {
+	if m == nil {
+		return
+	}
+	m.connections.WithLabelValues(transport, noProtocol).Dec()
 }
 
 // SetOnlineSource names the function that reports the cluster-wide

@@ -17,6 +17,7 @@
 //   {"op":"fill","page":P,"selector":S,"text":T}    types T into the input S
 //   {"op":"click","page":P,"selector":S}
 //   {"op":"screenshot","page":P,"path":F}           a full-page PNG
+//   {"op":"eval","page":P,"script":S}               evaluates the expression S in the page; answers its value
 // Page errors and console messages are printed as {"ev":"console",…}.
 // Closing stdin closes the browser.
 "use strict";

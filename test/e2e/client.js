@@ -6,7 +6,10 @@
 //   url         the server, http://127.0.0.1:PORT
 //   timeout_ms  the whole run's bound (default 30000): exit 1 past it
 //   clients     a list of:
-//     version     "sio1" | "sio2" | "sio3" | "sio4"
+//     version     "sio1" | "sio2" | "sio3" | "sio4", or "ws" (the npm ws
+//                 package on io.ws_path) or "sse" (the npm eventsource
+//                 package on io.sse_path, the uid and token in the query)
+//     token       the login's token (ws: {uid, token}; sse: &token=)
 //     transports  e.g. ["websocket"] or ["polling"]; absent: the default
 //                 (polling, then an upgrade to websocket)
 //     uid         emitted with login on connect (no login when absent or "")
@@ -25,6 +28,10 @@
 //   {"c":0,"ev":"new_msg","data":…}  {"c":0,"ev":"update_online_count","data":…}
 //   {"c":0,"ev":"disconnect","data":reason}  {"c":0,"ev":"connect_error","data":…}
 //   {"c":0,"ev":"login_error","data":reason}
+// ws and sse clients also print {"c":0,"ev":"welcome","data":CID}; their t is
+// "ws" or "sse", and a ws client's disconnect data is "CODE reason".
+// spec.ws_path and spec.sse_path name the plain paths (default /ws,
+// /events).
 // and {"ev":"all_ready"} once every client is ready, {"ev":"done"} when
 // all have disconnected. A client is ready once connected and logged in:
 // after its first update_online_count if it sent a uid, and after the
@@ -32,7 +39,7 @@
 "use strict";
 
 const spec = JSON.parse(process.argv[2] || process.env.E2E_CLIENT_SPEC || "{}");
-const versions = new Set(["sio1", "sio2", "sio3", "sio4"]);
+const versions = new Set(["sio1", "sio2", "sio3", "sio4", "ws", "sse"]);
 
 function print(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
@@ -59,6 +66,10 @@ function start(c, i) {
   if (!versions.has(c.version)) {
     print({ c: i, ev: "error", data: "unknown version " + c.version });
     process.exit(2);
+    return;
+  }
+  if (c.version === "ws" || c.version === "sse") {
+    startPlain(c, i);
     return;
   }
   const io = require(c.version);
@@ -122,6 +133,116 @@ function start(c, i) {
   socket.on("disconnect", (reason) => {
     emit("disconnect", String(reason));
     if (!c.reconnect || reason === "io client disconnect") end();
+  });
+}
+
+// startPlain runs a page of the plain wires: the npm ws package as a
+// browser's WebSocket, or the npm eventsource package as its EventSource.
+function startPlain(c, i) {
+  const kind = c.version;
+  const expect = c.expect || 0;
+  let got = 0;
+  let isReady = false;
+  let counted = !c.uid;
+  let done = false;
+  let page = null;
+  const emit = (ev, data) => {
+    const line = { c: i, ev: ev, t: kind };
+    if (data !== undefined) line.data = data;
+    print(line);
+  };
+  const maybeReady = () => {
+    if (isReady || !counted) return;
+    isReady = true;
+    emit("ready");
+    if (++ready === spec.clients.length) print({ ev: "all_ready" });
+  };
+  const end = () => {
+    if (done) return;
+    done = true;
+    if (++finished === spec.clients.length) {
+      print({ ev: "done" });
+      finish(0);
+    }
+  };
+  const on = (ev, data) => {
+    emit(ev, data);
+    if (ev === "update_online_count") {
+      counted = true;
+      maybeReady();
+    }
+    if (ev === "new_msg" && expect && ++got === expect) page.close();
+  };
+  const base = spec.url.replace(/^http/, kind === "ws" ? "ws" : "http");
+  if (kind === "ws") {
+    const WebSocket = require("ws");
+    const connect = (delay) => {
+      const opts = c.local ? { localAddress: c.local } : {};
+      const ws = new WebSocket(base + (spec.ws_path || "/ws"), opts);
+      page = { close: () => { done || ws.close(1000); } };
+      sockets.push({ disconnect: () => ws.close(1000) });
+      ws.on("open", () => {
+        delay = 200;
+        emit("connect");
+        if (c.uid) ws.send(JSON.stringify({ event: "login", data: c.token ? { uid: c.uid, token: c.token } : c.uid }));
+        maybeReady();
+      });
+      ws.on("message", (raw) => {
+        const m = JSON.parse(String(raw));
+        on(m.event, m.event === "welcome" ? m.data.client : m.data);
+      });
+      ws.on("error", (err) => emit("connect_error", String(err && err.message ? err.message : err)));
+      ws.on("close", (code, reason) => {
+        emit("disconnect", code + " " + String(reason));
+        if (c.reconnect && !done && code !== 1000) setTimeout(() => connect(Math.min(delay * 2, 1000)), delay);
+        else end();
+      });
+    };
+    connect(200);
+    return;
+  }
+  const { EventSource } = require("eventsource");
+  const q = new URLSearchParams();
+  if (c.uid) q.set("uid", c.uid);
+  if (c.token) q.set("token", c.token);
+  const esOpts = c.local ? { fetch: localFetch(c.local) } : {};
+  const es = new EventSource(base + (spec.sse_path || "/events") + "?" + q.toString(), esOpts);
+  const close = () => {
+    if (done) return;
+    es.close();
+    emit("disconnect", "closed");
+    end();
+  };
+  page = { close: close };
+  sockets.push({ disconnect: close });
+  es.addEventListener("open", () => emit("connect"));
+  es.addEventListener("welcome", (e) => on("welcome", JSON.parse(e.data).client));
+  for (const ev of ["new_msg", "update_online_count", "login_error"]) {
+    es.addEventListener(ev, (e) => on(ev, e.data));
+  }
+  es.addEventListener("error", (e) => {
+    emit("connect_error", (e && (e.code || e.message)) ? String(e.code || e.message) : "error");
+    if (es.readyState === EventSource.CLOSED) {
+      emit("disconnect", "failed");
+      end();
+    }
+  });
+}
+
+// localFetch is a fetch for eventsource that connects from address local
+// (Node's own fetch cannot choose it): enough of one for a GET stream.
+function localFetch(local) {
+  const http = require("http");
+  const { Readable } = require("stream");
+  return (url, init) => new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "GET", headers: init.headers, localAddress: local }, (res) => {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) headers.set(k, String(v));
+      resolve(new Response(Readable.toWeb(res), { status: res.statusCode, headers: headers }));
+    });
+    req.on("error", reject);
+    if (init.signal) init.signal.addEventListener("abort", () => req.destroy());
+    req.end();
   });
 }
 

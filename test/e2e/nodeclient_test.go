@@ -15,6 +15,7 @@ type clientSpec struct {
 	Version    string   `json:"version"`
 	Transports []string `json:"transports,omitempty"`
 	UID        string   `json:"uid,omitempty"`
+	Token      string   `json:"token,omitempty"`
 	Logins     [][]any  `json:"logins,omitempty"`
 	Upgrade    bool     `json:"upgrade,omitempty"`
 	Expect     int      `json:"expect,omitempty"`
