@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine: redis-server,
-# php-cli + php-curl, nginx, HAProxy, Chromium and promtool (in the prometheus
-# package: it checks deploy/prometheus) from Debian; the npm clients for
+# redis-cli and redis-sentinel (Redis Cluster and Sentinel tests), php-cli +
+# php-curl, nginx, HAProxy, Chromium and promtool (in the prometheus package: it
+# checks deploy/prometheus) from Debian; the npm clients for
 # the end-to-end and interop tests. Each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
+command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 command -v php >/dev/null || need+=(php-cli)
 # grep reads all of php -m: with -q it would quit early, php would get SIGPIPE and
 # pipefail would call the extension missing.

@@ -9,7 +9,10 @@
 // Fanout (the Socket.IO library's socket.AdapterConstructor) carries
 // broadcasts and room emits to the other instances in the wire format of
 // Node's @socket.io/redis-adapter, so @socket.io/redis-emitter and Node
-// socket.io servers with that adapter share a cluster with pushio.
+// socket.io servers with that adapter share a cluster with pushio. When the
+// client's connections move to another server (a Sentinel failover), the
+// Fanout subscribes again there, from a goroutine of its own, before it
+// closes the old subscription.
 //
 // NewClient turns redis.url into a go-redis UniversalClient: one server,
 // Sentinel or Redis Cluster.

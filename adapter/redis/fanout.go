@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -54,8 +55,16 @@ type Fanout struct {
 	// own starts this server's broadcasts as encoded: skipped unread.
 	own []byte
 
-	ps        *goredis.PubSub
-	done      chan struct{}
+	// mu guards ps, the current subscription, and closed: a move of the
+	// server (see follow) replaces ps while receive reads it.
+	mu     sync.Mutex
+	ps     *goredis.PubSub
+	closed bool
+	// moved asks follow to subscribe again: a new connection went to
+	// another server address than the one before.
+	moved     chan struct{}
+	stop      chan struct{} // closed by Close: follow returns
+	done      chan struct{} // closed when receive and follow have returned
 	closeOnce sync.Once
 	pending   sync.Map // request id → *waiter
 }
@@ -77,7 +86,8 @@ func NewFanout(c goredis.UniversalClient, opts FanoutOptions, local adapter.Loca
 		opts.RequestsTimeout = DefaultRequestsTimeout
 	}
 	p := opts.Prefix
-	f := &Fanout{c: c, opts: opts, local: local, log: opts.Log.With("nsp", fanoutNsp), done: make(chan struct{}),
+	f := &Fanout{c: c, opts: opts, local: local, log: opts.Log.With("nsp", fanoutNsp),
+		moved: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		channel:         p + "#" + fanoutNsp + "#",
 		requestChannel:  p + "-request#" + fanoutNsp + "#",
 		responseChannel: p + "-response#" + fanoutNsp + "#",
@@ -88,28 +98,101 @@ func NewFanout(c goredis.UniversalClient, opts FanoutOptions, local adapter.Loca
 		return nil, fmt.Errorf("redis fan-out: encoding the server uid: %w", err)
 	}
 	f.own = append([]byte{0x93}, uid...)
-	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
+	if f.ps, err = f.subscribe(); err != nil {
+		return nil, err
+	}
+	if _, cluster := c.(*goredis.ClusterClient); !cluster {
+		moves(c, f.onMove)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); f.receive() }()
+	go func() { defer wg.Done(); f.follow() }()
+	go func() { wg.Wait(); close(f.done) }()
+	return f, nil
+}
+
+// subscribe opens a subscription to the broadcast and request channels
+// and waits, within opts.Timeout, until Redis has confirmed it.
+func (f *Fanout) subscribe() (*goredis.PubSub, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), f.opts.Timeout)
 	defer cancel()
-	f.ps = c.PSubscribe(ctx, f.channel+"*")
-	if err := f.ps.Subscribe(ctx, f.requestChannel, f.responseChannel, f.responseChannel+opts.UID+"#"); err != nil {
-		_ = f.ps.Close()
+	ps := f.c.PSubscribe(ctx, f.channel+"*")
+	if err := ps.Subscribe(ctx, f.requestChannel, f.responseChannel, f.responseChannel+f.opts.UID+"#"); err != nil {
+		_ = ps.Close()
 		return nil, fmt.Errorf("redis fan-out: subscribing: %w", err)
 	}
 	// Four confirmations: the pattern and the three channels.
 	for range 4 {
-		if _, err := f.ps.ReceiveTimeout(ctx, opts.Timeout); err != nil {
-			_ = f.ps.Close()
+		if _, err := ps.ReceiveTimeout(ctx, f.opts.Timeout); err != nil {
+			_ = ps.Close()
 			return nil, fmt.Errorf("redis fan-out: subscribing: %w (is Redis up?)", err)
 		}
 	}
-	go f.receive()
-	return f, nil
+	return ps, nil
 }
 
-// receive handles what Redis delivers until Close.
+// onMove asks follow to subscribe again, without waiting.
+func (f *Fanout) onMove() {
+	select {
+	case f.moved <- struct{}{}:
+	default: // asked already
+	}
+}
+
+// follow subscribes again each time the client's connections go to
+// another server: after a Sentinel failover the client sends its commands
+// to the new primary, but the subscription stays on the old one, which
+// keeps its role (and misses every publish) until the sentinels demote
+// it, seconds later. The new subscription is confirmed before the old one
+// is closed; a failed one keeps the old, and the next move tries again.
+func (f *Fanout) follow() {
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-f.moved:
+		}
+		ps, err := f.subscribe()
+		if err != nil {
+			f.log.Warn("redis fan-out: subscribing on the new server", "err", err)
+			continue
+		}
+		f.mu.Lock()
+		if f.closed {
+			f.mu.Unlock()
+			_ = ps.Close()
+			return
+		}
+		old := f.ps
+		f.ps = ps
+		f.mu.Unlock()
+		_ = old.Close() // receive goes on with ps
+		f.log.Info("redis fan-out: the server moved: subscribed again")
+	}
+}
+
+// receive handles what Redis delivers until Close, on each subscription
+// in turn.
 func (f *Fanout) receive() {
-	defer close(f.done)
-	for m := range f.ps.ChannelWithSubscriptions(goredis.WithChannelSize(1024)) {
+	f.mu.Lock()
+	ps := f.ps
+	f.mu.Unlock()
+	for {
+		f.handle(ps)
+		f.mu.Lock()
+		next, closed := f.ps, f.closed
+		f.mu.Unlock()
+		if closed || next == ps {
+			return
+		}
+		ps = next
+	}
+}
+
+// handle handles what arrives on ps until it is closed.
+func (f *Fanout) handle(ps *goredis.PubSub) {
+	for m := range ps.ChannelWithSubscriptions(goredis.WithChannelSize(1024)) {
 		switch m := m.(type) {
 		case *goredis.Message:
 			if m.Pattern != "" {
@@ -227,19 +310,39 @@ func (f *Fanout) send(channel string, msg []byte) error {
 }
 
 // ServerCount is the number of servers subscribed to the namespace's
-// request channel, pushio and Node alike.
+// request channel, pushio and Node alike. A Redis Cluster node counts only
+// the subscriptions made on it, so there the counts of every node, masters
+// and replicas, are added up (as Node's adapter does).
 func (f *Fanout) ServerCount(ctx context.Context) (int64, error) {
-	n, err := f.c.PubSubNumSub(ctx, f.requestChannel).Result()
-	if err != nil {
-		return 0, fmt.Errorf("redis fan-out: counting servers: %w", err)
+	cc, ok := f.c.(*goredis.ClusterClient)
+	if !ok {
+		n, err := f.c.PubSubNumSub(ctx, f.requestChannel).Result()
+		if err != nil {
+			return 0, fmt.Errorf("redis fan-out: counting servers: %w", err)
+		}
+		return n[f.requestChannel], nil
 	}
-	return n[f.requestChannel], nil
+	var total atomic.Int64
+	err := cc.ForEachShard(ctx, func(ctx context.Context, node *goredis.Client) error {
+		n, err := node.PubSubNumSub(ctx, f.requestChannel).Result()
+		total.Add(n[f.requestChannel])
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("redis fan-out: counting servers on every cluster node: %w", err)
+	}
+	return total.Load(), nil
 }
 
 // Close implements adapter.Fanout: it unsubscribes and stops receiving.
 func (f *Fanout) Close() error {
 	f.closeOnce.Do(func() {
-		_ = f.ps.Close()
+		close(f.stop)
+		f.mu.Lock()
+		f.closed = true
+		ps := f.ps
+		f.mu.Unlock()
+		_ = ps.Close()
 		<-f.done
 	})
 	return nil

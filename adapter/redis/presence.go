@@ -101,6 +101,11 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.dirty.Store(true)
 	reconnects(c, p.kick)
+	if _, cluster := c.(*goredis.ClusterClient); !cluster {
+		// A new primary may lack this instance's latest changes: the old
+		// one took them after the promotion, or never replicated them.
+		moves(c, func() { p.dirty.Store(true); p.kick() })
+	}
 	p.beat(ctx)
 	loop, stop := context.WithCancel(context.Background())
 	p.stop = stop
@@ -272,6 +277,45 @@ func reconnects(c goredis.UniversalClient, onDial func()) {
 		return
 	}
 	c.AddHook(h)
+}
+
+// moves calls onMove after a new connection of c went to another address
+// than the connection before it: the server moved, as after a Sentinel
+// failover, where the client's pool follows the new primary but an open
+// subscription does not. Only for clients of one server at a time (not a
+// Redis Cluster, whose connections go to many).
+func moves(c goredis.UniversalClient, onMove func()) {
+	var mu sync.Mutex
+	last := ""
+	c.AddHook(connHook(func(conn net.Conn) {
+		addr := conn.RemoteAddr().String()
+		mu.Lock()
+		moved := last != "" && addr != last
+		last = addr
+		mu.Unlock()
+		if moved {
+			onMove()
+		}
+	}))
+}
+
+// connHook is a go-redis hook that only watches the connections dialled.
+type connHook func(net.Conn)
+
+func (h connHook) DialHook(next goredis.DialHook) goredis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := next(ctx, network, addr)
+		if err == nil {
+			h(conn)
+		}
+		return conn, err
+	}
+}
+
+func (h connHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook { return next }
+
+func (h connHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
 }
 
 // dialHook is a go-redis hook that only watches dials.

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/redistest"
@@ -42,12 +44,11 @@ func newObservedPresence(t *testing.T, url, prefix, id string, ttl time.Duration
 	return p
 }
 
-// startPair starts instances a and b on a fresh Redis.
-func startPair(t *testing.T, ttl time.Duration) (*redistest.Server, *Presence, *Presence) {
+// startPair starts instances a and b on d.
+func startPair(t *testing.T, d redistest.Deployment, ttl time.Duration) (*Presence, *Presence) {
 	t.Helper()
-	srv := redistest.Start(t)
 	prefix := redistest.Prefix(t)
-	return srv, newTestPresence(t, srv.URL(), prefix, "a", ttl), newTestPresence(t, srv.URL(), prefix, "b", ttl)
+	return newTestPresence(t, d.URL(), prefix, "a", ttl), newTestPresence(t, d.URL(), prefix, "b", ttl)
 }
 
 // join records one socket of p for each uid.
@@ -90,7 +91,11 @@ func counts(t *testing.T, p *Presence) adapter.Counts {
 }
 
 func TestPresenceAcrossInstances(t *testing.T) {
-	_, a, b := startPair(t, 15*time.Second)
+	redistest.Each(t, testPresenceAcrossInstances)
+}
+
+func testPresenceAcrossInstances(t *testing.T, d redistest.Deployment) {
+	a, b := startPair(t, d, 15*time.Second)
 	join(t, a, "u1", "u1")
 	join(t, b, "u1", "u2")
 	for _, p := range []*Presence{a, b} {
@@ -129,8 +134,12 @@ func TestPresenceAcrossInstances(t *testing.T) {
 }
 
 func TestPresenceKilledInstanceIsReaped(t *testing.T) {
+	redistest.Each(t, testPresenceKilledInstanceIsReaped)
+}
+
+func testPresenceKilledInstanceIsReaped(t *testing.T, d redistest.Deployment) {
 	const ttl = time.Second
-	_, a, b := startPair(t, ttl)
+	a, b := startPair(t, d, ttl)
 	join(t, a, "gone")
 	join(t, b, "stays")
 	if got := online(t, b, "gone"); !got[0] {
@@ -148,7 +157,8 @@ func TestPresenceKilledInstanceIsReaped(t *testing.T) {
 }
 
 func TestPresenceSurvivesRedisRestart(t *testing.T) {
-	srv, a, b := startPair(t, 2*time.Second)
+	srv := redistest.Start(t)
+	a, b := startPair(t, srv, 2*time.Second)
 	join(t, a, "u1")
 	join(t, b, "u2", "u2")
 
@@ -213,5 +223,38 @@ func TestNewClient(t *testing.T) {
 				call(t, func(ctx context.Context) error { return c.Ping(ctx).Err() })
 			}
 		})
+	}
+}
+
+// TestPresenceReRegistersAfterFailover: after a Sentinel failover the new
+// primary lacks a change of instance a (as one the old primary took after
+// the promotion, or never replicated). Once a's client has moved to the
+// new primary, a re-registers its local map, and u1 is online again.
+func TestPresenceReRegistersAfterFailover(t *testing.T) {
+	s := redistest.StartSentinel(t)
+	a, b := startPair(t, s, time.Minute) // no heartbeat during the test
+	join(t, a, "u1")
+	s.Failover(t)
+	lost := goredis.NewClient(&goredis.Options{Addr: s.Primary.Addr()})
+	defer lost.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	k := a.keys
+	if _, err := lost.TxPipelined(ctx, func(pipe goredis.Pipeliner) error {
+		pipe.HDel(ctx, k.uids, "u1")
+		pipe.HDel(ctx, k.instPrefix+"a", "u1")
+		pipe.Decr(ctx, k.pages)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := online(t, b, "u1"); got[0] {
+		t.Fatal("u1 still online on the new primary after its join was taken away")
+	}
+	online(t, a, "u1") // a's first call after the failover: its client moves
+	took := eventually.True(t, 5*time.Second, "u1 online again", func() bool { return online(t, b, "u1")[0] })
+	t.Logf("a re-registered %s after its client moved", took.Round(time.Millisecond))
+	if got := counts(t, b); got != (adapter.Counts{UIDs: 1, Pages: 1}) {
+		t.Errorf("counts = %+v, want 1 uid, 1 page", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/test/clustertest"
 	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/redistest"
 	"github.com/pushio/pushio/internal/test/siotest"
 	"github.com/pushio/pushio/server"
 )
@@ -19,7 +20,11 @@ type clientOn struct {
 }
 
 func TestPushReachesUIDOnAnotherInstance(t *testing.T) {
-	_, _, nodes := clustertest.StartCluster(t, 2, 15*time.Second)
+	redistest.Each(t, testPushReachesUIDOnAnotherInstance)
+}
+
+func testPushReachesUIDOnAnotherInstance(t *testing.T, d redistest.Deployment) {
+	_, nodes := clustertest.StartClusterOn(t, d, 2, 15*time.Second)
 	a, b := nodes[0], nodes[1]
 	alice := clustertest.Login(t, a.IO, "alice")
 
@@ -30,7 +35,11 @@ func TestPushReachesUIDOnAnotherInstance(t *testing.T) {
 }
 
 func TestBroadcastReachesEveryInstanceOnce(t *testing.T) {
-	_, _, nodes := clustertest.StartCluster(t, 3, 15*time.Second)
+	redistest.Each(t, testBroadcastReachesEveryInstanceOnce)
+}
+
+func testBroadcastReachesEveryInstanceOnce(t *testing.T, d redistest.Deployment) {
+	_, nodes := clustertest.StartClusterOn(t, d, 3, 15*time.Second)
 	alice := []*clientOn{
 		{"alice on A", clustertest.Login(t, nodes[0].IO, "alice")},
 		{"alice on C", clustertest.Login(t, nodes[2].IO, "alice")},
@@ -59,7 +68,11 @@ func TestBroadcastReachesEveryInstanceOnce(t *testing.T) {
 }
 
 func TestCountsAndOfflineAreClusterWide(t *testing.T) {
-	_, _, nodes := clustertest.StartCluster(t, 3, 15*time.Second)
+	redistest.Each(t, testCountsAndOfflineAreClusterWide)
+}
+
+func testCountsAndOfflineAreClusterWide(t *testing.T, d redistest.Deployment) {
+	_, nodes := clustertest.StartClusterOn(t, d, 3, 15*time.Second)
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	aliceA := clustertest.Login(t, a.IO, "alice")
 	aliceB := clustertest.Login(t, b.IO, "alice")

@@ -11,8 +11,11 @@ import (
 )
 
 func TestKilledInstanceGoesOffline(t *testing.T) {
+	redistest.Each(t, testKilledInstanceGoesOffline)
+}
+
+func testKilledInstanceGoesOffline(t *testing.T, redis redistest.Deployment) {
 	const ttl = 2 * time.Second
-	redis := redistest.Start(t)
 	args := []string{"--redis.url", redis.URL(), "--redis.prefix", redistest.Prefix(t), "--redis.presence_ttl", ttl.String()}
 	victim := harness.StartT(t, harness.Binary(), harness.Options{Args: args})
 	survivor := harness.StartT(t, harness.Binary(), harness.Options{Args: args})

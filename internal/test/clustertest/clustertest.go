@@ -99,12 +99,20 @@ func StartNode(t testing.TB, url, prefix, name string, ttl time.Duration) *Node 
 func StartCluster(t testing.TB, n int, ttl time.Duration) (*redistest.Server, string, []*Node) {
 	t.Helper()
 	srv := redistest.Start(t)
+	prefix, nodes := StartClusterOn(t, srv, n, ttl)
+	return srv, prefix, nodes
+}
+
+// StartClusterOn starts n instances, named n0, n1, …, on the Redis
+// deployment d with a key prefix of their own.
+func StartClusterOn(t testing.TB, d redistest.Deployment, n int, ttl time.Duration) (string, []*Node) {
+	t.Helper()
 	prefix := redistest.Prefix(t)
 	nodes := make([]*Node, n)
 	for i := range nodes {
-		nodes[i] = StartNode(t, srv.URL(), prefix, fmt.Sprintf("n%d", i), ttl)
+		nodes[i] = StartNode(t, d.URL(), prefix, fmt.Sprintf("n%d", i), ttl)
 	}
-	return srv, prefix, nodes
+	return prefix, nodes
 }
 
 // Get calls the publish API at apiURL with query and returns the status

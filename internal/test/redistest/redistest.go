@@ -3,8 +3,18 @@
 // test ends. It can stop and restart the server on the same port, empty, to
 // test what happens when Redis goes away and comes back.
 //
-// When redis-server is not installed a test is skipped, or fails when the
-// environment has CI=true.
+// It also forms the other deployments redis.url can name, each on free
+// loopback ports in the test's temporary directories, every wait bounded
+// and every process stopped when the test ends: a three-master Redis
+// Cluster (StartCluster) and a primary with a replica under three
+// sentinels (StartSentinel, whose Failover promotes the replica).
+// Topologies lists the three kinds, for tests that run on each.
+//
+// The helpers are called from the test's goroutine; a Sentinel's Failover
+// is not safe to call from two goroutines at once.
+//
+// When redis-server (or redis-cli, redis-sentinel) is not installed a test
+// is skipped, or fails when the environment has CI=true.
 package redistest
 
 import (
@@ -28,12 +38,15 @@ import (
 // startTimeout bounds the wait for a started redis-server to answer PING.
 const startTimeout = 10 * time.Second
 
-// Server is one redis-server process owned by a test.
+// Server is one redis-server (or redis-sentinel) process owned by a test.
 type Server struct {
 	t    testing.TB
 	bin  string
 	dir  string
 	port int
+	// argv gives the arguments after the program's name; nil: a plain
+	// server's (serverArgs).
+	argv func(s *Server) []string
 
 	mu     sync.Mutex
 	proc   *os.Process
@@ -43,8 +56,25 @@ type Server struct {
 // Start runs a redis-server on a free port for the duration of t.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := need.Program(t, "redis-server")
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	return start(t, "redis-server", nil)
+}
+
+// StartWith runs a redis-server with extra arguments (such as
+// "--replicaof", host, port) after the usual ones.
+func StartWith(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	return start(t, "redis-server", func(s *Server) []string { return append(serverArgs(s), extra...) })
+}
+
+// start runs program on a free port with argv's arguments (nil: a plain
+// server's) for the duration of t.
+func start(t testing.TB, program string, argv func(s *Server) []string) *Server {
+	t.Helper()
+	bin := need.Program(t, program)
+	if argv == nil {
+		argv = serverArgs
+	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), argv: argv}
 	for attempt := 0; ; attempt++ {
 		s.port = freePort(t)
 		err := s.start()
@@ -58,6 +88,19 @@ func Start(t testing.TB) *Server {
 	t.Cleanup(s.Stop)
 	return s
 }
+
+// serverArgs are a plain redis-server's arguments: loopback only, a unix
+// socket, no persistence.
+func serverArgs(s *Server) []string {
+	return []string{
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--unixsocket", s.Socket(), "--unixsocketperm", "700",
+		"--save", "", "--appendonly", "no", "--dir", s.dir,
+		"--loglevel", "warning", "--daemonize", "no"}
+}
+
+// Port is the server's TCP port.
+func (s *Server) Port() int { return s.port }
 
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
@@ -107,11 +150,7 @@ func (s *Server) StartAgain() {
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--unixsocket", s.Socket(), "--unixsocketperm", "700",
-		"--save", "", "--appendonly", "no", "--dir", s.dir,
-		"--loglevel", "warning", "--daemonize", "no")
+	cmd := exec.Command(s.bin, s.argv(s)...)
 	out, err := os.Create(filepath.Join(s.dir, "redis.log"))
 	if err != nil {
 		return fmt.Errorf("creating the log: %w", err)
@@ -132,13 +171,13 @@ func (s *Server) start() error {
 		select {
 		case <-exited:
 			log, _ := os.ReadFile(out.Name())
-			return fmt.Errorf("redis-server on port %d exited: %s", s.port, strings.TrimSpace(string(log)))
+			return fmt.Errorf("%s on port %d exited: %s", filepath.Base(s.bin), s.port, strings.TrimSpace(string(log)))
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			<-exited
-			return fmt.Errorf("redis-server on port %d did not answer PING within %s", s.port, startTimeout)
+			return fmt.Errorf("%s on port %d did not answer PING within %s", filepath.Base(s.bin), s.port, startTimeout)
 		}
 	}
 }
