@@ -30,12 +30,15 @@ func Observe(c goredis.UniversalClient, obs Observer) {
 	}
 }
 
-// scriptOps names the presence scripts by their SHA1, as EVALSHA sends it.
+// scriptOps names the presence and recovery scripts by their SHA1, as EVALSHA sends it.
 var scriptOps = map[string]string{
 	scriptChange.Hash():    "presence_change",
 	scriptHeartbeat.Hash(): "presence_heartbeat",
 	scriptSync.Hash():      "presence_sync",
 	scriptRemove.Hash():    "presence_remove",
+	scriptPark.Hash():      "recovery_park",
+	scriptAppend.Hash():    "recovery_append",
+	scriptTake.Hash():      "recovery_take",
 }
 
 var _ goredis.Hook = observeHook{}
