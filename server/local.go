@@ -2,7 +2,6 @@ package server
 
 import (
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/socketio"
 )
 
 // packetEvent is Socket.IO's EVENT packet type; packetBinaryEvent its
@@ -26,18 +25,17 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 	if !ok {
 		return
 	}
-	m, err := socketio.EncodeEvent("/", event, p.Data[1:]...)
+	n, err := l.s.broadcast(sel.Rooms, sel.Except, eventEncoder(event, p.Data[1:]))
 	if err != nil {
 		l.s.log.Debug("fan-out: a broadcast that cannot be encoded", "err", err)
 		return
 	}
-	n := l.s.hub.Broadcast(sel.Rooms, sel.Except, m)
 	if event == EventNewMsg {
 		l.s.opts.Metrics.Delivered(n)
 	}
 }
 
-func (l local) Has(room string) bool { return l.s.hub.Has(room) }
+func (l local) Has(room string) bool { return l.s.hub.Has(room) || l.s.rec.parkedIn(room) }
 
 // pages are the pages of every wire that sel selects in nsp ("/" only:
 // the other wires' pages are all in it).
@@ -57,13 +55,13 @@ func (l local) pages(nsp string, sel adapter.Selector) []Page {
 
 func (l local) Join(nsp string, sel adapter.Selector, rooms []string) {
 	for _, p := range l.pages(nsp, sel) {
-		l.s.hub.Join(p, rooms...)
+		l.s.join(p, rooms...)
 	}
 }
 
 func (l local) Leave(nsp string, sel adapter.Selector, rooms []string) {
 	for _, p := range l.pages(nsp, sel) {
-		l.s.hub.Leave(p, rooms...)
+		l.s.leave(p, rooms...)
 	}
 }
 

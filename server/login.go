@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/pushio/pushio/internal/phpcast"
-	"github.com/pushio/pushio/socketio"
 )
 
 // maxUIDBytes is the longest uid a login may carry. A uid is kept for the
@@ -21,6 +20,8 @@ const maxUIDBytes = 1024
 type user struct {
 	page Page
 	gone atomic.Bool // the page's connection ended
+
+	rec *recState // a recovering Socket.IO page's; nil for others
 
 	mu    sync.Mutex
 	uid   string
@@ -64,13 +65,23 @@ func (s *Server) login(c *user, args []any, token string) {
 	if err := s.auth.check(uid, token); err != nil {
 		s.log.Debug("login refused", "sid", id, "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)
-		c.page.LoginError(err.text)
+		if c.rec != nil {
+			s.sendTo(c.page, EventLoginError, err.text)
+		} else {
+			c.page.LoginError(err.text)
+		}
 		return
 	}
 	if !c.take(uid) {
 		return
 	}
-	s.hub.Join(c.page, uid)
+	s.join(c.page, uid)
+	s.recordLogin(c, uid)
+}
+
+// recordLogin records c's login as uid in the presence and gives it the
+// counts.
+func (s *Server) recordLogin(c *user, uid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
 	if err := s.presence.Join(ctx, uid); err != nil {
@@ -83,7 +94,7 @@ func (s *Server) login(c *user, args []any, token string) {
 		return
 	}
 	counts := s.lastCounts.Load()
-	c.page.Deliver(socketio.EncodePush(EventOnlineCount, CountsHTML(*counts)))
+	s.sendTo(c.page, EventOnlineCount, CountsHTML(*counts))
 }
 
 // logout undoes login; it counts a page once however often it is called.
@@ -107,6 +118,13 @@ func (c *user) loggedIn() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state != notLoggedIn
+}
+
+// current is the page's uid and whether it is logged in with it.
+func (c *user) current() (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.uid, c.state == loggedIn
 }
 
 // take records uid as the page's, once.

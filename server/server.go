@@ -70,6 +70,8 @@ type Options struct {
 	AuthSecret string
 	// Limits bound connections and what waits for each client.
 	Limits Limits
+	// Recovery is connection state recovery (recovery.go); off by default.
+	Recovery RecoveryOptions
 	// OnEvent, when set, gets the events other than login (tests).
 	OnEvent func(s *socketio.Socket, event string, args []any, ack socketio.Ack)
 	// OnConnect, when set, is told of each socket that joined (tests).
@@ -86,6 +88,7 @@ type Server struct {
 	sio      *socketio.Server
 	hub      *rooms
 	fanout   adapter.Fanout // nil on a single node
+	rec      *numbering
 	handler  http.Handler
 	presence adapter.Presence
 	auth     loginAuth
@@ -115,6 +118,7 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 	}
 	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](),
 		pages: make(map[*Conn]struct{}), done: make(chan struct{})}
+	s.rec = newNumbering(opts.Recovery, opts.CallTimeout)
 	s.auth.set(opts.AuthSecret)
 	s.SetDemoAPIAuth(opts.DemoAPIAuth)
 	s.gate = newGate(opts.Limits, opts.Metrics, log)
@@ -215,7 +219,7 @@ func (s *Server) emit(ctx context.Context, rooms []string, content string) error
 // when empty), encoded once for all, and records the fan-out begun at
 // start.
 func (s *Server) deliver(rooms []string, content string, start time.Time) {
-	n := s.hub.Broadcast(rooms, nil, socketio.EncodePush(EventNewMsg, content))
+	n, _ := s.broadcast(rooms, nil, pushEncoder(EventNewMsg, content))
 	s.opts.Metrics.Delivered(n)
 	s.opts.Metrics.ObserveFanout(time.Since(start))
 }
@@ -265,6 +269,7 @@ func (s *Server) Close(ctx context.Context) error {
 		case <-closed:
 		case <-ctx.Done():
 		}
+		s.rec.close(ctx)
 		<-s.done
 	})
 	return ctx.Err()

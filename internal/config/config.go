@@ -35,6 +35,9 @@ const (
 	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
 	DefaultConnBurst      = 10       // new connections an address may open at once
 
+	DefaultRecoveryWindow     = 2 * time.Minute // recovery.window, Node's maxDisconnectionDuration
+	DefaultRecoveryMaxPackets = 1000            // recovery.max_packets
+
 	DefaultSignWindow = 5 * time.Minute // api.signature_window
 	MinSecretLength   = 16              // bytes of api.secret and auth.secret, when set
 )
@@ -49,6 +52,8 @@ type Config struct {
 	Log    Log    `mapstructure:"log"`
 	Counts Counts `mapstructure:"counts"`
 	Auth   Auth   `mapstructure:"auth"`
+	// Recovery is Socket.IO's connection state recovery.
+	Recovery Recovery `mapstructure:"recovery"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
@@ -163,6 +168,17 @@ type Counts struct {
 	Interval time.Duration `mapstructure:"interval"`
 }
 
+// Recovery configures connection state recovery for socket.io-client 4.6
+// and later: a page whose connection ended gets its session and what it
+// missed back when it reconnects within Window.
+type Recovery struct {
+	// Window is how long a disconnected page's session is kept; 0 is off.
+	Window time.Duration `mapstructure:"window"`
+	// MaxPackets bounds what is kept for one session; past it the page
+	// gets a normal connect.
+	MaxPackets int `mapstructure:"max_packets"`
+}
+
 // Auth configures signed logins.
 type Auth struct {
 	// Secret, when set, makes every login carry a token for its uid: the
@@ -216,15 +232,17 @@ func defaults() map[string]any {
 		"api.rate_limit":       0,
 		"api.rate_burst":       0,
 
-		"redis.url":          "",
-		"redis.prefix":       DefaultRedisPrefix,
-		"redis.presence_ttl": DefaultPresenceTTL,
-		"redis.timeout":      DefaultRedisTimeout,
-		"log.level":          "info",
-		"log.format":         "text",
-		"counts.interval":    DefaultCountsInterval,
-		"auth.secret":        "",
-		"auth.required":      false,
-		"shutdown_timeout":   DefaultShutdown,
+		"redis.url":            "",
+		"redis.prefix":         DefaultRedisPrefix,
+		"redis.presence_ttl":   DefaultPresenceTTL,
+		"redis.timeout":        DefaultRedisTimeout,
+		"log.level":            "info",
+		"log.format":           "text",
+		"counts.interval":      DefaultCountsInterval,
+		"auth.secret":          "",
+		"auth.required":        false,
+		"recovery.window":      DefaultRecoveryWindow,
+		"recovery.max_packets": DefaultRecoveryMaxPackets,
+		"shutdown_timeout":     DefaultShutdown,
 	}
 }

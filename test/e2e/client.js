@@ -22,6 +22,11 @@
 //     reconnect   when true, the client reconnects (and logs in again) after
 //                 a disconnect it did not ask for, with short delays (0.2 s,
 //                 doubling up to 1 s); a failed attempt ends nothing
+//     reconnect_ms  instead, a fixed reconnection delay in milliseconds
+//     auth        the handshake's auth object (3.x/4.x)
+//     args        when true, event lines carry every argument as "args"
+//     recovery    when true, the connect line's data is {"recovered":
+//                 socket.recovered, "id": socket.id} (4.x)
 //
 // Lines, each with the client's index c and its transport t:
 //   {"c":0,"ev":"connect"}  {"c":0,"ev":"ready"}
@@ -36,6 +41,11 @@
 // all have disconnected. A client is ready once connected and logged in:
 // after its first update_online_count if it sent a uid, and after the
 // upgrade if asked. Closing stdin disconnects every client.
+// Lines on stdin act on socket.io clients, as a network would:
+//   drop C       cuts client C's connection (its websocket is destroyed
+//                without a close frame; polling: the engine closes), so
+//                that it reconnects if asked to, with its state
+//   move C URL   its next reconnection goes to URL (another instance)
 "use strict";
 
 const spec = JSON.parse(process.argv[2] || process.env.E2E_CLIENT_SPEC || "{}");
@@ -73,8 +83,10 @@ function start(c, i) {
     return;
   }
   const io = require(c.version);
-  const opts = { forceNew: true, reconnection: !!c.reconnect, timeout: 10000 };
+  const opts = { forceNew: true, reconnection: !!(c.reconnect || c.reconnect_ms), timeout: 10000 };
   if (c.reconnect) Object.assign(opts, { reconnectionDelay: 200, reconnectionDelayMax: 1000 });
+  if (c.reconnect_ms) Object.assign(opts, { reconnectionDelay: c.reconnect_ms, reconnectionDelayMax: c.reconnect_ms, randomizationFactor: 0 });
+  if (c.auth) opts.auth = c.auth;
   if (c.transports) opts.transports = c.transports;
   if (c.local) opts.agent = new (require("http").Agent)({ localAddress: c.local });
   const socket = io(spec.url, opts);
@@ -87,9 +99,10 @@ function start(c, i) {
   let upgraded = !c.upgrade;
   let done = false;
 
-  const emit = (ev, data) => {
+  const emit = (ev, data, args) => {
     const line = { c: i, ev: ev, t: transportOf(socket) };
     if (data !== undefined) line.data = data;
+    if (c.args && args) line.args = args;
     print(line);
   };
   const maybeReady = () => {
@@ -108,7 +121,7 @@ function start(c, i) {
   };
 
   socket.on("connect", () => {
-    emit("connect");
+    emit("connect", c.recovery ? { recovered: !!socket.recovered, id: socket.id } : undefined);
     if (c.upgrade) {
       if (transportOf(socket) === "websocket") upgraded = true;
       else socket.io.engine.on("upgrade", () => { upgraded = true; maybeReady(); });
@@ -116,23 +129,23 @@ function start(c, i) {
     for (const args of logins) socket.emit.apply(socket, ["login"].concat(args));
     maybeReady();
   });
-  socket.on("update_online_count", (data) => {
-    emit("update_online_count", data);
+  socket.on("update_online_count", (data, ...more) => {
+    emit("update_online_count", data, [data, ...more]);
     counted = true;
     maybeReady();
   });
-  socket.on("new_msg", (data) => {
-    emit("new_msg", data);
+  socket.on("new_msg", (data, ...more) => {
+    emit("new_msg", data, [data, ...more]);
     if (expect && ++got === expect) socket.disconnect();
   });
-  socket.on("login_error", (reason) => emit("login_error", reason));
+  socket.on("login_error", (reason, ...more) => emit("login_error", reason, [reason, ...more]));
   socket.on("connect_error", (err) => {
     emit("connect_error", String(err && err.message ? err.message : err));
-    if (!c.reconnect) end();
+    if (!(c.reconnect || c.reconnect_ms)) end();
   });
   socket.on("disconnect", (reason) => {
     emit("disconnect", String(reason));
-    if (!c.reconnect || reason === "io client disconnect") end();
+    if (!(c.reconnect || c.reconnect_ms) || reason === "io client disconnect") end();
   });
 }
 
@@ -248,7 +261,27 @@ function localFetch(local) {
 
 spec.clients.forEach(start);
 
-process.stdin.on("data", () => {});
+let input = "";
+process.stdin.on("data", (chunk) => {
+  input += chunk;
+  let nl;
+  while ((nl = input.indexOf("\n")) >= 0) {
+    command(input.slice(0, nl).trim().split(/\s+/));
+    input = input.slice(nl + 1);
+  }
+});
+
+// command runs one stdin line (see the header).
+function command([verb, index, arg]) {
+  const socket = sockets[Number(index)];
+  if (!socket || !socket.io) return;
+  if (verb === "move") socket.io.uri = arg;
+  if (verb !== "drop") return;
+  const engine = socket.io.engine;
+  const ws = engine && engine.transport && engine.transport.ws;
+  if (ws && typeof ws.terminate === "function") ws.terminate();
+  else if (engine) engine.close();
+}
 process.stdin.on("end", () => {
   for (const s of sockets) s.disconnect();
   // 1.x does not always emit disconnect for a socket that never connected.

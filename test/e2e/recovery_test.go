@@ -1,0 +1,242 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/internal/test/harness"
+)
+
+// recoveringClient is a socket.io-client 4.8.1 page that reports its
+// recovery and every argument, and reconnects after delay.
+func recoveringClient(uid string, delay time.Duration) clientSpec {
+	return clientSpec{Version: "sio4", UID: uid, Transports: []string{"websocket"},
+		ReconnectMS: int(delay.Milliseconds()), Args: true, Recovery: true}
+}
+
+// connects are client c's connect lines' {recovered, id}.
+func (n *nodeClients) connects(c int) []map[string]any {
+	var out []map[string]any
+	for _, e := range n.eventsOf(c, "connect") {
+		m, _ := e.Data.(map[string]any)
+		out = append(out, m)
+	}
+	return out
+}
+
+// waitConnects waits for client c's want-th connect and returns it.
+func (n *nodeClients) waitConnects(c, want int, timeout time.Duration) map[string]any {
+	n.t.Helper()
+	n.wait(timeout, fmt.Sprintf("connect #%d of client %d", want, c), func(es []event) bool {
+		return len(payloads(es, c, "connect")) >= want
+	})
+	return n.connects(c)[want-1]
+}
+
+// dropAndWait cuts client c's connection and waits until it saw it.
+func (n *nodeClients) dropAndWait(c int) {
+	n.t.Helper()
+	before := n.count(c, "disconnect")
+	n.command(fmt.Sprintf("drop %d", c))
+	n.wait(10*time.Second, fmt.Sprintf("client %d's disconnect", c), func(es []event) bool {
+		return len(payloads(es, c, "disconnect")) > before
+	})
+}
+
+// wantMsgs checks that client c got exactly want as new_msg, in order,
+// each with one more argument, a string offset, and distinct offsets.
+func wantMsgs(t *testing.T, n *nodeClients, c int, want []string) {
+	t.Helper()
+	var got []string
+	seen := map[string]bool{}
+	for _, e := range n.eventsOf(c, "new_msg") {
+		got = append(got, fmt.Sprint(e.Data))
+		if len(e.Args) != 2 {
+			t.Errorf("new_msg %v: %d arguments, want the content and an offset", e.Args, len(e.Args))
+			continue
+		}
+		off, _ := e.Args[1].(string)
+		if off == "" || seen[off] {
+			t.Errorf("new_msg %v: offset %q empty or seen before", e.Args, off)
+		}
+		seen[off] = true
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("client %d got new_msg %q, want %q (in order, once)", c, got, want)
+	}
+}
+
+// waitRecovered waits for client c's connect number want and checks that
+// it recovered (or not) with the socket id it had.
+func waitRecovered(t *testing.T, n *nodeClients, c, want int, recovered bool) {
+	t.Helper()
+	first := n.connects(c)[0]
+	got := n.waitConnects(c, want, 15*time.Second)
+	if got["recovered"] != recovered {
+		t.Fatalf("connect #%d: recovered = %v, want %v", want, got["recovered"], recovered)
+	}
+	if recovered && got["id"] != first["id"] {
+		t.Errorf("recovered with socket id %v, want the first one %v", got["id"], first["id"])
+	}
+}
+
+// TestRecoveryGetsMissedPushes: a 4.x page whose connection is cut while
+// pushes arrive gets them after it reconnects, in order, once, with
+// socket.recovered true, the same socket id and its login (pushes to its
+// uid reach it without a login of its own being needed: the login it
+// sends again is ignored).
+func TestRecoveryGetsMissedPushes(t *testing.T) {
+	needNode(t)
+	p := startPushio(t)
+	n := startClients(t, p.IOURL(), recoveringClient("rec1", 1500*time.Millisecond))
+	n.waitLine("all_ready", 15*time.Second)
+	publish(t, p, "rec1", "m1")
+	n.waitMsgs(0, 1, 5*time.Second)
+	n.dropAndWait(0)
+	for _, m := range []string{"m2", "m3", "m4"} {
+		if got := publish(t, p, "rec1", m); got != "offline" {
+			t.Errorf("publish %s while the page is away: %q, want offline", m, got)
+		}
+	}
+	waitRecovered(t, n, 0, 2, true)
+	n.waitMsgs(0, 4, 5*time.Second)
+	if got := publish(t, p, "rec1", "m5"); got != "ok" {
+		t.Errorf("publish after the recovery: %q, want ok (the uid is back)", got)
+	}
+	n.waitMsgs(0, 5, 5*time.Second)
+	time.Sleep(300 * time.Millisecond) // nothing more comes
+	wantMsgs(t, n, 0, []string{"m1", "m2", "m3", "m4", "m5"})
+}
+
+// TestRecoveryAfterOnlineCount: the last event a page read before its
+// connection was cut is update_online_count (the login's answer), whose
+// last argument socket.io-client takes as its offset: the count carries
+// a real offset, so the recovery works and the push of the gap arrives.
+func TestRecoveryAfterOnlineCount(t *testing.T) {
+	needNode(t)
+	p := startPushio(t, "--counts.interval", "1h")
+	n := startClients(t, p.IOURL(), recoveringClient("rec2", time.Second))
+	n.waitLine("all_ready", 15*time.Second)
+	counts := n.eventsOf(0, "update_online_count")
+	if len(counts) != 1 || len(counts[0].Args) != 2 {
+		t.Fatalf("update_online_count = %v, want one with the count and an offset", counts)
+	}
+	n.dropAndWait(0)
+	publish(t, p, "rec2", "gap")
+	waitRecovered(t, n, 0, 2, true)
+	n.waitMsgs(0, 1, 5*time.Second)
+	wantMsgs(t, n, 0, []string{"gap"})
+	// And again, after the count the recovery gave it.
+	n.dropAndWait(0)
+	publish(t, p, "rec2", "gap2")
+	waitRecovered(t, n, 0, 3, true)
+	n.waitMsgs(0, 2, 5*time.Second)
+	wantMsgs(t, n, 0, []string{"gap", "gap2"})
+}
+
+// TestRecoveryWindowEnds: past recovery.window the page gets a normal
+// connect (recovered false, a new socket id), logs in again, and the
+// pushes of the gap are not replayed.
+func TestRecoveryWindowEnds(t *testing.T) {
+	needNode(t)
+	p := startPushio(t, "--recovery.window", "1s")
+	n := startClients(t, p.IOURL(), recoveringClient("rec3", 2500*time.Millisecond))
+	n.waitLine("all_ready", 15*time.Second)
+	n.dropAndWait(0)
+	publish(t, p, "rec3", "lost")
+	waitRecovered(t, n, 0, 2, false)
+	if c := n.connects(0); c[1]["id"] == c[0]["id"] {
+		t.Errorf("a normal connect kept the socket id %v", c[0]["id"])
+	}
+	n.wait(5*time.Second, "the new login's count", func([]event) bool { return n.count(0, "update_online_count") >= 2 })
+	publish(t, p, "rec3", "after")
+	n.waitMsgs(0, 1, 5*time.Second)
+	wantMsgs(t, n, 0, []string{"after"})
+}
+
+// TestRecoveryMaxPackets: a page that missed more than
+// recovery.max_packets gets a normal connect and none of them.
+func TestRecoveryMaxPackets(t *testing.T) {
+	needNode(t)
+	p := startPushio(t, "--recovery.max_packets", "3")
+	n := startClients(t, p.IOURL(), recoveringClient("rec4", 1500*time.Millisecond))
+	n.waitLine("all_ready", 15*time.Second)
+	n.dropAndWait(0)
+	for i := range 4 {
+		publish(t, p, "rec4", fmt.Sprint("over", i))
+	}
+	waitRecovered(t, n, 0, 2, false)
+	n.wait(5*time.Second, "the new login's count", func([]event) bool { return n.count(0, "update_online_count") >= 2 })
+	publish(t, p, "rec4", "after")
+	n.waitMsgs(0, 1, 5*time.Second)
+	wantMsgs(t, n, 0, []string{"after"})
+}
+
+// TestRecoveryLeavesOldClientsAlone: with recovery on, socket.io-client
+// 1.7.4 and 2.5.0 pages get today's events, one argument each (no
+// offset), and a 4.x page beside them gets the offset.
+func TestRecoveryLeavesOldClientsAlone(t *testing.T) {
+	needNode(t)
+	p := startPushio(t)
+	n := startClients(t, p.IOURL(),
+		clientSpec{Version: "sio1", UID: "old", Args: true},
+		clientSpec{Version: "sio2", UID: "old", Args: true},
+		clientSpec{Version: "sio4", UID: "old", Args: true})
+	n.waitLine("all_ready", 15*time.Second)
+	publish(t, p, "old", `<b>"x"</b>`)
+	publish(t, p, "", "all")
+	for c := range 3 {
+		n.waitMsgs(c, 2, 5*time.Second)
+	}
+	for c, want := range []int{1, 1, 2} {
+		for _, ev := range []string{"new_msg", "update_online_count"} {
+			for _, e := range n.eventsOf(c, ev) {
+				if len(e.Args) != want {
+					t.Errorf("client %d %s: arguments %v, want %d", c, ev, e.Args, want)
+				}
+			}
+		}
+		if got := n.data(c, "new_msg"); fmt.Sprint(got) != "[&lt;b&gt;&quot;x&quot;&lt;/b&gt; all]" {
+			t.Errorf("client %d: new_msg %v", c, got)
+		}
+	}
+}
+
+// TestRecoveryHostileAuth: a CONNECT auth whose pid or offset is of the
+// wrong type, huge, or unknown is a normal connect: the page connects
+// (recovered false), logs in and gets its pushes.
+func TestRecoveryHostileAuth(t *testing.T) {
+	needNode(t)
+	p := startPushio(t)
+	auths := []map[string]any{
+		{"pid": 12, "offset": "x:1"},
+		{"pid": []any{"a"}, "offset": map[string]any{"a": 1}},
+		{"pid": strings.Repeat("p", 100000), "offset": strings.Repeat("9", 100000)},
+		{"pid": "AAAAAAAAAAAAAAAAAAAA", "offset": "x:1"},
+		{"pid": "AAAAAAAAAAAAAAAAAAAA", "offset": 5},
+		{"pid": "{tag}AAAAAAAAAAAAAAA", "offset": nil},
+	}
+	var specs []clientSpec
+	for _, a := range auths {
+		specs = append(specs, clientSpec{Version: "sio4", UID: "hostile", Auth: a, Recovery: true, Args: true})
+	}
+	n := startClients(t, p.IOURL(), specs...)
+	n.waitLine("all_ready", 15*time.Second)
+	publish(t, p, "hostile", "still fine")
+	for c := range auths {
+		n.waitMsgs(c, 1, 5*time.Second)
+		if got := n.connects(c)[0]["recovered"]; got != false {
+			t.Errorf("client %d (auth %.60v): recovered = %v, want false", c, auths[c], got)
+		}
+	}
+}
+
+// startRedisPair starts two instances on one Redis.
+func startRedisPair(t *testing.T, redisURL string, args ...string) (*harness.Pushio, *harness.Pushio) {
+	t.Helper()
+	a := append([]string{"--redis.url", redisURL}, args...)
+	return startPushio(t, a...), startPushio(t, a...)
+}
