@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/harness"
+	"github.com/pushio/pushio/internal/test/redistest"
 )
 
 // recoveringClient is a socket.io-client 4.8.1 page that reports its
@@ -239,4 +243,118 @@ func startRedisPair(t *testing.T, redisURL string, args ...string) (*harness.Pus
 	t.Helper()
 	a := append([]string{"--redis.url", redisURL}, args...)
 	return startPushio(t, a...), startPushio(t, a...)
+}
+
+// TestRecoveryAcrossInstances: on two instances of one real Redis, a
+// page cut from instance a reconnects to b and recovers there: the
+// pushes published on a and on b during the gap arrive, in order, once,
+// and b then delivers to it as a page of its own.
+func TestRecoveryAcrossInstances(t *testing.T) {
+	needNode(t)
+	redis := redistest.Start(t)
+	a, b := startRedisPair(t, redis.URL())
+	n := startClients(t, a.IOURL(), recoveringClient("far", 1500*time.Millisecond))
+	n.waitLine("all_ready", 15*time.Second)
+	publish(t, b, "far", "m1") // through the fan-out
+	n.waitMsgs(0, 1, 5*time.Second)
+	n.command("move 0 " + b.IOURL())
+	n.dropAndWait(0)
+	publish(t, a, "far", "m2")
+	publish(t, b, "far", "m3")
+	publish(t, a, "", "m4") // a broadcast
+	waitRecovered(t, n, 0, 2, true)
+	n.waitMsgs(0, 4, 5*time.Second)
+	if got := publish(t, a, "far", "m5"); got != "ok" {
+		t.Errorf("publish after the recovery on b: %q, want ok", got)
+	}
+	n.waitMsgs(0, 5, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	wantMsgs(t, n, 0, []string{"m1", "m2", "m3", "m4", "m5"})
+}
+
+// TestRecoveryRedisRestarted: the parked sessions live in Redis only
+// (nothing on disk): a page away while Redis restarts gets a normal
+// connect (recovered false), logs in again and gets the pushes that
+// follow; a page that stayed connected keeps getting pushes. Nothing
+// crashes.
+func TestRecoveryRedisRestarted(t *testing.T) {
+	needNode(t)
+	redis := redistest.Start(t)
+	p := startPushio(t, "--redis.url", redis.URL())
+	n := startClients(t, p.IOURL(), recoveringClient("away", 2500*time.Millisecond), recoveringClient("stays", time.Second))
+	n.waitLine("all_ready", 15*time.Second)
+	n.dropAndWait(0)
+	publish(t, p, "away", "lost with Redis")
+	// Parked (in Redis) once the server saw the cut: its logout follows.
+	eventually.True(t, 5*time.Second, "the page parked", func() bool { return online(t, p, "away") == "offline" })
+	time.Sleep(100 * time.Millisecond)
+	redis.Restart()
+	waitRecovered(t, n, 0, 2, false)
+	n.wait(10*time.Second, "the new login's count", func(es []event) bool { return len(payloads(es, 0, "update_online_count")) >= 2 })
+	eventually.True(t, 15*time.Second, "publishes work again after the restart", func() bool {
+		return publish(t, p, "stays", "ping") == "ok"
+	})
+	publish(t, p, "away", "after")
+	n.waitMsgs(0, 1, 5*time.Second)
+	wantMsgs(t, n, 0, []string{"after"})
+	n.waitMsgs(1, 1, 5*time.Second)
+	select {
+	case <-p.Exited():
+		t.Fatalf("pushio exited: %s", p.Output())
+	default:
+	}
+}
+
+// tryPublish publishes to uid through apiURL; an instance that has gone
+// answers an error.
+func tryPublish(apiURL, uid, content string) (string, error) {
+	resp, err := httpClient.Get(apiURL + "/?" + publishQuery(uid, content))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return string(body), err
+}
+
+// TestRecoveryDrain: a page that a draining instance (SIGTERM)
+// disconnects while pushes to it are being published there reconnects to
+// the other instance and recovers: every push the API accepted arrives,
+// in order, once.
+func TestRecoveryDrain(t *testing.T) {
+	needNode(t)
+	redis := redistest.Start(t)
+	a, b := startRedisPair(t, redis.URL(), "--io.drain_window", "1s")
+	n := startClients(t, a.IOURL(), recoveringClient("drained", 300*time.Millisecond))
+	n.waitLine("all_ready", 15*time.Second)
+	n.command("move 0 " + b.IOURL())
+	var accepted []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 400 {
+			m := fmt.Sprint("d", i)
+			if got, err := tryPublish(a.APIURL(), "drained", m); err == nil && (got == "ok" || got == "offline") {
+				accepted = append(accepted, m)
+			}
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := a.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	select {
+	case <-a.Exited():
+	case <-time.After(15 * time.Second):
+		t.Fatal("the drained instance did not exit")
+	}
+	waitRecovered(t, n, 0, 2, true)
+	n.waitMsgs(0, len(accepted), 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	t.Logf("%d pushes accepted by the draining instance", len(accepted))
+	if len(accepted) == 0 {
+		t.Fatal("no push was accepted: nothing was in flight")
+	}
+	wantMsgs(t, n, 0, accepted)
 }
