@@ -45,7 +45,8 @@ func (m *Message) WithID(id string, variant *Message) *Message {
 	return m
 }
 
-// ID is the id WithID gave, or "".
+// ID is the id WithID gave (a push's own; for other events, the latest
+// push's), or "".
 func (m *Message) ID() string { return m.id }
 
 // Variant is what WithID gave for recovering pages, or m itself.

@@ -191,7 +191,8 @@ func (s *Server) broadcast(rooms, except []string, enc encoder) (int, error) {
 // pages, the latest offset last: an event that is not a broadcast (the
 // counts, a login's answer) must still leave such a client holding an
 // offset that pushio knows, since socket.io-client 4.6 takes the last
-// string argument of any event as its offset.
+// string argument of any event as its offset. Its id is that offset too,
+// so that an event stream's last id is always the latest push's.
 func (s *Server) stamped(enc encoder, deliver func(*engine.Message)) {
 	m, err := enc("")
 	if err != nil {
@@ -199,16 +200,17 @@ func (s *Server) stamped(enc encoder, deliver func(*engine.Message)) {
 	}
 	n := s.rec
 	if !n.on {
-		deliver(m)
+		deliver(m.WithID(n.offset(), nil))
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	v, err := enc(n.offset())
+	off := n.offset()
+	v, err := enc(off)
 	if err != nil {
 		return
 	}
-	deliver(m.WithID("", v))
+	deliver(m.WithID(off, v))
 }
 
 // sendTo queues an event for one page, stamped.

@@ -25,6 +25,7 @@
 //     reconnect_ms  instead, a fixed reconnection delay in milliseconds
 //     auth        the handshake's auth object (3.x/4.x)
 //     args        when true, event lines carry every argument as "args"
+//                 (sse: the data and the event's id, lastEventId)
 //     recovery    when true, the connect line's data is {"recovered":
 //                 socket.recovered, "id": socket.id} (4.x)
 //
@@ -159,9 +160,10 @@ function startPlain(c, i) {
   let counted = !c.uid;
   let done = false;
   let page = null;
-  const emit = (ev, data) => {
+  const emit = (ev, data, args) => {
     const line = { c: i, ev: ev, t: kind };
     if (data !== undefined) line.data = data;
+    if (c.args && args) line.args = args;
     print(line);
   };
   const maybeReady = () => {
@@ -178,8 +180,8 @@ function startPlain(c, i) {
       finish(0);
     }
   };
-  const on = (ev, data) => {
-    emit(ev, data);
+  const on = (ev, data, args) => {
+    emit(ev, data, args);
     if (ev === "update_online_count") {
       counted = true;
       maybeReady();
@@ -231,7 +233,7 @@ function startPlain(c, i) {
   es.addEventListener("open", () => emit("connect"));
   es.addEventListener("welcome", (e) => on("welcome", JSON.parse(e.data).client));
   for (const ev of ["new_msg", "update_online_count", "login_error"]) {
-    es.addEventListener(ev, (e) => on(ev, e.data));
+    es.addEventListener(ev, (e) => on(ev, e.data, [e.data, e.lastEventId]));
   }
   es.addEventListener("error", (e) => {
     emit("connect_error", (e && (e.code || e.message)) ? String(e.code || e.message) : "error");

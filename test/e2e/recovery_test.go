@@ -358,3 +358,45 @@ func TestRecoveryDrain(t *testing.T) {
 	}
 	wantMsgs(t, n, 0, accepted)
 }
+
+// TestMessageIDs: each push has one id, the offset a recovering 4.x page
+// gets as its last argument and the id: of the event stream page of the
+// same uid on the same instance, distinct from push to push; the count an
+// event stream gets after a push repeats the latest push's id, so that its
+// Last-Event-ID always names a push.
+func TestMessageIDs(t *testing.T) {
+	needNode(t)
+	p := startPushio(t)
+	n := startClients(t, p.IOURL(),
+		clientSpec{Version: "sio4", UID: "ids", Args: true},
+		clientSpec{Version: "sse", UID: "ids", Args: true})
+	n.waitLine("all_ready", 15*time.Second)
+	for _, m := range []string{"a", "b", "c"} {
+		publish(t, p, "ids", m)
+	}
+	publish(t, p, "", "everyone")
+	n.waitMsgs(0, 4, 5*time.Second)
+	n.waitMsgs(1, 4, 5*time.Second)
+	sio, sse := n.eventsOf(0, "new_msg"), n.eventsOf(1, "new_msg")
+	seen := map[any]bool{}
+	for i := range sio {
+		if len(sio[i].Args) != 2 || len(sse[i].Args) != 2 {
+			t.Fatalf("push %d: args %v and %v, want the content and an id each", i, sio[i].Args, sse[i].Args)
+		}
+		id := sio[i].Args[1]
+		if id != sse[i].Args[1] || seen[id] || fmt.Sprint(id) == "" {
+			t.Errorf("push %d (%v): socket.io offset %v, event stream id %v: want one id, new", i, sio[i].Data, id, sse[i].Args[1])
+		}
+		seen[id] = true
+	}
+	// The count that follows (a second page of the uid changes it).
+	m := startClients(t, p.IOURL(), clientSpec{Version: "sio2", UID: "ids2"})
+	m.waitLine("all_ready", 15*time.Second)
+	n.wait(5*time.Second, "a new count on the event stream", func(es []event) bool {
+		return len(payloads(es, 1, "update_online_count")) >= 2
+	})
+	counts := n.eventsOf(1, "update_online_count")
+	if last := counts[len(counts)-1]; len(last.Args) != 2 || last.Args[1] != sio[3].Args[1] {
+		t.Errorf("the count after the pushes has id %v, want the latest push's %v", last.Args, sio[3].Args[1])
+	}
+}
