@@ -11,9 +11,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/redistest"
+	"github.com/pushio/pushio/push"
 )
 
 // testLocal is the server side of a Fanout in these tests: it records what

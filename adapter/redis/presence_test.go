@@ -10,10 +10,10 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/presencetest"
 	"github.com/pushio/pushio/internal/test/redistest"
+	"github.com/pushio/pushio/push"
 )
 
 // kill stops the heartbeat without removing the presence, as SIGKILL would.
