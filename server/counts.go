@@ -64,7 +64,7 @@ func (s *Server) tickCounts(ctx context.Context) {
 		return
 	}
 	sent.counts, sent.at = c, now
-	s.stamped(pushEncoder(EventOnlineCount, CountsHTML(c)), func(m *engine.Message) { s.hub.Broadcast(nil, nil, m) })
+	s.stamped(textEncoder(EventOnlineCount, CountsHTML(c)), func(m *engine.Message) { s.hub.Broadcast(nil, nil, m) })
 }
 
 // countsSent is the last counts broadcast; countsLoop alone uses it.

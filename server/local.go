@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/push"
 )
 
 // packetEvent is Socket.IO's EVENT packet type; packetBinaryEvent its
@@ -30,7 +31,7 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 		l.s.log.Debug("fan-out: a broadcast that cannot be encoded", "err", err)
 		return
 	}
-	if event == EventNewMsg {
+	if !push.Reserved(event) {
 		l.s.opts.Metrics.Delivered(n)
 	}
 }

@@ -84,7 +84,7 @@ func (s *Server) login(c *user, args []any, token string) {
 func (s *Server) recordLogin(c *user, uid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Join(ctx, uid); err != nil {
+	if err := s.presence.Join(ctx, uid, c.page.ID()); err != nil {
 		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 	}
 	if c.gone.Load() {
@@ -108,7 +108,7 @@ func (s *Server) logout(c *user) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Leave(ctx, uid); err != nil {
+	if err := s.presence.Leave(ctx, uid, c.page.ID()); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/hub"
+	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/recovery"
 	"github.com/pushio/pushio/socketio"
 )
@@ -135,13 +137,26 @@ func (n *numbering) offset() string {
 // last, when extra is not "".
 type encoder func(extra string) (*engine.Message, error)
 
-// pushEncoder is event with string arguments, the hot path.
-func pushEncoder(event string, args ...string) encoder {
+// textEncoder is event with string arguments.
+func textEncoder(event string, args ...string) encoder {
 	return func(extra string) (*engine.Message, error) {
 		if extra == "" {
 			return socketio.EncodePush(event, args...), nil
 		}
 		return socketio.EncodePush(event, append(slices.Clip(args), extra)...), nil
+	}
+}
+
+// pushEncoder is a push, m its encoding already made (encodePush).
+func pushEncoder(p push.Message, m *engine.Message) encoder {
+	return func(extra string) (*engine.Message, error) {
+		switch {
+		case extra == "":
+			return m, nil
+		case p.JSON == nil:
+			return socketio.EncodePush(p.Name(), p.Text, extra), nil
+		}
+		return socketio.EncodeEvent("/", p.Name(), json.RawMessage(p.JSON), extra)
 	}
 }
 
@@ -215,7 +230,7 @@ func (s *Server) stamped(enc encoder, deliver func(*engine.Message)) {
 
 // sendTo queues an event for one page, stamped.
 func (s *Server) sendTo(p Page, event string, args ...string) {
-	s.stamped(pushEncoder(event, args...), p.Deliver)
+	s.stamped(textEncoder(event, args...), p.Deliver)
 }
 
 // recState is where a recovering page stands.

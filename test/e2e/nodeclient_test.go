@@ -22,6 +22,7 @@ type clientSpec struct {
 	Expect     int      `json:"expect,omitempty"`
 	Local      string   `json:"local,omitempty"`
 	Reconnect  bool     `json:"reconnect,omitempty"`
+	Events     []string `json:"events,omitempty"`
 	// ReconnectMS is a fixed reconnection delay; Auth the handshake's
 	// auth; Args puts every argument in event lines; Recovery puts
 	// socket.recovered and socket.id in the connect line.
