@@ -100,6 +100,7 @@ func TestRecoveryGetsMissedPushes(t *testing.T) {
 	publish(t, p, "rec1", "m1")
 	n.waitMsgs(0, 1, 5*time.Second)
 	n.dropAndWait(0)
+	eventually.True(t, 5*time.Second, "the server sees the page gone", func() bool { return online(t, p, "rec1") == "offline" })
 	for _, m := range []string{"m2", "m3", "m4"} {
 		if got := publish(t, p, "rec1", m); got != "offline" {
 			t.Errorf("publish %s while the page is away: %q, want offline", m, got)
