@@ -265,9 +265,7 @@ func (s *Server) join(p Page, rooms ...string) {
 	defer s.rec.mu.Unlock()
 	s.hub.Join(p, rooms...)
 	for _, r := range rooms {
-		if _, in := rec.m.Rooms[r]; !in {
-			rec.m.Rooms[r] = s.rec.seq.Load()
-		}
+		rec.m.Join(r, s.rec.seq.Load())
 	}
 }
 
@@ -282,6 +280,6 @@ func (s *Server) leave(p Page, rooms ...string) {
 	defer s.rec.mu.Unlock()
 	s.hub.Leave(p, rooms...)
 	for _, r := range rooms {
-		delete(rec.m.Rooms, r)
+		rec.m.Leave(r)
 	}
 }

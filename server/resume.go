@@ -269,7 +269,7 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 		u.page.Deliver(engine.NewMessage(e.Packet))
 	}
 	base := n.seq.Load()
-	u.rec.m = recovery.Membership{SID: u.page.ID(), Base: base, Rooms: make(map[string]uint64)}
+	u.rec.m = recovery.Membership{SID: u.page.ID(), Base: base}
 	s.hub.Add(u.page.ID(), u.page)
 	var uid string
 	if r.sess != nil {
@@ -279,7 +279,7 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 		}
 		s.hub.Join(u.page, rooms...)
 		for _, room := range rooms {
-			u.rec.m.Rooms[room] = base
+			u.rec.m.Join(room, base)
 		}
 	}
 	n.mu.Unlock()
