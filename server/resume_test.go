@@ -1,0 +1,99 @@
+package server
+
+import (
+	"encoding/json"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/internal/test/eiotest"
+)
+
+// recoveryOn is connection state recovery with a memory store.
+var recoveryOn = Options{Recovery: RecoveryOptions{Window: time.Minute, MaxPackets: 10}}
+
+// connectReply reads a protocol 5 CONNECT answer's data.
+func connectReply(t *testing.T, packet string) map[string]string {
+	t.Helper()
+	var data map[string]string
+	if len(packet) < 2 || json.Unmarshal([]byte(packet[2:]), &data) != nil {
+		t.Fatalf("CONNECT answer %q: want 40 and an object of strings", packet)
+	}
+	return data
+}
+
+// TestRecoveryOnTheWire: with recovery on, a protocol 5 client's CONNECT
+// answer carries a pid and an offset; its events carry an offset last,
+// the login's count included; after its session ends (a close packet) a
+// CONNECT with that pid and its last offset gets its socket id and pid
+// back, the push it missed as it was numbered, and its login (the uid is
+// online, no login sent). A protocol 4 (EIO 3) client's frames stay byte
+// for byte what they were.
+func TestRecoveryOnTheWire(t *testing.T) {
+	t.Parallel()
+	ts := startPushio(t, recoveryOn)
+	old := openPolling(t, ts.URL, "/socket.io/", 3)
+	t.Cleanup(func() { old.send("1") })
+	old.next("40")
+	old.send(`42["login","w3"]`)
+	old.next(`42["update_online_count"`)
+
+	c := openPolling(t, ts.URL, "/socket.io/", 4)
+	c.send("40")
+	first := connectReply(t, c.next("40"))
+	offset := regexp.MustCompile(`^[A-Za-z0-9_-]{8}:[0-9]+$`)
+	if first["sid"] == "" || len(first["pid"]) != 20 || !offset.MatchString(first["offset"]) {
+		t.Fatalf("CONNECT answer = %v, want a sid, a pid and an offset", first)
+	}
+	inst := first["offset"][:8]
+	c.send(`42["login","w"]`)
+	count := c.next(`42["update_online_count"`)
+	if want := `42["update_online_count","\u5f53\u524d\u003cb\u003e0\u003c/b\u003e\u4eba\u5728\u7ebf\uff0c\u5171\u6253\u5f00\u003cb\u003e0\u003c/b\u003e\u4e2a\u9875\u9762","` + first["offset"] + `"]`; count != want {
+		t.Errorf("login answer = %s, want %s", count, want)
+	}
+	ts.publish(t, "w", "x")
+	if got, want := c.next(`42["new_msg"`), `42["new_msg","x","`+inst+`:1"]`; got != want {
+		t.Errorf("new_msg = %s, want %s", got, want)
+	}
+	ts.publish(t, "w3", "y")
+	if got, want := old.next(`42["new_msg"`), `42["new_msg","y"]`; got != want {
+		t.Errorf("EIO 3 new_msg = %s, want %s (no offset)", got, want)
+	}
+
+	c.send("1") // the transport closes: parked
+	eventually(t, "the page parked", func() bool { return ts.apiOnline(t, "w") == "offline" })
+	ts.publish(t, "w", "missed")
+	back, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": first["pid"], "offset": inst + ":1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := connectReply(t, back.Connected)
+	if reply["sid"] != first["sid"] || reply["pid"] != first["pid"] {
+		t.Errorf("recovered CONNECT answer = %v, want sid %s and pid %s", reply, first["sid"], first["pid"])
+	}
+	if got, want := nextRaw(t, back), `42["new_msg","missed","`+inst+`:3"]`; got != want {
+		t.Errorf("the missed push = %s, want %s", got, want)
+	}
+	if ts.apiOnline(t, "w") != "online" {
+		t.Error("the recovered page's uid is not online: its login was not restored")
+	}
+
+	// The pid is taken now: a second claim is a normal connect.
+	again, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": first["pid"], "offset": inst + ":1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := connectReply(t, again.Connected); r["sid"] == first["sid"] || r["pid"] == first["pid"] {
+		t.Errorf("a second claim of one session = %v, want a new sid and pid", r)
+	}
+}
+
+// nextRaw is the next event frame c gets.
+func nextRaw(t *testing.T, c *eiotest.Client) string {
+	t.Helper()
+	ev, err := c.Next(ctxFor(t, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev.Packet
+}
