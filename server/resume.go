@@ -239,6 +239,16 @@ func (h *handler) Resume(sess *engine.Session, nsp string, auth map[string]any) 
 
 // recover finds the session auth claims, and what its client missed.
 func (s *Server) recover(auth map[string]any) *resume {
+	if _, claimed := auth["pid"]; !claimed {
+		return nil
+	}
+	r := s.claim(auth)
+	s.opts.Metrics.Recovery(r != nil)
+	return r
+}
+
+// claim is recover for a client that sent a pid.
+func (s *Server) claim(auth map[string]any) *resume {
 	pid, ok := auth["pid"].(string)
 	if !ok || !recovery.ValidPID(pid) {
 		return nil

@@ -27,7 +27,7 @@ func connectReply(t *testing.T, packet string) map[string]string {
 // the login's count included; after its session ends (a close packet) a
 // CONNECT with that pid and its last offset gets its socket id and pid
 // back, the push it missed as it was numbered, and its login (the uid is
-// online, no login sent). A protocol 4 (EIO 3) client's frames stay byte
+// online, no login sent), counted in pushio_recoveries_total. A protocol 4 (EIO 3) client's frames stay byte
 // for byte what they were.
 func TestRecoveryOnTheWire(t *testing.T) {
 	t.Parallel()
@@ -85,6 +85,11 @@ func TestRecoveryOnTheWire(t *testing.T) {
 	}
 	if r := connectReply(t, again.Connected); r["sid"] == first["sid"] || r["pid"] == first["pid"] {
 		t.Errorf("a second claim of one session = %v, want a new sid and pid", r)
+	}
+	for result, want := range map[string]int{"recovered": 1, "failed": 1} {
+		if n := ts.count(t, "pushio_recoveries_total", "result", result); n != want {
+			t.Errorf("pushio_recoveries_total{result=%q} = %d, want %d", result, n, want)
+		}
 	}
 }
 
