@@ -70,6 +70,7 @@ func (s *Server) login(c *user, args []any, token string) {
 	if !c.take(uid) {
 		return
 	}
+	s.present.Add(1)
 	s.hub.Join(c.page, uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
@@ -100,6 +101,7 @@ func (s *Server) logout(c *user) {
 	if err := s.presence.Leave(ctx, uid, c.page.ID()); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
+	s.present.Add(-1)
 }
 
 // loggedIn reports whether the page has logged in (or out) already.

@@ -97,8 +97,11 @@ type Server struct {
 	pagesMu sync.Mutex
 	pages   map[*Conn]struct{} // the other wires' pages (page.go)
 
-	lastCounts   atomic.Pointer[adapter.Counts] // the latest read
-	countsSent   countsSent                     // the latest broadcast (countsLoop's)
+	lastCounts atomic.Pointer[adapter.Counts] // the latest read
+	// present counts the pages logged in here whose logout has not yet
+	// removed them from presence: Drain waits for it to reach zero.
+	present      atomic.Int64
+	countsSent   countsSent // the latest broadcast (countsLoop's)
 	countsOutage outage.Log
 	stop         context.CancelFunc
 	done         chan struct{}
