@@ -95,3 +95,27 @@ func TestBrowserDemoPageEventSource(t *testing.T) { demoSwitch(t, "ws", "sse") }
 // TestBrowserDemoPageSocketIO: the switch back to Socket.IO, from
 // EventSource.
 func TestBrowserDemoPageSocketIO(t *testing.T) { demoSwitch(t, "sse", "socketio") }
+
+// TestBrowserDemoPageSecuredKinds: with signed logins on, the demo page
+// switched to plain WebSocket or EventSource says its login is refused,
+// in red, as it does over Socket.IO (TestBrowserDemoPageSecured): the
+// WebSocket with the server's reason, the EventSource with what its 403
+// means (the page cannot read the reason).
+func TestBrowserDemoPageSecuredKinds(t *testing.T) {
+	b := startBrowser(t)
+	p := startPushio(t, "--auth.secret", "login-secret-for-the-test")
+	for kind, want := range map[string]string{
+		"ws":  "login refused: token required",
+		"sse": "login refused: the server refused the event stream (a 403: signed logins need a token in its URL)",
+	} {
+		b.do("open", kind, "url", p.IOURL()+"/?kind="+kind)
+		b.waitText(kind, "#status", want)
+		if state := b.do("attr", kind, "selector", "#status", "name", "data-state"); state != "refused" {
+			t.Errorf("%s: status state %q, want refused", kind, state)
+		}
+		if color := statusColor(b, kind); color != statusRed {
+			t.Errorf("%s: refused status colour %s, want red %s", kind, color, statusRed)
+		}
+		b.do("screenshot", kind, "path", artifact(t, "demo-refused-"+kind+".png"))
+	}
+}
