@@ -21,35 +21,40 @@ import (
 	"github.com/pushio/pushio/internal/test/redistest"
 )
 
-// TestPlainNginxEventStream: behind each shipped nginx config, in a site
-// that gzips text/event-stream (startNginx's http block does), an npm
-// eventsource page gets a push within 2 s (nginx buffering or gzipping
-// the stream would hold it), and a raw stream that asks for gzip gets it
-// unencoded with a ping comment each io.ping_interval (1 s here) for four
-// intervals: each comes through as it is written, so nginx's read
-// timeout, longer than the interval (TestShippedTimeoutsOutlastPings),
-// never ends a stream.
-func TestPlainNginxEventStream(t *testing.T) {
+// TestPlainProxyEventStream: behind each shipped nginx config, in a site
+// that gzips text/event-stream (startNginx's http block does), and behind
+// the shipped HAProxy config, an npm eventsource page gets each push
+// within 2 s (a proxy buffering or gzipping the stream would hold it),
+// and a raw stream that asks for gzip gets it unencoded with a ping
+// comment each io.ping_interval (1 s here) for four intervals: each comes
+// through as it is written, so the proxy's read timeout, longer than the
+// interval (TestShippedTimeoutsOutlastPings), never ends a stream.
+func TestPlainProxyEventStream(t *testing.T) {
 	needNode(t)
-	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
-	for _, conf := range []string{"pushio.conf", "pushio-websocket-only.conf"} {
-		t.Run(conf, func(t *testing.T) {
+	for _, proxy := range []string{"nginx/pushio.conf", "nginx/pushio-websocket-only.conf", "haproxy/pushio.cfg"} {
+		t.Run(proxy, func(t *testing.T) {
 			prefix := redistest.Prefix(t)
 			nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix, "--io.ping_interval", "1s")
-			ioURL, apiURL := startNginx(t, nginx, conf, nodes)
+			var ioURL, apiURL string
+			if program, conf, _ := strings.Cut(proxy, "/"); program == "nginx" {
+				ioURL, apiURL = startNginx(t, need.Program(t, "nginx"), conf, nodes)
+			} else {
+				h := startHAProxy(t, need.Program(t, "haproxy"), nodes)
+				ioURL, apiURL = h.ioURL, h.apiURL
+			}
 			n := startClients(t, ioURL, clientSpec{Version: "sse", UID: "prompt"})
 			n.waitLine("all_ready", 20*time.Second)
 			for i := range 3 {
 				start := time.Now()
 				if got := publishTo(t, apiURL, "prompt", fmt.Sprint("now ", i)); got != "ok" {
-					t.Fatalf("publish through nginx: %q", got)
+					t.Fatalf("publish through %s: %q", proxy, got)
 				}
 				n.waitMsgs(0, i+1, 2*time.Second)
-				t.Logf("push %d reached the page through nginx in %s", i, time.Since(start).Round(time.Millisecond))
+				t.Logf("push %d reached the page through %s in %s", i, proxy, time.Since(start).Round(time.Millisecond))
 			}
 			pings := readPings(t, ioURL+"/events?uid=raw", 4, 8*time.Second)
-			t.Logf("pings through nginx at %v", pings)
+			t.Logf("pings through %s at %v", proxy, pings)
 		})
 	}
 }
