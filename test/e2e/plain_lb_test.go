@@ -36,13 +36,7 @@ func TestPlainProxyEventStream(t *testing.T) {
 		t.Run(proxy, func(t *testing.T) {
 			prefix := redistest.Prefix(t)
 			nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix, "--io.ping_interval", "1s")
-			var ioURL, apiURL string
-			if program, conf, _ := strings.Cut(proxy, "/"); program == "nginx" {
-				ioURL, apiURL = startNginx(t, need.Program(t, "nginx"), conf, nodes)
-			} else {
-				h := startHAProxy(t, need.Program(t, "haproxy"), nodes)
-				ioURL, apiURL = h.ioURL, h.apiURL
-			}
+			ioURL, apiURL := startShipped(t, proxy, nodes)
 			n := startClients(t, ioURL, clientSpec{Version: "sse", UID: "prompt"})
 			n.waitLine("all_ready", 20*time.Second)
 			for i := range 3 {
@@ -57,6 +51,18 @@ func TestPlainProxyEventStream(t *testing.T) {
 			t.Logf("pings through %s at %v", proxy, pings)
 		})
 	}
+}
+
+// startShipped runs the shipped proxy config ("nginx/FILE" or
+// "haproxy/pushio.cfg") in front of nodes and returns its io and API base
+// URLs.
+func startShipped(t testing.TB, proxy string, nodes []*harness.Pushio) (ioURL, apiURL string) {
+	t.Helper()
+	if program, conf, _ := strings.Cut(proxy, "/"); program == "nginx" {
+		return startNginx(t, need.Program(t, "nginx"), conf, nodes)
+	}
+	h := startHAProxy(t, need.Program(t, "haproxy"), nodes)
+	return h.ioURL, h.apiURL
 }
 
 // readPings opens an event stream at url asking for gzip, checks that it
@@ -138,27 +144,40 @@ func TestShippedTimeoutsOutlastPings(t *testing.T) {
 	}
 }
 
-// TestPlainNginxDrain: three instances on one Redis behind the shipped
-// deploy/nginx/pushio.conf, plain WebSocket and EventSource pages from
-// several addresses; the instance with the most pages gets SIGTERM. Its
-// event streams end and the npm eventsource pages reconnect by
-// themselves (retry:, 500 ms here, so while the instance still drains
-// and answers 503: nginx must go on to another instance, or EventSource
-// gives up), logged in again from their URL; its ws pages are closed
-// with 1001 and reconnect as a page would; each page gets the next push
-// once, and the pages of the other instances never noticed.
-func TestPlainNginxDrain(t *testing.T) {
+// TestPlainDrain: three instances on one Redis behind the shipped
+// deploy/nginx/pushio.conf, then deploy/haproxy/pushio.cfg, plain
+// WebSocket and EventSource pages from several addresses; the instance
+// with the most pages gets SIGTERM. Its event streams end and the npm
+// eventsource pages reconnect by themselves, logged in again from their
+// URL; its ws pages are closed with 1001 and reconnect as a page would;
+// each page gets the next push once, and the pages of the other
+// instances never noticed. Behind nginx the streams' retry: is 500 ms,
+// so they reconnect while the instance still drains and answers 503:
+// nginx must go on to another instance, or EventSource gives up. Behind
+// HAProxy it is the default 3 s, which outlasts the two failed /readyz
+// checks that take the instance out.
+func TestPlainDrain(t *testing.T) {
 	needNode(t)
-	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
+	for i, tc := range []struct{ proxy, retry string }{
+		{"nginx/pushio.conf", "500ms"},
+		{"haproxy/pushio.cfg", "3s"},
+	} {
+		t.Run(tc.proxy, func(t *testing.T) { plainDrain(t, redis, tc.proxy, tc.retry, 32+i) })
+	}
+}
+
+// plainDrain is TestPlainDrain behind proxy, with io.sse_retry retry and
+// pages from 127.0.net.*.
+func plainDrain(t *testing.T, redis *redistest.Server, proxy, retry string, net int) {
 	prefix := redistest.Prefix(t)
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix,
-		"--io.drain_window", drainWindow.String(), "--io.sse_retry", "500ms")
-	ioURL, apiURL := startNginx(t, nginx, "pushio.conf", nodes)
+		"--io.drain_window", drainWindow.String(), "--io.sse_retry", retry)
+	ioURL, apiURL := startShipped(t, proxy, nodes)
 	var specs []clientSpec
 	for i := range 12 {
 		specs = append(specs, clientSpec{Version: []string{"ws", "sse"}[i%2], Reconnect: true,
-			UID: fmt.Sprintf("drain-%d", i), Local: fmt.Sprintf("127.0.32.%d", 10+i/2)})
+			UID: fmt.Sprintf("drain-%d", i), Local: fmt.Sprintf("127.0.%d.%d", net, 10+i/2)})
 	}
 	n := startClients(t, ioURL, specs...)
 	n.waitLine("all_ready", 20*time.Second)
@@ -176,7 +195,12 @@ func TestPlainNginxDrain(t *testing.T) {
 	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- drained.Stop() }()
-	took := eventually.True(t, drainWindow+5*time.Second, "the drained instance's pages on the others", func() bool {
+	// The last page closed at the window's end reconnects a retry: later.
+	delay, err := time.ParseDuration(retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := eventually.True(t, drainWindow+delay+5*time.Second, "the drained instance's pages on the others", func() bool {
 		now := presence(t, redis.URL(), prefix)
 		for _, i := range moved {
 			if !heldElsewhere(now, specs[i].UID, drained.Instance) {
@@ -214,7 +238,7 @@ func TestPlainNginxDrain(t *testing.T) {
 			t.Errorf("page %d, on an instance that stayed, connected %d times, want once", i, n.count(i, "connect"))
 		}
 	}
-	pushEach(t, "nginx", apiURL, specs)
+	pushEach(t, proxy, apiURL, specs)
 	for i := range specs {
 		n.waitMsgs(i, 2, 10*time.Second)
 	}
