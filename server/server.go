@@ -54,6 +54,10 @@ type Options struct {
 	Demo bool
 	// DemoAPIPort is the publish API's port, which the demo page calls.
 	DemoAPIPort string
+	// DemoWSPath and DemoSSEPath are where the demo page finds the plain
+	// WebSocket and EventSource wires (io.ws_path, io.sse_path; empty:
+	// that wire is off).
+	DemoWSPath, DemoSSEPath string
 	// DemoAPIAuth is what the demo page is told of the API's access;
 	// SetDemoAPIAuth changes it later.
 	DemoAPIAuth APIAuth
