@@ -80,8 +80,9 @@ func (s *Server) login(c *user, args []any, token string) {
 }
 
 // recordLogin records c's login as uid in the presence and gives it the
-// counts.
+// counts; a logout undoes it.
 func (s *Server) recordLogin(c *user, uid string) {
+	s.present.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
 	if err := s.presence.Join(ctx, uid, c.page.ID()); err != nil {
@@ -111,6 +112,7 @@ func (s *Server) logout(c *user) {
 	if err := s.presence.Leave(ctx, uid, c.page.ID()); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
+	s.present.Add(-1)
 }
 
 // loggedIn reports whether the page has logged in (or out) already.

@@ -302,8 +302,7 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 // here has been taken elsewhere (or expired), so that a draining instance
 // keeps capturing their pushes until then. Only a shared store
 // (RecoveryOptions.Store given: Redis) can hand a page to another instance.
-// A session leaves the engine's count before its page is parked, so it
-// looks once more a poll after finding none.
+// Drain calls it once every page has logged out, so parked.
 func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
 	if !n.on || !n.shared {
 		return
@@ -312,10 +311,13 @@ func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
 	defer cancel()
 	tick := time.NewTicker(drainPoll * 5)
 	defer tick.Stop()
-	for none := 0; none < 2; {
+	for {
 		n.mu.Lock()
 		waiting := slices.Collect(maps.Values(n.byPID))
 		n.mu.Unlock()
+		if len(waiting) == 0 {
+			return
+		}
 		for _, p := range waiting {
 			// After the page's own park: through the recorder.
 			n.do(func(ctx context.Context) {
@@ -323,9 +325,6 @@ func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
 					n.unpark(p)
 				}
 			})
-		}
-		if none = none + 1; len(waiting) > 0 {
-			none = 0
 		}
 		select {
 		case <-ctx.Done():
