@@ -116,13 +116,20 @@ func (n *numbering) unparkLocked(p *parkedPage) {
 // is not to be parked.
 func (s *Server) park(u *user, reason string) bool {
 	n := s.rec
-	if !n.on || u.rec == nil || !recoverable[reason] {
+	if !n.on || u.rec == nil {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.live[u.rec.pid] == u {
+		delete(n.live, u.rec.pid)
+	}
+	defer close(u.rec.gone)
+	if !recoverable[reason] {
 		return false
 	}
 	id := u.page.ID()
 	uid, logged := u.current()
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	rooms := s.hub.Rooms(u.page)
 	s.hub.Remove(u.page)
 	m := &u.rec.m
@@ -209,6 +216,33 @@ func (n *numbering) do(op func(context.Context)) bool {
 	}
 }
 
+// closeLive ends the connection of the page of pid that is still
+// connected here — its client came back before this side saw the old
+// connection die (a phone that changed networks) — and waits, up to the
+// call timeout, until it is parked; false when there is none here.
+func (s *Server) closeLive(pid string) bool {
+	n := s.rec
+	n.mu.Lock()
+	u := n.live[pid]
+	n.mu.Unlock()
+	if u == nil {
+		return false
+	}
+	sp, ok := u.page.(sioPage)
+	if !ok {
+		return false
+	}
+	sp.sock.Session().Close(false)
+	t := time.NewTimer(n.timeout)
+	defer t.Stop()
+	select {
+	case <-u.rec.gone:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
 // resume is what Resume decided for a socket, until OnConnect.
 type resume struct {
 	pid    string
@@ -258,6 +292,9 @@ func (s *Server) claim(auth map[string]any) *resume {
 		return nil
 	}
 	sess, entries, ok := s.take(pid)
+	if !ok && s.closeLive(pid) {
+		sess, entries, ok = s.take(pid)
+	}
 	if !ok {
 		return nil
 	}
@@ -273,8 +310,9 @@ func (s *Server) claim(auth map[string]any) *resume {
 // counts, as a login would.
 func (s *Server) connectRecoverable(u *user, r *resume) {
 	n := s.rec
-	u.rec = &recState{pid: r.pid, from: r.from, prefix: r.missed}
+	u.rec = &recState{pid: r.pid, from: r.from, prefix: r.missed, gone: make(chan struct{})}
 	n.mu.Lock()
+	n.live[r.pid] = u
 	for _, e := range r.missed {
 		u.page.Deliver(engine.NewMessage(e.Packet))
 	}

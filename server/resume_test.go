@@ -27,7 +27,8 @@ func connectReply(t *testing.T, packet string) map[string]string {
 // the login's count included; after its session ends (a close packet) a
 // CONNECT with that pid and its last offset gets its socket id and pid
 // back, the push it missed as it was numbered, and its login (the uid is
-// online, no login sent), counted in pushio_recoveries_total. A protocol 4 (EIO 3) client's frames stay byte
+// online, no login sent), counted in pushio_recoveries_total; a second
+// claim takes the session over, an unknown pid is a normal connect. A protocol 4 (EIO 3) client's frames stay byte
 // for byte what they were.
 func TestRecoveryOnTheWire(t *testing.T) {
 	t.Parallel()
@@ -78,15 +79,27 @@ func TestRecoveryOnTheWire(t *testing.T) {
 		t.Error("the recovered page's uid is not online: its login was not restored")
 	}
 
-	// The pid is taken now: a second claim is a normal connect.
-	again, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": first["pid"], "offset": inst + ":1"}})
+	// A claim of a session still connected takes it over (the client
+	// came back before the server saw its connection die): the holder is
+	// closed. An unknown pid is a normal connect.
+	again, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": first["pid"], "offset": inst + ":3"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := connectReply(t, again.Connected); r["sid"] == first["sid"] || r["pid"] == first["pid"] {
-		t.Errorf("a second claim of one session = %v, want a new sid and pid", r)
+	if r := connectReply(t, again.Connected); r["sid"] != first["sid"] || r["pid"] != first["pid"] {
+		t.Errorf("a second claim of one session = %v, want it taken over", r)
 	}
-	for result, want := range map[string]int{"recovered": 1, "failed": 1} {
+	if !back.Closed(ctxFor(t, 5*time.Second)) {
+		t.Error("the session's previous holder was not closed")
+	}
+	stranger, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": "AAAAAAAAAAAAAAAAAAAA", "offset": inst + ":3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := connectReply(t, stranger.Connected); r["sid"] == first["sid"] || r["pid"] == first["pid"] {
+		t.Errorf("an unknown pid = %v, want a new sid and pid", r)
+	}
+	for result, want := range map[string]int{"recovered": 2, "failed": 1} {
 		if n := ts.count(t, "pushio_recoveries_total", "result", result); n != want {
 			t.Errorf("pushio_recoveries_total{result=%q} = %d, want %d", result, n, want)
 		}
@@ -101,4 +114,46 @@ func nextRaw(t *testing.T, c *eiotest.Client) string {
 		t.Fatal(err)
 	}
 	return ev.Packet
+}
+
+// TestRecoveryWhileTheOldConnectionLives: a client that comes back before
+// the server saw its old connection die (nothing closed it: a phone that
+// changed networks) still recovers on that instance: the old session is
+// ended and parked first, and the push it had not read arrives once.
+func TestRecoveryWhileTheOldConnectionLives(t *testing.T) {
+	t.Parallel()
+	ts := startPushio(t, recoveryOn)
+	old, err := ts.dial(t, eiotest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := connectReply(t, old.Connected)
+	if err := old.Emit(EventLogin, "alive"); err != nil {
+		t.Fatal(err)
+	}
+	count, err := old.NextNamed(ctxFor(t, 5*time.Second), EventOnlineCount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	_ = json.Unmarshal(count.Args[len(count.Args)-1], &last)
+	ts.publish(t, "alive", "unread") // queued on the old connection, never read
+	back, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": first["pid"], "offset": last}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := connectReply(t, back.Connected); r["sid"] != first["sid"] || r["pid"] != first["pid"] {
+		t.Fatalf("CONNECT answer = %v, want the old session's sid %s and pid %s back", r, first["sid"], first["pid"])
+	}
+	ev, err := back.NextNamed(ctxFor(t, 5*time.Second), EventNewMsg)
+	if err != nil || len(ev.Args) != 2 || string(ev.Args[0]) != `"unread"` {
+		t.Fatalf("after the recovery: %v %v, want the unread push with its offset", ev.Packet, err)
+	}
+	if !old.Closed(ctxFor(t, 5*time.Second)) {
+		t.Error("the old connection was not closed")
+	}
+	ts.publish(t, "alive", "next")
+	if ev, err := back.NextNamed(ctxFor(t, 5*time.Second), EventNewMsg); err != nil || string(ev.Args[0]) != `"next"` {
+		t.Fatalf("the push after: %v %v, want next (once: the unread one is not sent again)", ev.Packet, err)
+	}
 }
