@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/test/presencetest"
 )
 
 func TestPresence(t *testing.T) {
@@ -83,11 +84,13 @@ func TestPresence(t *testing.T) {
 			ctx := t.Context()
 			p := New()
 			for _, s := range tt.steps {
-				op := p.Join
+				var err error
 				if s[0] == '-' {
-					op = p.Leave
+					err = p.Leave(ctx, s[1:], nil)
+				} else {
+					_, err = p.Join(ctx, s[1:], nil)
 				}
-				if err := op(ctx, s[1:]); err != nil {
+				if err != nil {
 					t.Fatalf("step %q: %v", s, err)
 				}
 			}
@@ -124,9 +127,9 @@ func TestPresenceConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range perWorker {
 				uid := fmt.Sprint(i % 10)
-				_ = p.Join(ctx, uid)
+				_, _ = p.Join(ctx, uid, nil)
 				if w%2 == 0 {
-					_ = p.Leave(ctx, uid)
+					_ = p.Leave(ctx, uid, nil)
 				}
 				_, _ = p.Online(ctx, []string{uid})
 				_, _ = p.Counts(ctx)
@@ -138,4 +141,11 @@ func TestPresenceConcurrent(t *testing.T) {
 	if want := (adapter.Counts{UIDs: 10, Pages: workers / 2 * perWorker}); counts != want {
 		t.Errorf("Counts() = %+v, want %+v", counts, want)
 	}
+}
+
+func TestGroups(t *testing.T) {
+	presencetest.Groups(t, func(*testing.T) (adapter.Presence, adapter.Presence) {
+		p := New()
+		return p, p
+	})
 }

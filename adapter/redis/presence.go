@@ -68,6 +68,9 @@ type Presence struct {
 	syncMu sync.RWMutex
 	mu     sync.Mutex
 	local  map[string]int64
+	// pageIn is this instance's pages in each group by their own
+	// membership, per uid.
+	pageIn map[pageKey]int64
 
 	// dirty says Redis may not match the local map: the next heartbeat
 	// re-registers it, and Join and Leave only touch the local map.
@@ -98,7 +101,7 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 		opts.Timeout = DefaultTimeout
 	}
 	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]int64),
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+		pageIn: make(map[pageKey]int64), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.dirty.Store(true)
 	reconnects(c, p.kick)
 	if _, cluster := c.(*goredis.ClusterClient); !cluster {
@@ -123,43 +126,71 @@ func (p *Presence) args(extra ...any) []any {
 }
 
 // Join implements adapter.Presence.
-func (p *Presence) Join(ctx context.Context, uid string) error {
-	return p.change(ctx, uid, 1)
+func (p *Presence) Join(ctx context.Context, uid string, pageGroups []string) ([]string, error) {
+	return p.change(ctx, uid, 1, pageGroups, 1)
 }
 
 // Leave implements adapter.Presence. Leaving a uid that has no socket here
 // is a no-op, so a doubled disconnect cannot drive a count negative.
-func (p *Presence) Leave(ctx context.Context, uid string) error {
-	return p.change(ctx, uid, -1)
+func (p *Presence) Leave(ctx context.Context, uid string, pageGroups []string) error {
+	_, err := p.change(ctx, uid, -1, pageGroups, -1)
+	return err
 }
 
-func (p *Presence) change(ctx context.Context, uid string, delta int64) error {
+// PageGroups implements adapter.Presence.
+func (p *Presence) PageGroups(ctx context.Context, uid string, groups []string, delta int64) error {
+	_, err := p.change(ctx, uid, 0, groups, delta)
+	return err
+}
+
+// change records delta sockets of uid and gdelta of its pages in groups,
+// here and in Redis, and returns uid's groups (by membership of the uid).
+func (p *Presence) change(ctx context.Context, uid string, delta int64, groups []string, gdelta int64) ([]string, error) {
 	p.syncMu.RLock()
 	defer p.syncMu.RUnlock()
+	if !p.changeLocal(uid, delta, groups, gdelta) {
+		return nil, nil
+	}
+	if p.dirty.Load() {
+		// The next heartbeat carries the change; the groups are read.
+		return p.groupsOf(ctx, uid)
+	}
+	args := p.args(append([]any{uid, delta, gdelta}, anys(groups)...)...)
+	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), args...).Slice()
+	if err != nil || len(res) != 2 {
+		p.dirty.Store(true)
+		return nil, fmt.Errorf("redis presence: recording uid %q: %w", uid, err)
+	}
+	if status, _ := res[0].(int64); status < 0 {
+		p.dirty.Store(true) // Redis lost this instance's record
+	}
+	return strs(res[1]), nil
+}
+
+// changeLocal applies a change to the local maps; false: a leave that
+// finds nothing to remove, a no-op.
+func (p *Presence) changeLocal(uid string, delta int64, groups []string, gdelta int64) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	n := p.local[uid] + delta
 	switch {
 	case n < 0:
-		p.mu.Unlock()
-		return nil
+		return false
 	case n == 0:
 		delete(p.local, uid)
 	default:
 		p.local[uid] = n
 	}
-	p.mu.Unlock()
-	if p.dirty.Load() {
-		return nil // the next heartbeat carries it
+	for _, g := range groups {
+		k := pageKey{g, uid}
+		switch m := p.pageIn[k] + gdelta; {
+		case m > 0:
+			p.pageIn[k] = m
+		case m == 0:
+			delete(p.pageIn, k)
+		}
 	}
-	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), p.args(uid, delta)...).Int()
-	if err != nil {
-		p.dirty.Store(true)
-		return fmt.Errorf("redis presence: recording uid %q: %w", uid, err)
-	}
-	if res < 0 {
-		p.dirty.Store(true) // Redis lost this instance's record
-	}
-	return nil
+	return true
 }
 
 // Online implements adapter.Presence with one HMGET.
@@ -367,8 +398,9 @@ func (p *Presence) beat(ctx context.Context) {
 	}
 }
 
-// resync replaces this instance's record in Redis with the local map, in
-// chunks of syncChunk uids, each call bounded by redis.timeout on its own.
+// resync replaces this instance's record in Redis with the local maps, in
+// chunks of syncChunk entries, each call bounded by redis.timeout on its
+// own.
 func (p *Presence) resync(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
@@ -378,12 +410,19 @@ func (p *Presence) resync(ctx context.Context) error {
 	for uid, n := range p.local {
 		pairs = append(pairs, uid, n)
 	}
+	triples := make([]any, 0, 3*len(p.pageIn))
+	for k, n := range p.pageIn {
+		triples = append(triples, k.group, k.uid, n)
+	}
 	p.mu.Unlock()
+	chunks := chunk("u", pairs, 2)
+	if len(triples) > 0 {
+		chunks = append(chunks, chunk("g", triples, 3)...)
+	}
 	alive := p.alive()
-	for start := 0; start == 0 || start < len(pairs); start += 2 * syncChunk {
-		end := min(start+2*syncChunk, len(pairs))
-		first, last := flag(start == 0), flag(end == len(pairs))
-		args := p.args(append([]any{alive, first, last}, pairs[start:end]...)...)
+	for i, c := range chunks {
+		first, last := flag(i == 0), flag(i == len(chunks)-1)
+		args := p.args(append([]any{alive, first, last}, c...)...)
 		cctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 		err := scriptSync.Run(cctx, p.c, p.keys.list(), args...).Err()
 		cancel()
@@ -393,8 +432,19 @@ func (p *Presence) resync(ctx context.Context) error {
 		}
 	}
 	p.registered.Store(true)
-	p.opts.Log.Debug("redis presence registered", "uids", len(pairs)/2)
+	p.opts.Log.Debug("redis presence registered", "uids", len(pairs)/2, "group_memberships", len(triples)/3)
 	return nil
+}
+
+// chunk cuts entries (of width values each) into scriptSync's chunks of
+// kind, at least one.
+func chunk(kind string, entries []any, width int) [][]any {
+	var out [][]any
+	for start := 0; start == 0 || start < len(entries); start += width * syncChunk {
+		end := min(start+width*syncChunk, len(entries))
+		out = append(out, append([]any{kind}, entries[start:end]...))
+	}
+	return out
 }
 
 // alive is how long, in ms, a heartbeat keeps this instance alive: it is

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/presencetest"
 	"github.com/pushio/pushio/internal/test/redistest"
 )
 
@@ -55,7 +56,7 @@ func startPair(t *testing.T, d redistest.Deployment, ttl time.Duration) (*Presen
 func join(t *testing.T, p *Presence, uids ...string) {
 	t.Helper()
 	for _, uid := range uids {
-		call(t, func(ctx context.Context) error { return p.Join(ctx, uid) })
+		call(t, func(ctx context.Context) error { _, err := p.Join(ctx, uid, nil); return err })
 	}
 }
 
@@ -109,7 +110,7 @@ func testPresenceAcrossInstances(t *testing.T, d redistest.Deployment) {
 
 	// Three leaves for two sockets: the third is a no-op.
 	for range 3 {
-		call(t, func(ctx context.Context) error { return a.Leave(ctx, "u1") })
+		call(t, func(ctx context.Context) error { return a.Leave(ctx, "u1", nil) })
 	}
 	if got := counts(t, b); got != (adapter.Counts{UIDs: 2, Pages: 2}) {
 		t.Errorf("after a's leaves: counts = %+v, want 2 uids, 2 pages", got)
@@ -117,7 +118,7 @@ func testPresenceAcrossInstances(t *testing.T, d redistest.Deployment) {
 	if got := online(t, b, "u1"); !got[0] {
 		t.Error("u1 went offline while b still holds a socket")
 	}
-	call(t, func(ctx context.Context) error { return b.Leave(ctx, "u1") })
+	call(t, func(ctx context.Context) error { return b.Leave(ctx, "u1", nil) })
 	if got := online(t, a, "u1"); got[0] {
 		t.Error("u1 online after its last socket left")
 	}
@@ -178,8 +179,8 @@ func TestPresenceSurvivesRedisRestart(t *testing.T) {
 		srv.Stop()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		_ = a.Leave(ctx, "u1") // fails or is deferred: the local map keeps it
-		_ = a.Join(ctx, "u3")
+		_ = a.Leave(ctx, "u1", nil) // fails or is deferred: the local map keeps it
+		_, _ = a.Join(ctx, "u3", nil)
 		if _, err := a.Online(ctx, []string{"u3"}); err == nil {
 			t.Error("Online answered while Redis is down")
 		}
@@ -256,5 +257,53 @@ func TestPresenceReRegistersAfterFailover(t *testing.T) {
 	t.Logf("a re-registered %s after its client moved", took.Round(time.Millisecond))
 	if got := counts(t, b); got != (adapter.Counts{UIDs: 1, Pages: 1}) {
 		t.Errorf("counts = %+v, want 1 uid, 1 page", got)
+	}
+}
+
+func TestGroups(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, d redistest.Deployment) {
+		presencetest.Groups(t, func(t *testing.T) (adapter.Presence, adapter.Presence) {
+			return startPair(t, d, 4*time.Second)
+		})
+	})
+}
+
+// TestPageGroupsFollowTheInstance: the pages' own memberships of a killed
+// instance are reaped with it; those of a live one are re-registered
+// after Redis restarted empty, and memberships by uid of the killed
+// instance's uid stay.
+func TestPageGroupsFollowTheInstance(t *testing.T) {
+	srv := redistest.Start(t)
+	const ttl = time.Second
+	a, b := startPair(t, srv, ttl)
+	groupCounts := func(g string) adapter.Counts {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		c, _ := b.GroupCounts(ctx, g)
+		return c
+	}
+	call(t, func(ctx context.Context) error { return a.JoinGroups(ctx, []string{"member"}, []string{"g"}, 10) })
+	call(t, func(ctx context.Context) error { _, err := a.Join(ctx, "member", nil); return err })
+	call(t, func(ctx context.Context) error { _, err := a.Join(ctx, "ga", []string{"g"}); return err })
+	call(t, func(ctx context.Context) error { _, err := b.Join(ctx, "gb", []string{"g"}); return err })
+	if got := groupCounts("g"); got != (adapter.Counts{UIDs: 3, Pages: 3}) {
+		t.Fatalf("counts of g = %+v, want 3 uids, 3 pages", got)
+	}
+	a.kill()
+	eventually.True(t, ttl+2*time.Second, "the killed instance's pages out of g", func() bool {
+		return groupCounts("g") == adapter.Counts{UIDs: 1, Pages: 1}
+	})
+	srv.Restart()
+	eventually.True(t, 5*time.Second, "b's page in g re-registered", func() bool {
+		return groupCounts("g") == adapter.Counts{UIDs: 1, Pages: 1}
+	})
+	var groups []string
+	call(t, func(ctx context.Context) error {
+		var err error
+		groups, err = b.Join(ctx, "member", nil)
+		return err
+	})
+	if len(groups) != 0 {
+		t.Errorf("a Redis restarted empty kept the groups of member: %q", groups)
 	}
 }

@@ -13,13 +13,24 @@ import (
 //	instances  zset  instance id → expiry (ms, Redis clock)
 //	synced     set   instances whose record matches their local map
 //	inst:<id>  hash  uid → sockets on that instance
+//	online     zset  the uids of uids, scored 0      (UIDs: ZRANGEBYLEX)
+//
+// and the groups (groups.go), each key the base plus a name:
+//
+//	ug#<uid>     set   the groups of uid, by membership of the uid
+//	gm#<g>       zset  the uids members of group g, scored 0
+//	gp#<g>       hash  uid → its pages in g by their own membership
+//	gpz#<g>      zset  the uids of gp#<g>, scored 0
+//	ginst#<id>   hash  <len(g)>:<g><uid> → that instance's pages of uid
+//	                   in g by their own membership
 type presenceKeys struct {
-	uids, pages, instances, synced, instPrefix string
+	base, uids, pages, instances, synced, instPrefix string
 }
 
 func newPresenceKeys(prefix string) presenceKeys {
 	base := "{" + prefix + "}-presence#"
 	return presenceKeys{
+		base:       base,
 		uids:       base + "uids",
 		pages:      base + "pages",
 		instances:  base + "instances",
@@ -38,14 +49,44 @@ func (k presenceKeys) list() []string { return []string{k.uids, k.pages, k.insta
 const luaCommon = `
 local uids, pages, instances, synced = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local instPrefix, self = ARGV[1], ARGV[2]
+local base = string.sub(uids, 1, #uids - 4)
+local online = base .. 'online'
 
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function add(uid, n)
-  if redis.call('HINCRBY', uids, uid, n) <= 0 then redis.call('HDEL', uids, uid) end
+-- count adds n to field f of hash h, keeping zset z to h's fields.
+local function count(h, z, f, n)
+  local v = redis.call('HINCRBY', h, f, n)
+  if v <= 0 then
+    redis.call('HDEL', h, f)
+    redis.call('ZREM', z, f)
+  elseif v == n then
+    redis.call('ZADD', z, 0, f)
+  end
+end
+
+local function add(uid, n) count(uids, online, uid, n) end
+
+local function addGroup(g, uid, n) count(base .. 'gp#' .. g, base .. 'gpz#' .. g, uid, n) end
+
+-- pageField names uid's pages in g in an instance's ginst hash.
+local function pageField(g, uid) return #g .. ':' .. g .. uid end
+
+-- pageGroups adds d pages of uid to each group of ARGV[from..] on this instance
+-- (a leave that finds none is a no-op).
+local function pageGroups(uid, d, from)
+  local ginst = base .. 'ginst#' .. self
+  for i = from, #ARGV do
+    local f = pageField(ARGV[i], uid)
+    local m = tonumber(redis.call('HGET', ginst, f) or '0') + d
+    if m >= 0 then
+      if m == 0 then redis.call('HDEL', ginst, f) else redis.call('HSET', ginst, f, m) end
+      addGroup(ARGV[i], uid, d)
+    end
+  end
 end
 
 local function addPages(n)
@@ -63,6 +104,15 @@ local function subtract(id)
   end
   addPages(-total)
   redis.call('DEL', inst)
+  local ginst = base .. 'ginst#' .. id
+  kv = redis.call('HGETALL', ginst)
+  for i = 1, #kv, 2 do
+    local f = kv[i]
+    local colon = string.find(f, ':', 1, true)
+    local len = tonumber(string.sub(f, 1, colon - 1))
+    addGroup(string.sub(f, colon + 1, colon + len), string.sub(f, colon + len + 1), -tonumber(kv[i + 1]))
+  end
+  redis.call('DEL', ginst)
 end
 
 local function drop(id)
@@ -72,20 +122,26 @@ local function drop(id)
 end
 `
 
-// scriptChange records delta (+1 or -1) sockets of uid ARGV[3] on this
-// instance. It answers -1, changing nothing, when the instance is not
-// synced (Redis restarted or reaped it): the next heartbeat re-registers
-// the whole local map. A leave that finds nothing to remove is a no-op.
+// scriptChange records delta (+1, -1 or 0) sockets of uid ARGV[3] on this
+// instance, and ARGV[4] (+1 or -1) of its pages in each group of ARGV[5..]
+// by their own membership; it answers {status, the uid's groups}. status is
+// -1, changing nothing, when the instance is not synced (Redis restarted
+// or reaped it): the next heartbeat re-registers the whole local map. A
+// leave that finds nothing to remove is a no-op (status 0).
 var scriptChange = goredis.NewScript(luaCommon + `
-if redis.call('SISMEMBER', synced, self) == 0 then return -1 end
 local uid, d = ARGV[3], tonumber(ARGV[4])
-local inst = instPrefix .. self
-local n = tonumber(redis.call('HGET', inst, uid) or '0') + d
-if n < 0 then return 0 end
-if n == 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
-add(uid, d)
-addPages(d)
-return 1
+local groups = redis.call('SMEMBERS', base .. 'ug#' .. uid)
+if redis.call('SISMEMBER', synced, self) == 0 then return {-1, groups} end
+if d ~= 0 then
+  local inst = instPrefix .. self
+  local n = tonumber(redis.call('HGET', inst, uid) or '0') + d
+  if n < 0 then return {0, groups} end
+  if n == 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
+  add(uid, d)
+  addPages(d)
+end
+pageGroups(uid, tonumber(ARGV[5]), 6)
+return {1, groups}
 `)
 
 // scriptHeartbeat keeps this instance alive for ARGV[3] ms more, reaps the
@@ -101,24 +157,34 @@ redis.call('ZADD', instances, t + tonumber(ARGV[3]), self)
 return redis.call('SISMEMBER', synced, self)
 `)
 
-// scriptSync replaces this instance's record with pairs uid, count from
-// ARGV[6] on. ARGV[4] = "1" clears the old record first (the first chunk);
-// ARGV[5] = "1" marks the instance synced and alive for ARGV[3] ms (the
-// last chunk).
+// scriptSync replaces this instance's record with the entries from
+// ARGV[7] on: pairs uid, count when ARGV[6] is "u", triples group, uid,
+// count (pages in the group by their own membership) when it is "g".
+// ARGV[4] = "1" clears the old record first (the first chunk); ARGV[5] =
+// "1" marks the instance synced and alive for ARGV[3] ms (the last chunk).
 var scriptSync = goredis.NewScript(luaCommon + `
 if ARGV[4] == '1' then
   subtract(self)
   redis.call('SREM', synced, self)
 end
-local inst = instPrefix .. self
-local total = 0
-for i = 6, #ARGV, 2 do
-  local n = tonumber(ARGV[i + 1])
-  redis.call('HINCRBY', inst, ARGV[i], n)
-  add(ARGV[i], n)
-  total = total + n
+if ARGV[6] == 'u' then
+  local inst = instPrefix .. self
+  local total = 0
+  for i = 7, #ARGV, 2 do
+    local n = tonumber(ARGV[i + 1])
+    redis.call('HINCRBY', inst, ARGV[i], n)
+    add(ARGV[i], n)
+    total = total + n
+  end
+  addPages(total)
+else
+  local ginst = base .. 'ginst#' .. self
+  for i = 7, #ARGV, 3 do
+    local n = tonumber(ARGV[i + 2])
+    redis.call('HINCRBY', ginst, pageField(ARGV[i], ARGV[i + 1]), n)
+    addGroup(ARGV[i], ARGV[i + 1], n)
+  end
 end
-addPages(total)
 if ARGV[5] == '1' then
   redis.call('SADD', synced, self)
   redis.call('ZADD', instances, now() + tonumber(ARGV[3]), self)
