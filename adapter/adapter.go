@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pushio/pushio/push"
 )
 
 // Counts are the figures shown in update_online_count.
@@ -24,29 +26,38 @@ type Counts struct {
 	Pages int64 `json:"pages"`
 }
 
-// Presence records the logged-in sockets of every uid, and groups. Join
-// and Leave are called once per socket by the instance that holds it;
-// Online and Counts answer for the whole cluster.
+// Presence records the logged-in pages of every uid, each under its
+// client id (the page's id), and groups. Join and Leave are called once
+// per page by the instance that holds it; Online, Reach, Clients, Counts
+// and the group queries answer for the whole cluster, each in one round
+// trip.
 //
 // A page is in a group by its uid's membership (JoinGroups: it lasts
 // until LeaveGroups or Ungroup, for every page of the uid, open now or
 // later) or by one of its own (the groups of its login token, a join by
-// its client id: recorded with delta by the instance holding it, for the
-// page's life). The group queries count both, each page once.
+// its client id: recorded by the instance holding it, for the page's
+// life). The group queries count both, each page once.
 type Presence interface {
-	// Join records one more socket of uid on this instance, in
-	// pageGroups by its own membership, and returns uid's groups as they
-	// stand once the socket is recorded: a JoinGroups that this read
-	// missed comes after it.
-	Join(ctx context.Context, uid string, pageGroups []string) ([]string, error)
-	// Leave records one socket of uid fewer on this instance, and its own
-	// memberships of pageGroups gone.
-	Leave(ctx context.Context, uid string, pageGroups []string) error
+	// Join records page client of uid on this instance, in pageGroups by
+	// its own membership, and returns uid's groups as they stand once the
+	// page is recorded: a JoinGroups that this read missed comes after it.
+	Join(ctx context.Context, uid, client string, pageGroups []string) ([]string, error)
+	// Leave removes page client of uid, and its own memberships of
+	// pageGroups; a page not recorded is a no-op.
+	Leave(ctx context.Context, uid, client string, pageGroups []string) error
 	// PageGroups records delta (+1 or -1) pages of uid on this instance in
 	// groups by their own membership (a join or leave by client id).
 	PageGroups(ctx context.Context, uid string, groups []string, delta int64) error
-	// Online reports, for each uid, whether it has a socket anywhere.
+	// Online reports, for each uid, whether it has a page anywhere.
 	Online(ctx context.Context, uids []string) ([]bool, error)
+	// Reach reports whether each uid, group and client of t has a page
+	// anywhere (Reach.UIDs, Reach.Groups, Reach.Clients); Exclude plays
+	// no part.
+	Reach(ctx context.Context, t push.Targets) (push.Reach, error)
+	// Clients lists the client ids of uid's pages in byte order: at
+	// most limit (> 0) of those after the id after ("" is the start),
+	// and whether more follow.
+	Clients(ctx context.Context, uid, after string, limit int) (ids []string, more bool, err error)
 	// Counts returns the cluster-wide figures.
 	Counts(ctx context.Context) (Counts, error)
 	// JoinGroups makes each uid a member of each group, all or nothing:
@@ -122,29 +133,31 @@ type Local interface {
 	Rooms(nsp string) []string
 }
 
+// Outgoing is one push as the fan-out carries it to the other
+// instances: Packet (nil for none, a kick without a message) for the
+// pages Targets pick, then, when Kick, their disconnection.
+type Outgoing struct {
+	Packet  *Packet
+	Targets push.Targets
+	Kick    bool
+}
+
 // Fanout carries this instance's broadcasts to the other instances
 // (pushio or Node) and theirs to its Local.
 type Fanout interface {
-	// Broadcast publishes p for the sockets sel picks on every other
-	// instance, within ctx; it does not deliver locally (the caller
-	// does). An error means no other instance was reached.
-	Broadcast(ctx context.Context, p Packet, sel Selector) error
+	// Send publishes every push of out for the other instances (it does
+	// not deliver locally: the caller does), within ctx, and
+	// reads the reach of their targets from the presence, all in one
+	// round trip; each push's packet goes before its disconnection. The
+	// answer has one Reach per push (zero for a broadcast). An error
+	// means the pushes may not have reached the others and the answer
+	// is unknown.
+	Send(ctx context.Context, out []Outgoing) ([]push.Reach, error)
 	// AddSockets makes the other instances' sockets that sel picks join
 	// rooms; DelSockets makes them leave them.
 	AddSockets(ctx context.Context, sel Selector, rooms []string) error
 	DelSockets(ctx context.Context, sel Selector, rooms []string) error
 	Close() error
-}
-
-// OnlineFanout is a Fanout that can also say, in the same round trip as
-// the broadcast, which of the uids it targets are online in the cluster:
-// a targeted publish then costs one call instead of two.
-type OnlineFanout interface {
-	Fanout
-	// BroadcastOnline is Broadcast(ctx, p, Selector{Rooms: uids}) and
-	// Presence.Online(ctx, uids) at once. An error means the broadcast
-	// may not have reached the others and the answer is unknown.
-	BroadcastOnline(ctx context.Context, p Packet, uids []string) ([]bool, error)
 }
 
 // Cursor is where a UIDs listing stands: its phase (the uid members of a

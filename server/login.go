@@ -82,7 +82,7 @@ func (s *Server) login(c *user, args []any, token string) {
 	s.hub.Join(c.page, uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	groups, err := s.presence.Join(ctx, uid, own)
+	groups, err := s.presence.Join(ctx, uid, id, own)
 	if err != nil {
 		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 	}
@@ -108,7 +108,7 @@ func (s *Server) logout(c *user) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Leave(ctx, uid, own); err != nil {
+	if err := s.presence.Leave(ctx, uid, c.page.ID(), own); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
 }

@@ -1,6 +1,6 @@
-// Package memory is the single-node Presence: a map from uid to its number
-// of logged-in sockets, and the groups, held in this process (lost at a
-// restart).
+// Package memory is the single-node Presence: for each uid the client ids
+// of its logged-in pages, and the groups, held in this process (lost at a
+// restart: the pages are, the memberships by uid with them).
 package memory
 
 import (
@@ -9,15 +9,16 @@ import (
 	"sync"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/push"
 )
 
 var _ adapter.Presence = (*Presence)(nil)
 
 // Presence is safe for concurrent use. The zero value is not ready: use New.
 type Presence struct {
-	mu    sync.RWMutex
-	uids  map[string]int64
-	pages int64
+	mu      sync.RWMutex
+	uids    map[string]map[string]struct{} // uid → its pages' client ids
+	clients map[string]string              // client id → uid
 	// groupsOf is each uid's groups by membership of the uid; members is
 	// each group's uids so; pageIn is each group's pages by their own
 	// membership, per uid.
@@ -30,42 +31,100 @@ type set = map[string]struct{}
 
 // New returns an empty Presence.
 func New() *Presence {
-	return &Presence{uids: make(map[string]int64), groupsOf: make(map[string]set),
-		members: make(map[string]set), pageIn: make(map[string]map[string]int64)}
+	return &Presence{uids: make(map[string]map[string]struct{}), clients: make(map[string]string),
+		groupsOf: make(map[string]set), members: make(map[string]set), pageIn: make(map[string]map[string]int64)}
 }
 
-// Join implements adapter.Presence.
-func (p *Presence) Join(_ context.Context, uid string, pageGroups []string) ([]string, error) {
+// Join implements adapter.Presence. A client id joined twice counts once.
+func (p *Presence) Join(_ context.Context, uid, client string, pageGroups []string) ([]string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.uids[uid]++
-	p.pages++
-	p.addPages(uid, pageGroups, 1)
 	groups := make([]string, 0, len(p.groupsOf[uid]))
 	for g := range p.groupsOf[uid] {
 		groups = append(groups, g)
 	}
 	slices.Sort(groups)
+	if _, ok := p.clients[client]; ok {
+		return groups, nil
+	}
+	p.addPages(uid, pageGroups, 1)
+	set := p.uids[uid]
+	if set == nil {
+		set = make(map[string]struct{}, 1)
+		p.uids[uid] = set
+	}
+	set[client] = struct{}{}
+	p.clients[client] = uid
 	return groups, nil
 }
 
-// Leave implements adapter.Presence. Leaving a uid that has no socket is a
-// no-op, so a doubled disconnect cannot drive a count negative.
-func (p *Presence) Leave(_ context.Context, uid string, pageGroups []string) error {
+// Leave implements adapter.Presence. Leaving a page that is not recorded
+// is a no-op, so a doubled disconnect cannot drive a count negative.
+func (p *Presence) Leave(_ context.Context, uid, client string, pageGroups []string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n, ok := p.uids[uid]
-	if !ok {
+	if owner, ok := p.clients[client]; !ok || owner != uid {
 		return nil
 	}
-	p.pages--
 	p.addPages(uid, pageGroups, -1)
-	if n <= 1 {
+	delete(p.clients, client)
+	set := p.uids[uid]
+	delete(set, client)
+	if len(set) == 0 {
 		delete(p.uids, uid)
-		return nil
 	}
-	p.uids[uid] = n - 1
 	return nil
+}
+
+// Online implements adapter.Presence.
+func (p *Presence) Online(_ context.Context, uids []string) ([]bool, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.online(uids), nil
+}
+
+// online is Online with p.mu held.
+func (p *Presence) online(uids []string) []bool {
+	out := make([]bool, len(uids))
+	for i, uid := range uids {
+		out[i] = len(p.uids[uid]) > 0
+	}
+	return out
+}
+
+// Reach implements adapter.Presence.
+func (p *Presence) Reach(_ context.Context, t push.Targets) (push.Reach, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	r := push.Reach{UIDs: p.online(t.UIDs), Groups: p.groupOnline(t.Groups), Clients: make([]bool, len(t.Clients))}
+	for i, c := range t.Clients {
+		_, r.Clients[i] = p.clients[c]
+	}
+	return r, nil
+}
+
+// Clients implements adapter.Presence.
+func (p *Presence) Clients(_ context.Context, uid, after string, limit int) ([]string, bool, error) {
+	p.mu.RLock()
+	ids := make([]string, 0, len(p.uids[uid]))
+	for c := range p.uids[uid] {
+		if c > after {
+			ids = append(ids, c)
+		}
+	}
+	p.mu.RUnlock()
+	slices.Sort(ids)
+	if len(ids) > limit {
+		return ids[:limit:limit], true, nil
+	}
+	return ids, false, nil
+}
+
+// Counts implements adapter.Presence.
+func (p *Presence) Counts(context.Context) (adapter.Counts, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return adapter.Counts{UIDs: int64(len(p.uids)), Pages: int64(len(p.clients))}, nil
 }
 
 // PageGroups implements adapter.Presence.
@@ -96,24 +155,6 @@ func (p *Presence) addPages(uid string, groups []string, delta int64) {
 			delete(p.pageIn, g)
 		}
 	}
-}
-
-// Online implements adapter.Presence.
-func (p *Presence) Online(_ context.Context, uids []string) ([]bool, error) {
-	out := make([]bool, len(uids))
-	p.mu.RLock()
-	for i, uid := range uids {
-		out[i] = p.uids[uid] > 0
-	}
-	p.mu.RUnlock()
-	return out, nil
-}
-
-// Counts implements adapter.Presence.
-func (p *Presence) Counts(context.Context) (adapter.Counts, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return adapter.Counts{UIDs: int64(len(p.uids)), Pages: p.pages}, nil
 }
 
 // JoinGroups implements adapter.Presence.
@@ -187,6 +228,14 @@ func unlink(m map[string]set, k, v string) {
 func (p *Presence) GroupOnline(_ context.Context, groups []string) ([]bool, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
+	return p.groupOnline(groups), nil
+}
+
+// groupOnline is GroupOnline with p.mu held.
+func (p *Presence) groupOnline(groups []string) []bool {
+	if len(groups) == 0 {
+		return nil
+	}
 	out := make([]bool, len(groups))
 	for i, g := range groups {
 		out[i] = len(p.pageIn[g]) > 0
@@ -194,10 +243,10 @@ func (p *Presence) GroupOnline(_ context.Context, groups []string) ([]bool, erro
 			if out[i] {
 				break
 			}
-			out[i] = p.uids[uid] > 0
+			out[i] = len(p.uids[uid]) > 0
 		}
 	}
-	return out, nil
+	return out
 }
 
 // GroupCounts implements adapter.Presence: the online uid members with all
@@ -208,7 +257,7 @@ func (p *Presence) GroupCounts(_ context.Context, group string) (adapter.Counts,
 	defer p.mu.RUnlock()
 	var c adapter.Counts
 	for uid := range p.members[group] {
-		if n := p.uids[uid]; n > 0 {
+		if n := int64(len(p.uids[uid])); n > 0 {
 			c.UIDs++
 			c.Pages += n
 		}
@@ -236,7 +285,7 @@ func (p *Presence) UIDs(_ context.Context, group, cursor string, limit int) ([]s
 		}
 	} else {
 		for uid := range p.members[group] {
-			if p.uids[uid] > 0 {
+			if len(p.uids[uid]) > 0 {
 				first = append(first, uid)
 			}
 		}

@@ -15,7 +15,7 @@ func TestPresence(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		steps      []string // "+uid" joins a socket of uid, "-uid" leaves one
+		steps      []string // presencetest.Steps: "+uid" joins a page of uid, "-uid" leaves one
 		ask        []string
 		wantOnline []bool
 		want       adapter.Counts
@@ -83,14 +83,9 @@ func TestPresence(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			p := New()
+			steps := presencetest.NewSteps("")
 			for _, s := range tt.steps {
-				var err error
-				if s[0] == '-' {
-					err = p.Leave(ctx, s[1:], nil)
-				} else {
-					_, err = p.Join(ctx, s[1:], nil)
-				}
-				if err != nil {
+				if err := steps.Apply(ctx, p, s); err != nil {
 					t.Fatalf("step %q: %v", s, err)
 				}
 			}
@@ -127,9 +122,10 @@ func TestPresenceConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range perWorker {
 				uid := fmt.Sprint(i % 10)
-				_, _ = p.Join(ctx, uid, nil)
+				client := fmt.Sprint(w, "-", i)
+				_, _ = p.Join(ctx, uid, client, nil)
 				if w%2 == 0 {
-					_ = p.Leave(ctx, uid, nil)
+					_ = p.Leave(ctx, uid, client, nil)
 				}
 				_, _ = p.Online(ctx, []string{uid})
 				_, _ = p.Counts(ctx)
@@ -141,6 +137,12 @@ func TestPresenceConcurrent(t *testing.T) {
 	if want := (adapter.Counts{UIDs: 10, Pages: workers / 2 * perWorker}); counts != want {
 		t.Errorf("Counts() = %+v, want %+v", counts, want)
 	}
+}
+
+// TestPresenceClients checks Reach and the paged listing of client ids.
+func TestPresenceClients(t *testing.T) {
+	t.Parallel()
+	presencetest.CheckClients(t, New())
 }
 
 func TestGroups(t *testing.T) {

@@ -194,15 +194,27 @@ func (p *Presence) Ungroup(ctx context.Context, groups []string) error {
 
 // GroupOnline implements adapter.Presence in one script.
 func (p *Presence) GroupOnline(ctx context.Context, groups []string) ([]bool, error) {
-	res, err := scriptGroupOnline.Run(ctx, p.c, p.keys.list(), p.args(anys(groups)...)...).Int64Slice()
-	if err != nil {
+	cmd := scriptGroupOnline.Run(ctx, p.c, p.keys.list(), p.args(anys(groups)...)...)
+	if err := cmd.Err(); err != nil {
 		return nil, fmt.Errorf("redis presence: reading %d groups: %w", len(groups), err)
 	}
-	out := make([]bool, len(groups))
+	return groupOnlineOf(cmd, len(groups)), nil
+}
+
+// groupOnlineCmd is GroupOnline's script in a pipeline, sent whole: a
+// pipeline cannot fall back from EVALSHA on a Redis that lost the script.
+func (p *Presence) groupOnlineCmd(ctx context.Context, pipe goredis.Pipeliner, groups []string) *goredis.Cmd {
+	return scriptGroupOnline.Eval(ctx, pipe, p.keys.list(), p.args(anys(groups)...)...)
+}
+
+// groupOnlineOf reads GroupOnline's script's answer for n groups.
+func groupOnlineOf(cmd *goredis.Cmd, n int) []bool {
+	res, _ := cmd.Int64Slice()
+	out := make([]bool, n)
 	for i := range out {
 		out[i] = i < len(res) && res[i] == 1
 	}
-	return out, nil
+	return out
 }
 
 // GroupCounts implements adapter.Presence in one script.

@@ -14,6 +14,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/push"
 )
 
 var _ adapter.Presence = (*Presence)(nil)
@@ -25,7 +26,7 @@ const (
 	DefaultTimeout = 2 * time.Second
 )
 
-// syncChunk is how many uids one sync script call carries.
+// syncChunk is how many pages one sync script call carries.
 const syncChunk = 1000
 
 // downRetry is how often an instance that lost Redis tries again.
@@ -53,7 +54,8 @@ type PresenceOptions struct {
 }
 
 // Presence is the cluster-wide adapter.Presence on Redis. The local map of
-// uid → sockets is the source of truth for this instance; Redis holds each
+// client id → uid (this instance's pages) is the source of truth for this
+// instance; Redis holds each
 // instance's copy and the cluster-wide sums, so Online and Counts are one
 // round trip. A heartbeat every TTL/4 keeps the instance alive, reaps
 // instances that stopped, and re-registers the local map whenever Redis
@@ -67,7 +69,7 @@ type Presence struct {
 	// a re-registration (write side), which copies the local map.
 	syncMu sync.RWMutex
 	mu     sync.Mutex
-	local  map[string]int64
+	local  map[string]string // client id → uid
 	// pageIn is this instance's pages in each group by their own
 	// membership, per uid.
 	pageIn map[pageKey]int64
@@ -100,7 +102,7 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]int64),
+	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]string),
 		pageIn: make(map[pageKey]int64), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.dirty.Store(true)
 	reconnects(c, p.kick)
@@ -122,40 +124,44 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 func (p *Presence) interval() time.Duration { return p.opts.TTL / 4 }
 
 func (p *Presence) args(extra ...any) []any {
-	return append([]any{p.keys.instPrefix, p.opts.Instance}, extra...)
+	return append([]any{p.keys.base, p.opts.Instance}, extra...)
 }
 
-// Join implements adapter.Presence.
-func (p *Presence) Join(ctx context.Context, uid string, pageGroups []string) ([]string, error) {
-	return p.change(ctx, uid, 1, pageGroups, 1)
+// Join implements adapter.Presence. A page joined twice counts once.
+func (p *Presence) Join(ctx context.Context, uid, client string, pageGroups []string) ([]string, error) {
+	return p.change(ctx, uid, client, 1, pageGroups, 1)
 }
 
-// Leave implements adapter.Presence. Leaving a uid that has no socket here
-// is a no-op, so a doubled disconnect cannot drive a count negative.
-func (p *Presence) Leave(ctx context.Context, uid string, pageGroups []string) error {
-	_, err := p.change(ctx, uid, -1, pageGroups, -1)
+// Leave implements adapter.Presence. Leaving a page that is not recorded
+// here is a no-op, so a doubled disconnect cannot drive a count negative.
+func (p *Presence) Leave(ctx context.Context, uid, client string, pageGroups []string) error {
+	_, err := p.change(ctx, uid, client, -1, pageGroups, -1)
 	return err
 }
 
 // PageGroups implements adapter.Presence.
 func (p *Presence) PageGroups(ctx context.Context, uid string, groups []string, delta int64) error {
-	_, err := p.change(ctx, uid, 0, groups, delta)
+	_, err := p.change(ctx, uid, "", 0, groups, delta)
 	return err
 }
 
-// change records delta sockets of uid and gdelta of its pages in groups,
-// here and in Redis, and returns uid's groups (by membership of the uid).
-func (p *Presence) change(ctx context.Context, uid string, delta int64, groups []string, gdelta int64) ([]string, error) {
+// change records page client of uid joined (delta 1), gone (-1) or kept
+// (0), and gdelta of uid's pages in groups, here and in Redis; it returns
+// uid's groups (by membership of the uid).
+func (p *Presence) change(ctx context.Context, uid, client string, delta int64, groups []string, gdelta int64) ([]string, error) {
 	p.syncMu.RLock()
 	defer p.syncMu.RUnlock()
-	if !p.changeLocal(uid, delta, groups, gdelta) {
+	if !p.changeLocal(uid, client, delta, groups, gdelta) {
+		if delta > 0 {
+			return p.groupsOf(ctx, uid)
+		}
 		return nil, nil
 	}
 	if p.dirty.Load() {
 		// The next heartbeat carries the change; the groups are read.
 		return p.groupsOf(ctx, uid)
 	}
-	args := p.args(append([]any{uid, delta, gdelta}, anys(groups)...)...)
+	args := p.args(append([]any{uid, delta, client, gdelta}, anys(groups)...)...)
 	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), args...).Slice()
 	if err != nil || len(res) != 2 {
 		p.dirty.Store(true)
@@ -167,19 +173,19 @@ func (p *Presence) change(ctx context.Context, uid string, delta int64, groups [
 	return strs(res[1]), nil
 }
 
-// changeLocal applies a change to the local maps; false: a leave that
-// finds nothing to remove, a no-op.
-func (p *Presence) changeLocal(uid string, delta int64, groups []string, gdelta int64) bool {
+// changeLocal applies a change to the local maps; false: a join of a
+// page joined already, or a leave of one not here, a no-op.
+func (p *Presence) changeLocal(uid, client string, delta int64, groups []string, gdelta int64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := p.local[uid] + delta
+	owner, has := p.local[client]
 	switch {
-	case n < 0:
+	case delta > 0 && has, delta < 0 && (!has || owner != uid):
 		return false
-	case n == 0:
-		delete(p.local, uid)
-	default:
-		p.local[uid] = n
+	case delta > 0:
+		p.local[client] = uid
+	case delta < 0:
+		delete(p.local, client)
 	}
 	for _, g := range groups {
 		k := pageKey{g, uid}
@@ -220,6 +226,77 @@ func onlineOf(vals []any, n int) []bool {
 		out[i] = c > 0
 	}
 	return out
+}
+
+// Reach implements adapter.Presence with one pipelined round trip.
+func (p *Presence) Reach(ctx context.Context, t push.Targets) (push.Reach, error) {
+	var lookup reachLookup
+	_, err := p.c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
+		lookup = p.reachCmds(ctx, pipe, t)
+		return nil
+	})
+	if err != nil {
+		return push.Reach{}, fmt.Errorf("redis presence: reading %d uids, %d groups and %d clients: %w", len(t.UIDs), len(t.Groups), len(t.Clients), err)
+	}
+	return lookup.reach(), nil
+}
+
+// reachLookup is the commands of one Reach in a pipeline.
+type reachLookup struct {
+	uids, clients *goredis.SliceCmd
+	groups        *goredis.Cmd
+	nUIDs, nCli   int
+	nGroups       int
+}
+
+// reachCmds queues the lookups of t's uids and clients in pipe.
+func (p *Presence) reachCmds(ctx context.Context, pipe goredis.Pipeliner, t push.Targets) reachLookup {
+	l := reachLookup{nUIDs: len(t.UIDs), nCli: len(t.Clients), nGroups: len(t.Groups)}
+	if len(t.UIDs) > 0 {
+		l.uids = p.onlineCmd(ctx, pipe, t.UIDs)
+	}
+	if len(t.Groups) > 0 {
+		l.groups = p.groupOnlineCmd(ctx, pipe, t.Groups)
+	}
+	if len(t.Clients) > 0 {
+		l.clients = pipe.HMGet(ctx, p.keys.clients, t.Clients...)
+	}
+	return l
+}
+
+// reach reads the answers of a pipeline that ran.
+func (l reachLookup) reach() push.Reach {
+	r := push.Reach{UIDs: make([]bool, l.nUIDs), Clients: make([]bool, l.nCli)}
+	if l.uids != nil {
+		r.UIDs = onlineOf(l.uids.Val(), l.nUIDs)
+	}
+	if l.groups != nil {
+		r.Groups = groupOnlineOf(l.groups, l.nGroups)
+	}
+	if l.clients != nil {
+		for i, v := range l.clients.Val() {
+			if i < l.nCli {
+				r.Clients[i] = v != nil
+			}
+		}
+	}
+	return r
+}
+
+// Clients implements adapter.Presence with one ZRANGEBYLEX.
+func (p *Presence) Clients(ctx context.Context, uid, after string, limit int) ([]string, bool, error) {
+	start := "-"
+	if after != "" {
+		start = "(" + after
+	}
+	ids, err := p.c.ZRangeByLex(ctx, p.keys.ucPrefix+uid, &goredis.ZRangeBy{Min: start, Max: "+", Count: int64(limit) + 1}).Result()
+	if err != nil {
+		return nil, false, fmt.Errorf("redis presence: listing the clients of uid %q: %w", uid, err)
+	}
+	if len(ids) > limit {
+		return ids[:limit:limit], true, nil
+	}
+	return ids, false, nil
 }
 
 // Counts implements adapter.Presence with one pipelined round trip.
@@ -407,15 +484,15 @@ func (p *Presence) resync(ctx context.Context) error {
 	p.dirty.Store(false)
 	p.mu.Lock()
 	pairs := make([]any, 0, 2*len(p.local))
-	for uid, n := range p.local {
-		pairs = append(pairs, uid, n)
+	for client, uid := range p.local {
+		pairs = append(pairs, client, uid)
 	}
 	triples := make([]any, 0, 3*len(p.pageIn))
 	for k, n := range p.pageIn {
 		triples = append(triples, k.group, k.uid, n)
 	}
 	p.mu.Unlock()
-	chunks := chunk("u", pairs, 2)
+	chunks := chunk("c", pairs, 2)
 	if len(triples) > 0 {
 		chunks = append(chunks, chunk("g", triples, 3)...)
 	}
@@ -428,11 +505,11 @@ func (p *Presence) resync(ctx context.Context) error {
 		cancel()
 		if err != nil {
 			p.dirty.Store(true)
-			return fmt.Errorf("redis presence: re-registering %d uids: %w", len(pairs)/2, err)
+			return fmt.Errorf("redis presence: re-registering %d pages: %w", len(pairs)/2, err)
 		}
 	}
 	p.registered.Store(true)
-	p.opts.Log.Debug("redis presence registered", "uids", len(pairs)/2, "group_memberships", len(triples)/3)
+	p.opts.Log.Debug("redis presence registered", "pages", len(pairs)/2, "group_memberships", len(triples)/3)
 	return nil
 }
 

@@ -8,23 +8,29 @@ import (
 // the hash tag {prefix}, so a Redis Cluster keeps them in one slot and the
 // scripts may touch them all.
 //
-//	uids       hash  uid → sockets in the cluster  (Online: HMGET; Counts: HLEN)
-//	pages      string  sockets in the cluster      (Counts: GET)
-//	instances  zset  instance id → expiry (ms, Redis clock)
-//	synced     set   instances whose record matches their local map
-//	inst:<id>  hash  uid → sockets on that instance
-//	online     zset  the uids of uids, scored 0      (UIDs: ZRANGEBYLEX)
+//	uids        hash  uid → pages in the cluster   (Online: HMGET; Counts: HLEN)
+//	pages       string  pages in the cluster       (Counts: GET)
+//	clients     hash  client id → uid, every page in the cluster (Reach: HMGET)
+//	instances   zset  instance id → expiry (ms, Redis clock)
+//	synced      set   instances whose record matches their local map
+//	inst#<id>   hash  uid → pages on that instance
+//	instc#<id>  hash  client id → uid, the pages on that instance
+//	uc#<uid>    zset  the client ids of uid's pages, all scores 0 (Clients: ZRANGEBYLEX)
+//	online      zset  the uids of uids, all scores 0 (UIDs: ZRANGEBYLEX)
 //
-// and the groups (groups.go), each key the base plus a name:
+// and the groups (groups.go):
 //
-//	ug#<uid>     set   the groups of uid, by membership of the uid
-//	gm#<g>       zset  the uids members of group g, scored 0
-//	gp#<g>       hash  uid → its pages in g by their own membership
-//	gpz#<g>      zset  the uids of gp#<g>, scored 0
-//	ginst#<id>   hash  <len(g)>:<g><uid> → that instance's pages of uid
-//	                   in g by their own membership
+//	ug#<uid>    set   the groups of uid, by membership of the uid
+//	gm#<g>      zset  the uids members of group g, all scores 0
+//	gp#<g>      hash  uid → its pages in g by their own membership
+//	gpz#<g>     zset  the uids of gp#<g>, all scores 0
+//	ginst#<id>  hash  <len(g)>:<g><uid> → that instance's pages of uid in
+//	            g by their own membership
+//
+// The keys named after an instance or a uid are built by the scripts from
+// base; they share the hash tag, so they are in the same slot.
 type presenceKeys struct {
-	base, uids, pages, instances, synced, instPrefix string
+	base, uids, pages, clients, instances, synced, instPrefix, ucPrefix string
 }
 
 func newPresenceKeys(prefix string) presenceKeys {
@@ -33,23 +39,27 @@ func newPresenceKeys(prefix string) presenceKeys {
 		base:       base,
 		uids:       base + "uids",
 		pages:      base + "pages",
+		clients:    base + "clients",
 		instances:  base + "instances",
 		synced:     base + "synced",
 		instPrefix: base + "inst#",
+		ucPrefix:   base + "uc#",
 	}
 }
 
-// The scripts take KEYS = uids, pages, instances, synced (in that order)
-// and ARGV[1] = the prefix of instance hashes, ARGV[2] = this instance's id.
-func (k presenceKeys) list() []string { return []string{k.uids, k.pages, k.instances, k.synced} }
+// The scripts take KEYS = uids, pages, instances, synced, clients (in that
+// order) and ARGV[1] = the base of every key, ARGV[2] = this instance's id.
+func (k presenceKeys) list() []string {
+	return []string{k.uids, k.pages, k.instances, k.synced, k.clients}
+}
 
 // luaCommon is the start of every script: now() in ms on Redis's clock,
 // and drop(id), which takes an instance's sockets off the cluster-wide
 // figures and forgets the instance.
 const luaCommon = `
-local uids, pages, instances, synced = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local instPrefix, self = ARGV[1], ARGV[2]
-local base = string.sub(uids, 1, #uids - 4)
+local uids, pages, instances, synced, clients = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local base, self = ARGV[1], ARGV[2]
+local instPrefix, instcPrefix, ucPrefix = base .. 'inst#', base .. 'instc#', base .. 'uc#'
 local online = base .. 'online'
 
 local function now()
@@ -75,8 +85,8 @@ local function addGroup(g, uid, n) count(base .. 'gp#' .. g, base .. 'gpz#' .. g
 -- pageField names uid's pages in g in an instance's ginst hash.
 local function pageField(g, uid) return #g .. ':' .. g .. uid end
 
--- pageGroups adds d pages of uid to each group of ARGV[from..] on this instance
--- (a leave that finds none is a no-op).
+-- pageGroups adds d pages of uid to each group of ARGV[from..] on this
+-- instance (a leave that finds none is a no-op).
 local function pageGroups(uid, d, from)
   local ginst = base .. 'ginst#' .. self
   for i = from, #ARGV do
@@ -93,6 +103,16 @@ local function addPages(n)
   if n ~= 0 and redis.call('INCRBY', pages, n) <= 0 then redis.call('DEL', pages) end
 end
 
+local function addClient(client, uid)
+  redis.call('HSET', clients, client, uid)
+  redis.call('ZADD', ucPrefix .. uid, 0, client)
+end
+
+local function removeClient(client, uid)
+  redis.call('HDEL', clients, client)
+  redis.call('ZREM', ucPrefix .. uid, client)
+end
+
 local function subtract(id)
   local inst = instPrefix .. id
   local kv = redis.call('HGETALL', inst)
@@ -104,6 +124,10 @@ local function subtract(id)
   end
   addPages(-total)
   redis.call('DEL', inst)
+  local instc = instcPrefix .. id
+  kv = redis.call('HGETALL', instc)
+  for i = 1, #kv, 2 do removeClient(kv[i], kv[i + 1]) end
+  redis.call('DEL', instc)
   local ginst = base .. 'ginst#' .. id
   kv = redis.call('HGETALL', ginst)
   for i = 1, #kv, 2 do
@@ -122,25 +146,34 @@ local function drop(id)
 end
 `
 
-// scriptChange records delta (+1, -1 or 0) sockets of uid ARGV[3] on this
-// instance, and ARGV[4] (+1 or -1) of its pages in each group of ARGV[5..]
-// by their own membership; it answers {status, the uid's groups}. status is
-// -1, changing nothing, when the instance is not synced (Redis restarted
-// or reaped it): the next heartbeat re-registers the whole local map. A
-// leave that finds nothing to remove is a no-op (status 0).
+// scriptChange records page ARGV[5] of uid ARGV[3] on this instance
+// (ARGV[4] = 1), removes it (-1) or leaves it (0), and adds ARGV[6] (+1 or
+// -1) of uid's pages to each group of ARGV[7..] by their own membership.
+// It answers {status, the uid's groups}: status -1, changing nothing,
+// when the instance is not synced (Redis restarted or reaped it): the
+// next heartbeat re-registers the whole local map. A join of a page
+// recorded already, or a leave of a page not recorded, is a no-op
+// (status 0).
 var scriptChange = goredis.NewScript(luaCommon + `
-local uid, d = ARGV[3], tonumber(ARGV[4])
+local uid, d, client = ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local groups = redis.call('SMEMBERS', base .. 'ug#' .. uid)
 if redis.call('SISMEMBER', synced, self) == 0 then return {-1, groups} end
+local inst, instc = instPrefix .. self, instcPrefix .. self
+if d > 0 then
+  if redis.call('HSETNX', instc, client, uid) == 0 then return {0, groups} end
+  addClient(client, uid)
+elseif d < 0 then
+  if redis.call('HGET', instc, client) ~= uid then return {0, groups} end
+  redis.call('HDEL', instc, client)
+  removeClient(client, uid)
+end
 if d ~= 0 then
-  local inst = instPrefix .. self
   local n = tonumber(redis.call('HGET', inst, uid) or '0') + d
-  if n < 0 then return {0, groups} end
-  if n == 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
+  if n <= 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
   add(uid, d)
   addPages(d)
 end
-pageGroups(uid, tonumber(ARGV[5]), 6)
+pageGroups(uid, tonumber(ARGV[6]), 7)
 return {1, groups}
 `)
 
@@ -158,23 +191,27 @@ return redis.call('SISMEMBER', synced, self)
 `)
 
 // scriptSync replaces this instance's record with the entries from
-// ARGV[7] on: pairs uid, count when ARGV[6] is "u", triples group, uid,
-// count (pages in the group by their own membership) when it is "g".
-// ARGV[4] = "1" clears the old record first (the first chunk); ARGV[5] =
-// "1" marks the instance synced and alive for ARGV[3] ms (the last chunk).
+// ARGV[7] on: its pages, pairs client id, uid, when ARGV[6] is "c";
+// triples group, uid, count (pages in the group by their own membership)
+// when it is "g". ARGV[4] = "1" clears the old record first (the first
+// chunk); ARGV[5] = "1" marks the instance synced and alive for ARGV[3]
+// ms (the last chunk).
 var scriptSync = goredis.NewScript(luaCommon + `
 if ARGV[4] == '1' then
   subtract(self)
   redis.call('SREM', synced, self)
 end
-if ARGV[6] == 'u' then
-  local inst = instPrefix .. self
+if ARGV[6] == 'c' then
+  local inst, instc = instPrefix .. self, instcPrefix .. self
   local total = 0
   for i = 7, #ARGV, 2 do
-    local n = tonumber(ARGV[i + 1])
-    redis.call('HINCRBY', inst, ARGV[i], n)
-    add(ARGV[i], n)
-    total = total + n
+    local client, uid = ARGV[i], ARGV[i + 1]
+    if redis.call('HSETNX', instc, client, uid) == 1 then
+      redis.call('HINCRBY', inst, uid, 1)
+      add(uid, 1)
+      addClient(client, uid)
+      total = total + 1
+    end
   end
   addPages(total)
 else
