@@ -7,6 +7,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/hub"
+	"github.com/pushio/pushio/push"
 )
 
 // DefaultMaxGroupsPerUID is groups.max_per_uid's default.
@@ -214,4 +215,29 @@ func (c *user) removeOwn(groups []string) []string {
 		return false
 	})
 	return removed
+}
+
+// JoinClients makes the pages whose client ids are clients join groups by
+// their own membership, for their life, on whichever instance holds them
+// (a page not logged in joins none), and reports which clients have a
+// page anywhere.
+func (s *Server) JoinClients(ctx context.Context, clients, groups []string) ([]bool, error) {
+	return s.tellClients(ctx, true, clients, groups)
+}
+
+// LeaveClients ends the own memberships of groups of the pages whose
+// client ids are clients; they leave those groups' rooms.
+func (s *Server) LeaveClients(ctx context.Context, clients, groups []string) ([]bool, error) {
+	return s.tellClients(ctx, false, clients, groups)
+}
+
+func (s *Server) tellClients(ctx context.Context, join bool, clients, groups []string) ([]bool, error) {
+	reach, err := s.Reach(ctx, push.Targets{Clients: clients})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.tell(ctx, join, adapter.Selector{Rooms: clients}, groups); err != nil {
+		return nil, err
+	}
+	return reach.Clients, nil
 }
