@@ -175,7 +175,7 @@ func TestGroupsPages(t *testing.T) {
 }
 
 // TestGroupsSignedAndLimits: with auth.secret, a login JWT's groups claim
-// puts the page (socket.io-client 4.x, plain ws) in those groups; a
+// puts the page (socket.io-client 4.x, plain ws and sse) in those groups; a
 // claim over groups.max_per_uid is a bad token; a join past the limit,
 // or naming a bad group, is answered fail with its status and changes
 // and sends nothing.
@@ -195,12 +195,13 @@ func TestGroupsSignedAndLimits(t *testing.T) {
 		{Version: "sio4", UID: "s4", Logins: [][]any{{"s4", token("s4", "jwt")}}},
 		{Version: "ws", UID: "w", Token: token("w", "jwt", "other")},
 		{Version: "sio2", UID: "plain", Logins: [][]any{{"plain", token("plain")}}},
+		{Version: "sse", UID: "e", Token: token("e", "jwt")},
 	}
 	n := startClients(t, p.IOURL(), specs...)
 	n.waitLine("all_ready", 20*time.Second)
 	waitFor(t, 5*time.Second, "the three logged in", func() bool {
 		_, body := groupCall(t, api, url.Values{"type": {"count"}}, false)
-		return body == `{"uids":3,"pages":3}`
+		return body == `{"uids":4,"pages":4}`
 	})
 	bad := startClients(t, p.IOURL(), clientSpec{Version: "sio4", UID: "many", Logins: [][]any{{"many", token("many", "a", "b", "c")}}})
 	bad.wait(10*time.Second, "a claim of 3 groups refused", func(es []event) bool {
@@ -209,7 +210,7 @@ func TestGroupsSignedAndLimits(t *testing.T) {
 	if got := bad.data(0, "login_error"); !slices.Equal(got, []any{"bad token"}) {
 		t.Errorf("login_error %q, want bad token", got)
 	}
-	mustAnswer(t, api, `{"uids":2,"pages":2}`, "type", "count", "group", "jwt")
+	mustAnswer(t, api, `{"uids":3,"pages":3}`, "type", "count", "group", "jwt")
 	mustAnswer(t, api, "ok", "type", "publish", "group", "jwt", "content", "by token")
 
 	mustAnswer(t, api, "ok", "type", "join", "group", "g1,g2", "uid", "plain")
@@ -231,11 +232,11 @@ func TestGroupsSignedAndLimits(t *testing.T) {
 	}
 	mustAnswer(t, api, "offline", "type", "publish", "group", "g3", "content", "to g3")
 	mustAnswer(t, api, "ok", "type", "publish", "group", "g2", "content", "to g2")
-	for i, want := range [][]any{{"by token"}, {"by token"}, {"to g2"}} {
+	for i, want := range [][]any{{"by token"}, {"by token"}, {"to g2"}, {"by token"}} {
 		n.waitMsgs(i, len(want), 10*time.Second)
 	}
 	time.Sleep(300 * time.Millisecond)
-	for i, want := range [][]any{{"by token"}, {"by token"}, {"to g2"}} {
+	for i, want := range [][]any{{"by token"}, {"by token"}, {"to g2"}, {"by token"}} {
 		if got := n.data(i, "new_msg"); !slices.Equal(got, want) {
 			t.Errorf("page %d (%s) got %q, want %q", i, specs[i].Version, got, want)
 		}
