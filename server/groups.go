@@ -43,7 +43,9 @@ func (s *Server) Ungroup(ctx context.Context, groups []string) error {
 }
 
 // tell makes the pages sel picks join (or leave) groups' rooms on every
-// instance: the others through the fan-out, then this one.
+// instance: the others through the fan-out (waiting until each applied
+// it; the room GroupPrefix alone, an empty group's, holds no page), then
+// this one.
 func (s *Server) tell(ctx context.Context, join bool, sel adapter.Selector, groups []string) error {
 	rooms := hub.GroupRooms(groups)
 	if s.fanout != nil {
@@ -53,6 +55,11 @@ func (s *Server) tell(ctx context.Context, join bool, sel adapter.Selector, grou
 		}
 		if err := tell(ctx, sel, rooms); err != nil {
 			return fmt.Errorf("server: telling the other instances of %d groups: %w", len(groups), err)
+		}
+		// Every instance answers a fetch after the change before it: once
+		// this returns, a push through any instance sees the change.
+		if _, err := s.fanout.FetchSockets(ctx, adapter.Selector{Rooms: []string{hub.GroupPrefix}}); err != nil {
+			return fmt.Errorf("server: waiting for the other instances to apply %d groups: %w", len(groups), err)
 		}
 	}
 	if join {
