@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/push"
 )
 
@@ -124,4 +126,52 @@ func TestGroupMemberships(t *testing.T) {
 		c, _ := it.GroupCounts(ctx, "g")
 		return c == adapter.Counts{}
 	})
+}
+
+// pausedPresence is a memory presence whose Join, once it has recorded the
+// page and read its groups, waits for resume: the window between a
+// login's read and its joining of the rooms, held open.
+type pausedPresence struct {
+	adapter.Presence
+	read   chan struct{}
+	resume chan struct{}
+}
+
+func (p *pausedPresence) Join(ctx context.Context, uid, client string, own []string) ([]string, error) {
+	groups, err := p.Presence.Join(ctx, uid, client, own)
+	p.read <- struct{}{}
+	<-p.resume
+	return groups, err
+}
+
+// TestLeaveDuringLogin: a join by uid recorded before a login's read and
+// a leave of it that comes before the login joined the rooms leave the
+// page out of the group; another group read then stays joined. The
+// window is held open, so the order is the same every run.
+func TestLeaveDuringLogin(t *testing.T) {
+	p := &pausedPresence{Presence: memory.New(), read: make(chan struct{}), resume: make(chan struct{})}
+	srv, err := New(Options{Path: "/socket.io"}, p, testlog.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := serveIOTest(t, srv)
+	ctx := context.Background()
+	for _, g := range []string{"left", "kept"} {
+		if err := it.JoinGroups(ctx, []string{"u"}, []string{g}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := it.connect(t)
+	c.must(c.Emit(EventLogin, "u"))
+	<-p.read // the groups are read: left and kept
+	if err := it.LeaveGroups(ctx, []string{"u"}, []string{"left"}); err != nil {
+		t.Fatal(err)
+	}
+	close(p.resume)
+	c.next(EventOnlineCount)
+	if it.toGroup(t, "left", "to left") {
+		t.Error("the group left during the login has a page")
+	}
+	it.toGroup(t, "kept", "to kept")
+	c.gets("the page", "to kept")
 }

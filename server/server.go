@@ -96,6 +96,7 @@ type Server struct {
 	handler  http.Handler
 	presence adapter.Presence
 	auth     loginAuth
+	joining  joining // logins reading their uid's groups
 	demoAuth atomic.Pointer[APIAuth]
 	gate     *gate
 	mux      *http.ServeMux
