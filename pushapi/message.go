@@ -67,8 +67,8 @@ func readMessage(p params, kick bool) (m push.Message, present bool, err error) 
 	return m, hasEvent || hasContent || hasJSON, nil
 }
 
-// readTargets reads the targets of a publish (to=, client=, exclude=;
-// the groups part adds group=) or, with kick, of a kick (uid=, client=,
+// readTargets reads the targets of a publish (to=, group=, client=,
+// exclude=) or, with kick, of a kick (uid=, client=,
 // which must name a page). Each is a list (see list).
 func readTargets(p params, kick bool) (push.Targets, error) {
 	var t push.Targets
@@ -83,13 +83,18 @@ func readTargets(p params, kick bool) (push.Targets, error) {
 		}
 		return t, &refusal{status: http.StatusOK, why: "to: " + err.Error()}
 	}
+	if t.Groups, err = groupList(p, false); err != nil {
+		return t, err
+	}
+	if kick && len(t.Groups) > 0 {
+		return t, invalid("a kick names uids or clients, not groups")
+	}
 	if t.Clients, err = list(p, "client"); err != nil {
 		return t, invalid("client: %v", err)
 	}
 	if t.Exclude, err = list(p, "exclude"); err != nil {
 		return t, invalid("exclude: %v", err)
 	}
-	// group= (the groups part of issue 10) is read here, into t.Groups.
 	if kick && t.Broadcast() {
 		return t, invalid("a kick names uid or client")
 	}

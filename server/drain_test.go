@@ -68,9 +68,9 @@ func TestDrain(t *testing.T) {
 // round trip may.
 type slowLeave struct{ adapter.Presence }
 
-func (p slowLeave) Leave(ctx context.Context, uid, id string) error {
+func (p slowLeave) Leave(ctx context.Context, uid, id string, own []string) error {
 	time.Sleep(300 * time.Millisecond)
-	return p.Presence.Leave(ctx, uid, id)
+	return p.Presence.Leave(ctx, uid, id, own)
 }
 
 // Drain returns once every page has left presence, not as soon as its

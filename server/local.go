@@ -56,14 +56,16 @@ func (l local) pages(nsp string, sel adapter.Selector) []Page {
 
 func (l local) Join(nsp string, sel adapter.Selector, rooms []string) {
 	for _, p := range l.pages(nsp, sel) {
-		l.s.join(p, rooms...)
+		l.s.joinRooms(p, sel, rooms)
 	}
 }
 
 func (l local) Leave(nsp string, sel adapter.Selector, rooms []string) {
-	for _, p := range l.pages(nsp, sel) {
-		l.s.leave(p, rooms...)
-	}
+	l.s.joining.leave(sel, rooms, func() {
+		for _, p := range l.pages(nsp, sel) {
+			l.s.leaveRooms(p, sel, rooms)
+		}
+	})
 }
 
 func (l local) Disconnect(nsp string, sel adapter.Selector, close bool) {

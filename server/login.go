@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 
+	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/phpcast"
 )
 
@@ -13,19 +15,22 @@ import (
 // socket's life, in this instance's memory and in Redis: without a bound,
 // every connection could pin a uid as long as io.max_payload (1 MiB by
 // default), a hundred times what the connection itself costs.
-const maxUIDBytes = 1024
+const maxUIDBytes = hub.MaxNameBytes
 
 // user is what pushio keeps of one page, whatever its wire: its uid once
 // logged in.
 type user struct {
 	page Page
 	gone atomic.Bool // the page's connection ended
-
-	rec *recState // a recovering Socket.IO page's; nil for others
+	rec  *recState   // a recovering Socket.IO page's; nil for others
 
 	mu    sync.Mutex
 	uid   string
 	state loginState
+	// own is the groups the page is in by its own membership (its login
+	// token's, joins by its client id); recorded is those the presence
+	// has (recordOwn brings it to own).
+	own, recorded []string
 }
 
 type loginState int
@@ -54,15 +59,17 @@ func (s *Server) login(c *user, args []any, token string) {
 		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", id)
 		return
 	}
-	if len(uid) > maxUIDBytes {
-		s.log.Debug("login ignored: uid too long", "sid", id, "bytes", len(uid), "max", maxUIDBytes)
+	if err := hub.CheckName(uid); err != nil && uid != "" {
+		// The empty uid logs in, as in the original.
+		s.log.Debug("login ignored: uid "+err.Error(), "sid", id, "bytes", len(uid))
 		return
 	}
 	// One uid per page: a second login is ignored, as in the original.
 	if c.loggedIn() {
 		return
 	}
-	if err := s.auth.check(uid, token); err != nil {
+	own, refused := s.auth.check(uid, token, s.opts.MaxGroupsPerUID)
+	if err := refused; err != nil {
 		s.log.Debug("login refused", "sid", id, "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)
 		if c.rec != nil {
@@ -72,22 +79,33 @@ func (s *Server) login(c *user, args []any, token string) {
 		}
 		return
 	}
-	if !c.take(uid) {
-		return
-	}
-	s.join(c.page, uid)
-	s.recordLogin(c, uid)
+	s.logIn(c, uid, own)
 }
 
-// recordLogin records c's login as uid in the presence and gives it the
-// counts; a logout undoes it.
-func (s *Server) recordLogin(c *user, uid string) {
+// logIn logs c in as uid, in groups own by its own membership: a login
+// that passed, or a recovered page's login given back. It joins the uid's
+// room and the groups', records the presence and gives the page the counts.
+func (s *Server) logIn(c *user, uid string, own []string) {
+	if !c.take(uid, own) {
+		return
+	}
 	s.present.Add(1)
+	// The uid's room first, then the record and the read of its groups: a
+	// join by uid that this read misses is recorded after it, and its
+	// fan-out then finds the page in the uid's room; a leave that this
+	// read missed and that comes before the page is in the groups' rooms
+	// is kept for it (joining).
+	s.join(c.page, uid)
+	j := s.joining.start(uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Join(ctx, uid, c.page.ID()); err != nil {
+	groups, err := s.presence.Join(ctx, uid, c.page.ID(), own)
+	if err != nil {
 		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 	}
+	s.joining.finish(j, groups, func(groups []string) {
+		s.join(c.page, hub.GroupRooms(append(groups, own...))...)
+	})
 	if c.gone.Load() {
 		// The page went away while Join ran; its disconnect may have
 		// missed the record, so settle it here (logout is idempotent).
@@ -103,13 +121,13 @@ func (s *Server) logout(c *user) {
 	if c == nil {
 		return
 	}
-	uid, ok := c.release()
+	uid, own, ok := c.release()
 	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Leave(ctx, uid, c.page.ID()); err != nil {
+	if err := s.presence.Leave(ctx, uid, c.page.ID(), own); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
 	s.present.Add(-1)
@@ -122,33 +140,38 @@ func (c *user) loggedIn() bool {
 	return c.state != notLoggedIn
 }
 
-// current is the page's uid and whether it is logged in with it.
-func (c *user) current() (string, bool) {
+// current is the page's uid, whether it is logged in with it, and its
+// own groups.
+func (c *user) current() (string, bool, []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.uid, c.state == loggedIn
+	return c.uid, c.state == loggedIn, slices.Clone(c.own)
 }
 
-// take records uid as the page's, once.
-func (c *user) take(uid string) bool {
+// take records uid as the page's, in groups own by its own membership,
+// once.
+func (c *user) take(uid string, own []string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != notLoggedIn {
 		return false
 	}
-	c.uid, c.state = uid, loggedIn
+	c.uid, c.state, c.own, c.recorded = uid, loggedIn, own, slices.Clone(own)
 	return true
 }
 
-// release gives the uid back, once; a page logged out stays so.
-func (c *user) release() (string, bool) {
+// release gives the uid and the page's own groups the presence has back,
+// once; a page logged out stays so.
+func (c *user) release() (string, []string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != loggedIn {
-		return "", false
+		return "", nil, false
 	}
 	c.state = loggedOut
-	return c.uid, true
+	recorded := c.recorded
+	c.own, c.recorded = nil, nil
+	return c.uid, recorded, true
 }
 
 // UID turns a login argument into a uid the way PHP's (string) cast does

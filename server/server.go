@@ -1,11 +1,13 @@
 // Package server is the Socket.IO side of pushio: on pushio's own engine
 // (packages engine and socketio) it accepts browsers (Engine.IO 3 and 4,
 // polling and websocket), handles login, keeps the uid ↔ socket
-// bookkeeping in an adapter.Presence and the uid rooms in a hub, broadcasts
-// update_online_count, delivers new_msg, and serves the demo page.
+// bookkeeping in an adapter.Presence and the uid and group rooms in a hub,
+// broadcasts update_online_count, delivers new_msg, and serves the demo
+// page. A page joins its uid's groups and its token's at login, and
+// groups.go's joins and leaves reach the pages on every instance.
 //
 // It knows nothing of the publish API's parameter shapes: pushapi calls
-// Send (push.go), Reach, Clients and Counts.
+// Send (push.go), Reach, Clients, Counts and the group methods.
 package server
 
 import (
@@ -77,6 +79,10 @@ type Options struct {
 	Limits Limits
 	// Recovery is connection state recovery (recovery.go); off by default.
 	Recovery RecoveryOptions
+	// MaxGroupsPerUID bounds the groups of one uid by membership of the
+	// uid, and those of one page's login token (groups.max_per_uid);
+	// zero is DefaultMaxGroupsPerUID.
+	MaxGroupsPerUID int
 	// OnEvent, when set, gets the events other than login (tests).
 	OnEvent func(s *socketio.Socket, event string, args []any, ack socketio.Ack)
 	// OnConnect, when set, is told of each socket that joined (tests).
@@ -97,12 +103,13 @@ type Server struct {
 	handler  http.Handler
 	presence adapter.Presence
 	auth     loginAuth
+	joining  joining // logins reading their uid's groups
 	demoAuth atomic.Pointer[APIAuth]
 	gate     *gate
 	mux      *http.ServeMux
 
 	pagesMu sync.Mutex
-	pages   map[*Conn]struct{} // the other wires' pages (page.go)
+	pages   map[Page]*Conn // the other wires' pages (page.go)
 
 	lastCounts atomic.Pointer[adapter.Counts] // the latest read
 	// present counts the pages logged in here whose logout has not yet
@@ -124,8 +131,11 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
 	}
+	if opts.MaxGroupsPerUID <= 0 {
+		opts.MaxGroupsPerUID = DefaultMaxGroupsPerUID
+	}
 	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](),
-		pages: make(map[*Conn]struct{}), done: make(chan struct{})}
+		pages: make(map[Page]*Conn), done: make(chan struct{})}
 	s.rec = newNumbering(opts.Recovery, opts.CallTimeout)
 	s.auth.set(opts.AuthSecret)
 	s.SetDemoAPIAuth(opts.DemoAPIAuth)
