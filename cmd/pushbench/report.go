@@ -31,9 +31,9 @@ type row struct {
 	// vsSocketIO compares with pushio's own figure with Socket.IO
 	// websocket clients instead of the Node reference's.
 	vsSocketIO bool
-	pick      func(*result) (float64, bool)
-	lower     bool // lower is better
-	compare   bool // the ratio to the other column is shown
+	pick       func(*result) (float64, bool)
+	lower      bool // lower is better
+	compare    bool // the ratio to the other column is shown
 	// ratio is the goal for that ratio (0: none): at most ratio when
 	// lower is better, at least ratio otherwise.
 	ratio  float64
