@@ -5,6 +5,12 @@
 // Socket.IO broadcasts between instances, in @socket.io/redis-adapter's
 // wire format, into each instance's Local side.
 //
+// Holder keeps the pushes that reached no page of a uid (held messages)
+// until their ttl ends, for the uid's next login: both Presence
+// implementations are Holders, so that a login records its page and takes
+// the uid's held messages at once (atomically: of two pages of a uid
+// logging in together, exactly one takes each message).
+//
 // This package imports neither server nor pushapi.
 package adapter
 
@@ -35,6 +41,61 @@ type Presence interface {
 	Counts(ctx context.Context) (Counts, error)
 	// Close removes this instance's presence at once.
 	Close(ctx context.Context) error
+}
+
+// Held is one message kept for a uid.
+type Held struct {
+	// ID is the push's id: a page that got the push live is not given
+	// it again.
+	ID string
+	// Text is the message as pages get it (a Socket.IO EVENT packet's
+	// text; other wires re-encode it).
+	Text []byte
+}
+
+// Size is what a held message counts against HoldLimits.MaxBytes.
+func (h Held) Size() int64 { return int64(len(h.ID) + len(h.Text)) }
+
+// Defaults of HoldLimits' zero fields (hold.max_messages, hold.max_bytes).
+const (
+	DefaultHoldMessages = 100
+	DefaultHoldBytes    = 64 << 10
+)
+
+// HoldLimits bound the held messages of one uid: past either bound the
+// oldest are dropped first. Zero fields take the defaults.
+type HoldLimits struct {
+	MaxMessages int
+	MaxBytes    int64
+}
+
+// WithDefaults returns l with its zero fields set to the defaults.
+func (l HoldLimits) WithDefaults() HoldLimits {
+	if l.MaxMessages <= 0 {
+		l.MaxMessages = DefaultHoldMessages
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultHoldBytes
+	}
+	return l
+}
+
+// Holder is a Presence that holds messages for the uids it finds offline.
+type Holder interface {
+	Presence
+	// JoinTake is Join, and takes every held message of uid that has not
+	// expired, oldest first, in one atomic step: a message is taken by
+	// one login only, and a HoldOffline either sees this page or holds
+	// for this login.
+	JoinTake(ctx context.Context, uid string) ([]Held, error)
+	// HoldOffline reports, for each uid, whether it has a page anywhere,
+	// and holds h for ttl for each uid that has none, in one atomic step;
+	// it returns how many older messages the limits dropped.
+	HoldOffline(ctx context.Context, uids []string, h Held, ttl time.Duration) (online []bool, dropped int, err error)
+	// HeldCount is how many unexpired messages uid has held.
+	HeldCount(ctx context.Context, uid string) (int, error)
+	// Purge drops uid's held messages and says how many there were.
+	Purge(ctx context.Context, uid string) (int, error)
 }
 
 // Packet is a Socket.IO packet as the adapter wire carries it: {type,
@@ -95,4 +156,14 @@ type OnlineFanout interface {
 	// Presence.Online(ctx, uids) at once. An error means the broadcast
 	// may not have reached the others and the answer is unknown.
 	BroadcastOnline(ctx context.Context, p Packet, uids []string) ([]bool, error)
+}
+
+// HoldFanout is a Fanout that can also hold a message for the offline
+// uids it targets (Holder.HoldOffline) in the same round trip as the
+// broadcast.
+type HoldFanout interface {
+	Fanout
+	// BroadcastHold is BroadcastOnline and HoldOffline(ctx, uids, h, ttl)
+	// at once.
+	BroadcastHold(ctx context.Context, p Packet, uids []string, h Held, ttl time.Duration) (online []bool, dropped int, err error)
 }

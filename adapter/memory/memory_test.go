@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/test/holdtest"
 )
 
 func TestPresence(t *testing.T) {
@@ -138,4 +139,8 @@ func TestPresenceConcurrent(t *testing.T) {
 	if want := (adapter.Counts{UIDs: 10, Pages: workers / 2 * perWorker}); counts != want {
 		t.Errorf("Counts() = %+v, want %+v", counts, want)
 	}
+}
+
+func TestHolder(t *testing.T) {
+	holdtest.Run(t, func(_ *testing.T, l adapter.HoldLimits) adapter.Holder { return NewLimited(l) })
 }
