@@ -16,7 +16,7 @@ import (
 	"github.com/pushio/pushio/adapter"
 )
 
-var _ adapter.Presence = (*Presence)(nil)
+var _ adapter.Holder = (*Presence)(nil)
 
 // Defaults for zero options, as config's redis.presence_ttl and
 // redis.timeout.
@@ -49,7 +49,9 @@ type PresenceOptions struct {
 	// Timeout bounds each call the Presence makes on its own (heartbeats);
 	// zero is DefaultTimeout.
 	Timeout time.Duration
-	Log     *slog.Logger
+	// Hold bounds each uid's held messages (adapter.Holder).
+	Hold adapter.HoldLimits
+	Log  *slog.Logger
 }
 
 // Presence is the cluster-wide adapter.Presence on Redis. The local map of
@@ -97,6 +99,7 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	opts.Hold = opts.Hold.WithDefaults()
 	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]int64),
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.dirty.Store(true)
@@ -136,30 +139,41 @@ func (p *Presence) Leave(ctx context.Context, uid string) error {
 func (p *Presence) change(ctx context.Context, uid string, delta int64) error {
 	p.syncMu.RLock()
 	defer p.syncMu.RUnlock()
+	if !p.changeLocal(uid, delta) || p.dirty.Load() {
+		return nil // nothing to record, or the next heartbeat carries it
+	}
+	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), p.args(uid, delta)...).Int64()
+	if err != nil {
+		p.dirty.Store(true)
+		return fmt.Errorf("redis presence: recording uid %q: %w", uid, err)
+	}
+	p.recorded(res)
+	return nil
+}
+
+// changeLocal records delta sockets of uid in the local map; false means
+// there was nothing to remove. The caller holds syncMu's read side.
+func (p *Presence) changeLocal(uid string, delta int64) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	n := p.local[uid] + delta
 	switch {
 	case n < 0:
-		p.mu.Unlock()
-		return nil
+		return false
 	case n == 0:
 		delete(p.local, uid)
 	default:
 		p.local[uid] = n
 	}
-	p.mu.Unlock()
-	if p.dirty.Load() {
-		return nil // the next heartbeat carries it
-	}
-	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), p.args(uid, delta)...).Int()
-	if err != nil {
-		p.dirty.Store(true)
-		return fmt.Errorf("redis presence: recording uid %q: %w", uid, err)
-	}
+	return true
+}
+
+// recorded reads a change script's answer: a negative one means Redis
+// lost this instance's record.
+func (p *Presence) recorded(res int64) {
 	if res < 0 {
-		p.dirty.Store(true) // Redis lost this instance's record
+		p.dirty.Store(true)
 	}
-	return nil
 }
 
 // Online implements adapter.Presence with one HMGET.
