@@ -106,6 +106,9 @@ type Packet struct {
 	Type int
 	Nsp  string
 	Data []any
+	// ID is pushio's id of a push that may be held (Held.ID), "" for
+	// others; the wire carries it as a broadcast flag, which Node ignores.
+	ID string
 }
 
 // Selector picks sockets of one instance: those in any of Rooms (all when

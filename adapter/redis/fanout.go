@@ -16,7 +16,7 @@ import (
 	"github.com/pushio/pushio/adapter"
 )
 
-var _ adapter.Fanout = (*Fanout)(nil)
+var _ adapter.HoldFanout = (*Fanout)(nil)
 
 // DefaultRequestsTimeout is how long a cluster-wide request (fetchSockets)
 // waits for the other servers, as the Node adapter's requestsTimeout.
@@ -232,6 +232,7 @@ func (f *Fanout) onBroadcast(channel string, payload []byte) {
 	if p.Nsp != fanoutNsp {
 		return
 	}
+	p.ID = m.Opts.id()
 	f.local.Deliver(p, m.Opts.selector())
 }
 
@@ -271,9 +272,35 @@ func (f *Fanout) BroadcastOnline(ctx context.Context, p adapter.Packet, uids []s
 	return onlineOf(lookup.Val(), len(uids)), nil
 }
 
+// BroadcastHold implements adapter.HoldFanout: one script checks the
+// uids' presence, holds h for the offline ones and publishes the
+// broadcast, all at once. Without FanoutOptions.Presence it holds nothing
+// and says no uid is online.
+func (f *Fanout) BroadcastHold(ctx context.Context, p adapter.Packet, uids []string, h adapter.Held, ttl time.Duration) ([]bool, int, error) {
+	if f.opts.Presence == nil {
+		online, err := f.BroadcastOnline(ctx, p, uids)
+		return online, 0, err
+	}
+	sel := adapter.Selector{Rooms: uids}
+	msg, err := f.encodeBroadcast(p, sel)
+	if err != nil {
+		return nil, 0, err
+	}
+	channel := f.broadcastChannel(sel)
+	online, dropped, err := f.opts.Presence.hold(ctx, f.c, uids, h, ttl, channel, msg)
+	if err != nil {
+		return nil, 0, fmt.Errorf("redis fan-out: publishing on %s: %w", channel, err)
+	}
+	return online, dropped, nil
+}
+
 func (f *Fanout) encodeBroadcast(p adapter.Packet, sel adapter.Selector) ([]byte, error) {
 	p.Nsp = fanoutNsp
-	msg, err := encodeMsgpack(&wireMessage{UID: f.opts.UID, Packet: toWirePacket(p), Opts: toWireOpts(sel)})
+	opts := toWireOpts(sel)
+	if p.ID != "" {
+		opts.Flags[flagID] = p.ID
+	}
+	msg, err := encodeMsgpack(&wireMessage{UID: f.opts.UID, Packet: toWirePacket(p), Opts: opts})
 	if err != nil {
 		return nil, fmt.Errorf("redis fan-out: encoding a broadcast: %w", err)
 	}

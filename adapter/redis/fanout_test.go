@@ -363,3 +363,48 @@ func testFanoutBroadcastOnline(t *testing.T, srv redistest.Deployment) {
 		t.Error("BroadcastOnline with Redis gone returned no error")
 	}
 }
+
+func TestFanoutBroadcastHold(t *testing.T) {
+	redistest.Each(t, testFanoutBroadcastHold)
+}
+
+// testFanoutBroadcastHold: one script answers the presence, holds for the
+// offline uid and publishes; the other server gets the push with its id.
+func testFanoutBroadcastHold(t *testing.T, srv redistest.Deployment) {
+	prefix := redistest.Prefix(t)
+	pa := newTestPresence(t, srv.URL(), prefix, "a", 10*time.Second)
+	join(t, pa, "u1")
+	c, err := NewClient(srv.URL(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, err := NewFanout(c, FanoutOptions{Prefix: prefix, UID: "a", Timeout: time.Second, Presence: pa}, &testLocal{name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, lb := startFanout(t, srv.URL(), prefix, "b")
+	ctx := ctxFor(t)
+	p := adapter.Packet{Type: 2, Data: []any{"new_msg", "hi"}, ID: "id1"}
+	online, dropped, err := a.BroadcastHold(ctx, p, []string{"u1", "u2"}, adapter.Held{ID: "id1", Text: []byte(`2["new_msg","hi"]`)}, time.Minute)
+	if err != nil || dropped != 0 || !slices.Equal(online, []bool{true, false}) {
+		t.Fatalf("BroadcastHold: online %v dropped %d err %v, want [true false] 0", online, dropped, err)
+	}
+	eventually.True(t, 5*time.Second, "B gets the broadcast", func() bool { return len(lb.packets()) == 1 })
+	if got := lb.packets()[0]; got.ID != "id1" || !slices.Equal(got.Data, p.Data) {
+		t.Errorf("B got %+v, want %+v", got, p)
+	}
+	if n, err := pa.HeldCount(ctx, "u2"); n != 1 || err != nil {
+		t.Errorf("u2 holds %d (%v), want 1", n, err)
+	}
+	if n, _ := pa.HeldCount(ctx, "u1"); n != 0 {
+		t.Errorf("online u1 holds %d", n)
+	}
+	srv.Stop()
+	gone, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if _, _, err := a.BroadcastHold(gone, p, []string{"u2"}, adapter.Held{ID: "id2"}, time.Minute); err == nil {
+		t.Error("BroadcastHold with Redis gone returned no error")
+	}
+}
