@@ -96,6 +96,8 @@ type Holder interface {
 	HeldCount(ctx context.Context, uid string) (int, error)
 	// Purge drops uid's held messages and says how many there were.
 	Purge(ctx context.Context, uid string) (int, error)
+	// HoldLimits are the limits it holds within, defaults applied.
+	HoldLimits() HoldLimits
 }
 
 // Packet is a Socket.IO packet as the adapter wire carries it: {type,

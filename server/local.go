@@ -31,7 +31,7 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 		l.s.log.Debug("fan-out: a broadcast that cannot be encoded", "err", err)
 		return
 	}
-	n := l.s.hub.Broadcast(sel.Rooms, sel.Except, m)
+	n := l.s.broadcast(sel.Rooms, sel.Except, m, p.ID)
 	if event == EventNewMsg {
 		l.s.opts.Metrics.Delivered(n)
 	}

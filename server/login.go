@@ -70,18 +70,16 @@ func (s *Server) login(c *user, args []any, token string) {
 	if !c.take(uid) {
 		return
 	}
-	s.hub.Join(c.page, uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Join(ctx, uid); err != nil {
-		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
-	}
+	held := s.enter(ctx, c.page, uid)
 	if c.gone.Load() {
 		// The page went away while Join ran; its disconnect may have
 		// missed the record, so settle it here (logout is idempotent).
 		s.logout(c)
 		return
 	}
+	s.deliverHeld(c.page, held)
 	counts := s.lastCounts.Load()
 	c.page.Deliver(socketio.EncodePush(EventOnlineCount, CountsHTML(*counts)))
 }

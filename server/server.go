@@ -96,6 +96,9 @@ type Server struct {
 	pagesMu sync.Mutex
 	pages   map[*Conn]struct{} // the other wires' pages (page.go)
 
+	landings landings // logins taking held messages (held.go)
+	pushIDs  *pushIDs
+
 	lastCounts   atomic.Pointer[adapter.Counts] // the latest read
 	countsSent   countsSent                     // the latest broadcast (countsLoop's)
 	countsOutage outage.Log
@@ -114,7 +117,7 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 		opts.CallTimeout = 2 * time.Second
 	}
 	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](),
-		pages: make(map[*Conn]struct{}), done: make(chan struct{})}
+		pages: make(map[*Conn]struct{}), pushIDs: newPushIDs(), done: make(chan struct{})}
 	s.auth.set(opts.AuthSecret)
 	s.SetDemoAPIAuth(opts.DemoAPIAuth)
 	s.gate = newGate(opts.Limits, opts.Metrics, log)
@@ -183,7 +186,7 @@ func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bo
 		if err != nil {
 			return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
 		}
-		s.deliver(to, content, start)
+		s.deliver(to, socketio.EncodePush(EventNewMsg, content), "", start)
 		return online, nil
 	}
 	online, err := s.Online(ctx, to)
@@ -207,15 +210,15 @@ func (s *Server) emit(ctx context.Context, rooms []string, content string) error
 			return err
 		}
 	}
-	s.deliver(rooms, content, start)
+	s.deliver(rooms, socketio.EncodePush(EventNewMsg, content), "", start)
 	return nil
 }
 
-// deliver sends new_msg to this instance's sockets in rooms (every socket
-// when empty), encoded once for all, and records the fan-out begun at
-// start.
-func (s *Server) deliver(rooms []string, content string, start time.Time) {
-	n := s.hub.Broadcast(rooms, nil, socketio.EncodePush(EventNewMsg, content))
+// deliver sends m, a new_msg encoded once for all, with its push id ("" for
+// none) to this instance's sockets in rooms (every socket when empty), and
+// records the fan-out begun at start.
+func (s *Server) deliver(rooms []string, m *engine.Message, id string, start time.Time) {
+	n := s.broadcast(rooms, nil, m, id)
 	s.opts.Metrics.Delivered(n)
 	s.opts.Metrics.ObserveFanout(time.Since(start))
 }

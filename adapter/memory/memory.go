@@ -190,6 +190,9 @@ func (p *Presence) sweep(now time.Time) {
 	}
 }
 
+// HoldLimits implements adapter.Holder.
+func (p *Presence) HoldLimits() adapter.HoldLimits { return p.limits }
+
 // HeldCount implements adapter.Holder.
 func (p *Presence) HeldCount(_ context.Context, uid string) (int, error) {
 	p.mu.RLock()

@@ -85,6 +85,9 @@ func (p *Presence) hold(ctx context.Context, c goredis.Scripter, uids []string, 
 	return online, int(res[len(uids)]), nil
 }
 
+// HoldLimits implements adapter.Holder.
+func (p *Presence) HoldLimits() adapter.HoldLimits { return p.opts.Hold }
+
 // HeldCount implements adapter.Holder.
 func (p *Presence) HeldCount(ctx context.Context, uid string) (int, error) {
 	return p.heldScript(ctx, scriptHeldCount, "counting", uid)

@@ -36,6 +36,10 @@ var scriptOps = map[string]string{
 	scriptHeartbeat.Hash(): "presence_heartbeat",
 	scriptSync.Hash():      "presence_sync",
 	scriptRemove.Hash():    "presence_remove",
+	scriptJoinTake.Hash():  "held_take",
+	scriptHold.Hash():      "held_publish",
+	scriptHeldCount.Hash(): "held_count",
+	scriptPurge.Hash():     "held_purge",
 }
 
 var _ goredis.Hook = observeHook{}

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/internal/test/testlog"
+	"github.com/pushio/pushio/socketio"
+)
+
+// recordingPage is a Page that keeps what it is handed.
+type recordingPage struct {
+	id  string
+	mu  sync.Mutex
+	got []string
+}
+
+func (p *recordingPage) ID() string { return p.id }
+func (p *recordingPage) Deliver(m *engine.Message) {
+	p.mu.Lock()
+	p.got = append(p.got, string(m.Text()))
+	p.mu.Unlock()
+}
+func (p *recordingPage) LoginError(string)         {}
+func (p *recordingPage) Close()                    {}
+func (p *recordingPage) Info() (string, time.Time) { return "", time.Time{} }
+func (p *recordingPage) texts() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.got)
+}
+
+func push(id string) adapter.Held {
+	return adapter.Held{ID: id, Text: socketio.EncodePush(EventNewMsg, id).Text()}
+}
+
+// TestLandingGivesEachPushOnce plays a login's take against pushes that
+// reach the page live, in each order the take and a push can come in: the
+// page gets every push once.
+func TestLandingGivesEachPushOnce(t *testing.T) {
+	s, err := New(Options{CountsInterval: manualCounts}, memory.New(), testlog.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(t.Context()) })
+	page := &recordingPage{id: "p1"}
+	s.hub.Add(page.ID(), page)
+	send := func(id string) { s.broadcast([]string{"u"}, nil, engine.NewMessage(push(id).Text), id) }
+
+	send("before") // the page is not in the room yet: held only
+	l := s.landings.open("u", page.ID(), func() { s.hub.Join(page, "u") })
+	send("live") // held by its publish, and live: the page has it
+	held := l.keep([]adapter.Held{push("before"), push("live"), push("late")})
+	if ids := []string{held[0].ID, held[1].ID}; len(held) != 2 || !slices.Equal(ids, []string{"before", "late"}) {
+		t.Fatalf("kept %v, want before and late (live was had)", held)
+	}
+	s.deliverHeld(page, held)
+	send("late") // the live copy of a held message, after the take
+	send("new")  // a push that was never held
+	s.landings.close("u", l)
+	send("after")
+	want := []string{}
+	for _, id := range []string{"live", "before", "late", "new", "after"} {
+		want = append(want, string(push(id).Text))
+	}
+	if got := page.texts(); !slices.Equal(got, want) {
+		t.Fatalf("page got\n%q\nwant\n%q", got, want)
+	}
+	if len(s.landings.byUID) != 0 {
+		t.Fatalf("landings left open: %v", s.landings.byUID)
+	}
+}
