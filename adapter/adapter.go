@@ -17,6 +17,8 @@ package adapter
 import (
 	"context"
 	"time"
+
+	"github.com/pushio/pushio/push"
 )
 
 // Counts are the figures shown in update_online_count.
@@ -27,16 +29,24 @@ type Counts struct {
 	Pages int64 `json:"pages"`
 }
 
-// Presence records the logged-in sockets of every uid. Join and Leave are
-// called once per socket by the instance that holds it; Online and Counts
-// answer for the whole cluster.
+// Presence records the logged-in pages of every uid, each under its
+// client id (the page's id). Join and Leave are called once per page by
+// the instance that holds it; Online, Reach, Clients and Counts answer for
+// the whole cluster, each in one round trip.
 type Presence interface {
-	// Join records one more socket of uid on this instance.
-	Join(ctx context.Context, uid string) error
-	// Leave records one socket of uid fewer on this instance.
-	Leave(ctx context.Context, uid string) error
-	// Online reports, for each uid, whether it has a socket anywhere.
+	// Join records page client of uid on this instance.
+	Join(ctx context.Context, uid, client string) error
+	// Leave removes page client of uid; a page not recorded is a no-op.
+	Leave(ctx context.Context, uid, client string) error
+	// Online reports, for each uid, whether it has a page anywhere.
 	Online(ctx context.Context, uids []string) ([]bool, error)
+	// Reach reports whether each uid and each client of t has a page
+	// anywhere (Reach.UIDs, Reach.Clients); Exclude plays no part.
+	Reach(ctx context.Context, t push.Targets) (push.Reach, error)
+	// Clients lists the client ids of uid's pages in byte order: at
+	// most limit (> 0) of those after the id after ("" is the start),
+	// and whether more follow.
+	Clients(ctx context.Context, uid, after string, limit int) (ids []string, more bool, err error)
 	// Counts returns the cluster-wide figures.
 	Counts(ctx context.Context) (Counts, error)
 	// Close removes this instance's presence at once.
@@ -83,11 +93,11 @@ func (l HoldLimits) WithDefaults() HoldLimits {
 // Holder is a Presence that holds messages for the uids it finds offline.
 type Holder interface {
 	Presence
-	// JoinTake is Join, and takes every held message of uid that has not
+	// JoinTake is Join of page client, and takes every held message of uid that has not
 	// expired, oldest first, in one atomic step: a message is taken by
 	// one login only, and a HoldOffline either sees this page or holds
 	// for this login.
-	JoinTake(ctx context.Context, uid string) ([]Held, error)
+	JoinTake(ctx context.Context, uid, client string) ([]Held, error)
 	// HoldOffline reports, for each uid, whether it has a page anywhere,
 	// and holds h for ttl for each uid that has none, in one atomic step;
 	// it returns how many older messages the limits dropped.
@@ -142,33 +152,38 @@ type Local interface {
 	Rooms(nsp string) []string
 }
 
+// Outgoing is one push as the fan-out carries it to the other
+// instances: Packet (nil for none, a kick without a message) for the
+// pages Targets pick, then, when Kick, their disconnection.
+type Outgoing struct {
+	Packet  *Packet
+	Targets push.Targets
+	Kick    bool
+	// Hold, when set, holds a message for the offline uids of Targets.
+	Hold *Hold
+}
+
+// Hold asks that Held be held for TTL for each uid of a push's targets
+// that has no page, in the step that reads their reach (as
+// Holder.HoldOffline). Send sets Dropped to how many older messages the
+// limits dropped.
+type Hold struct {
+	Held    Held
+	TTL     time.Duration
+	Dropped int
+}
+
 // Fanout carries this instance's broadcasts to the other instances
 // (pushio or Node) and theirs to its Local.
 type Fanout interface {
-	// Broadcast publishes p for the sockets sel picks on every other
-	// instance, within ctx; it does not deliver locally (the caller
-	// does). An error means no other instance was reached.
-	Broadcast(ctx context.Context, p Packet, sel Selector) error
+	// Send publishes every push of out for the other instances (it does
+	// not deliver locally: the caller does), within ctx, and
+	// reads the reach of their targets from the presence, all in one
+	// round trip; each push's packet goes before its disconnection, and
+	// a push with a Hold holds its message for the offline uids. The
+	// answer has one Reach per push (zero for a broadcast). An error
+	// means the pushes may not have reached the others and the answer
+	// is unknown.
+	Send(ctx context.Context, out []Outgoing) ([]push.Reach, error)
 	Close() error
-}
-
-// OnlineFanout is a Fanout that can also say, in the same round trip as
-// the broadcast, which of the uids it targets are online in the cluster:
-// a targeted publish then costs one call instead of two.
-type OnlineFanout interface {
-	Fanout
-	// BroadcastOnline is Broadcast(ctx, p, Selector{Rooms: uids}) and
-	// Presence.Online(ctx, uids) at once. An error means the broadcast
-	// may not have reached the others and the answer is unknown.
-	BroadcastOnline(ctx context.Context, p Packet, uids []string) ([]bool, error)
-}
-
-// HoldFanout is a Fanout that can also hold a message for the offline
-// uids it targets (Holder.HoldOffline) in the same round trip as the
-// broadcast.
-type HoldFanout interface {
-	Fanout
-	// BroadcastHold is BroadcastOnline and HoldOffline(ctx, uids, h, ttl)
-	// at once.
-	BroadcastHold(ctx context.Context, p Packet, uids []string, h Held, ttl time.Duration) (online []bool, dropped int, err error)
 }

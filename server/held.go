@@ -13,12 +13,13 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/engine"
-	"github.com/pushio/pushio/socketio"
+	"github.com/pushio/pushio/push"
 )
 
-// Held messages (issue 12): a publish with a ttl holds its message for
-// each target uid that has no page anywhere (adapter.Holder: memory on one
-// node; in a cluster Redis, in the fan-out's round trip), and the next
+// Held messages (issue 12): a push with a ttl (push.Request.Hold) holds its
+// message for each target uid that has no page anywhere (adapter.Holder:
+// memory on one node; in a cluster Redis, in the fan-out's round trip:
+// adapter.Outgoing.Hold), and the next
 // page of that uid to log in takes them all and gets them right after its
 // login, before its counts.
 //
@@ -143,13 +144,13 @@ func (s *Server) enter(ctx context.Context, page Page, uid string) []adapter.Hel
 	holder, ok := s.presence.(adapter.Holder)
 	if !ok {
 		s.hub.Join(page, uid)
-		if err := s.presence.Join(ctx, uid); err != nil {
+		if err := s.presence.Join(ctx, uid, page.ID()); err != nil {
 			s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 		}
 		return nil
 	}
 	l := s.landings.open(uid, page.ID(), func() { s.hub.Join(page, uid) })
-	held, err := holder.JoinTake(ctx, uid)
+	held, err := holder.JoinTake(ctx, uid, page.ID())
 	if err != nil {
 		s.log.Warn("login: recording presence and taking held messages failed", "uid", uid, "err", err)
 	}
@@ -186,55 +187,60 @@ func newPushIDs() *pushIDs {
 
 func (p *pushIDs) next() string { return p.prefix + strconv.FormatUint(p.n.Add(1), 10) }
 
-// PublishHeld is Publish, and holds the message for ttl for each uid of
-// to that has no page anywhere (atomically with the presence check: a page
-// logging in meanwhile either got it live or takes it). It reports for
-// each uid whether it was online and whether the message was held for it.
-// A ttl of 0, a broadcast (to empty), a presence that holds nothing or a
-// message larger than hold.max_bytes holds nothing.
-func (s *Server) PublishHeld(ctx context.Context, to []string, content string, ttl time.Duration) (online, held []bool, err error) {
+// holdFor is the hold of r, whose message is m, or nil: a message with
+// a ttl, for uids (not a broadcast, not a kick), no larger than
+// hold.max_bytes, on a presence that holds messages. A message too large
+// is counted as dropped for each offline uid (see counted).
+func (s *Server) holdFor(r push.Request, m *engine.Message) *adapter.Hold {
 	holder, ok := s.presence.(adapter.Holder)
-	msg := socketio.EncodePush(EventNewMsg, content)
-	h := adapter.Held{ID: s.pushIDs.next(), Text: msg.Text()}
-	if !ok || ttl <= 0 || len(to) == 0 || h.Size() > holder.HoldLimits().MaxBytes {
-		online, err := s.Publish(ctx, to, content)
-		if err == nil && ok && ttl > 0 {
-			s.opts.Metrics.Held(0, offline(online))
-		}
-		return online, make([]bool, len(to)), err
+	if !ok || r.Hold <= 0 || r.Kick || m == nil || len(r.Targets.UIDs) == 0 {
+		return nil
 	}
-	start := time.Now()
-	p := newMsgPacket(content)
-	p.ID = h.ID
-	var dropped int
-	if hf, ok := s.fanout.(adapter.HoldFanout); ok {
-		online, dropped, err = hf.BroadcastHold(ctx, p, to, h, ttl)
-	} else {
-		online, dropped, err = holder.HoldOffline(ctx, to, h, ttl)
-		if err == nil && s.fanout != nil {
-			err = s.fanout.Broadcast(ctx, p, adapter.Selector{Rooms: to})
-		}
+	h := &adapter.Hold{Held: adapter.Held{ID: s.pushIDs.next(), Text: m.Text()}, TTL: r.Hold}
+	if h.Held.Size() > holder.HoldLimits().MaxBytes {
+		return nil
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("server: emitting new_msg to %d uids and holding it for the offline: %w", len(to), err)
-	}
-	s.deliver(to, msg, h.ID, start)
-	held = make([]bool, len(to))
-	for i, on := range online {
-		held[i] = !on
-	}
-	s.opts.Metrics.Held(offline(online), dropped)
-	return online, held, nil
+	return h
 }
 
-func offline(online []bool) int {
+// reachHold reads the reach of o's targets on a single node, holding its
+// message for the offline uids at once when it has a Hold.
+func (s *Server) reachHold(ctx context.Context, o adapter.Outgoing) (push.Reach, error) {
+	holder, ok := s.presence.(adapter.Holder)
+	if o.Hold == nil || !ok {
+		return s.presence.Reach(ctx, o.Targets)
+	}
+	t := o.Targets
+	t.UIDs = nil
+	r, err := s.presence.Reach(ctx, t)
+	if err != nil {
+		return r, err
+	}
+	r.UIDs, o.Hold.Dropped, err = holder.HoldOffline(ctx, o.Targets.UIDs, o.Hold.Held, o.Hold.TTL)
+	return r, err
+}
+
+// counted fills reach.Held, the uids r's message was held for, and counts
+// the held and dropped messages.
+func (s *Server) counted(r push.Request, o adapter.Outgoing, reach *push.Reach) {
+	if r.Hold <= 0 || len(reach.UIDs) == 0 {
+		return
+	}
+	reach.Held = make([]bool, len(reach.UIDs))
 	n := 0
-	for _, on := range online {
+	for i, on := range reach.UIDs {
 		if !on {
 			n++
 		}
+		reach.Held[i] = !on && o.Hold != nil
 	}
-	return n
+	if o.Hold == nil {
+		if _, ok := s.presence.(adapter.Holder); ok && !r.Kick && r.Message != nil {
+			s.opts.Metrics.Held(0, n) // larger than hold.max_bytes
+		}
+		return
+	}
+	s.opts.Metrics.Held(n, o.Hold.Dropped)
 }
 
 // HeldCount is how many messages are held for uid.

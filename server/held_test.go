@@ -35,7 +35,7 @@ func (p *recordingPage) texts() []string {
 	return slices.Clone(p.got)
 }
 
-func push(id string) adapter.Held {
+func heldPush(id string) adapter.Held {
 	return adapter.Held{ID: id, Text: socketio.EncodePush(EventNewMsg, id).Text()}
 }
 
@@ -50,12 +50,12 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close(t.Context()) })
 	page := &recordingPage{id: "p1"}
 	s.hub.Add(page.ID(), page)
-	send := func(id string) { s.broadcast([]string{"u"}, nil, engine.NewMessage(push(id).Text), id) }
+	send := func(id string) { s.broadcast([]string{"u"}, nil, engine.NewMessage(heldPush(id).Text), id) }
 
 	send("before") // the page is not in the room yet: held only
 	l := s.landings.open("u", page.ID(), func() { s.hub.Join(page, "u") })
 	send("live") // held by its publish, and live: the page has it
-	held := l.keep([]adapter.Held{push("before"), push("live"), push("late")})
+	held := l.keep([]adapter.Held{heldPush("before"), heldPush("live"), heldPush("late")})
 	if ids := []string{held[0].ID, held[1].ID}; len(held) != 2 || !slices.Equal(ids, []string{"before", "late"}) {
 		t.Fatalf("kept %v, want before and late (live was had)", held)
 	}
@@ -66,7 +66,7 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 	send("after")
 	want := []string{}
 	for _, id := range []string{"live", "before", "late", "new", "after"} {
-		want = append(want, string(push(id).Text))
+		want = append(want, string(heldPush(id).Text))
 	}
 	if got := page.texts(); !slices.Equal(got, want) {
 		t.Fatalf("page got\n%q\nwant\n%q", got, want)

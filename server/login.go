@@ -95,7 +95,7 @@ func (s *Server) logout(c *user) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Leave(ctx, uid); err != nil {
+	if err := s.presence.Leave(ctx, uid, c.page.ID()); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
 }

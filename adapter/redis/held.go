@@ -21,20 +21,14 @@ import (
 // errHeldID is an id that the list's element format cannot carry.
 var errHeldID = errors.New("a held message's id must not contain '|'")
 
-// heldArgs are the arguments every held-message script starts with.
-func (p *Presence) heldArgs(extra ...any) []any {
-	return p.args(append([]any{p.keys.held, p.keys.heldSize}, extra...)...)
-}
-
 // JoinTake implements adapter.Holder in one script. When Redis lost this
 // instance's record, the page is recorded by the next heartbeat and the
 // script only takes the held messages.
-func (p *Presence) JoinTake(ctx context.Context, uid string) ([]adapter.Held, error) {
+func (p *Presence) JoinTake(ctx context.Context, uid, client string) ([]adapter.Held, error) {
 	p.syncMu.RLock()
 	defer p.syncMu.RUnlock()
-	p.changeLocal(uid, 1)
-	record := !p.dirty.Load()
-	res, err := scriptJoinTake.Run(ctx, p.c, p.keys.list(), p.heldArgs(uid, flag(record))...).Slice()
+	record := p.changeLocal(uid, client, 1) && !p.dirty.Load()
+	res, err := scriptJoinTake.Run(ctx, p.c, p.keys.list(), p.args(uid, client, flag(record))...).Slice()
 	if err != nil {
 		if record {
 			p.dirty.Store(true)
@@ -58,31 +52,57 @@ func (p *Presence) JoinTake(ctx context.Context, uid string) ([]adapter.Held, er
 
 // HoldOffline implements adapter.Holder in one script.
 func (p *Presence) HoldOffline(ctx context.Context, uids []string, h adapter.Held, ttl time.Duration) ([]bool, int, error) {
-	return p.hold(ctx, p.c, uids, h, ttl, "", nil)
+	args, err := p.holdArgs(uids, h, ttl)
+	if err != nil {
+		return nil, 0, err
+	}
+	return holdAnswer(scriptHold.Run(ctx, p.c, p.keys.list(), args...), len(uids))
 }
 
-// hold runs scriptHold on c: the online check of uids, h held for the
-// offline ones, and msg published on channel unless it is empty.
-func (p *Presence) hold(ctx context.Context, c goredis.Scripter, uids []string, h adapter.Held, ttl time.Duration, channel string, msg []byte) ([]bool, int, error) {
+// holdArgs are scriptHold's arguments: h held for ttl for the offline of
+// uids.
+func (p *Presence) holdArgs(uids []string, h adapter.Held, ttl time.Duration) ([]any, error) {
 	if strings.Contains(h.ID, "|") {
-		return nil, 0, errHeldID
+		return nil, errHeldID
 	}
-	args := p.heldArgs(p.opts.Hold.MaxMessages, p.opts.Hold.MaxBytes, max(ttl.Milliseconds(), 0), h.ID, h.Text, channel, msg)
+	args := p.args(p.opts.Hold.MaxMessages, p.opts.Hold.MaxBytes, max(ttl.Milliseconds(), 0), h.ID, h.Text)
 	for _, uid := range uids {
 		args = append(args, uid)
 	}
-	res, err := scriptHold.Run(ctx, c, p.keys.list(), args...).Int64Slice()
+	return args, nil
+}
+
+// holdCmd queues scriptHold with args in pipe, by its SHA1: see
+// retryHold for a Redis that does not have it.
+func (p *Presence) holdCmd(ctx context.Context, pipe goredis.Pipeliner, args []any) *goredis.Cmd {
+	return scriptHold.EvalSha(ctx, pipe, p.keys.list(), args...)
+}
+
+// retryHold runs scriptHold with args again on c, sending the script
+// itself, when cmd, its EVALSHA in a pipeline, found Redis without it (a
+// restart or SCRIPT FLUSH); it returns cmd otherwise.
+func (p *Presence) retryHold(ctx context.Context, c goredis.Scripter, cmd *goredis.Cmd, args []any) *goredis.Cmd {
+	if !isNoScript(cmd.Err()) {
+		return cmd
+	}
+	return scriptHold.Run(ctx, c, p.keys.list(), args...)
+}
+
+// holdAnswer reads scriptHold's answer for n uids: whether each was
+// online, and how many messages the limits dropped.
+func holdAnswer(cmd *goredis.Cmd, n int) ([]bool, int, error) {
+	res, err := cmd.Int64Slice()
 	if err != nil {
-		return nil, 0, fmt.Errorf("redis presence: holding a message for the offline of %d uids: %w", len(uids), err)
+		return nil, 0, fmt.Errorf("redis presence: holding a message for the offline of %d uids: %w", n, err)
 	}
-	if len(res) != len(uids)+1 {
-		return nil, 0, fmt.Errorf("redis presence: holding a message: %d answers for %d uids", len(res), len(uids))
+	if len(res) != n+1 {
+		return nil, 0, fmt.Errorf("redis presence: holding a message: %d answers for %d uids", len(res), n)
 	}
-	online := make([]bool, len(uids))
-	for i := range uids {
+	online := make([]bool, n)
+	for i := range online {
 		online[i] = res[i] == 1
 	}
-	return online, int(res[len(uids)]), nil
+	return online, int(res[n]), nil
 }
 
 // HoldLimits implements adapter.Holder.
@@ -99,7 +119,7 @@ func (p *Presence) Purge(ctx context.Context, uid string) (int, error) {
 }
 
 func (p *Presence) heldScript(ctx context.Context, s *goredis.Script, what, uid string) (int, error) {
-	n, err := s.Run(ctx, p.c, p.keys.list(), p.heldArgs(uid)...).Int()
+	n, err := s.Run(ctx, p.c, p.keys.list(), p.args(uid)...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("redis presence: %s the held messages of uid %q: %w", what, uid, err)
 	}

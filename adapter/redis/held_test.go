@@ -29,11 +29,14 @@ func TestHolder(t *testing.T) {
 	})
 }
 
+// newPageID is a client id no other page of the tests has.
+func newPageID() string { return "page-" + newRequestID() }
+
 func heldIDs(t *testing.T, p *Presence, uid string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	held, err := p.JoinTake(ctx, uid)
+	held, err := p.JoinTake(ctx, uid, newPageID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +92,7 @@ func TestHeldRedisRestart(t *testing.T) {
 	if _, _, err := p.HoldOffline(ctx, []string{"u"}, adapter.Held{ID: "m", Text: []byte("x")}, time.Minute); err == nil {
 		t.Fatal("held while Redis is down")
 	}
-	if _, err := p.JoinTake(ctx, "w"); err == nil {
+	if _, err := p.JoinTake(ctx, "w", newPageID()); err == nil {
 		t.Fatal("took while Redis is down")
 	}
 	srv.StartAgain()

@@ -8,44 +8,53 @@ import (
 // the hash tag {prefix}, so a Redis Cluster keeps them in one slot and the
 // scripts may touch them all.
 //
-//	uids       hash  uid → sockets in the cluster  (Online: HMGET; Counts: HLEN)
-//	pages      string  sockets in the cluster      (Counts: GET)
-//	instances  zset  instance id → expiry (ms, Redis clock)
-//	synced     set   instances whose record matches their local map
-//	inst:<id>  hash  uid → sockets on that instance
+//	uids        hash  uid → pages in the cluster   (Online: HMGET; Counts: HLEN)
+//	pages       string  pages in the cluster       (Counts: GET)
+//	clients     hash  client id → uid, every page in the cluster (Reach: HMGET)
+//	instances   zset  instance id → expiry (ms, Redis clock)
+//	synced      set   instances whose record matches their local map
+//	inst#<id>   hash  uid → pages on that instance
+//	instc#<id>  hash  client id → uid, the pages on that instance
+//	uc#<uid>    zset  the client ids of uid's pages, all scores 0 (Clients: ZRANGEBYLEX)
 //	held#<uid>      list    uid's held messages, oldest first: each
 //	                        "<expiry ms>|<id>|<text>"; expires with its
 //	                        longest-lived message
 //	heldsize#<uid>  string  the bytes of uid's held ids and texts, with
 //	                        the list's expiry
+//
+// The keys named after an instance or a uid are built by the scripts from
+// base; they share the hash tag, so they are in the same slot.
 type presenceKeys struct {
-	uids, pages, instances, synced, instPrefix string
-	held, heldSize                             string
+	base, uids, pages, clients, instances, synced, instPrefix, ucPrefix string
 }
 
 func newPresenceKeys(prefix string) presenceKeys {
 	base := "{" + prefix + "}-presence#"
 	return presenceKeys{
+		base:       base,
 		uids:       base + "uids",
 		pages:      base + "pages",
+		clients:    base + "clients",
 		instances:  base + "instances",
 		synced:     base + "synced",
 		instPrefix: base + "inst#",
-		held:       base + "held#",
-		heldSize:   base + "heldsize#",
+		ucPrefix:   base + "uc#",
 	}
 }
 
-// The scripts take KEYS = uids, pages, instances, synced (in that order)
-// and ARGV[1] = the prefix of instance hashes, ARGV[2] = this instance's id.
-func (k presenceKeys) list() []string { return []string{k.uids, k.pages, k.instances, k.synced} }
+// The scripts take KEYS = uids, pages, instances, synced, clients (in that
+// order) and ARGV[1] = the base of every key, ARGV[2] = this instance's id.
+func (k presenceKeys) list() []string {
+	return []string{k.uids, k.pages, k.instances, k.synced, k.clients}
+}
 
 // luaCommon is the start of every script: now() in ms on Redis's clock,
 // and drop(id), which takes an instance's sockets off the cluster-wide
 // figures and forgets the instance.
 const luaCommon = `
-local uids, pages, instances, synced = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local instPrefix, self = ARGV[1], ARGV[2]
+local uids, pages, instances, synced, clients = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local base, self = ARGV[1], ARGV[2]
+local instPrefix, instcPrefix, ucPrefix = base .. 'inst#', base .. 'instc#', base .. 'uc#'
 
 local function now()
   local t = redis.call('TIME')
@@ -60,6 +69,16 @@ local function addPages(n)
   if n ~= 0 and redis.call('INCRBY', pages, n) <= 0 then redis.call('DEL', pages) end
 end
 
+local function addClient(client, uid)
+  redis.call('HSET', clients, client, uid)
+  redis.call('ZADD', ucPrefix .. uid, 0, client)
+end
+
+local function removeClient(client, uid)
+  redis.call('HDEL', clients, client)
+  redis.call('ZREM', ucPrefix .. uid, client)
+end
+
 local function subtract(id)
   local inst = instPrefix .. id
   local kv = redis.call('HGETALL', inst)
@@ -71,6 +90,10 @@ local function subtract(id)
   end
   addPages(-total)
   redis.call('DEL', inst)
+  local instc = instcPrefix .. id
+  kv = redis.call('HGETALL', instc)
+  for i = 1, #kv, 2 do removeClient(kv[i], kv[i + 1]) end
+  redis.call('DEL', instc)
 end
 
 local function drop(id)
@@ -80,34 +103,43 @@ local function drop(id)
 end
 `
 
-// luaChange defines change(uid, d), which records d (+1 or -1) sockets of
-// uid on this instance. It answers -1, changing nothing, when the instance
-// is not synced (Redis restarted or reaped it): the next heartbeat
-// re-registers the whole local map. A leave that finds nothing to remove
-// is a no-op.
+// luaChange defines change(uid, d, client), which records page client of
+// uid on this instance (d = 1) or removes it (-1). It answers -1,
+// changing nothing, when the instance is not synced (Redis restarted or
+// reaped it): the next heartbeat re-registers the whole local map. A join
+// of a page recorded already, or a leave of a page not recorded, is a
+// no-op.
 const luaChange = `
-local function change(uid, d)
+local function change(uid, d, client)
   if redis.call('SISMEMBER', synced, self) == 0 then return -1 end
-  local inst = instPrefix .. self
+  local inst, instc = instPrefix .. self, instcPrefix .. self
+  if d > 0 then
+    if redis.call('HSETNX', instc, client, uid) == 0 then return 0 end
+    addClient(client, uid)
+  else
+    if redis.call('HGET', instc, client) ~= uid then return 0 end
+    redis.call('HDEL', instc, client)
+    removeClient(client, uid)
+  end
   local n = tonumber(redis.call('HGET', inst, uid) or '0') + d
-  if n < 0 then return 0 end
-  if n == 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
+  if n <= 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
   add(uid, d)
   addPages(d)
   return 1
 end
 `
 
-// scriptChange records delta ARGV[4] sockets of uid ARGV[3] (luaChange).
+// scriptChange records page ARGV[5] of uid ARGV[3] on this instance
+// (ARGV[4] = 1) or removes it (-1): luaChange.
 var scriptChange = goredis.NewScript(luaCommon + luaChange + `
-return change(ARGV[3], tonumber(ARGV[4]))
+return change(ARGV[3], tonumber(ARGV[4]), ARGV[5])
 `)
 
-// luaHeld is the start of the held-message scripts: ARGV[3] and ARGV[4]
-// are the prefixes of the held lists and of their sizes; expiry(e) reads
-// a held element's expiry and where its "<id>|<text>" starts.
+// luaHeld defines what the held-message scripts share: expiry(e) reads a
+// held element's expiry and where its "<id>|<text>" starts, live(uid, t)
+// is uid's held "<id>|<text>" that live at t, purge(uid) drops them.
 const luaHeld = `
-local heldPrefix, sizePrefix = ARGV[3], ARGV[4]
+local heldPrefix, sizePrefix = base .. 'held#', base .. 'heldsize#'
 
 local function expiry(e)
   local bar = string.find(e, '|', 1, true)
@@ -128,28 +160,27 @@ local function purge(uid)
 end
 `
 
-// scriptJoinTake records one more socket of uid ARGV[5] on this instance
-// when ARGV[6] is "1" (luaChange) and takes uid's unexpired held
-// messages, in one step. It answers {change's answer, "<id>|<text>"…}.
+// scriptJoinTake records page ARGV[4] of uid ARGV[3] on this instance when
+// ARGV[5] is "1" (luaChange) and takes uid's unexpired held messages, in
+// one step. It answers {change's answer, "<id>|<text>"…}.
 var scriptJoinTake = goredis.NewScript(luaCommon + luaChange + luaHeld + `
-local uid = ARGV[5]
+local uid = ARGV[3]
 local res = 1
-if ARGV[6] == '1' then res = change(uid, 1) end
+if ARGV[5] == '1' then res = change(uid, 1, ARGV[4]) end
 local out = live(uid, now())
 purge(uid)
 table.insert(out, 1, res)
 return out
 `)
 
-// scriptHold publishes ARGV[11] on channel ARGV[10] (none when empty) and
-// holds the message id ARGV[8], text ARGV[9] for ARGV[7] ms (none when 0)
-// for each uid from ARGV[12] on that has no socket in the cluster, within
-// ARGV[5] messages and ARGV[6] bytes per uid (oldest dropped first, and
-// the expired at the head of a list). It answers one 1 (online) or 0 per
-// uid, then how many messages the limits dropped.
+// scriptHold holds the message id ARGV[6], text ARGV[7] for ARGV[5] ms
+// (none when 0) for each uid from ARGV[8] on that has no page in the
+// cluster, within ARGV[3] messages and ARGV[4] bytes per uid (oldest
+// dropped first, and the expired at the head of a list). It answers one 1
+// (online) or 0 per uid, then how many messages the limits dropped.
 var scriptHold = goredis.NewScript(luaCommon + luaHeld + `
-local maxN, maxB, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local id, text = ARGV[8], ARGV[9]
+local maxN, maxB, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local id, text = ARGV[6], ARGV[7]
 local t = now()
 local size = #id + #text
 local elem = (t + ttl) .. '|' .. id .. '|' .. text
@@ -179,7 +210,7 @@ local function hold(uid)
   end
 end
 
-for i = 12, #ARGV do
+for i = 8, #ARGV do
   local uid = ARGV[i]
   if tonumber(redis.call('HGET', uids, uid) or '0') > 0 then
     out[#out + 1] = 1
@@ -188,21 +219,20 @@ for i = 12, #ARGV do
     if ttl > 0 then hold(uid) end
   end
 end
-if ARGV[10] ~= '' then redis.call('PUBLISH', ARGV[10], ARGV[11]) end
 out[#out + 1] = dropped
 return out
 `)
 
-// scriptHeldCount answers how many of uid ARGV[5]'s held messages live.
+// scriptHeldCount answers how many of uid ARGV[3]'s held messages live.
 var scriptHeldCount = goredis.NewScript(luaCommon + luaHeld + `
-return #live(ARGV[5], now())
+return #live(ARGV[3], now())
 `)
 
-// scriptPurge drops uid ARGV[5]'s held messages and answers how many of
+// scriptPurge drops uid ARGV[3]'s held messages and answers how many of
 // them lived.
 var scriptPurge = goredis.NewScript(luaCommon + luaHeld + `
-local n = #live(ARGV[5], now())
-purge(ARGV[5])
+local n = #live(ARGV[3], now())
+purge(ARGV[3])
 return n
 `)
 
@@ -219,8 +249,8 @@ redis.call('ZADD', instances, t + tonumber(ARGV[3]), self)
 return redis.call('SISMEMBER', synced, self)
 `)
 
-// scriptSync replaces this instance's record with pairs uid, count from
-// ARGV[6] on. ARGV[4] = "1" clears the old record first (the first chunk);
+// scriptSync replaces this instance's record with its pages, pairs
+// client id, uid from ARGV[6] on. ARGV[4] = "1" clears the old record first (the first chunk);
 // ARGV[5] = "1" marks the instance synced and alive for ARGV[3] ms (the
 // last chunk).
 var scriptSync = goredis.NewScript(luaCommon + `
@@ -228,13 +258,16 @@ if ARGV[4] == '1' then
   subtract(self)
   redis.call('SREM', synced, self)
 end
-local inst = instPrefix .. self
+local inst, instc = instPrefix .. self, instcPrefix .. self
 local total = 0
 for i = 6, #ARGV, 2 do
-  local n = tonumber(ARGV[i + 1])
-  redis.call('HINCRBY', inst, ARGV[i], n)
-  add(ARGV[i], n)
-  total = total + n
+  local client, uid = ARGV[i], ARGV[i + 1]
+  if redis.call('HSETNX', instc, client, uid) == 1 then
+    redis.call('HINCRBY', inst, uid, 1)
+    add(uid, 1)
+    addClient(client, uid)
+    total = total + 1
+  end
 end
 addPages(total)
 if ARGV[5] == '1' then

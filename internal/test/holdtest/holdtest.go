@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,9 +49,14 @@ func hold(t *testing.T, h adapter.Holder, ttl time.Duration, id string, uids ...
 	return online, dropped
 }
 
+// pages numbers the client ids of the logins of the tests.
+var pages atomic.Int64
+
+func page() string { return fmt.Sprintf("page%d", pages.Add(1)) }
+
 func take(t *testing.T, h adapter.Holder, uid string) []string {
 	t.Helper()
-	held, err := h.JoinTake(ctx(t), uid)
+	held, err := h.JoinTake(ctx(t), uid, page())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +106,7 @@ func testOrder(t *testing.T, newHolder New) {
 
 func testOnlineNotHeld(t *testing.T, newHolder New) {
 	h := newHolder(t, adapter.HoldLimits{})
-	if err := h.Join(ctx(t), "on"); err != nil {
+	if err := h.Join(ctx(t), "on", page()); err != nil {
 		t.Fatal(err)
 	}
 	online, _ := hold(t, h, time.Minute, "m1", "on", "off")
@@ -205,7 +211,7 @@ func testTwoLogins(t *testing.T, newHolder New) {
 	errs := make([]error, 2)
 	for i := range got {
 		wg.Go(func() {
-			held, err := h.JoinTake(context.Background(), "u")
+			held, err := h.JoinTake(context.Background(), "u", page())
 			errs[i] = err
 			for _, m := range held {
 				got[i] = append(got[i], m.ID)
@@ -245,7 +251,7 @@ func testLoginDuringPublishes(t *testing.T, newHolder New) {
 	var taken []string
 	wg.Go(func() {
 		time.Sleep(time.Millisecond)
-		held, err := h.JoinTake(context.Background(), "u")
+		held, err := h.JoinTake(context.Background(), "u", page())
 		if err != nil {
 			t.Error(err)
 		}
