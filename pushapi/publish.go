@@ -54,7 +54,7 @@ func list(p params, name string) ([]string, error) {
 // publish: type=publish&to=U&content=C (and event, json, client,
 // exclude), or type=kick&uid=U|client=C. Content is escaped here, once.
 func (a *api) publish(ctx context.Context, c *gin.Context, p params, kind string) {
-	r, err := readRequest(p, kind)
+	r, err := readRequest(p, kind, a.opts.Hold)
 	if err != nil {
 		a.refuseItem(c, err)
 		return
@@ -180,6 +180,8 @@ type presenceAnswer struct {
 	Offline []string `json:"offline"`
 	// Clients is the state of client= targets, when there are any.
 	Clients *split `json:"clients,omitempty"`
+	// Held names the uids the message was held for, when it had a ttl.
+	Held []string `json:"held,omitzero"`
 	// The groups part of issue 10 adds the groups' state here.
 }
 
@@ -214,6 +216,9 @@ func presenceOf(t push.Targets, r push.Reach, positive string) presenceAnswer {
 	if len(t.Clients) > 0 {
 		clients := splitOf(t.Clients, r.Clients)
 		ans.Clients = &clients
+	}
+	if r.Held != nil {
+		ans.Held = splitOf(t.UIDs, r.Held).Online
 	}
 	return ans
 }
