@@ -35,6 +35,10 @@ const (
 	DefaultMaxQueue       = 100000   // messages waiting for one client
 	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
 	DefaultConnBurst      = 10       // new connections an address may open at once
+	DefaultHoldMaxTTL     = 5 * time.Minute
+	DefaultHoldMessages   = 100      // held messages of one uid
+	DefaultHoldBytes      = 64 << 10 // bytes of one uid's held messages
+	MaxHoldTTL            = 24 * time.Hour
 
 	DefaultSignWindow = 5 * time.Minute // api.signature_window
 	MinSecretLength   = 16              // bytes of api.secret and auth.secret, when set
@@ -50,6 +54,7 @@ type Config struct {
 	Log    Log    `mapstructure:"log"`
 	Counts Counts `mapstructure:"counts"`
 	Auth   Auth   `mapstructure:"auth"`
+	Hold   Hold   `mapstructure:"hold"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
@@ -178,6 +183,19 @@ type Auth struct {
 	Required bool `mapstructure:"required"`
 }
 
+// Hold configures held messages: a push that reaches no page of a uid is
+// kept for the uid's next login, for its ttl.
+type Hold struct {
+	// TTL is the ttl of a publish without ttl=; 0 holds nothing.
+	TTL time.Duration `mapstructure:"ttl"`
+	// MaxTTL caps every ttl.
+	MaxTTL time.Duration `mapstructure:"max_ttl"`
+	// MaxMessages and MaxBytes bound one uid's held messages; beyond,
+	// the oldest are dropped.
+	MaxMessages int   `mapstructure:"max_messages"`
+	MaxBytes    int64 `mapstructure:"max_bytes"`
+}
+
 // defaults maps every key to its default value. Every key must be here:
 // viper only lets environment variables reach Unmarshal for keys it knows.
 func defaults() map[string]any {
@@ -230,6 +248,10 @@ func defaults() map[string]any {
 		"counts.interval":    DefaultCountsInterval,
 		"auth.secret":        "",
 		"auth.required":      false,
+		"hold.ttl":           time.Duration(0),
+		"hold.max_ttl":       DefaultHoldMaxTTL,
+		"hold.max_messages":  DefaultHoldMessages,
+		"hold.max_bytes":     DefaultHoldBytes,
 		"shutdown_timeout":   DefaultShutdown,
 	}
 }

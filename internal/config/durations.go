@@ -37,6 +37,8 @@ var durationFloors = []durationFloor{
 	{"counts.interval", 100 * time.Millisecond, "each change is a message to every page",
 		func(c *Config) *time.Duration { return &c.Counts.Interval }},
 	{"shutdown_timeout", 2 * time.Second, "", func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{"hold.ttl", 0, "", func(c *Config) *time.Duration { return &c.Hold.TTL }},
+	{"hold.max_ttl", time.Second, "", func(c *Config) *time.Duration { return &c.Hold.MaxTTL }},
 }
 
 // validateDurations refuses every duration under its floor, with the
