@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -269,5 +270,71 @@ func TestHeldCluster(t *testing.T) {
 	m.waitMsgs(0, 1, 5*time.Second)
 	if got := m.data(0, "new_msg"); !slices.Equal(got, []any{"after the restart"}) {
 		t.Errorf("after the restart the page got %q", got)
+	}
+}
+
+// reloadPage logs in as uid "reloader" with pushio's client bundle; after
+// a reload asked with sessionStorage "hold", it waits for go() before it
+// connects, so that a test can push while the page is away. It lists in
+// #events what it gets, in order.
+const reloadPage = `<!doctype html>
+<meta charset="utf-8"><title>reloading</title>
+<p id="status">loading</p><div id="events"></div>
+<script src="IO_URL/socket.io/socket.io.js"></script>
+<script>
+  var state = document.getElementById("status");
+  function add(text) {
+    var d = document.createElement("div");
+    d.textContent = text;
+    document.getElementById("events").appendChild(d);
+  }
+  function go() {
+    var socket = io("IO_URL", { transports: ["websocket"] });
+    socket.on("connect", function () { socket.emit("login", "reloader"); });
+    socket.on("new_msg", function (m) { add("msg:" + m); });
+    socket.on("update_online_count", function () {
+      if (state.textContent !== "counted") add("counts");
+      state.textContent = "counted";
+    });
+  }
+  if (sessionStorage.getItem("hold")) {
+    sessionStorage.removeItem("hold");
+    state.textContent = "waiting";
+  } else {
+    go();
+  }
+</script>
+`
+
+// TestHeldBrowserReload: Chromium reloads a logged-in page; a push with a
+// ttl sent while it is away is shown once, right after its login.
+func TestHeldBrowserReload(t *testing.T) {
+	b := startBrowser(t)
+	p := startPushio(t)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, strings.ReplaceAll(reloadPage, "IO_URL", p.IOURL()))
+	}))
+	defer site.Close()
+	b.do("open", "page", "url", site.URL+"/")
+	b.waitText("page", "#status", "counted")
+	waitOnline(t, p, "reloader", "online", 5*time.Second)
+
+	b.do("eval", "page", "js", `sessionStorage.setItem("hold", "1"); setTimeout(function () { location.reload(); }, 0); true`)
+	b.waitText("page", "#status", "waiting")
+	waitOnline(t, p, "reloader", "offline", 5*time.Second)
+	if got := holdPublish(t, p.APIURL(), "reloader", "while reloading", "60"); got != "offline" {
+		t.Fatalf("push during the reload: %q, want offline", got)
+	}
+	b.do("eval", "page", "js", `go(); true`)
+	b.waitText("page", "#status", "counted")
+	if got := holdPublish(t, p.APIURL(), "reloader", "after", "60"); got != "ok" {
+		t.Fatalf("push after the reload: %q, want ok", got)
+	}
+	b.waitText("page", "#events", "msg:after")
+	time.Sleep(300 * time.Millisecond)
+	if got, want := b.do("eval", "page", "js", `Array.from(document.querySelectorAll("#events div")).map(function (d) { return d.textContent; }).join("|")`),
+		"msg:while reloading|counts|msg:after"; got != want {
+		t.Errorf("the reloaded page shows %q, want %q", got, want)
 	}
 }
