@@ -13,6 +13,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/push"
 )
 
@@ -137,23 +138,29 @@ func (s *Server) broadcast(rooms, except []string, m *engine.Message, id string)
 	return s.hub.Broadcast(rooms, except, m)
 }
 
-// enter joins the page to its uid's room and records it in the presence;
-// with a Holder it also takes the uid's held messages and returns those
-// the page has not had live.
-func (s *Server) enter(ctx context.Context, page Page, uid string) []adapter.Held {
+// enter joins the page to its uid's room, records it in the presence
+// (with its own groups, own) and joins it to its groups' rooms; with a
+// Holder it also takes the uid's held messages and returns those the page
+// has not had live. The uid's room comes first, then the record and the
+// read of its groups: a join by uid that this read misses is recorded
+// after it, and its fan-out then finds the page in the uid's room.
+func (s *Server) enter(ctx context.Context, page Page, uid string, own []string) []adapter.Held {
 	holder, ok := s.presence.(adapter.Holder)
 	if !ok {
 		s.hub.Join(page, uid)
-		if err := s.presence.Join(ctx, uid, page.ID()); err != nil {
+		groups, err := s.presence.Join(ctx, uid, page.ID(), own)
+		if err != nil {
 			s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 		}
+		s.hub.Join(page, hub.GroupRooms(append(groups, own...))...)
 		return nil
 	}
 	l := s.landings.open(uid, page.ID(), func() { s.hub.Join(page, uid) })
-	held, err := holder.JoinTake(ctx, uid, page.ID())
+	groups, held, err := holder.JoinTake(ctx, uid, page.ID(), own)
 	if err != nil {
 		s.log.Warn("login: recording presence and taking held messages failed", "uid", uid, "err", err)
 	}
+	s.hub.Join(page, hub.GroupRooms(append(groups, own...))...)
 	held = l.keep(held)
 	if len(held) == 0 {
 		s.landings.close(uid, l)

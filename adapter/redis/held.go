@@ -21,33 +21,39 @@ import (
 // errHeldID is an id that the list's element format cannot carry.
 var errHeldID = errors.New("a held message's id must not contain '|'")
 
-// JoinTake implements adapter.Holder in one script. When Redis lost this
-// instance's record, the page is recorded by the next heartbeat and the
-// script only takes the held messages.
-func (p *Presence) JoinTake(ctx context.Context, uid, client string) ([]adapter.Held, error) {
+// JoinTake implements adapter.Holder in one script: Join, and the take.
+// When Redis lost this instance's record, the page is recorded by the
+// next heartbeat and the script only reads the groups and takes the held
+// messages.
+func (p *Presence) JoinTake(ctx context.Context, uid, client string, pageGroups []string) ([]string, []adapter.Held, error) {
 	p.syncMu.RLock()
 	defer p.syncMu.RUnlock()
-	record := p.changeLocal(uid, client, 1) && !p.dirty.Load()
-	res, err := scriptJoinTake.Run(ctx, p.c, p.keys.list(), p.args(uid, client, flag(record))...).Slice()
+	record := p.changeLocal(uid, client, 1, pageGroups, 1) && !p.dirty.Load()
+	args := p.args(append([]any{uid, client, flag(record), 1}, anys(pageGroups)...)...)
+	res, err := scriptJoinTake.Run(ctx, p.c, p.keys.list(), args...).Slice()
+	if err == nil && len(res) != 3 {
+		err = fmt.Errorf("%d answers, want 3", len(res))
+	}
 	if err != nil {
 		if record {
 			p.dirty.Store(true)
 		}
-		return nil, fmt.Errorf("redis presence: recording uid %q and taking its held messages: %w", uid, err)
+		return nil, nil, fmt.Errorf("redis presence: recording uid %q and taking its held messages: %w", uid, err)
 	}
-	if n, _ := res[0].(int64); record {
-		p.recorded(n)
+	if status, _ := res[0].(int64); status < 0 {
+		p.dirty.Store(true) // Redis lost this instance's record
 	}
-	out := make([]adapter.Held, 0, len(res)-1)
-	for _, v := range res[1:] {
+	elems, _ := res[2].([]any)
+	held := make([]adapter.Held, 0, len(elems))
+	for _, v := range elems {
 		s, _ := v.(string)
 		id, text, ok := strings.Cut(s, "|")
 		if !ok {
 			continue
 		}
-		out = append(out, adapter.Held{ID: id, Text: []byte(text)})
+		held = append(held, adapter.Held{ID: id, Text: []byte(text)})
 	}
-	return out, nil
+	return strs(res[1]), held, nil
 }
 
 // HoldOffline implements adapter.Holder in one script.

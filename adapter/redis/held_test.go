@@ -36,7 +36,7 @@ func heldIDs(t *testing.T, p *Presence, uid string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	held, err := p.JoinTake(ctx, uid, newPageID())
+	_, held, err := p.JoinTake(ctx, uid, newPageID(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestHeldRedisRestart(t *testing.T) {
 	if _, _, err := p.HoldOffline(ctx, []string{"u"}, adapter.Held{ID: "m", Text: []byte("x")}, time.Minute); err == nil {
 		t.Fatal("held while Redis is down")
 	}
-	if _, err := p.JoinTake(ctx, "w", newPageID()); err == nil {
+	if _, _, err := p.JoinTake(ctx, "w", newPageID(), nil); err == nil {
 		t.Fatal("took while Redis is down")
 	}
 	srv.StartAgain()

@@ -35,6 +35,7 @@ const (
 	DefaultMaxQueue       = 100000   // messages waiting for one client
 	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
 	DefaultConnBurst      = 10       // new connections an address may open at once
+	DefaultMaxGroups      = 256      // groups of one uid (and of one page's own)
 	DefaultHoldMaxTTL     = 5 * time.Minute
 	DefaultHoldMessages   = 100      // held messages of one uid
 	DefaultHoldBytes      = 64 << 10 // bytes of one uid's held messages
@@ -54,9 +55,18 @@ type Config struct {
 	Log    Log    `mapstructure:"log"`
 	Counts Counts `mapstructure:"counts"`
 	Auth   Auth   `mapstructure:"auth"`
+	Groups Groups `mapstructure:"groups"`
 	Hold   Hold   `mapstructure:"hold"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// Groups bound the groups (issue 10's GatewayWorker groups).
+type Groups struct {
+	// MaxPerUID is the most groups one uid may be in by membership of the
+	// uid, and one page by its own (its login token's, joins by its
+	// client id); a join past it is refused.
+	MaxPerUID int `mapstructure:"max_per_uid"`
 }
 
 // IO is the Socket.IO listener that browsers connect to.
@@ -224,6 +234,7 @@ func defaults() map[string]any {
 		"api.max_body":               DefaultMaxBody,
 		"api.max_url":                DefaultMaxURL,
 		"api.max_batch":              DefaultMaxBatch,
+		"groups.max_per_uid":         DefaultMaxGroups,
 		"api.header_timeout":         DefaultHeaderTimeout,
 		"api.read_timeout":           DefaultReadTimeout,
 		"api.write_timeout":          DefaultWriteTimeout,

@@ -56,7 +56,7 @@ func page() string { return fmt.Sprintf("page%d", pages.Add(1)) }
 
 func take(t *testing.T, h adapter.Holder, uid string) []string {
 	t.Helper()
-	held, err := h.JoinTake(ctx(t), uid, page())
+	_, held, err := h.JoinTake(ctx(t), uid, page(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func testOrder(t *testing.T, newHolder New) {
 
 func testOnlineNotHeld(t *testing.T, newHolder New) {
 	h := newHolder(t, adapter.HoldLimits{})
-	if err := h.Join(ctx(t), "on", page()); err != nil {
+	if _, err := h.Join(ctx(t), "on", page(), nil); err != nil {
 		t.Fatal(err)
 	}
 	online, _ := hold(t, h, time.Minute, "m1", "on", "off")
@@ -211,7 +211,7 @@ func testTwoLogins(t *testing.T, newHolder New) {
 	errs := make([]error, 2)
 	for i := range got {
 		wg.Go(func() {
-			held, err := h.JoinTake(context.Background(), "u", page())
+			_, held, err := h.JoinTake(context.Background(), "u", page(), nil)
 			errs[i] = err
 			for _, m := range held {
 				got[i] = append(got[i], m.ID)
@@ -251,7 +251,7 @@ func testLoginDuringPublishes(t *testing.T, newHolder New) {
 	var taken []string
 	wg.Go(func() {
 		time.Sleep(time.Millisecond)
-		held, err := h.JoinTake(context.Background(), "u", page())
+		_, held, err := h.JoinTake(context.Background(), "u", page(), nil)
 		if err != nil {
 			t.Error(err)
 		}
