@@ -138,6 +138,15 @@ func (l HoldLimits) WithDefaults() HoldLimits {
 	return l
 }
 
+// HoldResult is what a hold did: whether each uid asked was online, the
+// uids (asked, or members of the groups asked) it held the message for,
+// and how many older messages the limits dropped.
+type HoldResult struct {
+	Online  []bool
+	Held    []string
+	Dropped int
+}
+
 // Holder is a Presence that holds messages for the uids it finds offline.
 type Holder interface {
 	Presence
@@ -147,9 +156,9 @@ type Holder interface {
 	// holds for this login.
 	JoinTake(ctx context.Context, uid, client string, pageGroups []string) (groups []string, held []Held, err error)
 	// HoldOffline reports, for each uid, whether it has a page anywhere,
-	// and holds h for ttl for each uid that has none, in one atomic step;
-	// it returns how many older messages the limits dropped.
-	HoldOffline(ctx context.Context, uids []string, h Held, ttl time.Duration) (online []bool, dropped int, err error)
+	// and holds h for ttl for each of uids and of the members (by uid) of
+	// groups that has none, in one atomic step.
+	HoldOffline(ctx context.Context, uids, groups []string, h Held, ttl time.Duration) (HoldResult, error)
 	// HeldCount is how many unexpired messages uid has held.
 	HeldCount(ctx context.Context, uid string) (int, error)
 	// Purge drops uid's held messages and says how many there were.
@@ -212,13 +221,12 @@ type Outgoing struct {
 }
 
 // Hold asks that Held be held for TTL for each uid of a push's targets
-// that has no page, in the step that reads their reach (as
-// Holder.HoldOffline). Send sets Dropped to how many older messages the
-// limits dropped.
+// (and member by uid of its groups) that has no page, in the step that
+// reads their reach (as Holder.HoldOffline). Send sets Result.
 type Hold struct {
-	Held    Held
-	TTL     time.Duration
-	Dropped int
+	Held   Held
+	TTL    time.Duration
+	Result HoldResult
 }
 
 // Fanout carries this instance's broadcasts to the other instances

@@ -155,9 +155,9 @@ func GroupRoom(g string) string { return hub.GroupRoom(g) }
 // page anywhere in the cluster.
 type Reach struct {
 	UIDs, Groups, Clients []bool
-	// Held says, for each uid, whether the message was held for it (a
-	// Request with Hold; nil otherwise).
-	Held []bool
+	// Held names the uids the message was held for: of UIDs, and members
+	// of Groups (a Request with Hold; nil otherwise).
+	Held []string
 }
 
 // Any reports whether any target has a page.

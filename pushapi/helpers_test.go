@@ -82,9 +82,11 @@ func (r *recorder) Send(_ context.Context, reqs []push.Request) ([]push.Reach, e
 		r.sends = append(r.sends, sendOf(req))
 		reach[i] = push.Reach{UIDs: r.flags(req.Targets.UIDs), Clients: r.flags(req.Targets.Clients)}
 		if req.Hold > 0 {
-			reach[i].Held = make([]bool, len(reach[i].UIDs))
+			reach[i].Held = []string{}
 			for j, on := range reach[i].UIDs {
-				reach[i].Held[j] = !on
+				if !on {
+					reach[i].Held = append(reach[i].Held, req.Targets.UIDs[j])
+				}
 			}
 		}
 	}

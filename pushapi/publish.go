@@ -240,9 +240,7 @@ func presenceOf(t push.Targets, r push.Reach, positive string) presenceAnswer {
 		clients := splitOf(t.Clients, r.Clients)
 		ans.Clients = &clients
 	}
-	if r.Held != nil {
-		ans.Held = splitOf(t.UIDs, r.Held).Online
-	}
+	ans.Held = r.Held
 	return ans
 }
 

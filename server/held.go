@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,7 +19,8 @@ import (
 )
 
 // Held messages (issue 12): a push with a ttl (push.Request.Hold) holds its
-// message for each target uid that has no page anywhere (adapter.Holder:
+// message for each target uid, and each member by uid of a target group,
+// that has no page anywhere (adapter.Holder:
 // memory on one node; in a cluster Redis, in the fan-out's round trip:
 // adapter.Outgoing.Hold), and the next
 // page of that uid to log in takes them all and gets them right after its
@@ -40,19 +42,19 @@ const landingGrace = 5 * time.Second
 // errNoHolder is a held-message call on a presence that holds none.
 var errNoHolder = errors.New("server: this presence holds no messages")
 
-// landings are the pages whose logins are taking held messages, by uid.
+// landings are the pages whose logins are taking held messages.
 // Deliveries of pushes with an id read them under mu's read side, from
 // the check to the hub's hand-off, so that a landing opened meanwhile
 // sees every push that reaches its page.
 type landings struct {
-	mu    sync.RWMutex
-	byUID map[string][]*landing
+	mu  sync.RWMutex
+	all map[*landing]struct{}
 }
 
 // landing is one page's: the ids it got live (seen) and those it was
 // given held (given).
 type landing struct {
-	page  string
+	page  Page
 	mu    sync.Mutex
 	seen  map[string]struct{}
 	given map[string]struct{}
@@ -60,51 +62,58 @@ type landing struct {
 
 // open opens page's landing and calls join, at once for the deliveries:
 // each push that reaches the page live after join is seen.
-func (ls *landings) open(uid, page string, join func()) *landing {
+func (ls *landings) open(page Page, join func()) *landing {
 	l := &landing{page: page, seen: map[string]struct{}{}, given: map[string]struct{}{}}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if ls.byUID == nil {
-		ls.byUID = make(map[string][]*landing)
+	if ls.all == nil {
+		ls.all = make(map[*landing]struct{})
 	}
-	ls.byUID[uid] = append(ls.byUID[uid], l)
+	ls.all[l] = struct{}{}
 	join()
 	return l
 }
 
-func (ls *landings) close(uid string, l *landing) {
+func (ls *landings) close(l *landing) {
 	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	list := ls.byUID[uid]
-	for i, x := range list {
-		if x == l {
-			list = append(list[:i], list[i+1:]...)
-			break
-		}
-	}
-	if len(list) == 0 {
-		delete(ls.byUID, uid)
-	} else {
-		ls.byUID[uid] = list
-	}
+	delete(ls.all, l)
+	ls.mu.Unlock()
 }
 
-// except adds to except the landing pages of rooms that were given id
-// held, and records id as seen by the others; ls.mu's read side held.
-func (ls *landings) except(rooms, except []string, id string) []string {
+// except adds to except the landing pages that a push with id to rooms
+// (but except) reaches and that were given it held, and records id as
+// seen by the others it reaches; ls.mu's read side held.
+func (ls *landings) except(h *rooms, rooms, except []string, id string) []string {
+	out := except
+	for l := range ls.all {
+		in := h.Rooms(l.page)
+		if len(in) == 0 || !reaches(in, rooms) || len(except) > 0 && reaches(in, except) {
+			continue
+		}
+		l.mu.Lock()
+		if _, given := l.given[id]; given {
+			delete(l.given, id)
+			out = append(out, l.page.ID())
+		} else {
+			l.seen[id] = struct{}{}
+		}
+		l.mu.Unlock()
+	}
+	return out
+}
+
+// reaches reports whether a page in rooms in (its own id first) is picked
+// by rooms (every page when empty).
+func reaches(in, rooms []string) bool {
+	if len(rooms) == 0 {
+		return true
+	}
 	for _, r := range rooms {
-		for _, l := range ls.byUID[r] {
-			l.mu.Lock()
-			if _, given := l.given[id]; given {
-				delete(l.given, id)
-				except = append(except, l.page)
-			} else {
-				l.seen[id] = struct{}{}
-			}
-			l.mu.Unlock()
+		if slices.Contains(in, r) {
+			return true
 		}
 	}
-	return except
+	return false
 }
 
 // keep returns the held messages the page has not had live and records
@@ -132,8 +141,8 @@ func (s *Server) broadcast(rooms, except []string, m *engine.Message, id string)
 	}
 	s.landings.mu.RLock()
 	defer s.landings.mu.RUnlock()
-	if len(s.landings.byUID) > 0 {
-		except = s.landings.except(rooms, except, id)
+	if len(s.landings.all) > 0 {
+		except = s.landings.except(s.hub, rooms, except, id)
 	}
 	return s.hub.Broadcast(rooms, except, m)
 }
@@ -155,7 +164,7 @@ func (s *Server) enter(ctx context.Context, page Page, uid string, own []string)
 		s.hub.Join(page, hub.GroupRooms(append(groups, own...))...)
 		return nil
 	}
-	l := s.landings.open(uid, page.ID(), func() { s.hub.Join(page, uid) })
+	l := s.landings.open(page, func() { s.hub.Join(page, uid) })
 	groups, held, err := holder.JoinTake(ctx, uid, page.ID(), own)
 	if err != nil {
 		s.log.Warn("login: recording presence and taking held messages failed", "uid", uid, "err", err)
@@ -163,10 +172,10 @@ func (s *Server) enter(ctx context.Context, page Page, uid string, own []string)
 	s.hub.Join(page, hub.GroupRooms(append(groups, own...))...)
 	held = l.keep(held)
 	if len(held) == 0 {
-		s.landings.close(uid, l)
+		s.landings.close(l)
 		return nil
 	}
-	time.AfterFunc(landingGrace, func() { s.landings.close(uid, l) })
+	time.AfterFunc(landingGrace, func() { s.landings.close(l) })
 	return held
 }
 
@@ -195,12 +204,12 @@ func newPushIDs() *pushIDs {
 func (p *pushIDs) next() string { return p.prefix + strconv.FormatUint(p.n.Add(1), 10) }
 
 // holdFor is the hold of r, whose message is m, or nil: a message with
-// a ttl, for uids (not a broadcast, not a kick), no larger than
+// a ttl, for uids or groups (not a broadcast, not a kick), no larger than
 // hold.max_bytes, on a presence that holds messages. A message too large
 // is counted as dropped for each offline uid (see counted).
 func (s *Server) holdFor(r push.Request, m *engine.Message) *adapter.Hold {
 	holder, ok := s.presence.(adapter.Holder)
-	if !ok || r.Hold <= 0 || r.Kick || m == nil || len(r.Targets.UIDs) == 0 {
+	if !ok || r.Hold <= 0 || r.Kick || m == nil || len(r.Targets.UIDs)+len(r.Targets.Groups) == 0 {
 		return nil
 	}
 	h := &adapter.Hold{Held: adapter.Held{ID: s.pushIDs.next(), Text: m.Text()}, TTL: r.Hold}
@@ -223,31 +232,35 @@ func (s *Server) reachHold(ctx context.Context, o adapter.Outgoing) (push.Reach,
 	if err != nil {
 		return r, err
 	}
-	r.UIDs, o.Hold.Dropped, err = holder.HoldOffline(ctx, o.Targets.UIDs, o.Hold.Held, o.Hold.TTL)
+	o.Hold.Result, err = holder.HoldOffline(ctx, o.Targets.UIDs, o.Targets.Groups, o.Hold.Held, o.Hold.TTL)
+	r.UIDs = o.Hold.Result.Online
 	return r, err
 }
 
 // counted fills reach.Held, the uids r's message was held for, and counts
 // the held and dropped messages.
 func (s *Server) counted(r push.Request, o adapter.Outgoing, reach *push.Reach) {
-	if r.Hold <= 0 || len(reach.UIDs) == 0 {
+	if r.Hold <= 0 || r.Kick || r.Message == nil || len(r.Targets.UIDs)+len(r.Targets.Groups) == 0 {
 		return
 	}
-	reach.Held = make([]bool, len(reach.UIDs))
-	n := 0
-	for i, on := range reach.UIDs {
-		if !on {
-			n++
-		}
-		reach.Held[i] = !on && o.Hold != nil
-	}
-	if o.Hold == nil {
-		if _, ok := s.presence.(adapter.Holder); ok && !r.Kick && r.Message != nil {
-			s.opts.Metrics.Held(0, n) // larger than hold.max_bytes
-		}
+	if _, ok := s.presence.(adapter.Holder); !ok {
 		return
 	}
-	s.opts.Metrics.Held(n, o.Hold.Dropped)
+	reach.Held = []string{}
+	if o.Hold == nil { // larger than hold.max_bytes
+		n := 0
+		for _, on := range reach.UIDs {
+			if !on {
+				n++
+			}
+		}
+		s.opts.Metrics.Held(0, n)
+		return
+	}
+	if o.Hold.Result.Held != nil {
+		reach.Held = o.Hold.Result.Held
+	}
+	s.opts.Metrics.Held(len(reach.Held), o.Hold.Result.Dropped)
 }
 
 // HeldCount is how many messages are held for uid.

@@ -53,7 +53,7 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 	send := func(id string) { s.broadcast([]string{"u"}, nil, engine.NewMessage(heldPush(id).Text), id) }
 
 	send("before") // the page is not in the room yet: held only
-	l := s.landings.open("u", page.ID(), func() { s.hub.Join(page, "u") })
+	l := s.landings.open(page, func() { s.hub.Join(page, "u") })
 	send("live") // held by its publish, and live: the page has it
 	held := l.keep([]adapter.Held{heldPush("before"), heldPush("live"), heldPush("late")})
 	if ids := []string{held[0].ID, held[1].ID}; len(held) != 2 || !slices.Equal(ids, []string{"before", "late"}) {
@@ -62,7 +62,7 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 	s.deliverHeld(page, held)
 	send("late") // the live copy of a held message, after the take
 	send("new")  // a push that was never held
-	s.landings.close("u", l)
+	s.landings.close(l)
 	send("after")
 	want := []string{}
 	for _, id := range []string{"live", "before", "late", "new", "after"} {
@@ -71,7 +71,7 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 	if got := page.texts(); !slices.Equal(got, want) {
 		t.Fatalf("page got\n%q\nwant\n%q", got, want)
 	}
-	if len(s.landings.byUID) != 0 {
-		t.Fatalf("landings left open: %v", s.landings.byUID)
+	if len(s.landings.all) != 0 {
+		t.Fatalf("landings left open: %v", s.landings.all)
 	}
 }

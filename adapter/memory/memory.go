@@ -387,35 +387,58 @@ func (p *Presence) JoinTake(_ context.Context, uid, client string, pageGroups []
 
 // HoldOffline implements adapter.Holder. A message larger than
 // HoldLimits.MaxBytes is not held (it counts as dropped).
-func (p *Presence) HoldOffline(_ context.Context, uids []string, h adapter.Held, ttl time.Duration) ([]bool, int, error) {
+func (p *Presence) HoldOffline(_ context.Context, uids, groups []string, h adapter.Held, ttl time.Duration) (adapter.HoldResult, error) {
 	now := p.now()
-	expires := now.Add(ttl)
-	online := make([]bool, len(uids))
-	dropped := 0
+	res := adapter.HoldResult{Online: make([]bool, len(uids))}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweep(now)
-	for i, uid := range uids {
-		if online[i] = len(p.uids[uid]) > 0; online[i] || ttl <= 0 {
-			continue
+	seen := make(map[string]bool, len(uids))
+	hold := func(uid string) {
+		if seen[uid] {
+			return
 		}
-		if h.Size() > p.limits.MaxBytes {
-			dropped++
-			continue
+		seen[uid] = true
+		if len(p.uids[uid]) > 0 || ttl <= 0 {
+			return
 		}
-		l := p.held[uid]
-		if l == nil || !l.expires.After(now) {
-			l = &heldList{}
-			p.held[uid] = l
-		}
-		l.items = append(l.items, heldItem{Held: h, expires: expires})
-		l.bytes += h.Size()
-		if expires.After(l.expires) {
-			l.expires = expires
-		}
-		dropped += l.trim(now, p.limits)
+		res.Held = append(res.Held, uid)
+		res.Dropped += p.hold(uid, h, now, now.Add(ttl))
 	}
-	return online, dropped, nil
+	for i, uid := range uids {
+		res.Online[i] = len(p.uids[uid]) > 0
+		hold(uid)
+	}
+	for _, g := range groups {
+		members := make([]string, 0, len(p.members[g]))
+		for uid := range p.members[g] {
+			members = append(members, uid)
+		}
+		slices.Sort(members)
+		for _, uid := range members {
+			hold(uid)
+		}
+	}
+	return res, nil
+}
+
+// hold appends h, expiring at expires, to uid's held list and returns how
+// many messages the limits dropped; p.mu held.
+func (p *Presence) hold(uid string, h adapter.Held, now, expires time.Time) int {
+	if h.Size() > p.limits.MaxBytes {
+		return 1
+	}
+	l := p.held[uid]
+	if l == nil || !l.expires.After(now) {
+		l = &heldList{}
+		p.held[uid] = l
+	}
+	l.items = append(l.items, heldItem{Held: h, expires: expires})
+	l.bytes += h.Size()
+	if expires.After(l.expires) {
+		l.expires = expires
+	}
+	return l.trim(now, p.limits)
 }
 
 // trim drops the oldest messages while l is over limits, and the expired

@@ -261,8 +261,8 @@ func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach
 		if enc[i], err = f.encodePush(o); err != nil {
 			return nil, err
 		}
-		if pr != nil && o.Hold != nil && len(o.Targets.UIDs) > 0 {
-			if holds[i].args, err = pr.holdArgs(o.Targets.UIDs, o.Hold.Held, o.Hold.TTL); err != nil {
+		if pr != nil && o.Hold != nil && len(o.Targets.UIDs)+len(o.Targets.Groups) > 0 {
+			if holds[i].args, err = pr.holdArgs(o.Targets.UIDs, o.Targets.Groups, o.Hold.Held, o.Hold.TTL); err != nil {
 				return nil, err
 			}
 		}
@@ -302,9 +302,10 @@ func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach
 			continue
 		}
 		cmd := pr.retryHold(ctx, c, holds[i].cmd, holds[i].args)
-		if reach[i].UIDs, out[i].Hold.Dropped, err = holdAnswer(cmd, len(out[i].Targets.UIDs)); err != nil {
+		if out[i].Hold.Result, err = holdAnswer(cmd, len(out[i].Targets.UIDs)); err != nil {
 			return nil, fmt.Errorf("redis fan-out: sending %d pushes: %w", len(out), err)
 		}
+		reach[i].UIDs = out[i].Hold.Result.Online
 	}
 	return reach, nil
 }

@@ -431,8 +431,9 @@ func testFanoutSendHold(t *testing.T, srv redistest.Deployment) {
 		return reach, h, err
 	}
 	reach, h, err := send("id1", ctx)
-	if err != nil || h.Dropped != 0 || !slices.Equal(reach[0].UIDs, []bool{true, false}) || !slices.Equal(reach[0].Clients, []bool{false}) {
-		t.Fatalf("Send: reach %+v dropped %d err %v, want uids [true false], clients [false]", reach, h.Dropped, err)
+	if err != nil || h.Result.Dropped != 0 || !slices.Equal(reach[0].UIDs, []bool{true, false}) || !slices.Equal(reach[0].Clients, []bool{false}) ||
+		!slices.Equal(h.Result.Held, []string{"u2"}) {
+		t.Fatalf("Send: reach %+v hold %+v err %v, want uids [true false], clients [false], held u2", reach, h.Result, err)
 	}
 	eventually.True(t, 5*time.Second, "B gets both pushes", func() bool { return len(lb.packets()) == 2 })
 	if got := lb.packets()[0]; got.ID != "id1" || !slices.Equal(got.Data, []any{"new_msg", "id1"}) {

@@ -57,25 +57,23 @@ func (p *Presence) JoinTake(ctx context.Context, uid, client string, pageGroups 
 }
 
 // HoldOffline implements adapter.Holder in one script.
-func (p *Presence) HoldOffline(ctx context.Context, uids []string, h adapter.Held, ttl time.Duration) ([]bool, int, error) {
-	args, err := p.holdArgs(uids, h, ttl)
+func (p *Presence) HoldOffline(ctx context.Context, uids, groups []string, h adapter.Held, ttl time.Duration) (adapter.HoldResult, error) {
+	args, err := p.holdArgs(uids, groups, h, ttl)
 	if err != nil {
-		return nil, 0, err
+		return adapter.HoldResult{}, err
 	}
 	return holdAnswer(scriptHold.Run(ctx, p.c, p.keys.list(), args...), len(uids))
 }
 
 // holdArgs are scriptHold's arguments: h held for ttl for the offline of
-// uids.
-func (p *Presence) holdArgs(uids []string, h adapter.Held, ttl time.Duration) ([]any, error) {
+// uids and of the members of groups.
+func (p *Presence) holdArgs(uids, groups []string, h adapter.Held, ttl time.Duration) ([]any, error) {
 	if strings.Contains(h.ID, "|") {
 		return nil, errHeldID
 	}
-	args := p.args(p.opts.Hold.MaxMessages, p.opts.Hold.MaxBytes, max(ttl.Milliseconds(), 0), h.ID, h.Text)
-	for _, uid := range uids {
-		args = append(args, uid)
-	}
-	return args, nil
+	args := p.args(p.opts.Hold.MaxMessages, p.opts.Hold.MaxBytes, max(ttl.Milliseconds(), 0), h.ID, h.Text, len(uids))
+	args = append(args, anys(uids)...)
+	return append(args, anys(groups)...), nil
 }
 
 // holdCmd queues scriptHold with args in pipe, by its SHA1: see
@@ -94,21 +92,23 @@ func (p *Presence) retryHold(ctx context.Context, c goredis.Scripter, cmd *gored
 	return scriptHold.Run(ctx, c, p.keys.list(), args...)
 }
 
-// holdAnswer reads scriptHold's answer for n uids: whether each was
-// online, and how many messages the limits dropped.
-func holdAnswer(cmd *goredis.Cmd, n int) ([]bool, int, error) {
-	res, err := cmd.Int64Slice()
+// holdAnswer reads scriptHold's answer for n uids asked.
+func holdAnswer(cmd *goredis.Cmd, n int) (adapter.HoldResult, error) {
+	res, err := cmd.Slice()
+	if err == nil && len(res) != n+2 {
+		err = fmt.Errorf("%d answers for %d uids", len(res), n)
+	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("redis presence: holding a message for the offline of %d uids: %w", n, err)
+		return adapter.HoldResult{}, fmt.Errorf("redis presence: holding a message for the offline of %d uids: %w", n, err)
 	}
-	if len(res) != n+1 {
-		return nil, 0, fmt.Errorf("redis presence: holding a message: %d answers for %d uids", len(res), n)
+	out := adapter.HoldResult{Online: make([]bool, n), Held: strs(res[n+1])}
+	for i := range out.Online {
+		v, _ := res[i].(int64)
+		out.Online[i] = v == 1
 	}
-	online := make([]bool, n)
-	for i := range online {
-		online[i] = res[i] == 1
-	}
-	return online, int(res[n]), nil
+	d, _ := res[n].(int64)
+	out.Dropped = int(d)
+	return out, nil
 }
 
 // HoldLimits implements adapter.Holder.

@@ -51,11 +51,11 @@ func holdFor(t *testing.T, p *Presence, id string, uids ...string) []bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	online, _, err := p.HoldOffline(ctx, uids, adapter.Held{ID: id, Text: []byte("x")}, time.Minute)
+	res, err := p.HoldOffline(ctx, uids, nil, adapter.Held{ID: id, Text: []byte("x")}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return online
+	return res.Online
 }
 
 // TestHeldAcrossInstances: a message held on A's publish is taken by a
@@ -89,7 +89,7 @@ func TestHeldRedisRestart(t *testing.T) {
 	srv.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if _, _, err := p.HoldOffline(ctx, []string{"u"}, adapter.Held{ID: "m", Text: []byte("x")}, time.Minute); err == nil {
+	if _, err := p.HoldOffline(ctx, []string{"u"}, nil, adapter.Held{ID: "m", Text: []byte("x")}, time.Minute); err == nil {
 		t.Fatal("held while Redis is down")
 	}
 	if _, _, err := p.JoinTake(ctx, "w", newPageID(), nil); err == nil {
@@ -116,7 +116,7 @@ func TestHeldRedisRestart(t *testing.T) {
 func TestHeldIDWithBar(t *testing.T) {
 	srv := redistest.Start(t)
 	p := newHolder(t, srv.URL(), redistest.Prefix(t), "a", adapter.HoldLimits{})
-	_, _, err := p.HoldOffline(context.Background(), []string{"u"}, adapter.Held{ID: "a|b", Text: []byte("x")}, time.Minute)
+	_, err := p.HoldOffline(context.Background(), []string{"u"}, nil, adapter.Held{ID: "a|b", Text: []byte("x")}, time.Minute)
 	if !errors.Is(err, errHeldID) {
 		t.Fatalf("err %v, want errHeldID", err)
 	}

@@ -228,19 +228,30 @@ return {res[1], res[2], out}
 `)
 
 // scriptHold holds the message id ARGV[6], text ARGV[7] for ARGV[5] ms
-// (none when 0) for each uid from ARGV[8] on that has no page in the
+// (none when 0) for each of the ARGV[8] uids from ARGV[9] on, and each
+// member (by uid) of the groups after them, that has no page in the
 // cluster, within ARGV[3] messages and ARGV[4] bytes per uid (oldest
-// dropped first, and the expired at the head of a list). It answers one 1
-// (online) or 0 per uid, then how many messages the limits dropped.
+// dropped first, and the expired at the head of a list). It answers
+// {one 1 (online) or 0 per uid asked, how many messages the limits
+// dropped, {the uids held for}}.
 var scriptHold = goredis.NewScript(luaCommon + luaHeld + `
 local maxN, maxB, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local id, text = ARGV[6], ARGV[7]
+local nUIDs = tonumber(ARGV[8])
 local t = now()
 local size = #id + #text
 local elem = (t + ttl) .. '|' .. id .. '|' .. text
-local out, dropped = {}, 0
+local flags, held, dropped, seen = {}, {}, 0, {}
+
+local function isOnline(uid)
+  return tonumber(redis.call('HGET', uids, uid) or '0') > 0
+end
 
 local function hold(uid)
+  if seen[uid] then return end
+  seen[uid] = true
+  if ttl <= 0 or isOnline(uid) then return end
+  held[#held + 1] = uid
   if size > maxB then
     dropped = dropped + 1
     return
@@ -264,17 +275,16 @@ local function hold(uid)
   end
 end
 
-for i = 8, #ARGV do
-  local uid = ARGV[i]
-  if tonumber(redis.call('HGET', uids, uid) or '0') > 0 then
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
-    if ttl > 0 then hold(uid) end
-  end
+for i = 9, 8 + nUIDs do
+  flags[#flags + 1] = isOnline(ARGV[i]) and 1 or 0
+  hold(ARGV[i])
 end
-out[#out + 1] = dropped
-return out
+for i = 9 + nUIDs, #ARGV do
+  for _, uid in ipairs(redis.call('ZRANGE', base .. 'gm#' .. ARGV[i], 0, -1)) do hold(uid) end
+end
+flags[#flags + 1] = dropped
+flags[#flags + 1] = held
+return flags
 `)
 
 // scriptHeldCount answers how many of uid ARGV[3]'s held messages live.

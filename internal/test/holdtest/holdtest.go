@@ -25,6 +25,7 @@ func Run(t *testing.T, newHolder New) {
 	t.Run("Bounds", func(t *testing.T) { testBounds(t, newHolder) })
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, newHolder) })
 	t.Run("Purge", func(t *testing.T) { testPurge(t, newHolder) })
+	t.Run("Groups", func(t *testing.T) { testGroups(t, newHolder) })
 	t.Run("TwoLogins", func(t *testing.T) { testTwoLogins(t, newHolder) })
 	t.Run("LoginDuringPublishes", func(t *testing.T) { testLoginDuringPublishes(t, newHolder) })
 }
@@ -42,11 +43,11 @@ func msg(id string) adapter.Held {
 // Hold holds msg(id) for uids and fails the test on an error.
 func hold(t *testing.T, h adapter.Holder, ttl time.Duration, id string, uids ...string) ([]bool, int) {
 	t.Helper()
-	online, dropped, err := h.HoldOffline(ctx(t), uids, msg(id), ttl)
+	res, err := h.HoldOffline(ctx(t), uids, nil, msg(id), ttl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return online, dropped
+	return res.Online, res.Dropped
 }
 
 // pages numbers the client ids of the logins of the tests.
@@ -240,12 +241,12 @@ func testLoginDuringPublishes(t *testing.T, newHolder New) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range n {
-			online, _, err := h.HoldOffline(context.Background(), []string{"u"}, msg(fmt.Sprintf("m%d", i)), time.Minute)
+			res, err := h.HoldOffline(context.Background(), []string{"u"}, nil, msg(fmt.Sprintf("m%d", i)), time.Minute)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			onlineAt[i] = online[0]
+			onlineAt[i] = res.Online[0]
 		}
 	})
 	var taken []string
@@ -271,5 +272,31 @@ func testLoginDuringPublishes(t *testing.T, newHolder New) {
 	}
 	if slices.Contains(onlineAt[:len(want)], true) {
 		t.Fatalf("a message answered online before one that was held: %v", onlineAt)
+	}
+}
+
+// testGroups: a push to a group is held for each of its member uids that
+// has no page, once for a uid named in both, and the answer names them.
+func testGroups(t *testing.T, newHolder New) {
+	h := newHolder(t, adapter.HoldLimits{})
+	if err := h.JoinGroups(ctx(t), []string{"m1", "m2", "m3"}, []string{"g"}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Join(ctx(t), "m2", page(), nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.HoldOffline(ctx(t), []string{"m1", "solo"}, []string{"g", "empty"}, msg("gm"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := slices.Clone(res.Held)
+	slices.Sort(held)
+	if !slices.Equal(res.Online, []bool{false, false}) || !slices.Equal(held, []string{"m1", "m3", "solo"}) {
+		t.Fatalf("online %v held %v, want [false false] and m1 m3 solo", res.Online, res.Held)
+	}
+	for uid, want := range map[string]int{"m1": 1, "m2": 0, "m3": 1, "solo": 1} {
+		if n := count(t, h, uid); n != want {
+			t.Errorf("%s holds %d, want %d", uid, n, want)
+		}
 	}
 }
