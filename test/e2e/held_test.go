@@ -338,3 +338,37 @@ func TestHeldBrowserReload(t *testing.T) {
 		t.Errorf("the reloaded page shows %q, want %q", got, want)
 	}
 }
+
+// TestHeldGroup: a push to a group with a ttl is held for each member uid
+// that has no page at publish time, and a member's page gets it at its
+// login; a member online got it live and has nothing held.
+func TestHeldGroup(t *testing.T) {
+	needNode(t)
+	p := startPushio(t)
+	api := p.APIURL()
+	if got := apiGet(t, p, "type=join&group=team&uid=on,off1,off2"); got != "ok" {
+		t.Fatalf("join: %q", got)
+	}
+	n := startClients(t, p.IOURL(), clientSpec{Version: "sio4", UID: "on"})
+	n.waitLine("all_ready", 15*time.Second)
+	status, body := getJSON(t, api+"/?type=publish&group=team&content=for+the+team&ttl=60")
+	if status != http.StatusOK || !strings.Contains(body, `"held":["off1","off2"]`) {
+		t.Fatalf("group publish: %d %s, want held off1 and off2", status, body)
+	}
+	n.waitMsgs(0, 1, 5*time.Second)
+	for uid, want := range map[string]string{"on": "0", "off1": "1", "off2": "1"} {
+		if got := heldCount(t, api, uid); got != want {
+			t.Errorf("type=held&uid=%s: %q, want %s", uid, got, want)
+		}
+	}
+	m := startClients(t, p.IOURL(), clientSpec{Version: "sio2", UID: "off1"})
+	m.waitLine("all_ready", 15*time.Second)
+	m.waitMsgs(0, 1, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if got := m.data(0, "new_msg"); !slices.Equal(got, []any{"for the team"}) {
+		t.Errorf("off1's page got %q, want the group push once", got)
+	}
+	if got := n.data(0, "new_msg"); !slices.Equal(got, []any{"for the team"}) {
+		t.Errorf("the online member got %q, want it once", got)
+	}
+}
