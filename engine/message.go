@@ -22,6 +22,9 @@ type Message struct {
 
 	derivedOnce sync.Once
 	derived     any
+
+	id      string   // the push's id; "" none
+	variant *Message // the same with its id as last argument; nil none
 }
 
 // NewMessage wraps text and attachments, which must not change after.
@@ -33,6 +36,29 @@ func NewMessage(text []byte, attachments ...[]byte) *Message {
 func NewBinary(data []byte) *Message {
 	return &Message{binaryOnly: true, attachments: [][]byte{data}}
 }
+
+// WithID gives m, before it is sent, the id pushio assigned it and the
+// variant that pages recovering their connection get instead (the same
+// event with the id as its last argument); it returns m.
+func (m *Message) WithID(id string, variant *Message) *Message {
+	m.id, m.variant = id, variant
+	return m
+}
+
+// ID is the id WithID gave (a push's own; for other events, the latest
+// push's), or "".
+func (m *Message) ID() string { return m.id }
+
+// Variant is what WithID gave for recovering pages, or m itself.
+func (m *Message) Variant() *Message {
+	if m.variant != nil {
+		return m.variant
+	}
+	return m
+}
+
+// Binary reports whether the message has binary parts.
+func (m *Message) Binary() bool { return m.binaryOnly || len(m.attachments) > 0 }
 
 // Text is the message's text (the Socket.IO packet).
 func (m *Message) Text() []byte { return m.text }

@@ -17,6 +17,7 @@ import (
 type encoded struct {
 	event []byte // the JSON string, quotes included
 	data  []byte // the JSON value
+	id    string // the push's id (engine.Message.ID), or ""
 
 	wsOnce  sync.Once
 	ws      *wsconn.Frame
@@ -24,7 +25,8 @@ type encoded struct {
 	sse     *wsconn.Frame // nil: the event cannot be an SSE event
 }
 
-// eventIDs numbers the messages this process sends on event streams.
+// eventIDs numbers the messages without an id of their own that this
+// process sends on event streams.
 var eventIDs atomic.Uint64
 
 // decode turns a Socket.IO packet of "/" (EVENT: 2["event",args…]) into
@@ -40,7 +42,7 @@ func decode(m *engine.Message) any {
 	if err := json.Unmarshal(text[1:], &args); err != nil || len(args) == 0 || len(args[0]) == 0 || args[0][0] != '"' {
 		return (*encoded)(nil)
 	}
-	e := &encoded{event: args[0]}
+	e := &encoded{event: args[0], id: m.ID()}
 	switch len(args) {
 	case 1:
 		e.data = []byte("null")
@@ -78,7 +80,11 @@ func (e *encoded) sseFrame() *wsconn.Frame {
 			}
 			data = []byte(s)
 		}
-		e.sse = wsconn.RawFrame(appendEvent(nil, eventIDs.Add(1), name, data))
+		id := e.id
+		if id == "" {
+			id = strconv.FormatUint(eventIDs.Add(1), 10)
+		}
+		e.sse = wsconn.RawFrame(appendEvent(nil, id, name, data))
 	})
 	return e.sse
 }
@@ -92,14 +98,12 @@ func appendObject(dst, event, data []byte) []byte {
 	return append(dst, '}')
 }
 
-// appendEvent appends one server-sent event: its id (none when 0), its
+// appendEvent appends one server-sent event: its id (none when ""), its
 // name and one data line per line of data (a line ends at CR, LF or
 // CRLF, as EventSource reads them), then the blank line that ends it.
-func appendEvent(dst []byte, id uint64, name string, data []byte) []byte {
-	if id != 0 {
-		dst = append(dst, "id: "...)
-		dst = strconv.AppendUint(dst, id, 10)
-		dst = append(dst, '\n')
+func appendEvent(dst []byte, id, name string, data []byte) []byte {
+	if id != "" {
+		dst = append(append(append(dst, "id: "...), id...), '\n')
 	}
 	dst = append(dst, "event: "...)
 	dst = append(dst, name...)

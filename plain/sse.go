@@ -77,7 +77,7 @@ func (w *Wire) preamble(id string) []byte {
 	b := append([]byte("retry: "), strconv.FormatInt(w.opts.SSERetry.Milliseconds(), 10)...)
 	b = append(b, "\n\n"...)
 	welcome, _ := json.Marshal(map[string]string{"client": id})
-	return appendEvent(b, 0, "welcome", welcome)
+	return appendEvent(b, "", "welcome", welcome)
 }
 
 // hijack takes an HTTP/1.x request's connection into the poller, the
@@ -131,7 +131,7 @@ func (p *ssePage) send(f *wsconn.Frame) {
 // the login before); should the secret change between, the reason is
 // sent as a login_error event.
 func (p *ssePage) LoginError(reason string) {
-	p.send(wsconn.RawFrame(appendEvent(nil, 0, server.EventLoginError, []byte(reason))))
+	p.send(wsconn.RawFrame(appendEvent(nil, "", server.EventLoginError, []byte(reason))))
 }
 
 // Close ends the stream after what is queued; EventSource reconnects

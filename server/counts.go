@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/socketio"
+	"github.com/pushio/pushio/engine"
 )
 
 // CountsHTML is the update_online_count text, byte for byte the original's.
@@ -64,7 +64,7 @@ func (s *Server) tickCounts(ctx context.Context) {
 		return
 	}
 	sent.counts, sent.at = c, now
-	s.hub.Broadcast(nil, nil, socketio.EncodePush(EventOnlineCount, CountsHTML(c)))
+	s.stamped(textEncoder(EventOnlineCount, CountsHTML(c)), func(m *engine.Message) { s.hub.Broadcast(nil, nil, m) })
 }
 
 // countsSent is the last counts broadcast; countsLoop alone uses it.

@@ -96,7 +96,7 @@ func (s *Server) UIDs(ctx context.Context, group, cursor string, limit int) ([]s
 // logged in joins none of them).
 func (s *Server) joinRooms(p Page, sel adapter.Selector, rooms []string) {
 	if !slices.Contains(sel.Rooms, p.ID()) {
-		s.hub.Join(p, rooms...)
+		s.join(p, rooms...)
 		return
 	}
 	u := s.userOf(p)
@@ -111,9 +111,9 @@ func (s *Server) joinRooms(p Page, sel adapter.Selector, rooms []string) {
 			plain = append(plain, r)
 		}
 	}
-	s.hub.Join(p, plain...)
+	s.join(p, plain...)
 	if added := u.addOwn(groups, s.opts.MaxGroupsPerUID); len(added) > 0 {
-		s.hub.Join(p, hub.GroupRooms(added)...)
+		s.join(p, hub.GroupRooms(added)...)
 		go s.recordOwn(u, added, 1)
 	}
 }
@@ -125,7 +125,7 @@ func (s *Server) joinRooms(p Page, sel adapter.Selector, rooms []string) {
 func (s *Server) leaveRooms(p Page, sel adapter.Selector, rooms []string) {
 	u := s.userOf(p)
 	if u == nil {
-		s.hub.Leave(p, rooms...)
+		s.leave(p, rooms...)
 		return
 	}
 	byID := slices.Contains(sel.Rooms, p.ID())
@@ -141,7 +141,7 @@ func (s *Server) leaveRooms(p Page, sel adapter.Selector, rooms []string) {
 			groups = append(groups, g)
 		}
 	}
-	s.hub.Leave(p, out...)
+	s.leave(p, out...)
 	if byID || len(sel.Rooms) == 0 {
 		if removed := u.removeOwn(groups); len(removed) > 0 {
 			go s.recordOwn(u, removed, -1)

@@ -46,9 +46,15 @@ func (s *Server) upgraded(sess *engine.Session) {
 
 func (h *handler) OnConnect(sock *socketio.Socket) {
 	s := (*Server)(h)
-	sock.Value = &user{page: sioPage{sock}}
-	if sock.Namespace() == "/" {
-		s.hub.Add(sock.ID(), sioPage{sock})
+	r, _ := sock.Value.(*resume)
+	u := &user{page: sioPage{sock}}
+	sock.Value = u
+	switch {
+	case sock.Namespace() != "/":
+	case r != nil:
+		s.connectRecoverable(u, r)
+	default:
+		s.hub.Add(sock.ID(), u.page)
 	}
 	if s.opts.OnConnect != nil {
 		s.opts.OnConnect(sock)
@@ -66,14 +72,16 @@ func (h *handler) OnEvent(sock *socketio.Socket, event string, args []any, ack s
 	}
 }
 
-func (h *handler) OnDisconnect(sock *socketio.Socket, _ string) {
+func (h *handler) OnDisconnect(sock *socketio.Socket, reason string) {
 	s := (*Server)(h)
 	u, _ := sock.Value.(*user)
 	if u == nil {
 		return
 	}
 	u.gone.Store(true)
-	s.hub.Remove(u.page)
+	if !s.park(u, reason) {
+		s.hub.Remove(u.page)
+	}
 	s.logout(u)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -132,19 +133,18 @@ func (l *landing) keep(held []adapter.Held) []adapter.Held {
 	return out
 }
 
-// broadcast hands m to this instance's pages in rooms but except (every
-// page when rooms is empty); a push with an id spares the landing pages
-// that were given it held.
-func (s *Server) broadcast(rooms, except []string, m *engine.Message, id string) int {
+// broadcastHeld is broadcast of a push with its id ("" for none): one
+// with an id spares the landing pages that were given it held.
+func (s *Server) broadcastHeld(rooms, except []string, enc encoder, id string) (int, error) {
 	if id == "" {
-		return s.hub.Broadcast(rooms, except, m)
+		return s.broadcast(rooms, except, enc)
 	}
 	s.landings.mu.RLock()
 	defer s.landings.mu.RUnlock()
 	if len(s.landings.all) > 0 {
 		except = s.landings.except(s.hub, rooms, except, id)
 	}
-	return s.hub.Broadcast(rooms, except, m)
+	return s.broadcast(rooms, except, enc)
 }
 
 // enter joins the page to its uid's room, records it in the presence
@@ -156,20 +156,20 @@ func (s *Server) broadcast(rooms, except []string, m *engine.Message, id string)
 func (s *Server) enter(ctx context.Context, page Page, uid string, own []string) []adapter.Held {
 	holder, ok := s.presence.(adapter.Holder)
 	if !ok {
-		s.hub.Join(page, uid)
+		s.join(page, uid)
 		groups, err := s.presence.Join(ctx, uid, page.ID(), own)
 		if err != nil {
 			s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 		}
-		s.hub.Join(page, hub.GroupRooms(append(groups, own...))...)
+		s.join(page, hub.GroupRooms(append(groups, own...))...)
 		return nil
 	}
-	l := s.landings.open(page, func() { s.hub.Join(page, uid) })
+	l := s.landings.open(page, func() { s.join(page, uid) })
 	groups, held, err := holder.JoinTake(ctx, uid, page.ID(), own)
 	if err != nil {
 		s.log.Warn("login: recording presence and taking held messages failed", "uid", uid, "err", err)
 	}
-	s.hub.Join(page, hub.GroupRooms(append(groups, own...))...)
+	s.join(page, hub.GroupRooms(append(groups, own...))...)
 	held = l.keep(held)
 	if len(held) == 0 {
 		s.landings.close(l)
@@ -179,12 +179,33 @@ func (s *Server) enter(ctx context.Context, page Page, uid string, own []string)
 	return held
 }
 
-// deliverHeld hands a page the held messages its login took, in order.
+// deliverHeld hands a page the held messages its login took, in order,
+// stamped (a recovering page gets the latest offset last, as with every
+// event).
 func (s *Server) deliverHeld(page Page, held []adapter.Held) {
 	for _, h := range held {
-		page.Deliver(engine.NewMessage(h.Text))
+		s.stamped(heldEncoder(h.Text), page.Deliver)
 	}
 	s.opts.Metrics.HeldDelivered(len(held))
+}
+
+// heldEncoder is a held message, the text of an EVENT packet of "/"
+// (2[…]), with extra as one more argument, the last, when it is not "".
+func heldEncoder(text []byte) encoder {
+	return func(extra string) (*engine.Message, error) {
+		if extra == "" {
+			return engine.NewMessage(text), nil
+		}
+		if len(text) < 3 || text[0] != '2' || text[1] != '[' || text[len(text)-1] != ']' {
+			return nil, fmt.Errorf("server: a held message that is not an event: %.20q", text)
+		}
+		arg, err := json.Marshal(extra)
+		if err != nil {
+			return nil, err
+		}
+		out := append(append(append(slices.Clip(text[:len(text)-1]), ','), arg...), ']')
+		return engine.NewMessage(out), nil
+	}
 }
 
 // pushIDs numbers this process's pushes that may be held: a random

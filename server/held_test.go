@@ -50,7 +50,11 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close(t.Context()) })
 	page := &recordingPage{id: "p1"}
 	s.hub.Add(page.ID(), page)
-	send := func(id string) { s.broadcast([]string{"u"}, nil, engine.NewMessage(heldPush(id).Text), id) }
+	send := func(id string) {
+		if _, err := s.broadcastHeld([]string{"u"}, nil, heldEncoder(heldPush(id).Text), id); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	send("before") // the page is not in the room yet: held only
 	l := s.landings.open(page, func() { s.hub.Join(page, "u") })

@@ -3,7 +3,6 @@ package server
 import (
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/push"
-	"github.com/pushio/pushio/socketio"
 )
 
 // packetEvent is Socket.IO's EVENT packet type; packetBinaryEvent its
@@ -27,18 +26,17 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 	if !ok {
 		return
 	}
-	m, err := socketio.EncodeEvent("/", event, p.Data[1:]...)
+	n, err := l.s.broadcastHeld(sel.Rooms, sel.Except, eventEncoder(event, p.Data[1:]), p.ID)
 	if err != nil {
 		l.s.log.Debug("fan-out: a broadcast that cannot be encoded", "err", err)
 		return
 	}
-	n := l.s.broadcast(sel.Rooms, sel.Except, m, p.ID)
 	if !push.Reserved(event) {
 		l.s.opts.Metrics.Delivered(n)
 	}
 }
 
-func (l local) Has(room string) bool { return l.s.hub.Has(room) }
+func (l local) Has(room string) bool { return l.s.hub.Has(room) || l.s.rec.parkedIn(room) }
 
 // pages are the pages of every wire that sel selects in nsp ("/" only:
 // the other wires' pages are all in it).

@@ -8,7 +8,6 @@ import (
 
 	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/phpcast"
-	"github.com/pushio/pushio/socketio"
 )
 
 // maxUIDBytes is the longest uid a login may carry. A uid is kept for the
@@ -22,6 +21,8 @@ const maxUIDBytes = hub.MaxNameBytes
 type user struct {
 	page Page
 	gone atomic.Bool // the page's connection ended
+
+	rec *recState // a recovering Socket.IO page's; nil for others
 
 	mu    sync.Mutex
 	uid   string
@@ -70,12 +71,26 @@ func (s *Server) login(c *user, args []any, token string) {
 	if err := refused; err != nil {
 		s.log.Debug("login refused", "sid", id, "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)
-		c.page.LoginError(err.text)
+		if c.rec != nil {
+			s.sendTo(c.page, EventLoginError, err.text)
+		} else {
+			c.page.LoginError(err.text)
+		}
 		return
 	}
 	if !c.take(uid, own) {
 		return
 	}
+	s.recordLogin(c, uid, own, true)
+}
+
+// recordLogin records c's login as uid in the presence, with the page's
+// own groups own, joins it to its uid's and groups' rooms and gives it
+// the counts; a fresh login (not a recovered page's) also gets the uid's
+// held messages first. A recovered page got what it missed by recovery:
+// the messages held for its uid meanwhile are taken all the same, and
+// dropped.
+func (s *Server) recordLogin(c *user, uid string, own []string, fresh bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
 	held := s.enter(ctx, c.page, uid, own)
@@ -85,9 +100,11 @@ func (s *Server) login(c *user, args []any, token string) {
 		s.logout(c)
 		return
 	}
-	s.deliverHeld(c.page, held)
+	if fresh {
+		s.deliverHeld(c.page, held)
+	}
 	counts := s.lastCounts.Load()
-	c.page.Deliver(socketio.EncodePush(EventOnlineCount, CountsHTML(*counts)))
+	s.sendTo(c.page, EventOnlineCount, CountsHTML(*counts))
 }
 
 // logout undoes login; it counts a page once however often it is called.
@@ -111,6 +128,13 @@ func (c *user) loggedIn() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state != notLoggedIn
+}
+
+// current is the page's uid and whether it is logged in with it.
+func (c *user) current() (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.uid, c.state == loggedIn
 }
 
 // take records uid as the page's, in groups own by its own membership,

@@ -39,10 +39,15 @@ const kickGrace = 5 * time.Second
 // nothing.
 type sioPage struct{ sock *socketio.Socket }
 
-func (p sioPage) ID() string                { return p.sock.ID() }
-func (p sioPage) Deliver(m *engine.Message) { p.sock.Deliver(m) }
-func (p sioPage) LoginError(reason string)  { _ = p.sock.Emit(EventLoginError, reason) }
-func (p sioPage) Close()                    { p.sock.Kick(kickGrace) }
+func (p sioPage) ID() string { return p.sock.ID() }
+func (p sioPage) Deliver(m *engine.Message) {
+	if recOf(p) != nil {
+		m = m.Variant()
+	}
+	p.sock.Deliver(m)
+}
+func (p sioPage) LoginError(reason string) { _ = p.sock.Emit(EventLoginError, reason) }
+func (p sioPage) Close()                   { p.sock.Kick(kickGrace) }
 func (p sioPage) Info() (string, time.Time) {
 	return p.sock.Session().RemoteAddr(), p.sock.Session().Opened()
 }

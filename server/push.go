@@ -86,7 +86,8 @@ func (s *Server) sendHere(r push.Request, m *engine.Message, h *adapter.Hold) {
 		if h != nil {
 			id = h.Held.ID
 		}
-		s.opts.Metrics.Delivered(s.broadcast(rooms, except, m, id))
+		n, _ := s.broadcastHeld(rooms, except, pushEncoder(*r.Message, m), id)
+		s.opts.Metrics.Delivered(n)
 		return
 	}
 	pages := local{s}.pages("/", adapter.Selector{Rooms: rooms, Except: except})

@@ -75,6 +75,8 @@ type Options struct {
 	// uid, and those of one page's login token (groups.max_per_uid);
 	// zero is DefaultMaxGroupsPerUID.
 	MaxGroupsPerUID int
+	// Recovery is connection state recovery (recovery.go); off by default.
+	Recovery RecoveryOptions
 	// OnEvent, when set, gets the events other than login (tests).
 	OnEvent func(s *socketio.Socket, event string, args []any, ack socketio.Ack)
 	// OnConnect, when set, is told of each socket that joined (tests).
@@ -91,6 +93,7 @@ type Server struct {
 	sio      *socketio.Server
 	hub      *rooms
 	fanout   adapter.Fanout // nil on a single node
+	rec      *numbering
 	handler  http.Handler
 	presence adapter.Presence
 	auth     loginAuth
@@ -126,6 +129,7 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 	}
 	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](),
 		pages: make(map[Page]*Conn), pushIDs: newPushIDs(), done: make(chan struct{})}
+	s.rec = newNumbering(opts.Recovery, opts.CallTimeout)
 	s.auth.set(opts.AuthSecret)
 	s.SetDemoAPIAuth(opts.DemoAPIAuth)
 	s.gate = newGate(opts.Limits, opts.Metrics, log)
@@ -207,6 +211,7 @@ func (s *Server) Close(ctx context.Context) error {
 		case <-closed:
 		case <-ctx.Done():
 		}
+		s.rec.close(ctx)
 		<-s.done
 	})
 	return ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -34,6 +35,14 @@ type Handler interface {
 	OnDisconnect(s *Socket, reason string)
 	// OnClose: the session ended, last of all calls for it.
 	OnClose(sess *engine.Session, reason string)
+}
+
+// Resumer is a Handler that decides, before a protocol 5 client's
+// CONNECT is answered, the socket's id ("" for a new one), what more the
+// answer carries (connection state recovery's pid) and the socket's Value
+// for OnConnect. auth is the CONNECT packet's, as the client sent it.
+type Resumer interface {
+	Resume(sess *engine.Session, nsp string, auth map[string]any) (id string, data map[string]any, value any)
 }
 
 // Options configure a Server.
@@ -314,7 +323,17 @@ func (s *Server) join(sess *engine.Session, c *conn, nsp string, auth map[string
 		sock.auth = map[string]any{}
 	} else {
 		sock.id = newID()
-		ack = map[string]string{"sid": sock.id}
+		reply := map[string]any{}
+		if r, ok := s.h.(Resumer); ok {
+			id, data, v := r.Resume(sess, nsp, auth)
+			if id != "" {
+				sock.id = id
+			}
+			maps.Copy(reply, data)
+			sock.Value = v
+		}
+		reply["sid"] = sock.id
+		ack = reply
 	}
 	m, err := encode(parser.Connect, nsp, -1, ack)
 	if err != nil { // a namespace the codec refuses (Options.Namespaces)

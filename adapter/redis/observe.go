@@ -30,7 +30,7 @@ func Observe(c goredis.UniversalClient, obs Observer) {
 	}
 }
 
-// scriptOps names the presence scripts by their SHA1, as EVALSHA sends it.
+// scriptOps names the presence and recovery scripts by their SHA1, as EVALSHA sends it.
 var scriptOps = map[string]string{
 	scriptChange.Hash():    "presence_change",
 	scriptHeartbeat.Hash(): "presence_heartbeat",
@@ -40,6 +40,9 @@ var scriptOps = map[string]string{
 	scriptHold.Hash():      "held_publish",
 	scriptHeldCount.Hash(): "held_count",
 	scriptPurge.Hash():     "held_purge",
+	scriptPark.Hash():      "recovery_park",
+	scriptAppend.Hash():    "recovery_append",
+	scriptTake.Hash():      "recovery_take",
 }
 
 var _ goredis.Hook = observeHook{}

@@ -16,6 +16,7 @@ import (
 	redisadapter "github.com/pushio/pushio/adapter/redis"
 	"github.com/pushio/pushio/internal/config"
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/recovery"
 )
 
 // cluster is the adapter pair chosen by config: presence and fan-out.
@@ -26,8 +27,11 @@ type cluster struct {
 	// fanout connects the server's rooms to the other instances'; nil on
 	// a single node.
 	fanout func(adapter.Local) (adapter.Fanout, error)
-	ready  func(context.Context) error
-	close  func(context.Context)
+	// store keeps the sessions of connection state recovery; nil is the
+	// server's memory (a single node).
+	store recovery.Store
+	ready func(context.Context) error
+	close func(context.Context)
 }
 
 // newCluster builds the memory adapter for a single node (redis.url empty)
@@ -89,6 +93,7 @@ func newRedisCluster(ctx context.Context, cfg *config.Config, id string, m *metr
 		instance: id,
 		presence: p,
 		fanout:   fanout,
+		store:    redisadapter.NewRecovery(client, cfg.Redis.Prefix, cfg.Recovery.Window, cfg.Recovery.MaxPackets),
 		ready:    p.Ready,
 		close: func(ctx context.Context) {
 			if err := p.Close(ctx); err != nil {

@@ -80,6 +80,11 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		Fanout:          cl.fanout,
 		Metrics:         m,
 		AuthSecret:      cfg.Auth.Secret,
+		Recovery: server.RecoveryOptions{
+			Window:     cfg.Recovery.Window,
+			MaxPackets: cfg.Recovery.MaxPackets,
+			Store:      cl.store,
+		},
 		Limits: server.Limits{
 			MaxConnections:      cfg.IO.MaxConnections,
 			MaxConnectionsPerIP: cfg.IO.MaxConnectionsPerIP,

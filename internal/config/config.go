@@ -41,6 +41,9 @@ const (
 	DefaultHoldBytes      = 64 << 10 // bytes of one uid's held messages
 	MaxHoldTTL            = 24 * time.Hour
 
+	DefaultRecoveryWindow     = 2 * time.Minute // recovery.window, Node's maxDisconnectionDuration
+	DefaultRecoveryMaxPackets = 1000            // recovery.max_packets
+
 	DefaultSignWindow = 5 * time.Minute // api.signature_window
 	MinSecretLength   = 16              // bytes of api.secret and auth.secret, when set
 )
@@ -57,6 +60,8 @@ type Config struct {
 	Auth   Auth   `mapstructure:"auth"`
 	Groups Groups `mapstructure:"groups"`
 	Hold   Hold   `mapstructure:"hold"`
+	// Recovery is Socket.IO's connection state recovery.
+	Recovery Recovery `mapstructure:"recovery"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
@@ -182,6 +187,17 @@ type Counts struct {
 	Interval time.Duration `mapstructure:"interval"`
 }
 
+// Recovery configures connection state recovery for socket.io-client 4.6
+// and later: a page whose connection ended gets its session and what it
+// missed back when it reconnects within Window.
+type Recovery struct {
+	// Window is how long a disconnected page's session is kept; 0 is off.
+	Window time.Duration `mapstructure:"window"`
+	// MaxPackets bounds what is kept for one session; past it the page
+	// gets a normal connect.
+	MaxPackets int `mapstructure:"max_packets"`
+}
+
 // Auth configures signed logins.
 type Auth struct {
 	// Secret, when set, makes every login carry a token for its uid: the
@@ -250,19 +266,21 @@ func defaults() map[string]any {
 		"api.rate_limit":       0,
 		"api.rate_burst":       0,
 
-		"redis.url":          "",
-		"redis.prefix":       DefaultRedisPrefix,
-		"redis.presence_ttl": DefaultPresenceTTL,
-		"redis.timeout":      DefaultRedisTimeout,
-		"log.level":          "info",
-		"log.format":         "text",
-		"counts.interval":    DefaultCountsInterval,
-		"auth.secret":        "",
-		"auth.required":      false,
-		"hold.ttl":           time.Duration(0),
-		"hold.max_ttl":       DefaultHoldMaxTTL,
-		"hold.max_messages":  DefaultHoldMessages,
-		"hold.max_bytes":     DefaultHoldBytes,
-		"shutdown_timeout":   DefaultShutdown,
+		"redis.url":            "",
+		"redis.prefix":         DefaultRedisPrefix,
+		"redis.presence_ttl":   DefaultPresenceTTL,
+		"redis.timeout":        DefaultRedisTimeout,
+		"log.level":            "info",
+		"log.format":           "text",
+		"counts.interval":      DefaultCountsInterval,
+		"auth.secret":          "",
+		"auth.required":        false,
+		"hold.ttl":             time.Duration(0),
+		"hold.max_ttl":         DefaultHoldMaxTTL,
+		"hold.max_messages":    DefaultHoldMessages,
+		"hold.max_bytes":       DefaultHoldBytes,
+		"recovery.window":      DefaultRecoveryWindow,
+		"recovery.max_packets": DefaultRecoveryMaxPackets,
+		"shutdown_timeout":     DefaultShutdown,
 	}
 }

@@ -36,6 +36,7 @@ var durationFloors = []durationFloor{
 	{"redis.timeout", 100 * time.Millisecond, "", func(c *Config) *time.Duration { return &c.Redis.Timeout }},
 	{"counts.interval", 100 * time.Millisecond, "each change is a message to every page",
 		func(c *Config) *time.Duration { return &c.Counts.Interval }},
+	{"recovery.window", 0, "0 turns recovery off", func(c *Config) *time.Duration { return &c.Recovery.Window }},
 	{"shutdown_timeout", 2 * time.Second, "", func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
 	{"hold.ttl", 0, "", func(c *Config) *time.Duration { return &c.Hold.TTL }},
 	{"hold.max_ttl", time.Second, "", func(c *Config) *time.Duration { return &c.Hold.MaxTTL }},

@@ -53,6 +53,8 @@ var help = map[string]keyHelp{
 	"counts.interval":            {"how often update_online_count is recomputed (sent when it changed)", "1s"},
 	"auth.secret":                {"logins need a token signed with it (empty: logins unsigned)", "change-me-to-32-random-bytes"},
 	"auth.required":              {"an empty auth.secret stops start-up", "true"},
+	"recovery.window":            {"a 4.6+ client reconnecting within this gets its session and missed packets back (0: off)", "2m"},
+	"recovery.max_packets":       {"packets kept for one disconnected session; past it: a normal connect", "1000"},
 	"shutdown_timeout":           {"bound on a graceful stop, drain included", "10s"},
 	"hold.ttl":                   {"publishes without ttl= are held this long for their uids that have no page (0s: not held)", "30s"},
 	"hold.max_ttl":               {"cap of every ttl= and of hold.ttl (at most 24h)", "5m"},

@@ -153,6 +153,9 @@ func (c *Config) validateLimits() []error {
 			errs = append(errs, keyError("io.trusted_proxies", p, allowRule))
 		}
 	}
+	if c.Recovery.MaxPackets < 1 {
+		errs = append(errs, keyError("recovery.max_packets", c.Recovery.MaxPackets, "must be at least 1 packet"))
+	}
 	if c.IO.MaxQueue < 1 {
 		errs = append(errs, keyError("io.max_queue", c.IO.MaxQueue, "must be at least 1 message"))
 	}

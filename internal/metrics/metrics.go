@@ -48,7 +48,7 @@ var (
 	ConnectionRefusalReasons = []string{RefusedDraining, RefusedMaxConnections, RefusedMaxPerIP, RefusedRate}
 	// RedisOps are the op labels of the Redis calls pushio makes on every
 	// instance (others, from Node peers' requests, appear when made).
-	RedisOps = []string{"presence_change", "presence_heartbeat", "presence_sync", "presence_remove", "held_take", "held_publish", "hmget", "pipeline", "publish", "ping"}
+	RedisOps = []string{"presence_change", "presence_heartbeat", "presence_sync", "presence_remove", "held_take", "held_publish", "recovery_park", "recovery_append", "recovery_take", "hmget", "pipeline", "publish", "ping"}
 )
 
 // Reasons a handshake is refused, the connection_refusals_total label.

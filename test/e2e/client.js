@@ -22,6 +22,12 @@
 //     reconnect   when true, the client reconnects (and logs in again) after
 //                 a disconnect it did not ask for, with short delays (0.2 s,
 //                 doubling up to 1 s); a failed attempt ends nothing
+//     reconnect_ms  instead, a fixed reconnection delay in milliseconds
+//     auth        the handshake's auth object (3.x/4.x)
+//     args        when true, event lines carry every argument as "args"
+//                 (sse: the data and the event's id, lastEventId)
+//     recovery    when true, the connect line's data is {"recovered":
+//                 socket.recovered, "id": socket.id} (4.x)
 //     events      more event names to listen for and print, e.g. ["logout"]
 //                 (sse: their data as text)
 //
@@ -39,6 +45,11 @@
 // all have disconnected. A client is ready once connected and logged in:
 // after its first update_online_count if it sent a uid, and after the
 // upgrade if asked. Closing stdin disconnects every client.
+// Lines on stdin act on socket.io clients, as a network would:
+//   drop C       cuts client C's connection (its websocket is destroyed
+//                without a close frame; polling: the engine closes), so
+//                that it reconnects if asked to, with its state
+//   move C URL   its next reconnection goes to URL (another instance)
 "use strict";
 
 const spec = JSON.parse(process.argv[2] || process.env.E2E_CLIENT_SPEC || "{}");
@@ -76,8 +87,10 @@ function start(c, i) {
     return;
   }
   const io = require(c.version);
-  const opts = { forceNew: true, reconnection: !!c.reconnect, timeout: 10000 };
+  const opts = { forceNew: true, reconnection: !!(c.reconnect || c.reconnect_ms), timeout: 10000 };
   if (c.reconnect) Object.assign(opts, { reconnectionDelay: 200, reconnectionDelayMax: 1000 });
+  if (c.reconnect_ms) Object.assign(opts, { reconnectionDelay: c.reconnect_ms, reconnectionDelayMax: c.reconnect_ms, randomizationFactor: 0 });
+  if (c.auth) opts.auth = c.auth;
   if (c.transports) opts.transports = c.transports;
   if (c.local) opts.agent = new (require("http").Agent)({ localAddress: c.local });
   const socket = io(spec.url, opts);
@@ -90,9 +103,10 @@ function start(c, i) {
   let upgraded = !c.upgrade;
   let done = false;
 
-  const emit = (ev, data) => {
+  const emit = (ev, data, args) => {
     const line = { c: i, ev: ev, t: transportOf(socket) };
     if (data !== undefined) line.data = data;
+    if (c.args && args) line.args = args;
     print(line);
   };
   const maybeReady = () => {
@@ -111,7 +125,7 @@ function start(c, i) {
   };
 
   socket.on("connect", () => {
-    emit("connect");
+    emit("connect", c.recovery ? { recovered: !!socket.recovered, id: socket.id } : undefined);
     emit("id", socket.id);
     if (c.upgrade) {
       if (transportOf(socket) === "websocket") upgraded = true;
@@ -120,24 +134,24 @@ function start(c, i) {
     for (const args of logins) socket.emit.apply(socket, ["login"].concat(args));
     maybeReady();
   });
-  socket.on("update_online_count", (data) => {
-    emit("update_online_count", data);
+  socket.on("update_online_count", (data, ...more) => {
+    emit("update_online_count", data, [data, ...more]);
     counted = true;
     maybeReady();
   });
-  socket.on("new_msg", (data) => {
-    emit("new_msg", data);
+  socket.on("new_msg", (data, ...more) => {
+    emit("new_msg", data, [data, ...more]);
     if (expect && ++got === expect) socket.disconnect();
   });
-  socket.on("login_error", (reason) => emit("login_error", reason));
-  for (const ev of c.events || []) socket.on(ev, (data) => emit(ev, data));
+  socket.on("login_error", (reason, ...more) => emit("login_error", reason, [reason, ...more]));
+  for (const ev of c.events || []) socket.on(ev, (data, ...more) => emit(ev, data, [data, ...more]));
   socket.on("connect_error", (err) => {
     emit("connect_error", String(err && err.message ? err.message : err));
-    if (!c.reconnect) end();
+    if (!(c.reconnect || c.reconnect_ms)) end();
   });
   socket.on("disconnect", (reason) => {
     emit("disconnect", String(reason));
-    if (!c.reconnect || reason === "io client disconnect") end();
+    if (!(c.reconnect || c.reconnect_ms) || reason === "io client disconnect") end();
   });
 }
 
@@ -151,9 +165,10 @@ function startPlain(c, i) {
   let counted = !c.uid;
   let done = false;
   let page = null;
-  const emit = (ev, data) => {
+  const emit = (ev, data, args) => {
     const line = { c: i, ev: ev, t: kind };
     if (data !== undefined) line.data = data;
+    if (c.args && args) line.args = args;
     print(line);
   };
   const maybeReady = () => {
@@ -170,8 +185,8 @@ function startPlain(c, i) {
       finish(0);
     }
   };
-  const on = (ev, data) => {
-    emit(ev, data);
+  const on = (ev, data, args) => {
+    emit(ev, data, args);
     if (ev === "update_online_count") {
       counted = true;
       maybeReady();
@@ -223,7 +238,7 @@ function startPlain(c, i) {
   es.addEventListener("open", () => emit("connect"));
   es.addEventListener("welcome", (e) => on("welcome", JSON.parse(e.data).client));
   for (const ev of ["new_msg", "update_online_count", "login_error"].concat(c.events || [])) {
-    es.addEventListener(ev, (e) => on(ev, e.data));
+    es.addEventListener(ev, (e) => on(ev, e.data, [e.data, e.lastEventId]));
   }
   es.addEventListener("error", (e) => {
     emit("connect_error", (e && (e.code || e.message)) ? String(e.code || e.message) : "error");
@@ -253,7 +268,27 @@ function localFetch(local) {
 
 spec.clients.forEach(start);
 
-process.stdin.on("data", () => {});
+let input = "";
+process.stdin.on("data", (chunk) => {
+  input += chunk;
+  let nl;
+  while ((nl = input.indexOf("\n")) >= 0) {
+    command(input.slice(0, nl).trim().split(/\s+/));
+    input = input.slice(nl + 1);
+  }
+});
+
+// command runs one stdin line (see the header).
+function command([verb, index, arg]) {
+  const socket = sockets[Number(index)];
+  if (!socket || !socket.io) return;
+  if (verb === "move") socket.io.uri = arg;
+  if (verb !== "drop") return;
+  const engine = socket.io.engine;
+  const ws = engine && engine.transport && engine.transport.ws;
+  if (ws && typeof ws.terminate === "function") ws.terminate();
+  else if (engine) engine.close();
+}
 process.stdin.on("end", () => {
   for (const s of sockets) s.disconnect();
   // 1.x does not always emit disconnect for a socket that never connected.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,13 @@ type clientSpec struct {
 	Local      string   `json:"local,omitempty"`
 	Reconnect  bool     `json:"reconnect,omitempty"`
 	Events     []string `json:"events,omitempty"`
+	// ReconnectMS is a fixed reconnection delay; Auth the handshake's
+	// auth; Args puts every argument in event lines; Recovery puts
+	// socket.recovered and socket.id in the connect line.
+	ReconnectMS int            `json:"reconnect_ms,omitempty"`
+	Auth        map[string]any `json:"auth,omitempty"`
+	Args        bool           `json:"args,omitempty"`
+	Recovery    bool           `json:"recovery,omitempty"`
 }
 
 // event is one line client.js printed.
@@ -30,6 +38,7 @@ type event struct {
 	Ev   string `json:"ev"`
 	T    string `json:"t"`
 	Data any    `json:"data"`
+	Args []any  `json:"args"`
 }
 
 // nodeClients is one client.js process and the events it printed.
@@ -101,6 +110,27 @@ func (n *nodeClients) wait(timeout time.Duration, what string, cond func([]event
 			n.t.Fatalf("no %s within %s", what, timeout)
 		}
 	}
+}
+
+// command writes one line to client.js's stdin (drop C, move C URL).
+func (n *nodeClients) command(line string) {
+	n.t.Helper()
+	if _, err := io.WriteString(n.proc.stdin, line+"\n"); err != nil {
+		n.t.Fatalf("client.js: %s: %v", line, err)
+	}
+}
+
+// events is what client c printed named ev, in order.
+func (n *nodeClients) eventsOf(c int, ev string) []event {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []event
+	for _, e := range n.events {
+		if e.C == c && e.Ev == ev {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // waitLine waits for a process-wide line: "all_ready" or "done".

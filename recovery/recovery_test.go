@@ -1,0 +1,166 @@
+package recovery
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseOffset(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"abc:12", true},
+		{"abc:0", true},
+		{"", false},
+		{":12", false},
+		{"abc", false},
+		{"abc:", false},
+		{"abc:-1", false},
+		{"abc:1x", false},
+		{"abc:99999999999999999999999", false},
+		{strings.Repeat("a", 80) + ":1", false},
+		{"当前:1", true}, // a stranger's instance: parsed, then matched against none
+	}
+	for _, tt := range tests {
+		o, ok := ParseOffset(tt.in)
+		if ok != tt.ok {
+			t.Errorf("ParseOffset(%q) ok = %v, want %v", tt.in, ok, tt.ok)
+		}
+		if ok && o.String() != tt.in {
+			t.Errorf("ParseOffset(%q).String() = %q", tt.in, o.String())
+		}
+	}
+}
+
+func TestValidPID(t *testing.T) {
+	t.Parallel()
+	if p := NewPID(); !ValidPID(p) {
+		t.Errorf("NewPID() = %q is not valid", p)
+	}
+	for _, bad := range []string{"", "short", strings.Repeat("a", 21), "aaaaaaaaaaaaaaaaaaa}", "aaaaaaaaa{aaaaaaaaaa", "aaaaaaaaaaaaaaaaaaa "} {
+		if ValidPID(bad) {
+			t.Errorf("ValidPID(%q) = true", bad)
+		}
+	}
+}
+
+func TestMembershipPicks(t *testing.T) {
+	t.Parallel()
+	m := &Membership{SID: "s1", Base: 10, Rooms: map[string]uint64{"alice": 12, "g": 10}}
+	tests := []struct {
+		name          string
+		seq           uint64
+		rooms, except []string
+		want          bool
+	}{
+		{"a broadcast after joining", 11, nil, nil, true},
+		{"a broadcast before joining", 10, nil, nil, false},
+		{"its uid after login", 13, []string{"alice"}, nil, true},
+		{"its uid before login", 12, []string{"alice"}, nil, false},
+		{"its own id", 11, []string{"s1"}, nil, true},
+		{"another room", 20, []string{"bob"}, nil, false},
+		{"one of several rooms", 20, []string{"bob", "g"}, nil, true},
+		{"excluded by its uid", 20, nil, []string{"alice"}, false},
+		{"excluded by a room it joined later", 11, nil, []string{"alice"}, true},
+		{"excluded by its id", 20, []string{"g"}, []string{"s1"}, false},
+	}
+	for _, tt := range tests {
+		if got := m.Picks(tt.seq, tt.rooms, tt.except); got != tt.want {
+			t.Errorf("%s: Picks = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func ringEntryAt(seq uint64) Entry {
+	off := Offset{"i", seq}.String()
+	return Entry{Offset: off, Packet: fmt.Appendf(nil, `2["new_msg","%d","%s"]`, seq, off)}
+}
+
+func offsets(es []Entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Offset)
+	}
+	return out
+}
+
+func TestRing(t *testing.T) {
+	t.Parallel()
+	r := NewRing(4, 1<<20)
+	m := &Membership{SID: "s", Base: 1, Rooms: map[string]uint64{"u": 1}}
+	r.Add(1, nil, nil, ringEntryAt(1))           // before it joined
+	r.Add(2, []string{"u"}, nil, ringEntryAt(2)) // to it
+	r.Add(3, []string{"v"}, nil, ringEntryAt(3)) // to another
+	r.Add(4, nil, nil, ringEntryAt(4))           // to all
+	got, complete := r.Since(m)
+	if !complete || !slices.Equal(offsets(got), []string{"i:2", "i:4"}) {
+		t.Fatalf("Since = %v %v, want [i:2 i:4] true", offsets(got), complete)
+	}
+	r.Add(5, nil, nil, ringEntryAt(5)) // drops 1: it joined after, still complete
+	if _, complete := r.Since(m); !complete {
+		t.Fatal("dropping what came before the page made it incomplete")
+	}
+	r.Add(6, nil, nil, ringEntryAt(6)) // drops 2, which was its
+	got, complete = r.Since(m)
+	if complete || !slices.Equal(offsets(got), []string{"i:4", "i:5", "i:6"}) || r.Dropped() != 2 {
+		t.Fatalf("after a drop: Since = %v %v (dropped %d), want [i:4 i:5 i:6] false 2", offsets(got), complete, r.Dropped())
+	}
+	b := NewRing(100, 60)
+	b.Add(1, nil, nil, ringEntryAt(1)) // ~25 bytes each
+	b.Add(2, nil, nil, ringEntryAt(2))
+	b.Add(3, nil, nil, ringEntryAt(3))
+	if got, _ := b.Since(&Membership{}); !slices.Equal(offsets(got), []string{"i:2", "i:3"}) || b.Dropped() != 1 {
+		t.Fatalf("byte bound: %v, dropped %d", offsets(got), b.Dropped())
+	}
+	b.Add(4, nil, nil, Entry{Offset: "i:4", Packet: make([]byte, 61)})
+	if got, _ := b.Since(&Membership{}); len(got) != 0 || b.Dropped() != 4 {
+		t.Fatalf("an entry over the byte bound: %v kept, dropped %d", offsets(got), b.Dropped())
+	}
+}
+
+func TestReplay(t *testing.T) {
+	t.Parallel()
+	// A page restored on instance a with two replayed entries of b, then
+	// given a:5 and a:7 on a (it joined a after a:4).
+	entries := []Entry{{Offset: "b:8"}, {Offset: "b:9"}, {Offset: "a:5"}, {Offset: "a:7"}}
+	s := Session{From: "b:7", Complete: true, Instance: "a", Base: 4}
+	tests := []struct {
+		name, offset string
+		want         []string
+		ok           bool
+	}{
+		{"read nothing", "b:7", []string{"b:8", "b:9", "a:5", "a:7"}, true},
+		{"read a replayed one", "b:8", []string{"b:9", "a:5", "a:7"}, true},
+		{"read all replayed", "b:9", []string{"a:5", "a:7"}, true},
+		{"read one of a", "a:5", []string{"a:7"}, true},
+		{"read all", "a:7", nil, true},
+		{"a count's offset between", "a:6", []string{"a:7"}, true},
+		{"a count's offset at joining", "a:4", []string{"a:5", "a:7"}, true},
+		{"a count's offset before joining", "a:3", nil, false},
+		{"another instance's", "c:100", nil, false},
+		{"garbage", "<b>1</b>", nil, false},
+		{"none", "", nil, false},
+	}
+	for _, tt := range tests {
+		got, ok := Replay(s, entries, tt.offset)
+		if ok != tt.ok || !slices.Equal(offsets(got), tt.want) {
+			t.Errorf("%s: Replay(%q) = %v %v, want %v %v", tt.name, tt.offset, offsets(got), ok, tt.want, tt.ok)
+		}
+	}
+	// Incomplete: only a's own numbering from Base on is trusted.
+	s.Complete, s.Base = false, 6
+	if _, ok := Replay(s, entries, "b:8"); ok {
+		t.Error("incomplete: a replayed offset was trusted")
+	}
+	if got, ok := Replay(s, entries, "a:6"); !ok || !slices.Equal(offsets(got), []string{"a:7"}) {
+		t.Errorf("incomplete: Replay(a:6) = %v %v", offsets(got), ok)
+	}
+	// A fresh page that read nothing: its client sends no offset.
+	if got, ok := Replay(Session{From: "", Complete: true, Instance: "a"}, entries[2:], ""); !ok || len(got) != 2 {
+		t.Errorf("no offset, nothing read: %v %v", offsets(got), ok)
+	}
+}

@@ -1,0 +1,93 @@
+package recovery
+
+import "slices"
+
+// Membership is where one page of an instance stands in its numbering:
+// it joined the instance's pages after Base, each of its Rooms after the
+// number given, and its SID is a room of its own.
+type Membership struct {
+	SID   string
+	Base  uint64
+	Rooms map[string]uint64
+}
+
+// Picks reports whether the broadcast numbered seq to rooms (everyone
+// when empty), except those in except, was handed to the page.
+func (m *Membership) Picks(seq uint64, rooms, except []string) bool {
+	if seq <= m.Base || slices.ContainsFunc(except, m.in(seq)) {
+		return false
+	}
+	return len(rooms) == 0 || slices.ContainsFunc(rooms, m.in(seq))
+}
+
+// in reports whether the page was in a room when seq was handed out.
+func (m *Membership) in(seq uint64) func(string) bool {
+	return func(r string) bool {
+		if r == m.SID {
+			return true
+		}
+		j, ok := m.Rooms[r]
+		return ok && seq > j
+	}
+}
+
+// Ring keeps an instance's latest broadcasts, at most max of them and
+// maxBytes of packets, the oldest dropped first.
+type Ring struct {
+	buf           []ringEntry
+	head, n       int // the oldest at head
+	bytes         int
+	max, maxBytes int
+	dropped       uint64 // the highest number dropped
+}
+
+type ringEntry struct {
+	seq           uint64
+	rooms, except []string
+	Entry
+}
+
+// NewRing returns an empty ring.
+func NewRing(max, maxBytes int) *Ring {
+	return &Ring{buf: make([]ringEntry, max), max: max, maxBytes: maxBytes}
+}
+
+// Add records the broadcast numbered seq (higher than any before) of
+// packet to rooms, except those in except; rooms and except must not
+// change after.
+func (r *Ring) Add(seq uint64, rooms, except []string, e Entry) {
+	for r.n > 0 && (r.n == r.max || r.bytes+len(e.Packet) > r.maxBytes) {
+		r.drop()
+	}
+	if len(e.Packet) > r.maxBytes {
+		r.dropped = seq
+		return
+	}
+	r.buf[(r.head+r.n)%r.max] = ringEntry{seq: seq, rooms: rooms, except: except, Entry: e}
+	r.n++
+	r.bytes += len(e.Packet)
+}
+
+func (r *Ring) drop() {
+	old := &r.buf[r.head]
+	r.dropped = old.seq
+	r.bytes -= len(old.Packet)
+	*old = ringEntry{}
+	r.head = (r.head + 1) % r.max
+	r.n--
+}
+
+// Since returns, oldest first, the broadcasts that picked m, and whether
+// none that may have was dropped.
+func (r *Ring) Since(m *Membership) (picked []Entry, complete bool) {
+	for i := range r.n {
+		e := &r.buf[(r.head+i)%r.max]
+		if m.Picks(e.seq, e.rooms, e.except) {
+			picked = append(picked, e.Entry)
+		}
+	}
+	return picked, r.dropped <= m.Base
+}
+
+// Dropped is the highest number the ring no longer holds (0: none).
+func (r *Ring) Dropped() uint64 { return r.dropped }

@@ -1,0 +1,274 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/recovery"
+)
+
+// recoverable are the reasons a connection ends on which its page is
+// parked (Node's): the page did not ask for it and its client reconnects.
+var recoverable = map[string]bool{
+	engine.ReasonTransportClose: true,
+	engine.ReasonTransportError: true,
+	engine.ReasonPingTimeout:    true,
+	engine.ReasonServerClose:    true,
+	engine.ReasonServerShutdown: true,
+}
+
+// parkedPage stands for a page whose connection ended in the parked hub:
+// each broadcast that picks it goes to the store for it, until it is
+// taken, expires or goes past the bound.
+type parkedPage struct {
+	n     *numbering
+	pid   string
+	count int // entries kept; n.mu held
+	timer *time.Timer
+	once  sync.Once
+}
+
+// Deliver queues the broadcast for the store; n.mu held (broadcast).
+func (p *parkedPage) Deliver(m *engine.Message) {
+	if p.count++; p.count > p.n.opts.MaxPackets {
+		p.forget()
+		return
+	}
+	e := recovery.Entry{Offset: m.ID(), Packet: m.Variant().Text()}
+	ok := p.n.queue(func(ctx context.Context) {
+		kept, err := p.n.opts.Store.Append(ctx, p.pid, e)
+		if err != nil || !kept {
+			p.n.unpark(p)
+		}
+	})
+	if !ok {
+		p.forget()
+	}
+}
+
+// forget stops capturing and drops what was parked, so that the page's
+// recovery fails rather than misses a packet; the recorder does it (a
+// broadcast holds the hub's lock).
+func (p *parkedPage) forget() {
+	p.once.Do(func() {
+		go func() {
+			p.n.unpark(p)
+			p.n.queueWait(func(ctx context.Context) { _, _, _, _ = p.n.opts.Store.Take(ctx, p.pid) })
+		}()
+	})
+}
+
+func (p *parkedPage) stop() { p.timer.Stop() }
+
+// queue asks the recorder for a store call without waiting; false when
+// too many wait (Redis slow or away) or the recorder stopped.
+func (n *numbering) queue(op func(context.Context)) bool {
+	select {
+	case <-n.quit:
+		return false
+	default:
+	}
+	select {
+	case n.ops <- op:
+		return true
+	default:
+		return false
+	}
+}
+
+// queueWait asks the recorder for a store call, waiting for room up to
+// the call timeout.
+func (n *numbering) queueWait(op func(context.Context)) bool {
+	t := time.NewTimer(n.timeout)
+	defer t.Stop()
+	select {
+	case n.ops <- op:
+		return true
+	case <-n.quit:
+		return false
+	case <-t.C:
+		return false
+	}
+}
+
+// unpark takes p out of the parked hub.
+func (n *numbering) unpark(p *parkedPage) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.unparkLocked(p)
+}
+
+func (n *numbering) unparkLocked(p *parkedPage) {
+	if n.byPID[p.pid] == p {
+		delete(n.byPID, p.pid)
+	}
+	n.parked.Remove(p)
+	p.stop()
+}
+
+// park keeps a recovering page whose connection ended for reason: out of
+// the hub, its session and what it may not have read to the store, and
+// into the parked hub. It reports false, and does nothing, when the page
+// is not to be parked.
+func (s *Server) park(u *user, reason string) bool {
+	n := s.rec
+	if !n.on || u.rec == nil || !recoverable[reason] {
+		return false
+	}
+	id := u.page.ID()
+	uid, logged := u.current()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	rooms := s.hub.Rooms(u.page)
+	s.hub.Remove(u.page)
+	m := &u.rec.m
+	picked, complete := n.ring.Since(m)
+	sess := recovery.Session{SID: id, From: u.rec.from, Complete: complete, Instance: n.instance, Base: m.Base}
+	if !complete {
+		sess.Base = max(m.Base, n.ring.Dropped())
+	}
+	if logged {
+		sess.UID = uid
+	}
+	for _, r := range rooms {
+		if r != id && r != sess.UID {
+			sess.Rooms = append(sess.Rooms, r)
+		}
+	}
+	entries := append(slices.Clip(u.rec.prefix), picked...)
+	p := &parkedPage{n: n, pid: u.rec.pid, count: len(entries)}
+	if !n.queue(func(ctx context.Context) {
+		if err := n.opts.Store.Park(ctx, p.pid, sess, entries); err != nil {
+			s.log.Warn("recovery: parking a session failed; its page will get a normal connect", "sid", id, "err", err)
+			n.unpark(p)
+		}
+	}) {
+		s.log.Warn("recovery: too many store calls waiting; a page will get a normal connect", "sid", id)
+		return true
+	}
+	if old := n.byPID[p.pid]; old != nil {
+		n.unparkLocked(old)
+	}
+	n.byPID[p.pid] = p
+	n.parked.Add(id, p)
+	n.parked.Join(p, rooms[1:]...)
+	p.timer = time.AfterFunc(n.opts.Window, func() { n.unpark(p) })
+	return true
+}
+
+// take claims the session parked under pid, from this instance's parked
+// pages first (they stop capturing) and then from the store, after every
+// store call asked for before it.
+func (s *Server) take(pid string) (recovery.Session, []recovery.Entry, bool) {
+	n := s.rec
+	n.mu.Lock()
+	if p := n.byPID[pid]; p != nil {
+		n.unparkLocked(p)
+	}
+	n.mu.Unlock()
+	type result struct {
+		s       recovery.Session
+		entries []recovery.Entry
+		ok      bool
+	}
+	got := make(chan result, 1)
+	if !n.queueWait(func(ctx context.Context) {
+		sess, entries, ok, err := n.opts.Store.Take(ctx, pid)
+		if err != nil {
+			s.log.Warn("recovery: taking a parked session failed; its page gets a normal connect", "err", err)
+		}
+		got <- result{sess, entries, ok && err == nil}
+	}) {
+		return recovery.Session{}, nil, false
+	}
+	t := time.NewTimer(2 * n.timeout)
+	defer t.Stop()
+	select {
+	case r := <-got:
+		return r.s, r.entries, r.ok
+	case <-t.C:
+		return recovery.Session{}, nil, false
+	}
+}
+
+// resume is what Resume decided for a socket, until OnConnect.
+type resume struct {
+	pid    string
+	from   string
+	sess   *recovery.Session // nil: a normal connect
+	missed []recovery.Entry
+}
+
+// Resume gives a protocol 5 client of "/" a pid (a new one, or the one it
+// had when its session is recovered), before its CONNECT is answered.
+// The client's auth pid and offset must be strings; anything else is a
+// normal connect.
+func (h *handler) Resume(sess *engine.Session, nsp string, auth map[string]any) (string, map[string]any, any) {
+	s := (*Server)(h)
+	if nsp != "/" || !s.rec.on {
+		return "", nil, nil
+	}
+	if r := s.recover(auth); r != nil {
+		s.log.Debug("recovery: session recovered", "sid", r.sess.SID, "missed", len(r.missed))
+		return r.sess.SID, map[string]any{"pid": r.pid, "offset": r.from}, r
+	}
+	pid := recovery.NewPID()
+	s.rec.mu.Lock()
+	off := s.rec.offset()
+	s.rec.mu.Unlock()
+	return "", map[string]any{"pid": pid, "offset": off}, &resume{pid: pid}
+}
+
+// recover finds the session auth claims, and what its client missed.
+func (s *Server) recover(auth map[string]any) *resume {
+	pid, ok := auth["pid"].(string)
+	if !ok || !recovery.ValidPID(pid) {
+		return nil
+	}
+	offset, isString := auth["offset"].(string)
+	if _, given := auth["offset"]; given && !isString {
+		return nil
+	}
+	sess, entries, ok := s.take(pid)
+	if !ok {
+		return nil
+	}
+	missed, ok := recovery.Replay(sess, entries, offset)
+	if !ok || s.hub.Has(sess.SID) {
+		return nil
+	}
+	return &resume{pid: pid, from: offset, sess: &sess, missed: missed}
+}
+
+// connectRecoverable adds a recovering page to the hub: a recovered one
+// gets what it missed first, then its rooms and its login back, and the
+// counts, as a login would.
+func (s *Server) connectRecoverable(u *user, r *resume) {
+	n := s.rec
+	u.rec = &recState{pid: r.pid, from: r.from, prefix: r.missed}
+	n.mu.Lock()
+	for _, e := range r.missed {
+		u.page.Deliver(engine.NewMessage(e.Packet))
+	}
+	base := n.seq.Load()
+	u.rec.m = recovery.Membership{SID: u.page.ID(), Base: base, Rooms: make(map[string]uint64)}
+	s.hub.Add(u.page.ID(), u.page)
+	var uid string
+	if r.sess != nil {
+		rooms := r.sess.Rooms
+		if uid = r.sess.UID; uid != "" {
+			rooms = append(slices.Clip(rooms), uid)
+		}
+		s.hub.Join(u.page, rooms...)
+		for _, room := range rooms {
+			u.rec.m.Rooms[room] = base
+		}
+	}
+	n.mu.Unlock()
+	if uid != "" && u.take(uid, nil) {
+		s.recordLogin(u, uid, nil, false)
+	}
+}
