@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/hub"
@@ -43,7 +44,9 @@ func (s *Server) Ungroup(ctx context.Context, groups []string) error {
 }
 
 // tell makes the pages sel picks join (or leave) groups' rooms on every
-// instance: the others through the fan-out, then this one.
+// instance: the others through the fan-out (waiting until each applied
+// it; the room GroupPrefix alone, an empty group's, holds no page), then
+// this one.
 func (s *Server) tell(ctx context.Context, join bool, sel adapter.Selector, groups []string) error {
 	rooms := hub.GroupRooms(groups)
 	if s.fanout != nil {
@@ -53,6 +56,11 @@ func (s *Server) tell(ctx context.Context, join bool, sel adapter.Selector, grou
 		}
 		if err := tell(ctx, sel, rooms); err != nil {
 			return fmt.Errorf("server: telling the other instances of %d groups: %w", len(groups), err)
+		}
+		// Every instance answers a fetch after the change before it: once
+		// this returns, a push through any instance sees the change.
+		if _, err := s.fanout.FetchSockets(ctx, adapter.Selector{Rooms: []string{hub.GroupPrefix}}); err != nil {
+			return fmt.Errorf("server: waiting for the other instances to apply %d groups: %w", len(groups), err)
 		}
 	}
 	if join {
@@ -114,7 +122,7 @@ func (s *Server) joinRooms(p Page, sel adapter.Selector, rooms []string) {
 	s.join(p, plain...)
 	if added := u.addOwn(groups, s.opts.MaxGroupsPerUID); len(added) > 0 {
 		s.join(p, hub.GroupRooms(added)...)
-		go s.recordOwn(u, added, 1)
+		go s.recordOwn(u, added)
 	}
 }
 
@@ -144,28 +152,46 @@ func (s *Server) leaveRooms(p Page, sel adapter.Selector, rooms []string) {
 	s.leave(p, out...)
 	if byID || len(sel.Rooms) == 0 {
 		if removed := u.removeOwn(groups); len(removed) > 0 {
-			go s.recordOwn(u, removed, -1)
+			go s.recordOwn(u, removed)
 		}
 	}
 }
 
-// recordOwn records a change of the page's own memberships in presence:
-// the groups joined (delta 1) still joined, or left (-1) still left, unless
-// the page logged out meanwhile (its logout took them all away). It holds
-// the page's lock: a join and a leave recorded out of order leave nothing
-// behind.
-func (s *Server) recordOwn(u *user, groups []string, delta int64) {
+// recordOwn brings the presence's record of the page's own memberships of
+// groups to what they are now, unless the page logged out meanwhile (its
+// logout took its record away). It holds the page's lock, so joins and
+// leaves recorded in any order leave the record as the memberships are.
+func (s *Server) recordOwn(u *user, groups []string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	groups = slices.DeleteFunc(groups, func(g string) bool { return slices.Contains(u.own, g) != (delta > 0) })
-	if u.state != loggedIn || len(groups) == 0 {
+	if u.state != loggedIn {
 		return
+	}
+	var joined, left []string
+	for _, g := range groups {
+		switch want, have := slices.Contains(u.own, g), slices.Contains(u.recorded, g); {
+		case want && !have:
+			joined = append(joined, g)
+		case !want && have:
+			left = append(left, g)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.PageGroups(ctx, u.uid, groups, delta); err != nil {
-		s.log.Warn("recording a page's groups failed", "uid", u.uid, "groups", len(groups), "err", err)
+	for _, change := range []struct {
+		groups []string
+		delta  int64
+	}{{joined, 1}, {left, -1}} {
+		if len(change.groups) == 0 {
+			continue
+		}
+		// Recorded even when Redis fails: its local map has it, and the
+		// next heartbeat carries it.
+		if err := s.presence.PageGroups(ctx, u.uid, change.groups, change.delta); err != nil {
+			s.log.Warn("recording a page's groups failed", "uid", u.uid, "groups", len(change.groups), "err", err)
+		}
 	}
+	u.recorded = append(slices.DeleteFunc(u.recorded, func(g string) bool { return slices.Contains(left, g) }), joined...)
 }
 
 // groupOf is the group whose room r is.
@@ -240,4 +266,60 @@ func (s *Server) tellClients(ctx context.Context, join bool, clients, groups []s
 		return nil, err
 	}
 	return reach.Clients, nil
+}
+
+// joining is the logins between their read of the uid's groups and their
+// joining of those groups' rooms. A leave by uid (or an ungroup) that
+// reaches this instance meanwhile was recorded after the read, and its
+// pages are not in the rooms yet: it is kept for those logins, which drop
+// the groups it left. Its methods are safe for concurrent use.
+type joining struct {
+	mu     sync.Mutex
+	logins map[*login]struct{}
+}
+
+// login is one login in the joining window.
+type login struct {
+	uid  string
+	left []string // groups left meanwhile
+}
+
+// start enters a login of uid in the window.
+func (j *joining) start(uid string) *login {
+	l := &login{uid: uid}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.logins == nil {
+		j.logins = make(map[*login]struct{})
+	}
+	j.logins[l] = struct{}{}
+	return l
+}
+
+// finish joins l's groups, less those left meanwhile, with join, and ends
+// its window; no leave comes between.
+func (j *joining) finish(l *login, groups []string, join func([]string)) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	delete(j.logins, l)
+	join(slices.DeleteFunc(groups, func(g string) bool { return slices.Contains(l.left, g) }))
+}
+
+// leave keeps the groups of rooms for the logins sel picks by uid (every
+// login when sel picks every page), then runs apply; no login finishes
+// between.
+func (j *joining) leave(sel adapter.Selector, rooms []string, apply func()) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for l := range j.logins {
+		if len(sel.Rooms) > 0 && !slices.Contains(sel.Rooms, l.uid) {
+			continue
+		}
+		for _, r := range rooms {
+			if g, ok := groupOf(r); ok {
+				l.left = append(l.left, g)
+			}
+		}
+	}
+	apply()
 }

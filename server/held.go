@@ -152,26 +152,36 @@ func (s *Server) broadcastHeld(rooms, except []string, enc encoder, id string) (
 // Holder it also takes the uid's held messages and returns those the page
 // has not had live. The uid's room comes first, then the record and the
 // read of its groups: a join by uid that this read misses is recorded
-// after it, and its fan-out then finds the page in the uid's room.
+// after it, and its fan-out then finds the page in the uid's room; a
+// leave that this read missed and that comes before the page is in the
+// groups' rooms is kept for it (joining).
 func (s *Server) enter(ctx context.Context, page Page, uid string, own []string) []adapter.Held {
 	holder, ok := s.presence.(adapter.Holder)
-	if !ok {
+	var l *landing
+	if ok {
+		l = s.landings.open(page, func() { s.join(page, uid) })
+	} else {
 		s.join(page, uid)
-		groups, err := s.presence.Join(ctx, uid, page.ID(), own)
-		if err != nil {
-			s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
-		}
+	}
+	j := s.joining.start(uid)
+	var groups []string
+	var held []adapter.Held
+	var err error
+	if ok {
+		groups, held, err = holder.JoinTake(ctx, uid, page.ID(), own)
+	} else {
+		groups, err = s.presence.Join(ctx, uid, page.ID(), own)
+	}
+	if err != nil {
+		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
+	}
+	s.joining.finish(j, groups, func(groups []string) {
 		s.join(page, hub.GroupRooms(append(groups, own...))...)
+	})
+	if l == nil {
 		return nil
 	}
-	l := s.landings.open(page, func() { s.join(page, uid) })
-	groups, held, err := holder.JoinTake(ctx, uid, page.ID(), own)
-	if err != nil {
-		s.log.Warn("login: recording presence and taking held messages failed", "uid", uid, "err", err)
-	}
-	s.join(page, hub.GroupRooms(append(groups, own...))...)
-	held = l.keep(held)
-	if len(held) == 0 {
+	if held = l.keep(held); len(held) == 0 {
 		s.landings.close(l)
 		return nil
 	}

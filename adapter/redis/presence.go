@@ -252,7 +252,7 @@ type reachLookup struct {
 	nGroups       int
 }
 
-// reachCmds queues the lookups of t's uids and clients in pipe.
+// reachCmds queues the lookups of t's uids, groups and clients in pipe.
 func (p *Presence) reachCmds(ctx context.Context, pipe goredis.Pipeliner, t push.Targets) reachLookup {
 	l := reachLookup{nUIDs: len(t.UIDs), nCli: len(t.Clients), nGroups: len(t.Groups)}
 	if len(t.UIDs) > 0 {
