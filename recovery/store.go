@@ -20,6 +20,8 @@ type Store interface {
 	// Take returns and forgets the session parked under pid, at once for
 	// every instance: of two takes, one gets it.
 	Take(ctx context.Context, pid string) (s Session, entries []Entry, ok bool, err error)
+	// Parked reports whether a session is parked under pid.
+	Parked(ctx context.Context, pid string) (bool, error)
 }
 
 // Memory is the Store of a single node.
@@ -93,6 +95,13 @@ func (m *Memory) Take(_ context.Context, pid string) (Session, []Entry, bool, er
 	}
 	delete(m.parked, pid)
 	return p.s, p.entries, true, nil
+}
+
+func (m *Memory) Parked(_ context.Context, pid string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.expire(m.now())
+	return m.parked[pid] != nil, nil
 }
 
 // Len is the number of sessions parked now.

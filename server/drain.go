@@ -8,9 +8,14 @@ import (
 
 // drainPoll is how often Drain looks whether the last sessions closed;
 // drainGrace is how long after the window a session may take to flush.
+// drainHandover is how long, at most, a drained instance waits after its
+// last session for the pages it parked (connection state recovery) to
+// be taken by the instances they reconnect to, pushes to them kept
+// meanwhile.
 const (
-	drainPoll  = 20 * time.Millisecond
-	drainGrace = time.Second
+	drainPoll     = 20 * time.Millisecond
+	drainGrace    = time.Second
+	drainHandover = 5 * time.Second
 )
 
 // Drain puts the instance in lame-duck mode: new sessions are refused
@@ -20,8 +25,10 @@ const (
 // transport close, on which every Socket.IO client reconnects; each
 // socket's logout removes its presence. The other wires' pages (Attach)
 // are closed among them with Page.Close. A session still open drainGrace
-// after the window (a client that does not read) is cut. Drain returns
-// when every session is closed, or with ctx's error when ctx ends first.
+// after the window (a client that does not read) is cut. In a cluster,
+// Drain then waits up to drainHandover for the pages it parked to be
+// recovered elsewhere, capturing their pushes. Drain returns when every
+// session is closed, or with ctx's error when ctx ends first.
 func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 	s.gate.draining.Store(true)
 	eng := s.sio.Engine()
@@ -67,6 +74,7 @@ func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 			c.u.page.Close()
 		}
 	}
+	s.rec.awaitHandover(ctx, drainHandover)
 	return nil
 }
 

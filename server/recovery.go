@@ -47,6 +47,7 @@ const (
 // and the store, whose calls one goroutine makes in order.
 type numbering struct {
 	on       bool
+	shared   bool // the store is shared with other instances
 	instance string
 	opts     RecoveryOptions
 	timeout  time.Duration
@@ -63,7 +64,7 @@ type numbering struct {
 }
 
 func newNumbering(opts RecoveryOptions, timeout time.Duration) *numbering {
-	n := &numbering{on: opts.Window > 0, instance: recovery.NewInstance(), opts: opts, timeout: timeout}
+	n := &numbering{on: opts.Window > 0, shared: opts.Store != nil, instance: recovery.NewInstance(), opts: opts, timeout: timeout}
 	if !n.on {
 		return n
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -169,28 +170,42 @@ func (s *Server) take(pid string) (recovery.Session, []recovery.Entry, bool) {
 		n.unparkLocked(p)
 	}
 	n.mu.Unlock()
-	type result struct {
-		s       recovery.Session
+	var (
+		sess    recovery.Session
 		entries []recovery.Entry
 		ok      bool
-	}
-	got := make(chan result, 1)
-	if !n.queueWait(func(ctx context.Context) {
-		sess, entries, ok, err := n.opts.Store.Take(ctx, pid)
+	)
+	if !n.do(func(ctx context.Context) {
+		var err error
+		sess, entries, ok, err = n.opts.Store.Take(ctx, pid)
 		if err != nil {
 			s.log.Warn("recovery: taking a parked session failed; its page gets a normal connect", "err", err)
+			ok = false
 		}
-		got <- result{sess, entries, ok && err == nil}
 	}) {
 		return recovery.Session{}, nil, false
+	}
+	return sess, entries, ok
+}
+
+// do has the recorder make a store call, after those asked for before,
+// and waits for it; false when it was not made within twice the call
+// timeout (what it sets must not be read then).
+func (n *numbering) do(op func(context.Context)) bool {
+	done := make(chan struct{})
+	if !n.queueWait(func(ctx context.Context) {
+		op(ctx)
+		close(done)
+	}) {
+		return false
 	}
 	t := time.NewTimer(2 * n.timeout)
 	defer t.Stop()
 	select {
-	case r := <-got:
-		return r.s, r.entries, r.ok
+	case <-done:
+		return true
 	case <-t.C:
-		return recovery.Session{}, nil, false
+		return false
 	}
 }
 
@@ -270,5 +285,42 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 	n.mu.Unlock()
 	if uid != "" && u.take(uid, nil) {
 		s.recordLogin(u, uid, nil, false)
+	}
+}
+
+// awaitHandover waits, up to max or ctx's end, until every page parked
+// here has been taken elsewhere (or expired), so that a draining instance
+// keeps capturing their pushes until then. Only a shared store
+// (RecoveryOptions.Store given: Redis) can hand a page to another instance.
+// A session leaves the engine's count before its page is parked, so it
+// looks once more a poll after finding none.
+func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
+	if !n.on || !n.shared {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
+	tick := time.NewTicker(drainPoll * 5)
+	defer tick.Stop()
+	for none := 0; none < 2; {
+		n.mu.Lock()
+		waiting := slices.Collect(maps.Values(n.byPID))
+		n.mu.Unlock()
+		for _, p := range waiting {
+			// After the page's own park: through the recorder.
+			n.do(func(ctx context.Context) {
+				if ok, err := n.opts.Store.Parked(ctx, p.pid); err == nil && !ok {
+					n.unpark(p)
+				}
+			})
+		}
+		if none = none + 1; len(waiting) > 0 {
+			none = 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }

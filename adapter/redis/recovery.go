@@ -129,6 +129,14 @@ func (r *Recovery) Take(ctx context.Context, pid string) (recovery.Session, []re
 	return s, entries, true, nil
 }
 
+func (r *Recovery) Parked(ctx context.Context, pid string) (bool, error) {
+	n, err := r.c.Exists(ctx, r.keys(pid)[0]).Result()
+	if err != nil {
+		return false, fmt.Errorf("redis: looking up a parked session: %w", err)
+	}
+	return n == 1, nil
+}
+
 // encodeEntry is "<offset> <packet>": an offset has no space.
 func encodeEntry(e recovery.Entry) []byte {
 	b := make([]byte, 0, len(e.Offset)+1+len(e.Packet))

@@ -100,6 +100,7 @@ func TestRecoveryGetsMissedPushes(t *testing.T) {
 	publish(t, p, "rec1", "m1")
 	n.waitMsgs(0, 1, 5*time.Second)
 	n.dropAndWait(0)
+	eventually.True(t, 5*time.Second, "the server sees the page gone", func() bool { return online(t, p, "rec1") == "offline" })
 	for _, m := range []string{"m2", "m3", "m4"} {
 		if got := publish(t, p, "rec1", m); got != "offline" {
 			t.Errorf("publish %s while the page is away: %q, want offline", m, got)
@@ -320,12 +321,14 @@ func tryPublish(apiURL, uid, content string) (string, error) {
 // TestRecoveryDrain: a page that a draining instance (SIGTERM)
 // disconnects while pushes to it are being published there reconnects to
 // the other instance and recovers: every push the API accepted arrives,
-// in order, once.
+// in order, once, and so do those published on the other instance while
+// the page was between the two (the drained instance, done with its
+// sessions, waits for its parked page to be taken).
 func TestRecoveryDrain(t *testing.T) {
 	needNode(t)
 	redis := redistest.Start(t)
 	a, b := startRedisPair(t, redis.URL(), "--io.drain_window", "1s")
-	n := startClients(t, a.IOURL(), recoveringClient("drained", 300*time.Millisecond))
+	n := startClients(t, a.IOURL(), recoveringClient("drained", 1500*time.Millisecond))
 	n.waitLine("all_ready", 15*time.Second)
 	n.command("move 0 " + b.IOURL())
 	var accepted []string
@@ -344,12 +347,18 @@ func TestRecoveryDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
+	n.wait(10*time.Second, "the drain's disconnect", func(es []event) bool { return len(payloads(es, 0, "disconnect")) > 0 })
+	for i := range 3 {
+		m := fmt.Sprint("gap", i)
+		publish(t, b, "drained", m)
+		accepted = append(accepted, m)
+	}
+	waitRecovered(t, n, 0, 2, true)
 	select {
 	case <-a.Exited():
 	case <-time.After(15 * time.Second):
 		t.Fatal("the drained instance did not exit")
 	}
-	waitRecovered(t, n, 0, 2, true)
 	n.waitMsgs(0, len(accepted), 10*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	t.Logf("%d pushes accepted by the draining instance", len(accepted))

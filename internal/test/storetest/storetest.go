@@ -57,6 +57,16 @@ func appendTo(t *testing.T, s recovery.Store, pid string, e recovery.Entry) bool
 	return ok
 }
 
+func parked(t *testing.T, s recovery.Store, pid string) bool {
+	t.Helper()
+	var ok bool
+	call(t, func(ctx context.Context) (err error) {
+		ok, err = s.Parked(ctx, pid)
+		return err
+	})
+	return ok
+}
+
 func park(t *testing.T, s recovery.Store, pid string, sess recovery.Session, entries ...recovery.Entry) {
 	t.Helper()
 	call(t, func(ctx context.Context) error { return s.Park(ctx, pid, sess, entries) })
@@ -75,6 +85,9 @@ func Run(t *testing.T, newStore New) {
 				t.Fatalf("append %d: not parked", i)
 			}
 		}
+		if !parked(t, other, pid) {
+			t.Fatal("another instance does not see the parked session")
+		}
 		got, entries, ok := take(t, other, pid) // another instance takes it
 		if !ok || got.SID != sess.SID || got.UID != sess.UID || !slices.Equal(got.Rooms, sess.Rooms) || got.From != sess.From || !got.Complete || got.Instance != "x" || got.Base != 3 {
 			t.Fatalf("take = %+v %v, want %+v", got, ok, sess)
@@ -83,8 +96,8 @@ func Run(t *testing.T, newStore New) {
 		if !slices.EqualFunc(entries, want, equalEntry) {
 			t.Fatalf("entries = %q, want %q", entries, want)
 		}
-		if _, _, ok := take(t, s, pid); ok {
-			t.Fatal("taken twice")
+		if _, _, ok := take(t, s, pid); ok || parked(t, s, pid) {
+			t.Fatal("taken twice, or still parked")
 		}
 		if appendTo(t, s, pid, entry(6)) {
 			t.Fatal("appended to a taken session")
@@ -138,8 +151,8 @@ func Run(t *testing.T, newStore New) {
 		if time.Since(start) < window {
 			t.Fatalf("expired after %v, before the window %v", time.Since(start), window)
 		}
-		if _, _, ok := take(t, s, pid); ok {
-			t.Fatal("recovered after the window")
+		if _, _, ok := take(t, s, pid); ok || parked(t, s, pid) {
+			t.Fatal("recovered, or parked still, after the window")
 		}
 	})
 	t.Run("one take wins", func(t *testing.T) {
