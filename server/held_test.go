@@ -79,3 +79,38 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 		t.Fatalf("landings left open: %v", s.landings.all)
 	}
 }
+
+// TestLandingFollowsRooms: a landing sees only the pushes that reach its
+// page (by any of its rooms, not one that leaves it out), and spares it
+// the live copy of a held message sent to a group it is in.
+func TestLandingFollowsRooms(t *testing.T) {
+	s, err := New(Options{CountsInterval: manualCounts}, memory.New(), testlog.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(t.Context()) })
+	page := &recordingPage{id: "p1"}
+	s.hub.Add(page.ID(), page)
+	l := s.landings.open(page, func() { s.hub.Join(page, "u", "group-room") })
+	send := func(rooms, except []string, id string) {
+		if _, err := s.broadcastHeld(rooms, except, heldEncoder(heldPush(id).Text), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send([]string{"elsewhere"}, nil, "other")     // not the page's: not seen
+	send([]string{"u"}, []string{"p1"}, "spared") // the page left out: not seen
+	send([]string{"group-room"}, nil, "in-group") // seen through the group
+	kept := l.keep([]adapter.Held{heldPush("other"), heldPush("spared"), heldPush("in-group"), heldPush("g")})
+	var ids []string
+	for _, h := range kept {
+		ids = append(ids, h.ID)
+	}
+	if !slices.Equal(ids, []string{"other", "spared", "g"}) {
+		t.Fatalf("kept %v, want other, spared and g", ids)
+	}
+	send([]string{"group-room"}, nil, "g") // the live copy of a held one
+	s.landings.close(l)
+	if got, want := page.texts(), []string{string(heldPush("in-group").Text)}; !slices.Equal(got, want) {
+		t.Fatalf("page got %q, want %q", got, want)
+	}
+}
