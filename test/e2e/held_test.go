@@ -1,17 +1,20 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pushio/pushio/internal/test/harness"
+	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
 )
 
@@ -370,5 +373,30 @@ func TestHeldGroup(t *testing.T) {
 	}
 	if got := n.data(0, "new_msg"); !slices.Equal(got, []any{"for the team"}) {
 		t.Errorf("the online member got %q, want it once", got)
+	}
+}
+
+// TestHeldPHP runs the README's PHP for held messages under php-cli; the
+// page that logs in after it gets the message held last, once.
+func TestHeldPHP(t *testing.T) {
+	php := need.PHP(t)
+	needNode(t)
+	p := startPushio(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, php, "testdata/held.php", p.APIURL(), "bob").CombinedOutput()
+	if err != nil {
+		t.Fatalf("php testdata/held.php: %v\n%s", err, out)
+	}
+	want := "held for: bob\nheld: 1\npurge: ok\nheld after purge: 0\nheld again for: bob\n"
+	if string(out) != want {
+		t.Errorf("php printed:\n%s\nwant:\n%s", out, want)
+	}
+	n := startClients(t, p.IOURL(), clientSpec{Version: "sio4", UID: "bob"})
+	n.waitLine("all_ready", 15*time.Second)
+	n.waitMsgs(0, 1, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if got := n.data(0, "new_msg"); !slices.Equal(got, []any{"Your order shipped"}) {
+		t.Errorf("the page got %q, want the message once", got)
 	}
 }
