@@ -116,8 +116,11 @@ await_api() {
 # quiet: waits (at most 30 s) until the machine's CPUs were at least 85%
 # idle over one second, so that what the last step left behind (closing
 # 10,000 sockets, a server exiting) does not count against the next one.
+# A smoke run keeps no figure: it does not wait (under make test's load
+# the waits alone would outlast its bound).
 quiet() {
   local a b
+  [ "$mode" != smoke ] || return 0
   for _ in $(seq 30); do
     a=$(awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8, $5 + $6}' /proc/stat)
     sleep 1
@@ -179,7 +182,8 @@ await_pages() {
 
 # measure KIND RUN: on fresh servers each, memory and idle CPU at STEP and
 # BIG websocket clients; memory at PN long-polling clients; broadcast and
-# targeted publish with N clients; wrk publishing to one online client.
+# targeted publish with N clients; wrk publishing to one online client;
+# for pushio, pages without Socket.IO too (plain).
 measure() {
   local kind=$1 run=$2 hold
   start_server "$kind" "bin/bench-$kind.log" || { log "$kind did not start: $(tail -3 "bin/bench-$kind.log")"; return 1; }
@@ -203,6 +207,25 @@ measure() {
     wrk_publish "$kind" "$run" "127.0.0.1:$SRV_API" "$SRV_PID" nobody 0
   fi
   stop "$hold"
+  stop "$SRV_PID"
+  [ "$kind" != pushio ] || plain "$run"
+}
+
+# plain RUN: pushio's pages without Socket.IO (the Node reference has
+# none), each on a fresh server: memory at STEP plain WebSocket pages and
+# at STEP EventSource pages, and K broadcasts to N pages of a mix of
+# Socket.IO websocket, plain WebSocket and EventSource pages.
+plain() {
+  local t
+  for t in ws sse; do
+    start_server pushio bin/bench-pushio.log || { log "pushio did not start: $(tail -3 bin/bench-pushio.log)"; return 1; }
+    bench_run pushio "$1" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" -pid "$SRV_PID" \
+      -transport "$t" -n "$STEP" -duration 0s connect
+    stop "$SRV_PID"
+  done
+  start_server pushio bin/bench-pushio.log || { log "pushio did not start: $(tail -3 bin/bench-pushio.log)"; return 1; }
+  bench_run pushio "$1" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" \
+    -transport mix -n "$N" -k "$K" -duration 0s broadcast
   stop "$SRV_PID"
 }
 
@@ -264,7 +287,7 @@ machine() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- machine: $(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), ulimit -n $(ulimit -n)"
   echo "- pushio $(git describe --tags --always --dirty 2>/dev/null || echo dev), $(go version | cut -d' ' -f3), Node $(node --version), socket.io $(node -p "require('./$NODE_DIR/node_modules/socket.io/package.json').version"), redis $(redis-server --version | sed "s/.*v=\([^ ]*\).*/\1/")"
-  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG websocket clients (CPU over $IDLE after the last) and at $PN long-polling clients; $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN); \`wrk -t2 -c50 -d$DUR\` publishing to one online uid, and to a bare Gin handler"
+  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG websocket clients (CPU over $IDLE after the last) and at $PN long-polling clients; $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN); \`wrk -t2 -c50 -d$DUR\` publishing to one online uid, and to a bare Gin handler; pushio alone: memory at $STEP plain WebSocket and at $STEP EventSource pages, $K broadcasts to $N pages of a mix of Socket.IO, plain WebSocket and EventSource"
 }
 
 # replace_block NAME FILE: puts FILE between <!-- NAME:begin --> and

@@ -50,7 +50,12 @@ func TestValidPID(t *testing.T) {
 
 func TestMembershipPicks(t *testing.T) {
 	t.Parallel()
-	m := &Membership{SID: "s1", Base: 10, Rooms: map[string]uint64{"alice": 12, "g": 10}}
+	m := &Membership{SID: "s1", Base: 10}
+	m.Join("alice", 12)
+	m.Join("g", 10)
+	m.Join("alice", 30) // joined already: keeps 12
+	m.Join("gone", 10)
+	m.Leave("gone")
 	tests := []struct {
 		name          string
 		seq           uint64
@@ -63,6 +68,7 @@ func TestMembershipPicks(t *testing.T) {
 		{"its uid before login", 12, []string{"alice"}, nil, false},
 		{"its own id", 11, []string{"s1"}, nil, true},
 		{"another room", 20, []string{"bob"}, nil, false},
+		{"a room it left", 20, []string{"gone"}, nil, false},
 		{"one of several rooms", 20, []string{"bob", "g"}, nil, true},
 		{"excluded by its uid", 20, nil, []string{"alice"}, false},
 		{"excluded by a room it joined later", 11, nil, []string{"alice"}, true},
@@ -91,7 +97,7 @@ func offsets(es []Entry) []string {
 func TestRing(t *testing.T) {
 	t.Parallel()
 	r := NewRing(4, 1<<20)
-	m := &Membership{SID: "s", Base: 1, Rooms: map[string]uint64{"u": 1}}
+	m := &Membership{SID: "s", Base: 1, Rooms: []Joined{{"u", 1}}}
 	r.Add(1, nil, nil, ringEntryAt(1))           // before it joined
 	r.Add(2, []string{"u"}, nil, ringEntryAt(2)) // to it
 	r.Add(3, []string{"v"}, nil, ringEntryAt(3)) // to another
@@ -162,5 +168,30 @@ func TestReplay(t *testing.T) {
 	// A fresh page that read nothing: its client sends no offset.
 	if got, ok := Replay(Session{From: "", Complete: true, Instance: "a"}, entries[2:], ""); !ok || len(got) != 2 {
 		t.Errorf("no offset, nothing read: %v %v", offsets(got), ok)
+	}
+}
+
+// BenchmarkRingAdd is the cost a broadcast adds with recovery on.
+func BenchmarkRingAdd(b *testing.B) {
+	r := NewRing(65536, 16<<20)
+	rooms := []string{"alice"}
+	e := ringEntryAt(1)
+	b.ReportAllocs()
+	for i := range b.N {
+		r.Add(uint64(i+1), rooms, nil, e)
+	}
+}
+
+// BenchmarkRingSince is the cost of parking a page: a scan of the ring.
+func BenchmarkRingSince(b *testing.B) {
+	r := NewRing(65536, 16<<20)
+	rooms := []string{"bob"}
+	for i := range 65536 {
+		r.Add(uint64(i+1), rooms, nil, ringEntryAt(uint64(i+1)))
+	}
+	m := &Membership{SID: "s", Base: 1, Rooms: []Joined{{"alice", 1}}}
+	b.ReportAllocs()
+	for range b.N {
+		r.Since(m)
 	}
 }

@@ -4,11 +4,31 @@ import "slices"
 
 // Membership is where one page of an instance stands in its numbering:
 // it joined the instance's pages after Base, each of its Rooms after the
-// number given, and its SID is a room of its own.
+// number given, and its SID is a room of its own. A page is in a few
+// rooms (its uid, some groups): a slice is smaller than a map.
 type Membership struct {
 	SID   string
 	Base  uint64
-	Rooms map[string]uint64
+	Rooms []Joined
+}
+
+// Joined is a room a page joined after the broadcast numbered After.
+type Joined struct {
+	Room  string
+	After uint64
+}
+
+// Join notes that the page joined room after seq (once: a room joined
+// already keeps its number).
+func (m *Membership) Join(room string, seq uint64) {
+	if !slices.ContainsFunc(m.Rooms, func(j Joined) bool { return j.Room == room }) {
+		m.Rooms = append(m.Rooms, Joined{room, seq})
+	}
+}
+
+// Leave notes that the page left room.
+func (m *Membership) Leave(room string) {
+	m.Rooms = slices.DeleteFunc(m.Rooms, func(j Joined) bool { return j.Room == room })
 }
 
 // Picks reports whether the broadcast numbered seq to rooms (everyone
@@ -26,8 +46,12 @@ func (m *Membership) in(seq uint64) func(string) bool {
 		if r == m.SID {
 			return true
 		}
-		j, ok := m.Rooms[r]
-		return ok && seq > j
+		for _, j := range m.Rooms {
+			if j.Room == r {
+				return seq > j.After
+			}
+		}
+		return false
 	}
 }
 

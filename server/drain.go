@@ -58,7 +58,9 @@ func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 	tick := time.NewTicker(drainPoll)
 	defer tick.Stop()
 	cut := start.Add(window + drainGrace)
-	for eng.Count()+len(s.attached()) > 0 {
+	// Until every session has closed and every page left presence (a
+	// logout's Leave runs after its session is gone from the count).
+	for eng.Count()+len(s.attached())+int(s.present.Load()) > 0 {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

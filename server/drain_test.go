@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
@@ -59,5 +61,38 @@ func TestDrain(t *testing.T) {
 	}
 	if n := it.count(t, "pushio_connection_refusals_total", "reason", refusedDraining); n != 1 {
 		t.Fatalf("counted %d refusals while draining, want 1", n)
+	}
+}
+
+// slowLeave is a memory presence whose Leave takes a while, as a Redis
+// round trip may.
+type slowLeave struct{ adapter.Presence }
+
+func (p slowLeave) Leave(ctx context.Context, uid, id string, own []string) error {
+	time.Sleep(300 * time.Millisecond)
+	return p.Presence.Leave(ctx, uid, id, own)
+}
+
+// Drain returns once every page has left presence, not as soon as its
+// session is gone: a logout's Leave runs after the session closed.
+func TestDrainWaitsForLogouts(t *testing.T) {
+	const n = 5
+	it := startIOTestOn(t, Options{}, slowLeave{memory.New()})
+	for i := range n {
+		c := it.mustDial(t, eiotest.Options{})
+		_ = c.Emit(EventLogin, fmt.Sprintf("w%d", i))
+		if _, err := c.NextNamed(ctxFor(t, 10*time.Second), EventOnlineCount); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := it.Drain(ctx, 100*time.Millisecond); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	for i := range n {
+		if it.online(t, fmt.Sprintf("w%d", i)) {
+			t.Errorf("w%d still online when Drain returned", i)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/test/eiotest"
@@ -26,11 +27,17 @@ type ioTest struct {
 
 func startIOTest(t *testing.T, opts Options) *ioTest {
 	t.Helper()
+	return startIOTestOn(t, opts, memory.New())
+}
+
+// startIOTestOn is startIOTest with the presence given.
+func startIOTestOn(t *testing.T, opts Options, presence adapter.Presence) *ioTest {
+	t.Helper()
 	opts.Metrics = metrics.New("test")
 	if opts.Path == "" {
 		opts.Path = "/socket.io"
 	}
-	srv, err := New(opts, memory.New(), testlog.Logger())
+	srv, err := New(opts, presence, testlog.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

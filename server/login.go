@@ -91,8 +91,9 @@ func (s *Server) login(c *user, args []any, token string) {
 // the counts; a fresh login (not a recovered page's) also gets the uid's
 // held messages first. A recovered page got what it missed by recovery:
 // the messages held for its uid meanwhile are taken all the same, and
-// dropped.
+// dropped. A logout undoes it.
 func (s *Server) recordLogin(c *user, uid string, own []string, fresh bool) {
+	s.present.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
 	held := s.enter(ctx, c.page, uid, own)
@@ -123,6 +124,7 @@ func (s *Server) logout(c *user) {
 	if err := s.presence.Leave(ctx, uid, c.page.ID(), own); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
+	s.present.Add(-1)
 }
 
 // loggedIn reports whether the page has logged in (or out) already.

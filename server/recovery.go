@@ -57,6 +57,7 @@ type numbering struct {
 	ring   *recovery.Ring
 	parked *hub.Hub[*engine.Message]
 	byPID  map[string]*parkedPage
+	live   map[string]*user // recovering pages connected here, by pid
 
 	ops  chan func(context.Context)
 	quit chan struct{} // closed by close: the recorder finishes what waits
@@ -74,6 +75,7 @@ func newNumbering(opts RecoveryOptions, timeout time.Duration) *numbering {
 	n.ring = recovery.NewRing(ringEntries, ringBytes)
 	n.parked = hub.New[*engine.Message]()
 	n.byPID = make(map[string]*parkedPage)
+	n.live = make(map[string]*user)
 	n.ops = make(chan func(context.Context), recordQueue)
 	n.quit = make(chan struct{})
 	n.done = make(chan struct{})
@@ -242,6 +244,8 @@ type recState struct {
 	// the offset its client held then ("" for none).
 	prefix []recovery.Entry
 	from   string
+	// gone is closed once the page left the hub (parked or not).
+	gone chan struct{}
 }
 
 // recOf is the recovery state of a recovering page, or nil.
@@ -265,9 +269,7 @@ func (s *Server) join(p Page, rooms ...string) {
 	defer s.rec.mu.Unlock()
 	s.hub.Join(p, rooms...)
 	for _, r := range rooms {
-		if _, in := rec.m.Rooms[r]; !in {
-			rec.m.Rooms[r] = s.rec.seq.Load()
-		}
+		rec.m.Join(r, s.rec.seq.Load())
 	}
 }
 
@@ -282,6 +284,6 @@ func (s *Server) leave(p Page, rooms ...string) {
 	defer s.rec.mu.Unlock()
 	s.hub.Leave(p, rooms...)
 	for _, r := range rooms {
-		delete(rec.m.Rooms, r)
+		rec.m.Leave(r)
 	}
 }

@@ -116,13 +116,20 @@ func (n *numbering) unparkLocked(p *parkedPage) {
 // is not to be parked.
 func (s *Server) park(u *user, reason string) bool {
 	n := s.rec
-	if !n.on || u.rec == nil || !recoverable[reason] {
+	if !n.on || u.rec == nil {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.live[u.rec.pid] == u {
+		delete(n.live, u.rec.pid)
+	}
+	defer close(u.rec.gone)
+	if !recoverable[reason] {
 		return false
 	}
 	id := u.page.ID()
 	uid, logged := u.current()
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	rooms := s.hub.Rooms(u.page)
 	s.hub.Remove(u.page)
 	m := &u.rec.m
@@ -209,6 +216,33 @@ func (n *numbering) do(op func(context.Context)) bool {
 	}
 }
 
+// closeLive ends the connection of the page of pid that is still
+// connected here — its client came back before this side saw the old
+// connection die (a phone that changed networks) — and waits, up to the
+// call timeout, until it is parked; false when there is none here.
+func (s *Server) closeLive(pid string) bool {
+	n := s.rec
+	n.mu.Lock()
+	u := n.live[pid]
+	n.mu.Unlock()
+	if u == nil {
+		return false
+	}
+	sp, ok := u.page.(sioPage)
+	if !ok {
+		return false
+	}
+	sp.sock.Session().Close(false)
+	t := time.NewTimer(n.timeout)
+	defer t.Stop()
+	select {
+	case <-u.rec.gone:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
 // resume is what Resume decided for a socket, until OnConnect.
 type resume struct {
 	pid    string
@@ -239,6 +273,16 @@ func (h *handler) Resume(sess *engine.Session, nsp string, auth map[string]any) 
 
 // recover finds the session auth claims, and what its client missed.
 func (s *Server) recover(auth map[string]any) *resume {
+	if _, claimed := auth["pid"]; !claimed {
+		return nil
+	}
+	r := s.claim(auth)
+	s.opts.Metrics.Recovery(r != nil)
+	return r
+}
+
+// claim is recover for a client that sent a pid.
+func (s *Server) claim(auth map[string]any) *resume {
 	pid, ok := auth["pid"].(string)
 	if !ok || !recovery.ValidPID(pid) {
 		return nil
@@ -248,6 +292,9 @@ func (s *Server) recover(auth map[string]any) *resume {
 		return nil
 	}
 	sess, entries, ok := s.take(pid)
+	if !ok && s.closeLive(pid) {
+		sess, entries, ok = s.take(pid)
+	}
 	if !ok {
 		return nil
 	}
@@ -263,13 +310,14 @@ func (s *Server) recover(auth map[string]any) *resume {
 // counts, as a login would.
 func (s *Server) connectRecoverable(u *user, r *resume) {
 	n := s.rec
-	u.rec = &recState{pid: r.pid, from: r.from, prefix: r.missed}
+	u.rec = &recState{pid: r.pid, from: r.from, prefix: r.missed, gone: make(chan struct{})}
 	n.mu.Lock()
+	n.live[r.pid] = u
 	for _, e := range r.missed {
 		u.page.Deliver(engine.NewMessage(e.Packet))
 	}
 	base := n.seq.Load()
-	u.rec.m = recovery.Membership{SID: u.page.ID(), Base: base, Rooms: make(map[string]uint64)}
+	u.rec.m = recovery.Membership{SID: u.page.ID(), Base: base}
 	s.hub.Add(u.page.ID(), u.page)
 	var uid string
 	if r.sess != nil {
@@ -279,7 +327,7 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 		}
 		s.hub.Join(u.page, rooms...)
 		for _, room := range rooms {
-			u.rec.m.Rooms[room] = base
+			u.rec.m.Join(room, base)
 		}
 	}
 	n.mu.Unlock()
@@ -292,8 +340,7 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 // here has been taken elsewhere (or expired), so that a draining instance
 // keeps capturing their pushes until then. Only a shared store
 // (RecoveryOptions.Store given: Redis) can hand a page to another instance.
-// A session leaves the engine's count before its page is parked, so it
-// looks once more a poll after finding none.
+// Drain calls it once every page has logged out, so parked.
 func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
 	if !n.on || !n.shared {
 		return
@@ -302,10 +349,13 @@ func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
 	defer cancel()
 	tick := time.NewTicker(drainPoll * 5)
 	defer tick.Stop()
-	for none := 0; none < 2; {
+	for {
 		n.mu.Lock()
 		waiting := slices.Collect(maps.Values(n.byPID))
 		n.mu.Unlock()
+		if len(waiting) == 0 {
+			return
+		}
 		for _, p := range waiting {
 			// After the page's own park: through the recorder.
 			n.do(func(ctx context.Context) {
@@ -313,9 +363,6 @@ func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
 					n.unpark(p)
 				}
 			})
-		}
-		if none = none + 1; len(waiting) > 0 {
-			none = 0
 		}
 		select {
 		case <-ctx.Done():

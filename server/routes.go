@@ -43,12 +43,14 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 	mux.HandleFunc("GET "+prefix+"/socket.io.min.js", bundle)
 	if s.opts.Demo {
 		mux.Handle("/", files)
-		// The page asks where to connect (io.path may not be /socket.io)
-		// and what the API wants, which SIGHUP may change.
+		// The page asks where to connect (io.path may not be /socket.io,
+		// io.ws_path and io.sse_path may be elsewhere or off) and what the
+		// API wants, which SIGHUP may change.
 		mux.HandleFunc("GET /demo.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
-			_ = json.NewEncoder(w).Encode(demoConfig{APIPort: s.opts.DemoAPIPort, Path: prefix, APIAuth: *s.demoAuth.Load()})
+			_ = json.NewEncoder(w).Encode(demoConfig{APIPort: s.opts.DemoAPIPort, Path: prefix,
+				WSPath: s.opts.DemoWSPath, SSEPath: s.opts.DemoSSEPath, APIAuth: *s.demoAuth.Load()})
 		})
 	}
 	return mux
@@ -67,6 +69,8 @@ type APIAuth struct {
 type demoConfig struct {
 	APIPort string `json:"api_port"`
 	Path    string `json:"path"`
+	WSPath  string `json:"ws_path"`  // "": off
+	SSEPath string `json:"sse_path"` // "": off
 	APIAuth
 }
 

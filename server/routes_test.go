@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// TestDemoJSON: the demo page learns the API port, the Socket.IO path and
+// TestDemoJSON: the demo page learns the API port, the Socket.IO path, the
+// plain WebSocket and EventSource paths ("" when off) and
 // whether the API wants a secret or a signature from /demo.json, so it
 // still connects when io.path is not /socket.io and its curl hint shows
 // where the credentials go. SetDemoAPIAuth changes the answer at once;
@@ -18,14 +19,14 @@ import (
 func TestDemoJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		path string
-		auth APIAuth
-		want string
+		path, ws, sse string
+		auth          APIAuth
+		want          string
 	}{
-		{"/socket.io", APIAuth{}, `{"api_port":"2121","path":"/socket.io","api_secret":false,"api_signature":false}`},
-		{"/push", APIAuth{}, `{"api_port":"2121","path":"/push","api_secret":false,"api_signature":false}`},
-		{"/socket.io", APIAuth{Secret: true}, `{"api_port":"2121","path":"/socket.io","api_secret":true,"api_signature":false}`},
-		{"/socket.io", APIAuth{Secret: true, Signature: true}, `{"api_port":"2121","path":"/socket.io","api_secret":true,"api_signature":true}`},
+		{"/socket.io", "/ws", "/events", APIAuth{}, `{"api_port":"2121","path":"/socket.io","ws_path":"/ws","sse_path":"/events","api_secret":false,"api_signature":false}`},
+		{"/push", "/plain", "", APIAuth{}, `{"api_port":"2121","path":"/push","ws_path":"/plain","sse_path":"","api_secret":false,"api_signature":false}`},
+		{"/socket.io", "/ws", "/events", APIAuth{Secret: true}, `{"api_port":"2121","path":"/socket.io","ws_path":"/ws","sse_path":"/events","api_secret":true,"api_signature":false}`},
+		{"/socket.io", "", "/events", APIAuth{Secret: true, Signature: true}, `{"api_port":"2121","path":"/socket.io","ws_path":"","sse_path":"/events","api_secret":true,"api_signature":true}`},
 	}
 	get := func(t *testing.T, url string) string {
 		t.Helper()
@@ -45,7 +46,8 @@ func TestDemoJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %+v", tt.path, tt.auth), func(t *testing.T) {
 			t.Parallel()
-			it := startIOTest(t, Options{Path: tt.path, Demo: true, DemoAPIPort: "2121", DemoAPIAuth: tt.auth})
+			it := startIOTest(t, Options{Path: tt.path, Demo: true, DemoAPIPort: "2121",
+				DemoWSPath: tt.ws, DemoSSEPath: tt.sse, DemoAPIAuth: tt.auth})
 			if got := get(t, it.URL); got != tt.want {
 				t.Errorf("GET /demo.json = %s, want %s", got, tt.want)
 			}
@@ -56,7 +58,8 @@ func TestDemoJSON(t *testing.T) {
 			}
 			// A reload's change shows in the next answer.
 			it.SetDemoAPIAuth(APIAuth{Secret: !tt.auth.Secret})
-			want := fmt.Sprintf(`{"api_port":"2121","path":%q,"api_secret":%t,"api_signature":false}`, tt.path, !tt.auth.Secret)
+			want := fmt.Sprintf(`{"api_port":"2121","path":%q,"ws_path":%q,"sse_path":%q,"api_secret":%t,"api_signature":false}`,
+				tt.path, tt.ws, tt.sse, !tt.auth.Secret)
 			if got := get(t, it.URL); got != want {
 				t.Errorf("after SetDemoAPIAuth, GET /demo.json = %s, want %s", got, want)
 			}

@@ -56,6 +56,10 @@ type Options struct {
 	Demo bool
 	// DemoAPIPort is the publish API's port, which the demo page calls.
 	DemoAPIPort string
+	// DemoWSPath and DemoSSEPath are where the demo page finds the plain
+	// WebSocket and EventSource wires (io.ws_path, io.sse_path; empty:
+	// that wire is off).
+	DemoWSPath, DemoSSEPath string
 	// DemoAPIAuth is what the demo page is told of the API's access;
 	// SetDemoAPIAuth changes it later.
 	DemoAPIAuth APIAuth
@@ -110,8 +114,11 @@ type Server struct {
 	landings landings // logins taking held messages (held.go)
 	pushIDs  *pushIDs
 
-	lastCounts   atomic.Pointer[adapter.Counts] // the latest read
-	countsSent   countsSent                     // the latest broadcast (countsLoop's)
+	lastCounts atomic.Pointer[adapter.Counts] // the latest read
+	// present counts the pages logged in here whose logout has not yet
+	// removed them from presence: Drain waits for it to reach zero.
+	present      atomic.Int64
+	countsSent   countsSent // the latest broadcast (countsLoop's)
 	countsOutage outage.Log
 	stop         context.CancelFunc
 	done         chan struct{}

@@ -28,7 +28,7 @@ func newBench(cfg *config) *bench {
 func (b *bench) run(ctx context.Context) (*result, error) {
 	cfg := b.cfg
 	r := &result{Label: cfg.label, Run: cfg.run, Scenario: strings.Join(cfg.scenarios, ","), Clients: cfg.n}
-	if cfg.pool.transport != "websocket" {
+	if cfg.pool.transport != kindSocketIO {
 		r.Transport = cfg.pool.transport
 	}
 	if len(cfg.pids) > 0 {

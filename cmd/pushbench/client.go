@@ -56,6 +56,7 @@ type client struct {
 	t     transport
 	uid   string
 	state clientState
+	plain bool // a ws page's frames (plain.go), not Engine.IO packets
 	// loggedIn is called once, when the first update_online_count arrives
 	// after login.
 	loggedIn func()
@@ -66,6 +67,9 @@ type client struct {
 }
 
 func (c *client) handle(msg []byte) error {
+	if c.plain {
+		return c.handlePlainFrame(msg)
+	}
 	switch {
 	case bytes.Equal(msg, pktPing):
 		return c.write(pktPong)

@@ -2,7 +2,10 @@
 // Socket.IO 5 over websocket itself (one goroutine and a few hundred
 // bytes of buffers per client), logs every client in with its own uid,
 // publishes through the HTTP API, and prints one JSON line of results on
-// stdout and a human summary on stderr.
+// stdout and a human summary on stderr. With -transport ws or sse its
+// clients are pages without Socket.IO, on the browser's own WebSocket
+// (io.ws_path) or EventSource (io.sse_path); -transport mix takes a
+// Socket.IO websocket page, a ws page and an sse page in turn.
 //
 //	pushbench [flags] SCENARIO...
 //
@@ -98,7 +101,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	pidList := fs.String("pid", "", "server PIDs, comma-separated: sample their RSS (and CPU, with -idle) after each connect step")
 	stepList := fs.String("steps", "", "client counts below -n, ascending, comma-separated, at which to sample the server too")
 	fs.StringVar(&c.pool.path, "path", "/socket.io", "Socket.IO path")
-	fs.StringVar(&c.pool.transport, "transport", "websocket", "how clients connect: websocket, or polling (long-polling, never upgraded)")
+	fs.StringVar(&c.pool.transport, "transport", kindSocketIO, "how clients connect: websocket (Socket.IO), polling (Socket.IO long-polling, never upgraded),\n"+
+		"ws (plain WebSocket pages on -ws-path), sse (EventSource pages on -sse-path),\nor mix (websocket, ws and sse pages in turn)")
+	fs.StringVar(&c.pool.wsPath, "ws-path", "/ws", "plain WebSocket path (io.ws_path), for -transport ws and mix")
+	fs.StringVar(&c.pool.ssePath, "sse-path", "/events", "EventSource path (io.sse_path), for -transport sse and mix")
 	fs.IntVar(&c.n, "n", 100, "clients this process connects and logs in")
 	fs.Float64Var(&c.pool.rate, "rate", 2000, "connections started per second (0: as fast as -inflight allows)")
 	fs.IntVar(&c.pool.inflight, "inflight", 500, "handshakes in progress at most")
@@ -166,8 +172,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("-k %d: want 1…%d", c.k, maxBroadcasts)
 	case c.concurrency < 1:
 		return fmt.Errorf("-c %d: want at least 1", c.concurrency)
-	case c.pool.transport != "websocket" && c.pool.transport != "polling":
-		return fmt.Errorf("-transport %q: want websocket or polling", c.pool.transport)
+	case !slices.Contains(transports, c.pool.transport):
+		return fmt.Errorf("-transport %q: want one of %s", c.pool.transport, strings.Join(transports, ", "))
 	case c.pool.perSource < 1 || c.pool.timeout <= 0 || c.duration < 0 || c.pool.rate < 0 || c.idle < 0 || c.settle < 0:
 		return errors.New("-per-source, -timeout must be positive; -duration, -rate, -idle, -settle not negative")
 	}

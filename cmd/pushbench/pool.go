@@ -16,8 +16,10 @@ import (
 // poolOptions say where and how clients connect.
 type poolOptions struct {
 	ioAddrs   []string
-	path      string
-	transport string // "websocket" or "polling"
+	path      string // Socket.IO's
+	wsPath    string // plain WebSocket pages'
+	ssePath   string // EventSource pages'
+	transport string // a kind (plain.go): websocket, polling, ws, sse or mix
 	// uidOffset numbers this process's clients: client i is uid
 	// "u<uidOffset+i>", connects to ioAddrs[(uidOffset+i) % len] from
 	// source address 127.0.0.2 + (uidOffset+i)/perSource.
@@ -143,25 +145,29 @@ func (p *pool) dial(ctx context.Context, g int) (*client, error) {
 	}
 	d := p.dialer(sourceAddr(g, p.opts.perSource))
 	p.mu.Unlock()
-	var t transport
-	if p.opts.transport == "polling" {
-		pt, err := dialPolling(ctx, d, addr, p.opts.path)
-		if err != nil {
-			return nil, err
-		}
-		t = pt
-	} else {
-		wt, err := dialWebsocket(ctx, d, &p.readers, addr, p.opts.path, p.opts.timeout)
-		if err != nil {
-			return nil, err
-		}
-		t = wt
+	c := &client{uid: uid(g), newMsg: p.sink.newMsg}
+	var err error
+	switch kindOf(p.opts.transport, g) {
+	case kindPolling:
+		c.t, err = dialPolling(ctx, d, addr, p.opts.path)
+	case kindWS:
+		c.plain = true
+		c.t, err = dialWebsocket(ctx, d, &p.readers, addr, p.opts.wsPath, p.opts.timeout)
+	case kindSSE:
+		c.state = stLogging // the login is in the URL
+		c.t, err = dialEventStream(ctx, d, &p.readers, addr, p.opts.ssePath, c.uid, p.opts.timeout)
+	default:
+		c.t, err = dialWebsocket(ctx, d, &p.readers, addr, p.opts.path+"/?EIO=4&transport=websocket", p.opts.timeout)
 	}
+	if err != nil {
+		return nil, err
+	}
+	t := c.t
 	if !p.track(t) {
 		_ = t.Close()
 		return nil, errors.New("pool closed")
 	}
-	return &client{t: t, uid: uid(g), newMsg: p.sink.newMsg}, nil
+	return c, nil
 }
 
 func (p *pool) fail(err error) {

@@ -27,7 +27,10 @@ type row struct {
 	label     string // labelPushio (compared with against) or labelCluster
 	against   string // labelNode unless set
 	clients   int
-	transport string // the clients' transport: "" (websocket) or "polling"
+	transport string // the clients' transport: "" (websocket), "polling", "ws", "sse" or "mix"
+	// vsSocketIO compares with pushio's own figure with Socket.IO
+	// websocket clients instead of the Node reference's.
+	vsSocketIO bool
 	pick      func(*result) (float64, bool)
 	lower     bool // lower is better
 	compare   bool // the ratio to the other column is shown
@@ -101,6 +104,7 @@ func tableRows(rs []*result) []row {
 			transport: "polling", lower: true, compare: true, ratio: 1, digits: 1,
 			pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.RSSPerConnKB, true })})
 	}
+	out = append(out, plainRows(rs)...)
 	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Connect.OK > 0 && r.Transport == "" }) {
 		out = append(out,
 			row{title: "login p99", unit: "ms", clients: n, lower: true, compare: true, ratio: 0.5, digits: 1,
@@ -112,14 +116,7 @@ func tableRows(rs []*result) []row {
 		)
 	}
 	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Broadcast != nil }) {
-		bc := func(f func(*broadcastResult) float64) func(*result) (float64, bool) {
-			return withClients(n, func(r *result) (float64, bool) {
-				if r.Broadcast == nil {
-					return 0, false
-				}
-				return f(r.Broadcast), true
-			})
-		}
+		bc := func(f func(*broadcastResult) float64) func(*result) (float64, bool) { return broadcastAt(n, f) }
 		out = append(out,
 			row{title: "broadcast: delivery p99", unit: "ms", clients: n, lower: true, compare: true, digits: 1,
 				pick: bc(func(b *broadcastResult) float64 { return b.P99Ms })},
@@ -139,6 +136,37 @@ func tableRows(rs []*result) []row {
 	}
 	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Wrk != nil }) {
 		out = append(out, wrkRows(n)...)
+	}
+	return out
+}
+
+// plainRows are the figures of pages without Socket.IO, against pushio's
+// own with Socket.IO websocket clients (issue 11): memory per idle
+// logged-in plain WebSocket page (at most the Socket.IO figure) and
+// EventSource page (reported), and the last page of a broadcast to a mix
+// of Socket.IO, ws and sse pages (within 1.2× of all Socket.IO).
+func plainRows(rs []*result) []row {
+	var out []row
+	for _, k := range []struct {
+		transport, what string
+		ratio           float64
+	}{{kindWS, "plain WebSocket page", 1}, {kindSSE, "EventSource page", 0}} {
+		for _, step := range sampleSteps(rs, labelPushio, k.transport) {
+			out = append(out, row{title: "memory per idle logged-in " + k.what + " (Node column: pushio's Socket.IO websocket connection)",
+				unit: "KB", clients: step, transport: k.transport, vsSocketIO: true, lower: true, compare: true, ratio: k.ratio, digits: 1,
+				pick: sampleAt(step, func(x serverSample) (float64, bool) { return x.RSSPerConnKB, true })})
+		}
+	}
+	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Broadcast != nil && r.Transport == kindMix }) {
+		bc := func(f func(*broadcastResult) float64) func(*result) (float64, bool) { return broadcastAt(n, f) }
+		const what = "broadcast to a mix of Socket.IO, plain WebSocket and EventSource pages"
+		out = append(out,
+			row{title: what + ": last page, p99 over the broadcasts (Node column: pushio, all Socket.IO)", unit: "ms",
+				clients: n, transport: kindMix, vsSocketIO: true, lower: true, compare: true, ratio: 1.2, digits: 1,
+				pick: bc(func(b *broadcastResult) float64 { return b.LastP99Ms })},
+			row{title: what + ": messages lost or duplicated", clients: n, transport: kindMix, lower: true, goal: atMost(0, "0"),
+				pick: bc(func(b *broadcastResult) float64 { return float64(b.Lost + b.Dups) })},
+		)
 	}
 	return out
 }
@@ -197,6 +225,16 @@ func targetedRows(label string, n int) []row {
 	}
 }
 
+// broadcastAt picks f of the broadcast results of runs with n clients.
+func broadcastAt(n int, f func(*broadcastResult) float64) func(*result) (float64, bool) {
+	return withClients(n, func(r *result) (float64, bool) {
+		if r.Broadcast == nil {
+			return 0, false
+		}
+		return f(r.Broadcast), true
+	})
+}
+
 // withClients restricts pick to the results of runs with n clients.
 func withClients(n int, pick func(*result) (float64, bool)) func(*result) (float64, bool) {
 	return func(r *result) (float64, bool) {
@@ -253,10 +291,11 @@ func clientCounts(rs []*result, label string, has func(*result) bool) []int {
 	return ns
 }
 
-func (rw row) values(rs []*result, label string) []float64 {
+// values are rw's picks from label's results with clients on transport.
+func (rw row) values(rs []*result, label, transport string) []float64 {
 	var v []float64
 	for _, r := range rs {
-		if r.Label != label || r.Transport != rw.transport {
+		if r.Label != label || r.Transport != transport {
 			continue
 		}
 		if x, ok := rw.pick(r); ok {
@@ -271,13 +310,16 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 	if label == "" {
 		label = labelPushio
 	}
-	ours := median(rw.values(rs, label))
+	ours := median(rw.values(rs, label, rw.transport))
 	theirs, against := math.NaN(), rw.against
 	if against == "" {
 		against = labelNode
 	}
-	if label == labelPushio {
-		theirs = median(rw.values(rs, against))
+	switch {
+	case rw.vsSocketIO:
+		theirs, against = median(rw.values(rs, labelPushio, "")), "socketio"
+	case label == labelPushio:
+		theirs = median(rw.values(rs, against, rw.transport))
 	}
 	if math.IsNaN(ours) && math.IsNaN(theirs) {
 		return // not measured at this size (CPU is sampled at the last step only)
@@ -292,7 +334,7 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 		met = met && rw.goal.met(ours)
 	}
 	if rw.ratio > 0 && !math.IsNaN(theirs) {
-		other := map[string]string{labelNode: "Node", labelGin: "bare Gin"}[against]
+		other := map[string]string{labelNode: "Node", labelGin: "bare Gin", "socketio": "Socket.IO"}[against]
 		if rw.lower {
 			goals = append(goals, "≤ "+strconv.FormatFloat(rw.ratio, 'f', -1, 64)+"× "+other)
 			met = met && ours <= rw.ratio*theirs

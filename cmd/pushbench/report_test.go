@@ -31,6 +31,16 @@ func TestReport(t *testing.T) {
 		r.Transport = "polling"
 		return r
 	}
+	plain := func(transport string, kb float64) *result {
+		r := mem(labelPushio, kb)
+		r.Transport = transport
+		return r
+	}
+	mix := func(lastMs float64) *result {
+		r := pub(labelPushio, lastMs*1000)
+		r.Transport, r.Targeted = kindMix, nil
+		return r
+	}
 	wrk := func(label string, rps, cpu float64) *result {
 		return &result{Label: label, Scenario: "wrk", Clients: 1, Wrk: &wrkResult{ReqPerS: rps, CPUPerReqUs: cpu}}
 	}
@@ -42,6 +52,7 @@ func TestReport(t *testing.T) {
 		pub(labelPushio, 60000), pub(labelNode, 20000), pub(labelCluster, 21000),
 		wrk(labelPushio, 45000, 20), wrk(labelNode, 10000, 90), wrk(labelGin, 50000, 18),
 		offline(wrk(labelPushio, 48000, 19)), offline(wrk(labelNode, 11000, 80)),
+		plain(kindWS, 5), plain(kindWS, 6), plain(kindSSE, 7), mix(66), mix(80), mix(70),
 	)
 	var out bytes.Buffer
 	if err := report(in, &out); err != nil {
@@ -60,7 +71,12 @@ func TestReport(t *testing.T) {
 		"| wrk -c50, publish to an online uid: requests/s (Node column: a bare Gin handler doing the same reads), 1 clients | 45,000 | 50,000 | 0.90 |  | — |",
 		"| wrk -c50, publish to an online uid: server CPU per request (Node column: the bare Gin handler), 1 clients (µs) | 20.0 | 18.0 | 1.11 |  | — |",
 		"| wrk -c50, publish to an offline uid (nothing delivered: the API's own cost): server CPU per request (Node column: the bare Gin handler), 0 clients (µs) | 19.0 | 18.0 | 1.06 | ≤ 1.15× bare Gin | yes |",
-		"Medians over runs (pushio: 7, Node: 6, cluster: 1 result lines).",
+		// Against pushio's own Socket.IO figures (5.5 KB; a broadcast's last client 60 ms).
+		"| memory per idle logged-in plain WebSocket page (Node column: pushio's Socket.IO websocket connection), 100 clients (KB) | 5.5 | 5.5 | 1.00 | ≤ 1× Socket.IO | yes |",
+		"| memory per idle logged-in EventSource page (Node column: pushio's Socket.IO websocket connection), 100 clients (KB) | 7.0 | 5.5 | 1.27 |  | — |",
+		"| broadcast to a mix of Socket.IO, plain WebSocket and EventSource pages: last page, p99 over the broadcasts (Node column: pushio, all Socket.IO), 50 clients (ms) | 70.0 | 60.0 | 1.17 | ≤ 1.2× Socket.IO | yes |",
+		"| broadcast to a mix of Socket.IO, plain WebSocket and EventSource pages: messages lost or duplicated, 50 clients | 0 | — | — | 0 | yes |",
+		"Medians over runs (pushio: 13, Node: 6, cluster: 1 result lines).",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)

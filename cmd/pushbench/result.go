@@ -13,7 +13,7 @@ type result struct {
 	Label     string           `json:"label,omitempty"`
 	Run       int              `json:"run,omitempty"`
 	Scenario  string           `json:"scenario"`
-	Transport string           `json:"transport,omitempty"` // "polling"; websocket when empty
+	Transport string           `json:"transport,omitempty"` // polling, ws, sse or mix; websocket when empty
 	Clients   int              `json:"clients"`
 	Connect   connectResult    `json:"connect"`
 	Server    *serverResult    `json:"server,omitempty"`

@@ -12,7 +12,8 @@ import (
 )
 
 // TestRunScriptSmoke runs bench/run.sh --smoke: both servers, a few dozen
-// clients, every scenario, the table. It needs what make bench needs.
+// clients, every scenario (pushio's plain pages and the mix too), the
+// table. It needs what make bench needs.
 func TestRunScriptSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts pushio and the Node reference: skipped with -short")
@@ -48,6 +49,9 @@ func TestRunScriptSmoke(t *testing.T) {
 		"| broadcast: messages lost, 50 clients | 0 | 0 |",
 		"| targeted publish: messages lost, 50 clients | 0 | 0 |",
 		"| logins failed or dropped, 60 clients | 0 | 0 |",
+		"| memory per idle logged-in plain WebSocket page (Node column: pushio's Socket.IO websocket connection), 30 clients (KB) |",
+		"| memory per idle logged-in EventSource page (Node column: pushio's Socket.IO websocket connection), 30 clients (KB) |",
+		"| broadcast to a mix of Socket.IO, plain WebSocket and EventSource pages: messages lost or duplicated, 50 clients | 0 | — | — | 0 | yes |",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the smoke table lacks %q:\n%s", want, out)

@@ -19,17 +19,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// wsTransport is a websocket client connection. Until its client has
-// logged in, the client's goroutine reads it; after, one of the process's
-// readers does (epoll), so that tens of thousands of idle or receiving
-// clients cost the load generator no goroutine wake-up and no read
-// buffer each — a broadcast measures the server, not pushbench.
+// wsTransport is a websocket client connection, or, with events set, an
+// event stream (plain.go). Until its client has logged in, the client's
+// goroutine reads it; after, one of the process's readers does (epoll), so
+// that tens of thousands of idle or receiving clients cost the load
+// generator no goroutine wake-up and no read buffer each — a broadcast
+// measures the server, not pushbench.
 type wsTransport struct {
-	nc  net.Conn
-	fd  int
-	r   *readers
-	c   *client
-	buf []byte // bytes read and not yet a whole frame
+	nc     net.Conn
+	fd     int
+	r      *readers
+	c      *client
+	buf    []byte // bytes read and not yet a whole frame (or event)
+	events bool   // an event stream: buf holds server-sent events
 
 	wmu  sync.Mutex
 	done chan struct{}
@@ -40,13 +42,24 @@ type wsTransport struct {
 // maxFrame bounds a frame from the server: pushbench reads small packets.
 const maxFrame = 1 << 20
 
-func dialWebsocket(ctx context.Context, d *net.Dialer, r *readers, addr, path string, timeout time.Duration) (*wsTransport, error) {
+// dialWebsocket opens a websocket at target (the request's path and
+// query) on addr.
+func dialWebsocket(ctx context.Context, d *net.Dialer, r *readers, addr, target string, timeout time.Duration) (*wsTransport, error) {
+	return dialStream(ctx, d, r, addr, timeout, false, func(t *wsTransport) error { return t.handshake(addr, target) })
+}
+
+// dialStream dials addr and runs open, the request that makes the
+// connection a websocket or an event stream.
+func dialStream(ctx context.Context, d *net.Dialer, r *readers, addr string, timeout time.Duration, events bool, open func(*wsTransport) error) (*wsTransport, error) {
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dialing %s: %w", addr, err)
 	}
-	t := &wsTransport{nc: nc, r: r, done: make(chan struct{})}
-	if err := t.handshake(addr, path, timeout); err != nil {
+	t := &wsTransport{nc: nc, r: r, done: make(chan struct{}), events: events}
+	_ = nc.SetDeadline(time.Now().Add(timeout))
+	err = open(t)
+	_ = nc.SetDeadline(time.Time{})
+	if err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
@@ -63,34 +76,41 @@ func dialWebsocket(ctx context.Context, d *net.Dialer, r *readers, addr, path st
 
 // handshake upgrades the connection; bytes the server sent after its
 // answer stay in t.buf.
-func (t *wsTransport) handshake(addr, path string, timeout time.Duration) error {
+func (t *wsTransport) handshake(addr, target string) error {
 	var key [16]byte
 	_, _ = rand.Read(key[:])
 	k := base64.StdEncoding.EncodeToString(key[:])
-	_ = t.nc.SetDeadline(time.Now().Add(timeout))
-	defer t.nc.SetDeadline(time.Time{})
-	req := "GET " + path + "/?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + addr +
+	req := "GET " + target + " HTTP/1.1\r\nHost: " + addr +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + k +
 		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
 	if _, err := io.WriteString(t.nc, req); err != nil {
 		return fmt.Errorf("sending the websocket handshake: %w", err)
 	}
-	br := bufio.NewReaderSize(t.nc, 1024)
-	resp, err := http.ReadResponse(br, nil)
+	resp, err := t.readHead()
 	if err != nil {
 		return fmt.Errorf("reading the websocket handshake: %w", err)
 	}
-	_ = resp.Body.Close()
 	sum := sha1.Sum([]byte(k + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	if resp.StatusCode != http.StatusSwitchingProtocols ||
 		resp.Header.Get("Sec-WebSocket-Accept") != base64.StdEncoding.EncodeToString(sum[:]) {
 		return fmt.Errorf("websocket handshake answered %s", resp.Status)
 	}
+	return nil
+}
+
+// readHead reads the answer's head; the bytes the server sent after it
+// stay in t.buf.
+func (t *wsTransport) readHead() (*http.Response, error) {
+	br := bufio.NewReaderSize(t.nc, 1024)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return nil, err
+	}
 	if n := br.Buffered(); n > 0 {
 		t.buf, _ = br.Peek(n)
 		t.buf = append([]byte(nil), t.buf...)
 	}
-	return nil
+	return resp, nil
 }
 
 func (t *wsTransport) Close() error {
@@ -144,8 +164,12 @@ func (t *wsTransport) serve(c *client) error {
 	return t.err
 }
 
-// consume handles every whole frame in t.buf and keeps the rest.
+// consume handles every whole frame (or event) in t.buf and keeps the
+// rest.
 func (t *wsTransport) consume() error {
+	if t.events {
+		return t.consumeEvents()
+	}
 	b := t.buf
 	for {
 		op, payload, n, err := parseFrame(b)
@@ -169,12 +193,17 @@ func (t *wsTransport) consume() error {
 			}
 		}
 	}
+	t.keep(b)
+	return nil
+}
+
+// keep leaves in t.buf only its tail b, not yet handled.
+func (t *wsTransport) keep(b []byte) {
 	if len(b) == 0 {
 		t.buf = t.buf[:0]
 	} else if len(b) < len(t.buf) {
 		t.buf = append(t.buf[:0], b...)
 	}
-	return nil
 }
 
 func (t *wsTransport) pong(payload []byte) error {

@@ -76,6 +76,8 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		BodyTimeout:     cfg.API.ReadTimeout,
 		Demo:            cfg.IO.Demo,
 		DemoAPIPort:     port(apiLn.Addr().String()),
+		DemoWSPath:      cfg.IO.WSPath,
+		DemoSSEPath:     cfg.IO.SSEPath,
 		DemoAPIAuth:     demoAPIAuth(access),
 		Fanout:          cl.fanout,
 		Metrics:         m,

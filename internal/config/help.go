@@ -16,7 +16,7 @@ var help = map[string]keyHelp{
 	"io.ping_interval":           {"heartbeat interval (with a unit)", "25s"},
 	"io.ping_timeout":            {"a client silent for ping_interval + ping_timeout is dropped", "20s"},
 	"io.max_payload":             {"largest client message, bytes", "1048576"},
-	"io.demo":                    {"serve the demo page at / (and /demo.json: the API port, io.path, whether the API wants a secret or signatures; never the secret)", "false"},
+	"io.demo":                    {"serve the demo page at / (and /demo.json: the API port, io.path, io.ws_path, io.sse_path, whether the API wants a secret or signatures; never the secret)", "false"},
 	"io.max_connections":         {"sessions on this instance, beyond: 503 (0: no limit)", "50000"},
 	"io.max_connections_per_ip":  {"sessions of one address (an IPv6 /64 counts as one), beyond: 429 (0: no limit)", "100"},
 	"io.connection_rate_per_ip":  {"new sessions per second from one address, beyond: 429 (0: no limit)", "5"},

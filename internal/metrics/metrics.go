@@ -46,6 +46,8 @@ var (
 	LoginRefusalReasons = []string{"token_required", "bad_token", "token_expired", "token_not_yet_valid", "token_other_uid"}
 	// ConnectionRefusalReasons label pushio_connection_refusals_total.
 	ConnectionRefusalReasons = []string{RefusedDraining, RefusedMaxConnections, RefusedMaxPerIP, RefusedRate}
+	// RecoveryResults label pushio_recoveries_total.
+	RecoveryResults = []string{"recovered", "failed"}
 	// RedisOps are the op labels of the Redis calls pushio makes on every
 	// instance (others, from Node peers' requests, appear when made).
 	RedisOps = []string{"presence_change", "presence_heartbeat", "presence_sync", "presence_remove", "held_take", "held_publish", "recovery_park", "recovery_append", "recovery_take", "hmget", "pipeline", "publish", "ping"}
@@ -77,6 +79,7 @@ type Metrics struct {
 	slowDrops     prometheus.Counter
 	payloadDrops  prometheus.Counter
 	loginRefused  *prometheus.CounterVec
+	recoveries    *prometheus.CounterVec
 	connRefused   *prometheus.CounterVec
 	held          prometheus.Counter
 	heldDropped   prometheus.Counter
@@ -112,6 +115,7 @@ func New(version string) *Metrics {
 	m.payloadDrops = f.counter("payload_too_large_drops_total",
 		"Connections closed for sending a message larger than io.max_payload.")
 	m.loginRefused = f.counterVec("login_refusals_total", "Refused logins, by reason.", "reason")
+	m.recoveries = f.counterVec("recoveries_total", "Pages that claimed their session back (connection state recovery), by result: recovered, or failed (a normal connect).", "result")
 	m.connRefused = f.counterVec("connection_refusals_total", "Refused connections, by reason.", "reason")
 	m.held = f.counter("held_total",
 		"Messages held for an offline uid (one per uid), by the publishes of this instance.")
@@ -148,6 +152,9 @@ func (m *Metrics) zero() {
 	}
 	for _, r := range ConnectionRefusalReasons {
 		m.connRefused.WithLabelValues(r)
+	}
+	for _, r := range RecoveryResults {
+		m.recoveries.WithLabelValues(r)
 	}
 	for _, op := range RedisOps {
 		m.redisErrors.WithLabelValues(op)
@@ -280,6 +287,18 @@ func (m *Metrics) LoginRefused(reason string) {
 		return
 	}
 	m.loginRefused.WithLabelValues(reason).Inc()
+}
+
+// Recovery counts a page's claim of its session: recovered, or failed.
+func (m *Metrics) Recovery(recovered bool) {
+	if m == nil {
+		return
+	}
+	result := RecoveryResults[1]
+	if recovered {
+		result = RecoveryResults[0]
+	}
+	m.recoveries.WithLabelValues(result).Inc()
 }
 
 // ConnectionRefused counts a refused connection; reason is a short fixed

@@ -65,6 +65,9 @@ error_log stderr warn;
 events { worker_connections 1024; }
 http {
     access_log off;
+    # As a site may have it: the shipped files must not gzip event streams.
+    gzip on;
+    gzip_types text/event-stream;
     client_body_temp_path body;
     proxy_temp_path proxy;
     include site.conf;

@@ -41,6 +41,8 @@ type Client struct {
 	Conn *websocket.Conn
 	// SID is the Engine.IO session id.
 	SID string
+	// Connected is the server's answer to the namespace connect (40…).
+	Connected string
 }
 
 // Event is one received Socket.IO event.
@@ -50,6 +52,8 @@ type Event struct {
 	// AckID is the id an acknowledgement answers (43<id>[…]) when the
 	// server asked for one, else "".
 	AckID string
+	// Packet is the Socket.IO packet as the server sent it.
+	Packet string
 }
 
 // ParseEvent reads an event packet: 42, an acknowledgement id if any, then
@@ -66,7 +70,7 @@ func ParseEvent(msg string) (ev Event, ok bool, err error) {
 	if err := json.Unmarshal(raw[0], &ev.Name); err != nil {
 		return Event{}, true, fmt.Errorf("eiotest: bad event name in %q", msg)
 	}
-	ev.Args, ev.AckID = raw[1:], id
+	ev.Args, ev.AckID, ev.Packet = raw[1:], id, msg
 	return ev, true, nil
 }
 
@@ -155,6 +159,7 @@ func (c *Client) connect(ctx context.Context, auth map[string]any) error {
 		}
 		switch {
 		case strings.HasPrefix(msg, "40"):
+			c.Connected = msg
 			return nil
 		case strings.HasPrefix(msg, "44"):
 			return fmt.Errorf("eiotest: namespace connect refused: %s", msg[2:])
