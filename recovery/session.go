@@ -15,8 +15,12 @@ type Entry struct {
 type Session struct {
 	// SID is the socket id the page had and gets back.
 	SID string `json:"sid"`
-	// UID is the uid it had logged in with; "" when it had not.
-	UID string `json:"uid,omitempty"`
+	// LoggedIn says whether it had logged in: as UID (the empty uid logs
+	// in too, as in the original), in the groups Own by its own
+	// membership (its login token's, joins by its client id).
+	LoggedIn bool     `json:"logged_in,omitempty"`
+	UID      string   `json:"uid,omitempty"`
+	Own      []string `json:"own,omitempty"`
 	// Rooms are the rooms it was in besides its SID and UID.
 	Rooms []string `json:"rooms,omitempty"`
 	// From is the offset the client holds when it has read none of the

@@ -22,8 +22,7 @@ const maxUIDBytes = hub.MaxNameBytes
 type user struct {
 	page Page
 	gone atomic.Bool // the page's connection ended
-
-	rec *recState // a recovering Socket.IO page's; nil for others
+	rec  *recState   // a recovering Socket.IO page's; nil for others
 
 	mu    sync.Mutex
 	uid   string
@@ -80,19 +79,19 @@ func (s *Server) login(c *user, args []any, token string) {
 		}
 		return
 	}
+	s.logIn(c, uid, own, true)
+}
+
+// logIn logs c in as uid, in groups own by its own membership: a login
+// that passed (fresh), or a recovered page's login given back. It joins
+// the uid's room and the groups', records the presence, takes the uid's
+// held messages and gives the page the counts; a fresh login gets the
+// held messages first. A recovered page got what it missed by recovery:
+// the messages held for its uid meanwhile are dropped. A logout undoes it.
+func (s *Server) logIn(c *user, uid string, own []string, fresh bool) {
 	if !c.take(uid, own) {
 		return
 	}
-	s.recordLogin(c, uid, own, true)
-}
-
-// recordLogin records c's login as uid in the presence, with the page's
-// own groups own, joins it to its uid's and groups' rooms and gives it
-// the counts; a fresh login (not a recovered page's) also gets the uid's
-// held messages first. A recovered page got what it missed by recovery:
-// the messages held for its uid meanwhile are taken all the same, and
-// dropped. A logout undoes it.
-func (s *Server) recordLogin(c *user, uid string, own []string, fresh bool) {
 	s.present.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
@@ -134,11 +133,12 @@ func (c *user) loggedIn() bool {
 	return c.state != notLoggedIn
 }
 
-// current is the page's uid and whether it is logged in with it.
-func (c *user) current() (string, bool) {
+// current is the page's uid, whether it is logged in with it, and its
+// own groups.
+func (c *user) current() (string, bool, []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.uid, c.state == loggedIn
+	return c.uid, c.state == loggedIn, slices.Clone(c.own)
 }
 
 // take records uid as the page's, in groups own by its own membership,

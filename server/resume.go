@@ -129,7 +129,7 @@ func (s *Server) park(u *user, reason string) bool {
 		return false
 	}
 	id := u.page.ID()
-	uid, logged := u.current()
+	uid, logged, own := u.current()
 	rooms := s.hub.Rooms(u.page)
 	s.hub.Remove(u.page)
 	m := &u.rec.m
@@ -139,7 +139,7 @@ func (s *Server) park(u *user, reason string) bool {
 		sess.Base = max(m.Base, n.ring.Dropped())
 	}
 	if logged {
-		sess.UID = uid
+		sess.UID, sess.Own, sess.LoggedIn = uid, own, true
 	}
 	for _, r := range rooms {
 		if r != id && r != sess.UID {
@@ -320,10 +320,17 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 	u.rec.m = recovery.Membership{SID: u.page.ID(), Base: base}
 	s.hub.Add(u.page.ID(), u.page)
 	var uid string
+	var own []string
 	if r.sess != nil {
-		rooms := r.sess.Rooms
-		if uid = r.sess.UID; uid != "" {
-			rooms = append(slices.Clip(rooms), uid)
+		uid, own = r.sess.UID, r.sess.Own
+		// Its rooms but the groups': the login given back joins those
+		// the uid and the page are in now, as a login does.
+		rooms := slices.DeleteFunc(slices.Clone(r.sess.Rooms), func(room string) bool {
+			_, group := groupOf(room)
+			return group
+		})
+		if uid != "" {
+			rooms = append(rooms, uid)
 		}
 		s.hub.Join(u.page, rooms...)
 		for _, room := range rooms {
@@ -331,8 +338,8 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 		}
 	}
 	n.mu.Unlock()
-	if uid != "" && u.take(uid, nil) {
-		s.recordLogin(u, uid, nil, false)
+	if r.sess != nil && r.sess.LoggedIn {
+		s.logIn(u, uid, own, false)
 	}
 }
 

@@ -75,9 +75,8 @@ func TestRecoveryOnTheWire(t *testing.T) {
 	if got, want := nextRaw(t, back), `42["new_msg","missed","`+inst+`:3"]`; got != want {
 		t.Errorf("the missed push = %s, want %s", got, want)
 	}
-	if ts.apiOnline(t, "w") != "online" {
-		t.Error("the recovered page's uid is not online: its login was not restored")
-	}
+	// Its login is recorded right after the replay.
+	eventually(t, "the recovered page's uid online again (its login restored)", func() bool { return ts.apiOnline(t, "w") == "online" })
 
 	// A claim of a session still connected takes it over (the client
 	// came back before the server saw its connection die): the holder is

@@ -77,12 +77,12 @@ type Options struct {
 	AuthSecret string
 	// Limits bound connections and what waits for each client.
 	Limits Limits
+	// Recovery is connection state recovery (recovery.go); off by default.
+	Recovery RecoveryOptions
 	// MaxGroupsPerUID bounds the groups of one uid by membership of the
 	// uid, and those of one page's login token (groups.max_per_uid);
 	// zero is DefaultMaxGroupsPerUID.
 	MaxGroupsPerUID int
-	// Recovery is connection state recovery (recovery.go); off by default.
-	Recovery RecoveryOptions
 	// OnEvent, when set, gets the events other than login (tests).
 	OnEvent func(s *socketio.Socket, event string, args []any, ack socketio.Ack)
 	// OnConnect, when set, is told of each socket that joined (tests).

@@ -411,3 +411,30 @@ func TestMessageIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryKeepsGroups: a page in a group by its uid and in another by
+// its client id recovers in both, on another instance: the group pushes
+// of the gap arrive, and those after, once each.
+func TestRecoveryKeepsGroups(t *testing.T) {
+	needNode(t)
+	redis := redistest.Start(t)
+	a, b := startRedisPair(t, redis.URL())
+	n := startClients(t, a.IOURL(), recoveringClient("grouped", 1500*time.Millisecond))
+	n.waitLine("all_ready", 15*time.Second)
+	id := fmt.Sprint(n.connects(0)[0]["id"])
+	apiGet(t, a, "type=join&group=byuid&uid=grouped")
+	apiGet(t, a, "type=join&group=byclient&client="+id)
+	apiGet(t, a, "type=publish&group=byuid&content=g1")
+	n.waitMsgs(0, 1, 5*time.Second)
+	n.command("move 0 " + b.IOURL())
+	n.dropAndWait(0)
+	apiGet(t, b, "type=publish&group=byuid&content=g2")
+	apiGet(t, a, "type=publish&group=byclient&content=g3")
+	waitRecovered(t, n, 0, 2, true)
+	n.waitMsgs(0, 3, 5*time.Second)
+	apiGet(t, a, "type=publish&group=byuid&content=g4")
+	apiGet(t, b, "type=publish&group=byclient&content=g5")
+	n.waitMsgs(0, 5, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	wantMsgs(t, n, 0, []string{"g1", "g2", "g3", "g4", "g5"})
+}
