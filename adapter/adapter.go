@@ -5,6 +5,12 @@
 // Socket.IO broadcasts between instances, in @socket.io/redis-adapter's
 // wire format, into each instance's Local side.
 //
+// Holder keeps the pushes that reached no page of a uid (held messages)
+// until their ttl ends, for the uid's next login: both Presence
+// implementations are Holders, so that a login records its page and takes
+// the uid's held messages at once (atomically: of two pages of a uid
+// logging in together, exactly one takes each message).
+//
 // This package imports neither server nor pushapi.
 package adapter
 
@@ -95,6 +101,72 @@ func (e *TooManyGroupsError) Error() string {
 // ErrBadCursor is a UIDs cursor that no UIDs answer gave.
 var ErrBadCursor = errors.New("bad cursor")
 
+// Held is one message kept for a uid.
+type Held struct {
+	// ID is the push's id: a page that got the push live is not given
+	// it again.
+	ID string
+	// Text is the message as pages get it (a Socket.IO EVENT packet's
+	// text; other wires re-encode it).
+	Text []byte
+}
+
+// Size is what a held message counts against HoldLimits.MaxBytes.
+func (h Held) Size() int64 { return int64(len(h.ID) + len(h.Text)) }
+
+// Defaults of HoldLimits' zero fields (hold.max_messages, hold.max_bytes).
+const (
+	DefaultHoldMessages = 100
+	DefaultHoldBytes    = 64 << 10
+)
+
+// HoldLimits bound the held messages of one uid: past either bound the
+// oldest are dropped first. Zero fields take the defaults.
+type HoldLimits struct {
+	MaxMessages int
+	MaxBytes    int64
+}
+
+// WithDefaults returns l with its zero fields set to the defaults.
+func (l HoldLimits) WithDefaults() HoldLimits {
+	if l.MaxMessages <= 0 {
+		l.MaxMessages = DefaultHoldMessages
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultHoldBytes
+	}
+	return l
+}
+
+// HoldResult is what a hold did: whether each uid asked was online, the
+// uids (asked, or members of the groups asked) it held the message for,
+// and how many older messages the limits dropped.
+type HoldResult struct {
+	Online  []bool
+	Held    []string
+	Dropped int
+}
+
+// Holder is a Presence that holds messages for the uids it finds offline.
+type Holder interface {
+	Presence
+	// JoinTake is Join, and takes every held message of uid that has
+	// not expired, oldest first, in one atomic step: a message is taken
+	// by one login only, and a HoldOffline either sees this page or
+	// holds for this login.
+	JoinTake(ctx context.Context, uid, client string, pageGroups []string) (groups []string, held []Held, err error)
+	// HoldOffline reports, for each uid, whether it has a page anywhere,
+	// and holds h for ttl for each of uids and of the members (by uid) of
+	// groups that has none, in one atomic step.
+	HoldOffline(ctx context.Context, uids, groups []string, h Held, ttl time.Duration) (HoldResult, error)
+	// HeldCount is how many unexpired messages uid has held.
+	HeldCount(ctx context.Context, uid string) (int, error)
+	// Purge drops uid's held messages and says how many there were.
+	Purge(ctx context.Context, uid string) (int, error)
+	// HoldLimits are the limits it holds within, defaults applied.
+	HoldLimits() HoldLimits
+}
+
 // Packet is a Socket.IO packet as the adapter wire carries it: {type,
 // data, nsp}; Data is the EVENT's array, the event name first (as decoded
 // from msgpack: strings, int64/uint64/float64, map[string]any, []any,
@@ -103,6 +175,9 @@ type Packet struct {
 	Type int
 	Nsp  string
 	Data []any
+	// ID is pushio's id of a push that may be held (Held.ID), "" for
+	// others; the wire carries it as a broadcast flag, which Node ignores.
+	ID string
 }
 
 // Selector picks sockets of one instance: those in any of Rooms (all when
@@ -141,6 +216,17 @@ type Outgoing struct {
 	Packet  *Packet
 	Targets push.Targets
 	Kick    bool
+	// Hold, when set, holds a message for the offline uids of Targets.
+	Hold *Hold
+}
+
+// Hold asks that Held be held for TTL for each uid of a push's targets
+// (and member by uid of its groups) that has no page, in the step that
+// reads their reach (as Holder.HoldOffline). Send sets Result.
+type Hold struct {
+	Held   Held
+	TTL    time.Duration
+	Result HoldResult
 }
 
 // Fanout carries this instance's broadcasts to the other instances
@@ -149,7 +235,8 @@ type Fanout interface {
 	// Send publishes every push of out for the other instances (it does
 	// not deliver locally: the caller does), within ctx, and
 	// reads the reach of their targets from the presence, all in one
-	// round trip; each push's packet goes before its disconnection. The
+	// round trip; each push's packet goes before its disconnection, and
+	// a push with a Hold holds its message for the offline uids. The
 	// answer has one Reach per push (zero for a broadcast). An error
 	// means the pushes may not have reached the others and the answer
 	// is unknown.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pushio/pushio/hub"
@@ -168,6 +169,9 @@ func isGroupRoom(room string) bool { return strings.HasPrefix(room, hub.GroupPre
 // page anywhere in the cluster.
 type Reach struct {
 	UIDs, Groups, Clients []bool
+	// Held names the uids the message was held for: of UIDs, and members
+	// of Groups (a Request with Hold; nil otherwise).
+	Held []string
 }
 
 // Any reports whether any target has a page.
@@ -188,4 +192,7 @@ type Request struct {
 	Message *Message
 	Targets Targets
 	Kick    bool
+	// Hold, when positive, keeps the message that long for each uid of
+	// Targets that has no page, for its next login (held messages).
+	Hold time.Duration
 }

@@ -79,6 +79,8 @@ type Options struct {
 	MaxBatch int
 	// CallTimeout bounds the Publisher call of one request.
 	CallTimeout time.Duration
+	// Hold is the ttl of publishes without ttl= and the cap of all.
+	Hold Hold
 	// Ready reports whether the instance can serve (/readyz); nil is always.
 	Ready func(context.Context) error
 	// Access says who may call the API at first; Handler.SetAccess
@@ -286,6 +288,8 @@ func (a *api) serve(c *gin.Context) {
 		a.ungroup(ctx, c, p)
 	case "uids":
 		a.uids(ctx, c, p)
+	case "held", "purge":
+		a.held(ctx, c, p, kind)
 	default:
 		a.fail(c, http.StatusOK, metrics.ResultFail)
 	}

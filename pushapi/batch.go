@@ -59,7 +59,7 @@ func (a *api) batch(ctx context.Context, c *gin.Context, auth *authenticator, p 
 		a.fail(c, http.StatusBadRequest, metrics.ResultFail)
 		return
 	}
-	items, err := parseBatch(raw, a.maxBatch())
+	items, err := parseBatch(raw, a.maxBatch(), a.opts.Hold)
 	switch {
 	case errors.Is(err, errBatchTooBig):
 		a.refused(c, err.Error())
@@ -125,7 +125,7 @@ func checkBodySum(p params, raw []byte) error {
 // as a single request's JSON body has them (type publish, the default, or
 // kick). A body that is no array of JSON values, or has too many, is an
 // error; an item that is not a valid request is refused alone.
-func parseBatch(raw []byte, max int) ([]batchItem, error) {
+func parseBatch(raw []byte, max int, h Hold) ([]batchItem, error) {
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, fmt.Errorf("%w: batch: %v", errBadBody, err)
@@ -138,13 +138,13 @@ func parseBatch(raw []byte, max int) ([]batchItem, error) {
 	}
 	items := make([]batchItem, len(list))
 	for i, text := range list {
-		items[i] = parseItem(text)
+		items[i] = parseItem(text, h)
 	}
 	return items, nil
 }
 
 // parseItem reads one item of a batch.
-func parseItem(text json.RawMessage) batchItem {
+func parseItem(text json.RawMessage, h Hold) batchItem {
 	if t := bytes.TrimLeft(text, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return batchItem{err: invalid("item is not an object")}
 	}
@@ -159,7 +159,7 @@ func parseItem(text json.RawMessage) batchItem {
 	if !ok || kind != "publish" && kind != "kick" {
 		return batchItem{err: invalid("type must be publish or kick")}
 	}
-	r, err := readRequest(p, kind)
+	r, err := readRequest(p, kind, h)
 	if err != nil {
 		return batchItem{err: refusalOf(err)}
 	}

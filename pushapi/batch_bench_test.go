@@ -21,7 +21,7 @@ func BenchmarkParseBatch(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, err := parseBatch(body, DefaultMaxBatch); err != nil {
+		if _, err := parseBatch(body, DefaultMaxBatch, Hold{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -115,7 +115,7 @@ func FuzzBatch(f *testing.F) {
 	f.Add(`[{"to":"\xff","content":"\xc3","json":"\xed\xa0\x80"}]`)
 	f.Add(`[` + strings.Repeat(`{},`, 10) + `{}]`)
 	f.Fuzz(func(t *testing.T, body string) {
-		items, err := parseBatch([]byte(body), 10)
+		items, err := parseBatch([]byte(body), 10, Hold{})
 		if err != nil {
 			if items != nil {
 				t.Fatalf("%q: error %v with %d items", body, err, len(items))

@@ -46,12 +46,13 @@ type send struct {
 	exclude []string
 	kick    bool
 	quiet   bool // a kick without a message
+	ttl     time.Duration
 }
 
 // sendOf is what r is recorded as.
 func sendOf(r push.Request) send {
 	s := send{to: slices.Clone(r.Targets.UIDs), clients: slices.Clone(r.Targets.Clients),
-		exclude: slices.Clone(r.Targets.Exclude), kick: r.Kick, quiet: r.Message == nil}
+		exclude: slices.Clone(r.Targets.Exclude), kick: r.Kick, quiet: r.Message == nil, ttl: r.Hold}
 	if m := r.Message; m != nil {
 		s.content, s.event, s.json = m.Text, m.Event, string(m.JSON)
 	}
@@ -80,6 +81,14 @@ func (r *recorder) Send(_ context.Context, reqs []push.Request) ([]push.Reach, e
 	for i, req := range reqs {
 		r.sends = append(r.sends, sendOf(req))
 		reach[i] = push.Reach{UIDs: r.flags(req.Targets.UIDs), Clients: r.flags(req.Targets.Clients)}
+		if req.Hold > 0 {
+			reach[i].Held = []string{}
+			for j, on := range reach[i].UIDs {
+				if !on {
+					reach[i].Held = append(reach[i].Held, req.Targets.UIDs[j])
+				}
+			}
+		}
 	}
 	r.mu.Unlock()
 	return reach, nil
@@ -120,6 +129,12 @@ func (r *recorder) Clients(_ context.Context, uid, after string, limit int) ([]s
 }
 
 func (r *recorder) Counts(context.Context) (adapter.Counts, error) { return r.counts, r.err }
+
+// HeldCount says uid has as many messages held as its length.
+func (r *recorder) HeldCount(_ context.Context, uid string) (int, error) { return len(uid), r.err }
+
+// Purge says it dropped as many messages as HeldCount says there are.
+func (r *recorder) Purge(ctx context.Context, uid string) (int, error) { return r.HeldCount(ctx, uid) }
 
 func (r *recorder) published() []send {
 	r.mu.Lock()

@@ -101,8 +101,9 @@ func readTargets(p params, kick bool) (push.Targets, error) {
 	return t, nil
 }
 
-// readRequest reads a publish or (kind "kick") a kick from p.
-func readRequest(p params, kind string) (push.Request, error) {
+// readRequest reads a publish or (kind "kick") a kick from p, its ttl
+// within h.
+func readRequest(p params, kind string, h Hold) (push.Request, error) {
 	kick := kind == "kick"
 	t, err := readTargets(p, kick)
 	if err != nil {
@@ -112,7 +113,11 @@ func readRequest(p params, kind string) (push.Request, error) {
 	if err != nil {
 		return push.Request{}, err
 	}
-	r := push.Request{Targets: t, Kick: kick}
+	ttl, err := readTTL(p, kick, h)
+	if err != nil {
+		return push.Request{}, err
+	}
+	r := push.Request{Targets: t, Kick: kick, Hold: ttl}
 	if present || !kick {
 		r.Message = &m
 	}

@@ -55,7 +55,7 @@ func list(p params, name string) ([]string, error) {
 // publish: type=publish&to=U&content=C (and event, json, client,
 // exclude), or type=kick&uid=U|client=C. Content is escaped here, once.
 func (a *api) publish(ctx context.Context, c *gin.Context, p params, kind string) {
-	r, err := readRequest(p, kind)
+	r, err := readRequest(p, kind, a.opts.Hold)
 	if err != nil {
 		a.refuseItem(c, err)
 		return
@@ -200,6 +200,8 @@ type presenceAnswer struct {
 	Groups *split `json:"groups,omitempty"`
 	// Clients is the state of client= targets, when there are any.
 	Clients *split `json:"clients,omitempty"`
+	// Held names the uids the message was held for, when it had a ttl.
+	Held []string `json:"held,omitzero"`
 }
 
 // split names the targets that have a page and those that have none.
@@ -238,6 +240,7 @@ func presenceOf(t push.Targets, r push.Reach, positive string) presenceAnswer {
 		clients := splitOf(t.Clients, r.Clients)
 		ans.Clients = &clients
 	}
+	ans.Held = r.Held
 	return ans
 }
 

@@ -26,7 +26,7 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 	if !ok {
 		return
 	}
-	n, err := l.s.broadcast(sel.Rooms, sel.Except, eventEncoder(event, p.Data[1:]))
+	n, err := l.s.broadcastHeld(sel.Rooms, sel.Except, eventEncoder(event, p.Data[1:]), p.ID)
 	if err != nil {
 		l.s.log.Debug("fan-out: a broadcast that cannot be encoded", "err", err)
 		return

@@ -79,38 +79,31 @@ func (s *Server) login(c *user, args []any, token string) {
 		}
 		return
 	}
-	s.logIn(c, uid, own)
+	s.logIn(c, uid, own, true)
 }
 
 // logIn logs c in as uid, in groups own by its own membership: a login
-// that passed, or a recovered page's login given back. It joins the uid's
-// room and the groups', records the presence and gives the page the counts.
-func (s *Server) logIn(c *user, uid string, own []string) {
+// that passed (fresh), or a recovered page's login given back. It joins
+// the uid's room and the groups', records the presence, takes the uid's
+// held messages and gives the page the counts; a fresh login gets the
+// held messages first. A recovered page got what it missed by recovery:
+// the messages held for its uid meanwhile are dropped. A logout undoes it.
+func (s *Server) logIn(c *user, uid string, own []string, fresh bool) {
 	if !c.take(uid, own) {
 		return
 	}
 	s.present.Add(1)
-	// The uid's room first, then the record and the read of its groups: a
-	// join by uid that this read misses is recorded after it, and its
-	// fan-out then finds the page in the uid's room; a leave that this
-	// read missed and that comes before the page is in the groups' rooms
-	// is kept for it (joining).
-	s.join(c.page, uid)
-	j := s.joining.start(uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	groups, err := s.presence.Join(ctx, uid, c.page.ID(), own)
-	if err != nil {
-		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
-	}
-	s.joining.finish(j, groups, func(groups []string) {
-		s.join(c.page, hub.GroupRooms(append(groups, own...))...)
-	})
+	held := s.enter(ctx, c.page, uid, own)
 	if c.gone.Load() {
 		// The page went away while Join ran; its disconnect may have
 		// missed the record, so settle it here (logout is idempotent).
 		s.logout(c)
 		return
+	}
+	if fresh {
+		s.deliverHeld(c.page, held)
 	}
 	counts := s.lastCounts.Load()
 	s.sendTo(c.page, EventOnlineCount, CountsHTML(*counts))

@@ -39,6 +39,9 @@ func (s *Server) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, e
 				return nil, err
 			}
 			msgs[i], out[i].Packet = m, p
+			if out[i].Hold = s.holdFor(r, m); out[i].Hold != nil {
+				p.ID = out[i].Hold.Held.ID
+			}
 		}
 	}
 	reach, err := s.reachAndSend(ctx, out)
@@ -46,7 +49,8 @@ func (s *Server) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, e
 		return nil, fmt.Errorf("server: sending %d pushes: %w", len(reqs), err)
 	}
 	for i, r := range reqs {
-		s.sendHere(r, msgs[i])
+		s.counted(r, out[i], &reach[i])
+		s.sendHere(r, msgs[i], out[i].Hold)
 	}
 	s.opts.Metrics.ObserveFanout(time.Since(start))
 	return reach, nil
@@ -64,7 +68,7 @@ func (s *Server) reachAndSend(ctx context.Context, out []adapter.Outgoing) ([]pu
 		if o.Targets.Broadcast() {
 			continue
 		}
-		r, err := s.presence.Reach(ctx, o.Targets)
+		r, err := s.reachHold(ctx, o)
 		if err != nil {
 			return nil, fmt.Errorf("looking up presence: %w", err)
 		}
@@ -73,11 +77,16 @@ func (s *Server) reachAndSend(ctx context.Context, out []adapter.Outgoing) ([]pu
 	return reach, nil
 }
 
-// sendHere does r on this instance's pages, with m its message encoded.
-func (s *Server) sendHere(r push.Request, m *engine.Message) {
+// sendHere does r on this instance's pages, with m its message encoded
+// and h its hold (nil for none).
+func (s *Server) sendHere(r push.Request, m *engine.Message, h *adapter.Hold) {
 	rooms, except := r.Targets.Rooms(), r.Targets.Exclude
 	if !r.Kick {
-		n, _ := s.broadcast(rooms, except, pushEncoder(*r.Message, m))
+		id := ""
+		if h != nil {
+			id = h.Held.ID
+		}
+		n, _ := s.broadcastHeld(rooms, except, pushEncoder(*r.Message, m), id)
 		s.opts.Metrics.Delivered(n)
 		return
 	}

@@ -339,7 +339,7 @@ func (s *Server) connectRecoverable(u *user, r *resume) {
 	}
 	n.mu.Unlock()
 	if r.sess != nil && r.sess.LoggedIn {
-		s.logIn(u, uid, own)
+		s.logIn(u, uid, own, false)
 	}
 }
 

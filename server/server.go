@@ -111,6 +111,9 @@ type Server struct {
 	pagesMu sync.Mutex
 	pages   map[Page]*Conn // the other wires' pages (page.go)
 
+	landings landings // logins taking held messages (held.go)
+	pushIDs  *pushIDs
+
 	lastCounts atomic.Pointer[adapter.Counts] // the latest read
 	// present counts the pages logged in here whose logout has not yet
 	// removed them from presence: Drain waits for it to reach zero.
@@ -135,7 +138,7 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 		opts.MaxGroupsPerUID = DefaultMaxGroupsPerUID
 	}
 	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](),
-		pages: make(map[Page]*Conn), done: make(chan struct{})}
+		pages: make(map[Page]*Conn), pushIDs: newPushIDs(), done: make(chan struct{})}
 	s.rec = newNumbering(opts.Recovery, opts.CallTimeout)
 	s.auth.set(opts.AuthSecret)
 	s.SetDemoAPIAuth(opts.DemoAPIAuth)

@@ -1,21 +1,30 @@
 // Package memory is the single-node Presence: for each uid the client ids
-// of its logged-in pages, and the groups, held in this process (lost at a
-// restart: the pages are, the memberships by uid with them).
+// of its logged-in pages, the groups, and the messages held for offline
+// uids (adapter.Holder), held in this process (lost at a restart: the
+// pages are, the memberships by uid and the held messages with them).
 package memory
 
 import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/push"
 )
 
-var _ adapter.Presence = (*Presence)(nil)
+var _ adapter.Holder = (*Presence)(nil)
+
+// sweepEvery is the least time between two sweeps of expired held lists:
+// a uid that never logs in again must not keep its messages forever.
+const sweepEvery = time.Second
 
 // Presence is safe for concurrent use. The zero value is not ready: use New.
 type Presence struct {
+	limits adapter.HoldLimits
+	now    func() time.Time
+
 	mu      sync.RWMutex
 	uids    map[string]map[string]struct{} // uid → its pages' client ids
 	clients map[string]string              // client id → uid
@@ -25,27 +34,52 @@ type Presence struct {
 	groupsOf map[string]set
 	members  map[string]set
 	pageIn   map[string]map[string]int64
+	// held is each uid's held messages.
+	held      map[string]*heldList
+	lastSweep time.Time
 }
 
 type set = map[string]struct{}
 
-// New returns an empty Presence.
-func New() *Presence {
-	return &Presence{uids: make(map[string]map[string]struct{}), clients: make(map[string]string),
-		groupsOf: make(map[string]set), members: make(map[string]set), pageIn: make(map[string]map[string]int64)}
+// heldList is one uid's held messages, oldest first.
+type heldList struct {
+	items   []heldItem
+	bytes   int64
+	expires time.Time // that of its longest-lived message
+}
+
+type heldItem struct {
+	adapter.Held
+	expires time.Time
+}
+
+// New returns an empty Presence holding messages within the default limits.
+func New() *Presence { return NewLimited(adapter.HoldLimits{}) }
+
+// NewLimited returns an empty Presence holding messages within limits.
+func NewLimited(limits adapter.HoldLimits) *Presence {
+	return &Presence{limits: limits.WithDefaults(), now: time.Now,
+		uids: make(map[string]map[string]struct{}), clients: make(map[string]string),
+		groupsOf: make(map[string]set), members: make(map[string]set), pageIn: make(map[string]map[string]int64),
+		held: make(map[string]*heldList)}
 }
 
 // Join implements adapter.Presence. A client id joined twice counts once.
 func (p *Presence) Join(_ context.Context, uid, client string, pageGroups []string) ([]string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.join(uid, client, pageGroups), nil
+}
+
+// join records page client of uid and returns uid's groups; p.mu held.
+func (p *Presence) join(uid, client string, pageGroups []string) []string {
 	groups := make([]string, 0, len(p.groupsOf[uid]))
 	for g := range p.groupsOf[uid] {
 		groups = append(groups, g)
 	}
 	slices.Sort(groups)
 	if _, ok := p.clients[client]; ok {
-		return groups, nil
+		return groups
 	}
 	p.addPages(uid, pageGroups, 1)
 	set := p.uids[uid]
@@ -55,7 +89,7 @@ func (p *Presence) Join(_ context.Context, uid, client string, pageGroups []stri
 	}
 	set[client] = struct{}{}
 	p.clients[client] = uid
-	return groups, nil
+	return groups
 }
 
 // Leave implements adapter.Presence. Leaving a page that is not recorded
@@ -330,3 +364,145 @@ func after(uids []string, last string, n int) []string {
 
 // Close implements adapter.Presence; a single node has nothing to remove.
 func (p *Presence) Close(context.Context) error { return nil }
+
+// JoinTake implements adapter.Holder.
+func (p *Presence) JoinTake(_ context.Context, uid, client string, pageGroups []string) ([]string, []adapter.Held, error) {
+	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	groups := p.join(uid, client, pageGroups)
+	l := p.held[uid]
+	if l == nil {
+		return groups, nil, nil
+	}
+	delete(p.held, uid)
+	out := make([]adapter.Held, 0, len(l.items))
+	for _, it := range l.items {
+		if it.expires.After(now) {
+			out = append(out, it.Held)
+		}
+	}
+	return groups, out, nil
+}
+
+// HoldOffline implements adapter.Holder. A message larger than
+// HoldLimits.MaxBytes is not held (it counts as dropped).
+func (p *Presence) HoldOffline(_ context.Context, uids, groups []string, h adapter.Held, ttl time.Duration) (adapter.HoldResult, error) {
+	now := p.now()
+	res := adapter.HoldResult{Online: make([]bool, len(uids))}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sweep(now)
+	seen := make(map[string]bool, len(uids))
+	hold := func(uid string) {
+		if seen[uid] {
+			return
+		}
+		seen[uid] = true
+		if len(p.uids[uid]) > 0 || ttl <= 0 {
+			return
+		}
+		res.Held = append(res.Held, uid)
+		res.Dropped += p.hold(uid, h, now, now.Add(ttl))
+	}
+	for i, uid := range uids {
+		res.Online[i] = len(p.uids[uid]) > 0
+		hold(uid)
+	}
+	for _, g := range groups {
+		members := make([]string, 0, len(p.members[g]))
+		for uid := range p.members[g] {
+			members = append(members, uid)
+		}
+		slices.Sort(members)
+		for _, uid := range members {
+			hold(uid)
+		}
+	}
+	return res, nil
+}
+
+// hold appends h, expiring at expires, to uid's held list and returns how
+// many messages the limits dropped; p.mu held.
+func (p *Presence) hold(uid string, h adapter.Held, now, expires time.Time) int {
+	if h.Size() > p.limits.MaxBytes {
+		return 1
+	}
+	l := p.held[uid]
+	if l == nil || !l.expires.After(now) {
+		l = &heldList{}
+		p.held[uid] = l
+	}
+	l.items = append(l.items, heldItem{Held: h, expires: expires})
+	l.bytes += h.Size()
+	if expires.After(l.expires) {
+		l.expires = expires
+	}
+	return l.trim(now, p.limits)
+}
+
+// trim drops the oldest messages while l is over limits, and the expired
+// ones at its head; it returns how many it dropped within the limits.
+func (l *heldList) trim(now time.Time, limits adapter.HoldLimits) int {
+	dropped := 0
+	for len(l.items) > 0 {
+		head := l.items[0]
+		over := len(l.items) > limits.MaxMessages || l.bytes > limits.MaxBytes
+		if !over && head.expires.After(now) {
+			break
+		}
+		if over && head.expires.After(now) {
+			dropped++
+		}
+		l.items[0] = heldItem{}
+		l.items = l.items[1:]
+		l.bytes -= head.Size()
+	}
+	return dropped
+}
+
+// sweep forgets the lists whose every message expired, at most once per
+// sweepEvery; p.mu held.
+func (p *Presence) sweep(now time.Time) {
+	if now.Sub(p.lastSweep) < sweepEvery {
+		return
+	}
+	p.lastSweep = now
+	for uid, l := range p.held {
+		if !l.expires.After(now) {
+			delete(p.held, uid)
+		}
+	}
+}
+
+// HoldLimits implements adapter.Holder.
+func (p *Presence) HoldLimits() adapter.HoldLimits { return p.limits }
+
+// HeldCount implements adapter.Holder.
+func (p *Presence) HeldCount(_ context.Context, uid string) (int, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.count(uid, p.now()), nil
+}
+
+// Purge implements adapter.Holder.
+func (p *Presence) Purge(_ context.Context, uid string) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.count(uid, p.now())
+	delete(p.held, uid)
+	return n, nil
+}
+
+// count is how many of uid's held messages live at now; p.mu held.
+func (p *Presence) count(uid string, now time.Time) int {
+	n := 0
+	if l := p.held[uid]; l != nil {
+		for _, it := range l.items {
+			if it.expires.After(now) {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/test/holdtest"
 	"github.com/pushio/pushio/internal/test/presencetest"
 )
 
@@ -137,6 +138,10 @@ func TestPresenceConcurrent(t *testing.T) {
 	if want := (adapter.Counts{UIDs: 10, Pages: workers / 2 * perWorker}); counts != want {
 		t.Errorf("Counts() = %+v, want %+v", counts, want)
 	}
+}
+
+func TestHolder(t *testing.T) {
+	holdtest.Run(t, func(_ *testing.T, l adapter.HoldLimits) adapter.Holder { return NewLimited(l) })
 }
 
 // TestPresenceClients checks Reach and the paged listing of client ids.

@@ -232,6 +232,7 @@ func (f *Fanout) onBroadcast(channel string, payload []byte) {
 	if p.Nsp != fanoutNsp {
 		return
 	}
+	p.ID = m.Opts.id()
 	f.local.Deliver(p, m.Opts.selector())
 }
 
@@ -253,22 +254,36 @@ func (f *Fanout) Broadcast(ctx context.Context, p adapter.Packet, sel adapter.Se
 // online; pushio always sets it.
 func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach, error) {
 	enc := make([]encodedPush, len(out))
+	holds := make([]pendingHold, len(out))
+	pr := f.opts.Presence
 	for i, o := range out {
 		var err error
 		if enc[i], err = f.encodePush(o); err != nil {
 			return nil, err
 		}
+		if pr != nil && o.Hold != nil && len(o.Targets.UIDs)+len(o.Targets.Groups) > 0 {
+			if holds[i].args, err = pr.holdArgs(o.Targets.UIDs, o.Targets.Groups, o.Hold.Held, o.Hold.TTL); err != nil {
+				return nil, err
+			}
+		}
 	}
-	pr := f.opts.Presence
 	lookups := make([]reachLookup, len(out))
 	c, err := f.ordered(ctx)
 	if err != nil {
 		return nil, err
 	}
-	_, err = c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
+	cmds, err := c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
 		for i, o := range out {
 			lookups[i] = reachLookup{nUIDs: len(o.Targets.UIDs), nCli: len(o.Targets.Clients)}
-			if pr != nil && !o.Targets.Broadcast() {
+			switch {
+			case holds[i].args != nil:
+				// The hold reads the uids' presence itself.
+				t := o.Targets
+				t.UIDs = nil
+				lookups[i] = pr.reachCmds(ctx, pipe, t)
+				lookups[i].nUIDs = len(o.Targets.UIDs)
+				holds[i].cmd = pr.holdCmd(ctx, pipe, holds[i].args)
+			case pr != nil && !o.Targets.Broadcast():
 				lookups[i] = pr.reachCmds(ctx, pipe, o.Targets)
 			}
 			for _, m := range enc[i] {
@@ -277,14 +292,48 @@ func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !onlyNoScript(cmds, holds) {
 		return nil, fmt.Errorf("redis fan-out: sending %d pushes with their presence: %w", len(out), err)
 	}
 	reach := make([]push.Reach, len(out))
 	for i, l := range lookups {
 		reach[i] = l.reach()
+		if holds[i].cmd == nil {
+			continue
+		}
+		cmd := pr.retryHold(ctx, c, holds[i].cmd, holds[i].args)
+		if out[i].Hold.Result, err = holdAnswer(cmd, len(out[i].Targets.UIDs)); err != nil {
+			return nil, fmt.Errorf("redis fan-out: sending %d pushes: %w", len(out), err)
+		}
+		reach[i].UIDs = out[i].Hold.Result.Online
 	}
 	return reach, nil
+}
+
+// pendingHold is a push's hold in Send's pipeline: its script's
+// arguments and command.
+type pendingHold struct {
+	args []any
+	cmd  *goredis.Cmd
+}
+
+// onlyNoScript reports whether the only commands of a pipeline that
+// failed are holds that found Redis without their script (after a restart
+// or SCRIPT FLUSH): those are then run again on their own (retryHold),
+// after the pipeline's publishes rather than before them.
+func onlyNoScript(cmds []goredis.Cmder, holds []pendingHold) bool {
+	isHold := make(map[goredis.Cmder]bool, len(holds))
+	for _, h := range holds {
+		if h.cmd != nil {
+			isHold[h.cmd] = true
+		}
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !(isHold[c] && isNoScript(err)) {
+			return false
+		}
+	}
+	return true
 }
 
 // ordered is the client Send's pipeline goes to. A Redis Cluster client
@@ -309,7 +358,11 @@ func (f *Fanout) ordered(ctx context.Context) (goredis.Cmdable, error) {
 
 func (f *Fanout) encodeBroadcast(p adapter.Packet, sel adapter.Selector) ([]byte, error) {
 	p.Nsp = fanoutNsp
-	msg, err := encodeMsgpack(&wireMessage{UID: f.opts.UID, Packet: toWirePacket(p), Opts: toWireOpts(sel)})
+	opts := toWireOpts(sel)
+	if p.ID != "" {
+		opts.Flags[flagID] = p.ID
+	}
+	msg, err := encodeMsgpack(&wireMessage{UID: f.opts.UID, Packet: toWirePacket(p), Opts: opts})
 	if err != nil {
 		return nil, fmt.Errorf("redis fan-out: encoding a broadcast: %w", err)
 	}

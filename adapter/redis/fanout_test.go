@@ -398,3 +398,78 @@ func testFanoutSend(t *testing.T, srv redistest.Deployment) {
 		t.Error("Send with Redis gone returned no error")
 	}
 }
+
+func TestFanoutSendHold(t *testing.T) {
+	redistest.Each(t, testFanoutSendHold)
+}
+
+// testFanoutSendHold: the hold of a push reads its uids' presence and
+// holds for the offline one, in Send's pipeline; the other server gets
+// the push with its id. After a SCRIPT FLUSH the hold still happens.
+func testFanoutSendHold(t *testing.T, srv redistest.Deployment) {
+	prefix := redistest.Prefix(t)
+	pa := newTestPresence(t, srv.URL(), prefix, "a", 10*time.Second)
+	join(t, pa, "u1")
+	c, err := NewClient(srv.URL(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, err := NewFanout(c, FanoutOptions{Prefix: prefix, UID: "a", Timeout: time.Second, Presence: pa}, &testLocal{name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, lb := startFanout(t, srv.URL(), prefix, "b")
+	ctx := ctxFor(t)
+	send := func(id string, ctx context.Context) ([]push.Reach, *adapter.Hold, error) {
+		h := &adapter.Hold{Held: adapter.Held{ID: id, Text: []byte(`2["new_msg","` + id + `"]`)}, TTL: time.Minute}
+		reach, err := a.Send(ctx, []adapter.Outgoing{
+			{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", id}, ID: id}, Targets: push.Targets{UIDs: []string{"u1", "u2"}, Clients: []string{"nobody"}}, Hold: h},
+			{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", "plain"}}, Targets: push.Targets{UIDs: []string{"r1"}}},
+		})
+		return reach, h, err
+	}
+	reach, h, err := send("id1", ctx)
+	if err != nil || h.Result.Dropped != 0 || !slices.Equal(reach[0].UIDs, []bool{true, false}) || !slices.Equal(reach[0].Clients, []bool{false}) ||
+		!slices.Equal(h.Result.Held, []string{"u2"}) {
+		t.Fatalf("Send: reach %+v hold %+v err %v, want uids [true false], clients [false], held u2", reach, h.Result, err)
+	}
+	eventually.True(t, 5*time.Second, "B gets both pushes", func() bool { return len(lb.packets()) == 2 })
+	if got := lb.packets()[0]; got.ID != "id1" || !slices.Equal(got.Data, []any{"new_msg", "id1"}) {
+		t.Errorf("B got %+v, want the push with its id", got)
+	}
+	if got := lb.packets()[1]; got.ID != "" {
+		t.Errorf("B got an id %q for a push without a hold", got.ID)
+	}
+	forEachMaster(t, c, func(node goredis.Cmdable) { node.ScriptFlush(ctx) })
+	if _, _, err := send("id2", ctx); err != nil {
+		t.Fatalf("Send after SCRIPT FLUSH: %v", err)
+	}
+	if n, err := pa.HeldCount(ctx, "u2"); n != 2 || err != nil {
+		t.Errorf("u2 holds %d (%v), want 2", n, err)
+	}
+	if n, _ := pa.HeldCount(ctx, "u1"); n != 0 {
+		t.Errorf("online u1 holds %d", n)
+	}
+	srv.Stop()
+	gone, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if _, _, err := send("id3", gone); err == nil {
+		t.Error("Send with Redis gone returned no error")
+	}
+}
+
+// forEachMaster calls f with each master of c's deployment (c itself
+// unless it is a Redis Cluster client).
+func forEachMaster(t *testing.T, c goredis.UniversalClient, f func(goredis.Cmdable)) {
+	t.Helper()
+	cc, ok := c.(*goredis.ClusterClient)
+	if !ok {
+		f(c)
+		return
+	}
+	if err := cc.ForEachMaster(ctxFor(t), func(_ context.Context, node *goredis.Client) error { f(node); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -17,7 +17,7 @@ import (
 	"github.com/pushio/pushio/push"
 )
 
-var _ adapter.Presence = (*Presence)(nil)
+var _ adapter.Holder = (*Presence)(nil)
 
 // Defaults for zero options, as config's redis.presence_ttl and
 // redis.timeout.
@@ -50,7 +50,9 @@ type PresenceOptions struct {
 	// Timeout bounds each call the Presence makes on its own (heartbeats);
 	// zero is DefaultTimeout.
 	Timeout time.Duration
-	Log     *slog.Logger
+	// Hold bounds each uid's held messages (adapter.Holder).
+	Hold adapter.HoldLimits
+	Log  *slog.Logger
 }
 
 // Presence is the cluster-wide adapter.Presence on Redis. The local map of
@@ -102,6 +104,7 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	opts.Hold = opts.Hold.WithDefaults()
 	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]string),
 		pageIn: make(map[pageKey]int64), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.dirty.Store(true)

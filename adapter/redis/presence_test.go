@@ -30,6 +30,13 @@ func newTestPresence(t *testing.T, url, prefix, id string, ttl time.Duration) *P
 // newObservedPresence is newTestPresence with obs observing its client.
 func newObservedPresence(t *testing.T, url, prefix, id string, ttl time.Duration, obs Observer) *Presence {
 	t.Helper()
+	return newPresenceWith(t, url, obs, PresenceOptions{Prefix: prefix, Instance: id, TTL: ttl, Timeout: time.Second})
+}
+
+// newPresenceWith starts a Presence with opts on url, obs observing its
+// client, for the duration of t.
+func newPresenceWith(t *testing.T, url string, obs Observer, opts PresenceOptions) *Presence {
+	t.Helper()
 	c, err := NewClient(url, time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +44,7 @@ func newObservedPresence(t *testing.T, url, prefix, id string, ttl time.Duration
 	Observe(c, obs)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	p := NewPresence(ctx, c, PresenceOptions{Prefix: prefix, Instance: id, TTL: ttl, Timeout: time.Second})
+	p := NewPresence(ctx, c, opts)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

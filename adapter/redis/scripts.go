@@ -26,6 +26,11 @@ import (
 //	gpz#<g>     zset  the uids of gp#<g>, all scores 0
 //	ginst#<id>  hash  <len(g)>:<g><uid> → that instance's pages of uid in
 //	            g by their own membership
+//	held#<uid>      list    uid's held messages, oldest first: each
+//	                        "<expiry ms>|<id>|<text>"; expires with its
+//	                        longest-lived message
+//	heldsize#<uid>  string  the bytes of uid's held ids and texts, with
+//	                        the list's expiry
 //
 // The keys named after an instance or a uid are built by the scripts from
 // base; they share the hash tag, so they are in the same slot.
@@ -146,35 +151,153 @@ local function drop(id)
 end
 `
 
-// scriptChange records page ARGV[5] of uid ARGV[3] on this instance
-// (ARGV[4] = 1), removes it (-1) or leaves it (0), and adds ARGV[6] (+1 or
-// -1) of uid's pages to each group of ARGV[7..] by their own membership.
-// It answers {status, the uid's groups}: status -1, changing nothing,
-// when the instance is not synced (Redis restarted or reaped it): the
-// next heartbeat re-registers the whole local map. A join of a page
-// recorded already, or a leave of a page not recorded, is a no-op
-// (status 0).
-var scriptChange = goredis.NewScript(luaCommon + `
-local uid, d, client = ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local groups = redis.call('SMEMBERS', base .. 'ug#' .. uid)
-if redis.call('SISMEMBER', synced, self) == 0 then return {-1, groups} end
-local inst, instc = instPrefix .. self, instcPrefix .. self
-if d > 0 then
-  if redis.call('HSETNX', instc, client, uid) == 0 then return {0, groups} end
-  addClient(client, uid)
-elseif d < 0 then
-  if redis.call('HGET', instc, client) ~= uid then return {0, groups} end
-  redis.call('HDEL', instc, client)
-  removeClient(client, uid)
+// luaChange defines change(uid, d, client, gd, from), which records page
+// client of uid on this instance (d = 1), removes it (-1) or leaves it
+// (0), and adds gd (+1 or -1) of uid's pages to each group of
+// ARGV[from..] by their own membership. It answers {status, the uid's
+// groups}: status -1, changing nothing, when the instance is not synced
+// (Redis restarted or reaped it): the next heartbeat re-registers the
+// whole local map. A join of a page recorded already, or a leave of a
+// page not recorded, is a no-op (status 0).
+const luaChange = `
+local function change(uid, d, client, gd, from)
+  local groups = redis.call('SMEMBERS', base .. 'ug#' .. uid)
+  if redis.call('SISMEMBER', synced, self) == 0 then return {-1, groups} end
+  local inst, instc = instPrefix .. self, instcPrefix .. self
+  if d > 0 then
+    if redis.call('HSETNX', instc, client, uid) == 0 then return {0, groups} end
+    addClient(client, uid)
+  elseif d < 0 then
+    if redis.call('HGET', instc, client) ~= uid then return {0, groups} end
+    redis.call('HDEL', instc, client)
+    removeClient(client, uid)
+  end
+  if d ~= 0 then
+    local n = tonumber(redis.call('HGET', inst, uid) or '0') + d
+    if n <= 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
+    add(uid, d)
+    addPages(d)
+  end
+  pageGroups(uid, gd, from)
+  return {1, groups}
 end
-if d ~= 0 then
-  local n = tonumber(redis.call('HGET', inst, uid) or '0') + d
-  if n <= 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
-  add(uid, d)
-  addPages(d)
+`
+
+// scriptChange is change(ARGV[3], ARGV[4], ARGV[5], ARGV[6], 7): page
+// ARGV[5] of uid ARGV[3], its own groups from ARGV[7] on (luaChange).
+var scriptChange = goredis.NewScript(luaCommon + luaChange + `
+return change(ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), 7)
+`)
+
+// luaHeld defines what the held-message scripts share: expiry(e) reads a
+// held element's expiry and where its "<id>|<text>" starts, live(uid, t)
+// is uid's held "<id>|<text>" that live at t, purge(uid) drops them.
+const luaHeld = `
+local heldPrefix, sizePrefix = base .. 'held#', base .. 'heldsize#'
+
+local function expiry(e)
+  local bar = string.find(e, '|', 1, true)
+  return tonumber(string.sub(e, 1, bar - 1)), bar + 1
 end
-pageGroups(uid, tonumber(ARGV[6]), 7)
-return {1, groups}
+
+local function live(uid, t)
+  local out = {}
+  for _, e in ipairs(redis.call('LRANGE', heldPrefix .. uid, 0, -1)) do
+    local exp, from = expiry(e)
+    if exp > t then out[#out + 1] = string.sub(e, from) end
+  end
+  return out
+end
+
+local function purge(uid)
+  redis.call('DEL', heldPrefix .. uid, sizePrefix .. uid)
+end
+`
+
+// scriptJoinTake records page ARGV[4] of uid ARGV[3] on this instance, its
+// own groups from ARGV[7] on, when ARGV[5] is "1" (change, with gd
+// ARGV[6]), and takes uid's unexpired held messages, in one step. It
+// answers {status, the uid's groups, {"<id>|<text>"…}}.
+var scriptJoinTake = goredis.NewScript(luaCommon + luaChange + luaHeld + `
+local uid = ARGV[3]
+local res = {1, redis.call('SMEMBERS', base .. 'ug#' .. uid)}
+if ARGV[5] == '1' then res = change(uid, 1, ARGV[4], tonumber(ARGV[6]), 7) end
+local out = live(uid, now())
+purge(uid)
+return {res[1], res[2], out}
+`)
+
+// scriptHold holds the message id ARGV[6], text ARGV[7] for ARGV[5] ms
+// (none when 0) for each of the ARGV[8] uids from ARGV[9] on, and each
+// member (by uid) of the groups after them, that has no page in the
+// cluster, within ARGV[3] messages and ARGV[4] bytes per uid (oldest
+// dropped first, and the expired at the head of a list). It answers
+// {one 1 (online) or 0 per uid asked, how many messages the limits
+// dropped, {the uids held for}}.
+var scriptHold = goredis.NewScript(luaCommon + luaHeld + `
+local maxN, maxB, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local id, text = ARGV[6], ARGV[7]
+local nUIDs = tonumber(ARGV[8])
+local t = now()
+local size = #id + #text
+local elem = (t + ttl) .. '|' .. id .. '|' .. text
+local flags, held, dropped, seen = {}, {}, 0, {}
+
+local function isOnline(uid)
+  return tonumber(redis.call('HGET', uids, uid) or '0') > 0
+end
+
+local function hold(uid)
+  if seen[uid] then return end
+  seen[uid] = true
+  if ttl <= 0 or isOnline(uid) then return end
+  held[#held + 1] = uid
+  if size > maxB then
+    dropped = dropped + 1
+    return
+  end
+  local lk, sk = heldPrefix .. uid, sizePrefix .. uid
+  local n, b = redis.call('RPUSH', lk, elem), size
+  if n == 1 then redis.call('SET', sk, size) else b = redis.call('INCRBY', sk, size) end
+  while n > 0 do
+    local head = redis.call('LINDEX', lk, 0)
+    local exp, from = expiry(head)
+    local over = n > maxN or b > maxB
+    if not over and exp > t then break end
+    if over and exp > t then dropped = dropped + 1 end
+    redis.call('LPOP', lk)
+    b = redis.call('DECRBY', sk, #head - from)
+    n = n - 1
+  end
+  if redis.call('PTTL', lk) < ttl then
+    redis.call('PEXPIRE', lk, ttl)
+    redis.call('PEXPIRE', sk, ttl)
+  end
+end
+
+for i = 9, 8 + nUIDs do
+  flags[#flags + 1] = isOnline(ARGV[i]) and 1 or 0
+  hold(ARGV[i])
+end
+for i = 9 + nUIDs, #ARGV do
+  for _, uid in ipairs(redis.call('ZRANGE', base .. 'gm#' .. ARGV[i], 0, -1)) do hold(uid) end
+end
+flags[#flags + 1] = dropped
+flags[#flags + 1] = held
+return flags
+`)
+
+// scriptHeldCount answers how many of uid ARGV[3]'s held messages live.
+var scriptHeldCount = goredis.NewScript(luaCommon + luaHeld + `
+return #live(ARGV[3], now())
+`)
+
+// scriptPurge drops uid ARGV[3]'s held messages and answers how many of
+// them lived.
+var scriptPurge = goredis.NewScript(luaCommon + luaHeld + `
+local n = #live(ARGV[3], now())
+purge(ARGV[3])
+return n
 `)
 
 // scriptHeartbeat keeps this instance alive for ARGV[3] ms more, reaps the

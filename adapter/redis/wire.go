@@ -105,8 +105,20 @@ func (w *wirePacket) packet() adapter.Packet {
 	return adapter.Packet{Type: w.Type, Data: data, Nsp: w.Nsp}
 }
 
+// flagID is the broadcast flag that carries adapter.Packet.ID.
+const flagID = "pushio_id"
+
 func toWireOpts(sel adapter.Selector) *wireOpts {
 	return &wireOpts{Rooms: append(roomList{}, sel.Rooms...), Except: append(roomList{}, sel.Except...), Flags: map[string]any{}}
+}
+
+// id is the push id the broadcast's flags carry, "" for none.
+func (w *wireOpts) id() string {
+	if w == nil {
+		return ""
+	}
+	id, _ := w.Flags[flagID].(string)
+	return id
 }
 
 func (w *wireOpts) selector() adapter.Selector {

@@ -41,7 +41,7 @@ func newCluster(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log
 	if cfg.Redis.URL != "" {
 		return newRedisCluster(ctx, cfg, id, m, log)
 	}
-	p := memory.New()
+	p := memory.NewLimited(holdLimits(cfg))
 	return &cluster{
 		name:     "memory",
 		instance: id,
@@ -75,6 +75,7 @@ func newRedisCluster(ctx context.Context, cfg *config.Config, id string, m *metr
 		Prefix:   cfg.Redis.Prefix,
 		Instance: id,
 		TTL:      cfg.Redis.PresenceTTL,
+		Hold:     holdLimits(cfg),
 		Timeout:  cfg.Redis.Timeout,
 		Log:      log,
 	})
@@ -127,4 +128,9 @@ type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(_ context.Context, format string, v ...any) {
 	l.log.Debug(fmt.Sprintf(format, v...), "component", "go-redis")
+}
+
+// holdLimits are the bounds of each uid's held messages (hold.*).
+func holdLimits(cfg *config.Config) adapter.HoldLimits {
+	return adapter.HoldLimits{MaxMessages: cfg.Hold.MaxMessages, MaxBytes: cfg.Hold.MaxBytes}
 }

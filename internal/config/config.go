@@ -36,6 +36,10 @@ const (
 	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
 	DefaultConnBurst      = 10       // new connections an address may open at once
 	DefaultMaxGroups      = 256      // groups of one uid (and of one page's own)
+	DefaultHoldMaxTTL     = 5 * time.Minute
+	DefaultHoldMessages   = 100      // held messages of one uid
+	DefaultHoldBytes      = 64 << 10 // bytes of one uid's held messages
+	MaxHoldTTL            = 24 * time.Hour
 
 	DefaultRecoveryWindow     = 2 * time.Minute // recovery.window, Node's maxDisconnectionDuration
 	DefaultRecoveryMaxPackets = 1000            // recovery.max_packets
@@ -54,9 +58,10 @@ type Config struct {
 	Log    Log    `mapstructure:"log"`
 	Counts Counts `mapstructure:"counts"`
 	Auth   Auth   `mapstructure:"auth"`
+	Groups Groups `mapstructure:"groups"`
+	Hold   Hold   `mapstructure:"hold"`
 	// Recovery is Socket.IO's connection state recovery.
 	Recovery Recovery `mapstructure:"recovery"`
-	Groups   Groups   `mapstructure:"groups"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
@@ -204,6 +209,19 @@ type Auth struct {
 	Required bool `mapstructure:"required"`
 }
 
+// Hold configures held messages: a push that reaches no page of a uid is
+// kept for the uid's next login, for its ttl.
+type Hold struct {
+	// TTL is the ttl of a publish without ttl=; 0 holds nothing.
+	TTL time.Duration `mapstructure:"ttl"`
+	// MaxTTL caps every ttl.
+	MaxTTL time.Duration `mapstructure:"max_ttl"`
+	// MaxMessages and MaxBytes bound one uid's held messages; beyond,
+	// the oldest are dropped.
+	MaxMessages int   `mapstructure:"max_messages"`
+	MaxBytes    int64 `mapstructure:"max_bytes"`
+}
+
 // defaults maps every key to its default value. Every key must be here:
 // viper only lets environment variables reach Unmarshal for keys it knows.
 func defaults() map[string]any {
@@ -257,6 +275,10 @@ func defaults() map[string]any {
 		"counts.interval":      DefaultCountsInterval,
 		"auth.secret":          "",
 		"auth.required":        false,
+		"hold.ttl":             time.Duration(0),
+		"hold.max_ttl":         DefaultHoldMaxTTL,
+		"hold.max_messages":    DefaultHoldMessages,
+		"hold.max_bytes":       DefaultHoldBytes,
 		"recovery.window":      DefaultRecoveryWindow,
 		"recovery.max_packets": DefaultRecoveryMaxPackets,
 		"shutdown_timeout":     DefaultShutdown,

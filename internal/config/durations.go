@@ -38,6 +38,8 @@ var durationFloors = []durationFloor{
 		func(c *Config) *time.Duration { return &c.Counts.Interval }},
 	{"recovery.window", 0, "0 turns recovery off", func(c *Config) *time.Duration { return &c.Recovery.Window }},
 	{"shutdown_timeout", 2 * time.Second, "", func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{"hold.ttl", 0, "", func(c *Config) *time.Duration { return &c.Hold.TTL }},
+	{"hold.max_ttl", time.Second, "", func(c *Config) *time.Duration { return &c.Hold.MaxTTL }},
 }
 
 // validateDurations refuses every duration under its floor, with the

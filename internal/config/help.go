@@ -56,6 +56,10 @@ var help = map[string]keyHelp{
 	"recovery.window":            {"a 4.6+ client reconnecting within this gets its session and missed packets back (0: off)", "2m"},
 	"recovery.max_packets":       {"packets kept for one disconnected session; past it: a normal connect", "1000"},
 	"shutdown_timeout":           {"bound on a graceful stop, drain included", "10s"},
+	"hold.ttl":                   {"publishes without ttl= are held this long for their uids that have no page (0s: not held)", "30s"},
+	"hold.max_ttl":               {"cap of every ttl= and of hold.ttl (at most 24h)", "5m"},
+	"hold.max_messages":          {"held messages per uid; beyond, the oldest is dropped", "100"},
+	"hold.max_bytes":             {"bytes of held messages per uid; beyond, the oldest are dropped (a larger message is not held)", "65536"},
 }
 
 // usage is the --help line of key.

@@ -93,6 +93,7 @@ func (c *Config) Validate() error {
 		bad("log.format", c.Log.Format, "want text or json")
 	}
 	errs = append(errs, c.validateDurations()...)
+	errs = append(errs, c.Hold.validate()...)
 	errs = append(errs, c.validateLimits()...)
 	errs = append(errs, validateTLS("io", c.IO.TLSCert, c.IO.TLSKey)...)
 	errs = append(errs, validateTLS("api", c.API.TLSCert, c.API.TLSKey)...)
@@ -107,6 +108,24 @@ func (c *Config) Validate() error {
 		bad("auth.required", c.Auth.Required, "needs auth.secret (set PUSHIO_AUTH_SECRET), or auth.required: false to allow unsigned logins")
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks the hold keys beside their duration floors.
+func (h Hold) validate() []error {
+	var errs []error
+	if h.MaxTTL > MaxHoldTTL {
+		errs = append(errs, keyError("hold.max_ttl", h.MaxTTL, "must be at most "+shortDuration(MaxHoldTTL)))
+	}
+	if h.TTL > h.MaxTTL {
+		errs = append(errs, keyError("hold.ttl", h.TTL, "must be at most hold.max_ttl ("+shortDuration(h.MaxTTL)+")"))
+	}
+	if h.MaxMessages < 1 {
+		errs = append(errs, keyError("hold.max_messages", h.MaxMessages, "must be at least 1"))
+	}
+	if h.MaxBytes < 1024 {
+		errs = append(errs, keyError("hold.max_bytes", h.MaxBytes, "must be at least 1024 bytes"))
+	}
+	return errs
 }
 
 // keyError names the key, the value and the rule broken.

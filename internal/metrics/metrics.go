@@ -50,7 +50,7 @@ var (
 	RecoveryResults = []string{"recovered", "failed"}
 	// RedisOps are the op labels of the Redis calls pushio makes on every
 	// instance (others, from Node peers' requests, appear when made).
-	RedisOps = []string{"presence_change", "presence_heartbeat", "presence_sync", "presence_remove", "recovery_park", "recovery_append", "recovery_take", "hmget", "pipeline", "publish", "ping"}
+	RedisOps = []string{"presence_change", "presence_heartbeat", "presence_sync", "presence_remove", "held_take", "held_publish", "recovery_park", "recovery_append", "recovery_take", "hmget", "pipeline", "publish", "ping"}
 )
 
 // Reasons a handshake is refused, the connection_refusals_total label.
@@ -81,6 +81,9 @@ type Metrics struct {
 	loginRefused  *prometheus.CounterVec
 	recoveries    *prometheus.CounterVec
 	connRefused   *prometheus.CounterVec
+	held          prometheus.Counter
+	heldDropped   prometheus.Counter
+	heldDelivered prometheus.Counter
 
 	// online reports the cluster-wide uids and pages at scrape time.
 	online atomic.Pointer[func() (uids, pages int64)]
@@ -114,6 +117,12 @@ func New(version string) *Metrics {
 	m.loginRefused = f.counterVec("login_refusals_total", "Refused logins, by reason.", "reason")
 	m.recoveries = f.counterVec("recoveries_total", "Pages that claimed their session back (connection state recovery), by result: recovered, or failed (a normal connect).", "result")
 	m.connRefused = f.counterVec("connection_refusals_total", "Refused connections, by reason.", "reason")
+	m.held = f.counter("held_total",
+		"Messages held for an offline uid (one per uid), by the publishes of this instance.")
+	m.heldDropped = f.counter("held_dropped_total",
+		"Held messages dropped before their ttl by hold.max_messages or hold.max_bytes (the oldest of a uid first), or not held for being larger than hold.max_bytes.")
+	m.heldDelivered = f.counter("held_delivered_total",
+		"Held messages handed to a page of this instance right after its login.")
 	f.gaugeFunc("online_uids", "Logged-in uids in the whole cluster (the same on every instance).",
 		func() float64 { u, _ := m.onlineNow(); return float64(u) })
 	f.gaugeFunc("online_pages", "Logged-in sockets (pages) in the whole cluster (the same on every instance).",
@@ -299,4 +308,22 @@ func (m *Metrics) ConnectionRefused(reason string) {
 		return
 	}
 	m.connRefused.WithLabelValues(reason).Inc()
+}
+
+// Held counts held messages: n held for offline uids, dropped by the
+// limits.
+func (m *Metrics) Held(n, dropped int) {
+	if m == nil {
+		return
+	}
+	m.held.Add(float64(n))
+	m.heldDropped.Add(float64(dropped))
+}
+
+// HeldDelivered counts n held messages handed to a page at its login.
+func (m *Metrics) HeldDelivered(n int) {
+	if m == nil {
+		return
+	}
+	m.heldDelivered.Add(float64(n))
 }
