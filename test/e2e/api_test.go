@@ -36,14 +36,37 @@ func send(method, target, contentType, body string) (int, string, http.Header, e
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return do(req)
+}
+
+// getAs GETs target, asking for the JSON answer when asJSON, and returns
+// the status and body.
+func getAs(t testing.TB, target string, asJSON bool) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asJSON {
+		req.Header.Set("Accept", "application/json")
+	}
+	status, answer, _, err := do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, answer
+}
+
+// do sends req and returns the status, body and header of its answer.
+func do(req *http.Request) (int, string, http.Header, error) {
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return 0, "", nil, fmt.Errorf("%s %s: %w", method, target, err)
+		return 0, "", nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, "", nil, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
+		return 0, "", nil, fmt.Errorf("%s %s: reading the answer: %w", req.Method, req.URL, err)
 	}
 	return resp.StatusCode, string(b), resp.Header, nil
 }

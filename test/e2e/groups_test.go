@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,23 +19,7 @@ import (
 // when asJSON) and returns the status and answer.
 func groupCall(t testing.TB, apiURL string, q url.Values, asJSON bool) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, apiURL+"/?"+q.Encode(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if asJSON {
-		req.Header.Set("Accept", "application/json")
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return getAs(t, apiURL+"/?"+q.Encode(), asJSON)
 }
 
 // mustAnswer fails t unless q answers 200 want.

@@ -148,26 +148,6 @@ func TestHeldExpiryAndBounds(t *testing.T) {
 	}
 }
 
-// getJSON GETs target with Accept: application/json.
-func getJSON(t testing.TB, target string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, target, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
 func grepLines(text, prefix string) string {
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
@@ -237,7 +217,7 @@ func TestHeldCluster(t *testing.T) {
 	srv := redistest.Start(t)
 	nodes := startNodes(t, 2, "--redis.url", srv.URL(), "--redis.prefix", redistest.Prefix(t))
 	a, b := nodes[0].APIURL(), nodes[1].APIURL()
-	status, body := getJSON(t, a+"/?type=publish&to=far,near&content=from+A&ttl=60")
+	status, body := getAs(t, a+"/?type=publish&to=far,near&content=from+A&ttl=60", true)
 	if status != http.StatusOK || body != `{"result":"offline","online":[],"offline":["far","near"],"held":["far","near"]}` {
 		t.Fatalf("JSON answer %d %s", status, body)
 	}
@@ -354,7 +334,7 @@ func TestHeldGroup(t *testing.T) {
 	}
 	n := startClients(t, p.IOURL(), clientSpec{Version: "sio4", UID: "on"})
 	n.waitLine("all_ready", 15*time.Second)
-	status, body := getJSON(t, api+"/?type=publish&group=team&content=for+the+team&ttl=60")
+	status, body := getAs(t, api+"/?type=publish&group=team&content=for+the+team&ttl=60", true)
 	if status != http.StatusOK || !strings.Contains(body, `"held":["off1","off2"]`) {
 		t.Fatalf("group publish: %d %s, want held off1 and off2", status, body)
 	}
