@@ -128,6 +128,36 @@ func TestRing(t *testing.T) {
 	}
 }
 
+// The ring's buffer grows as broadcasts come, keeping their order across
+// its wrap and its growth, and never holds more than max.
+func TestRingGrows(t *testing.T) {
+	t.Parallel()
+	const max = 150
+	r := NewRing(max, 1<<20)
+	for seq := uint64(1); seq <= 400; seq++ {
+		r.Add(seq, nil, nil, ringEntryAt(seq))
+		got, _ := r.Since(&Membership{})
+		first := uint64(1)
+		if seq > max {
+			first = seq - max + 1
+		}
+		if len(got) != int(seq-first+1) {
+			t.Fatalf("after %d: %d entries, want %d", seq, len(got), seq-first+1)
+		}
+		for i, e := range got {
+			if want := ringEntryAt(first + uint64(i)).Offset; e.Offset != want {
+				t.Fatalf("after %d: entry %d is %s, want %s", seq, i, e.Offset, want)
+			}
+		}
+		if len(r.buf) > max {
+			t.Fatalf("after %d: a buffer of %d, over the %d kept", seq, len(r.buf), max)
+		}
+	}
+	if small := NewRing(max, 1<<20); len(small.buf) != 0 {
+		t.Errorf("an empty ring holds a buffer of %d", len(small.buf))
+	}
+}
+
 func TestReplay(t *testing.T) {
 	t.Parallel()
 	// A page restored on instance a with two replayed entries of b, then

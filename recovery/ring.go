@@ -56,7 +56,8 @@ func (m *Membership) in(seq uint64) func(string) bool {
 }
 
 // Ring keeps an instance's latest broadcasts, at most max of them and
-// maxBytes of packets, the oldest dropped first.
+// maxBytes of packets, the oldest dropped first. Its buffer grows as
+// broadcasts come, up to max: an instance that pushes little holds little.
 type Ring struct {
 	buf           []ringEntry
 	head, n       int // the oldest at head
@@ -73,7 +74,7 @@ type ringEntry struct {
 
 // NewRing returns an empty ring.
 func NewRing(max, maxBytes int) *Ring {
-	return &Ring{buf: make([]ringEntry, max), max: max, maxBytes: maxBytes}
+	return &Ring{max: max, maxBytes: maxBytes}
 }
 
 // Add records the broadcast numbered seq (higher than any before) of
@@ -87,9 +88,21 @@ func (r *Ring) Add(seq uint64, rooms, except []string, e Entry) {
 		r.dropped = seq
 		return
 	}
-	r.buf[(r.head+r.n)%r.max] = ringEntry{seq: seq, rooms: rooms, except: except, Entry: e}
+	if r.n == len(r.buf) {
+		r.grow()
+	}
+	r.buf[(r.head+r.n)%len(r.buf)] = ringEntry{seq: seq, rooms: rooms, except: except, Entry: e}
 	r.n++
 	r.bytes += len(e.Packet)
+}
+
+// grow doubles the buffer (up to max), the oldest entry first.
+func (r *Ring) grow() {
+	buf := make([]ringEntry, min(max(2*len(r.buf), 64), r.max))
+	for i := range r.n {
+		buf[i] = r.buf[(r.head+i)%len(r.buf)]
+	}
+	r.buf, r.head = buf, 0
 }
 
 func (r *Ring) drop() {
@@ -97,7 +110,7 @@ func (r *Ring) drop() {
 	r.dropped = old.seq
 	r.bytes -= len(old.Packet)
 	*old = ringEntry{}
-	r.head = (r.head + 1) % r.max
+	r.head = (r.head + 1) % len(r.buf)
 	r.n--
 }
 
@@ -105,7 +118,7 @@ func (r *Ring) drop() {
 // none that may have was dropped.
 func (r *Ring) Since(m *Membership) (picked []Entry, complete bool) {
 	for i := range r.n {
-		e := &r.buf[(r.head+i)%r.max]
+		e := &r.buf[(r.head+i)%len(r.buf)]
 		if m.Picks(e.seq, e.rooms, e.except) {
 			picked = append(picked, e.Entry)
 		}

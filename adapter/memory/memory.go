@@ -26,7 +26,7 @@ type Presence struct {
 	now    func() time.Time
 
 	mu      sync.RWMutex
-	uids    map[string]map[string]struct{} // uid → its pages' client ids
+	uids    map[string][]string // uid → its pages' client ids (a few: a slice costs less than a set)
 	clients map[string]string              // client id → uid
 	// groupsOf is each uid's groups by membership of the uid; members is
 	// each group's uids so; pageIn is each group's pages by their own
@@ -59,7 +59,7 @@ func New() *Presence { return NewLimited(adapter.HoldLimits{}) }
 // NewLimited returns an empty Presence holding messages within limits.
 func NewLimited(limits adapter.HoldLimits) *Presence {
 	return &Presence{limits: limits.WithDefaults(), now: time.Now,
-		uids: make(map[string]map[string]struct{}), clients: make(map[string]string),
+		uids: make(map[string][]string), clients: make(map[string]string),
 		groupsOf: make(map[string]set), members: make(map[string]set), pageIn: make(map[string]map[string]int64),
 		held: make(map[string]*heldList)}
 }
@@ -82,12 +82,7 @@ func (p *Presence) join(uid, client string, pageGroups []string) []string {
 		return groups
 	}
 	p.addPages(uid, pageGroups, 1)
-	set := p.uids[uid]
-	if set == nil {
-		set = make(map[string]struct{}, 1)
-		p.uids[uid] = set
-	}
-	set[client] = struct{}{}
+	p.uids[uid] = append(p.uids[uid], client)
 	p.clients[client] = uid
 	return groups
 }
@@ -102,10 +97,14 @@ func (p *Presence) Leave(_ context.Context, uid, client string, pageGroups []str
 	}
 	p.addPages(uid, pageGroups, -1)
 	delete(p.clients, client)
-	set := p.uids[uid]
-	delete(set, client)
-	if len(set) == 0 {
+	ids := p.uids[uid]
+	i := slices.Index(ids, client)
+	last := len(ids) - 1
+	ids[i], ids[last] = ids[last], ""
+	if ids = ids[:last]; len(ids) == 0 {
 		delete(p.uids, uid)
+	} else {
+		p.uids[uid] = ids
 	}
 	return nil
 }
@@ -141,7 +140,7 @@ func (p *Presence) Reach(_ context.Context, t push.Targets) (push.Reach, error) 
 func (p *Presence) Clients(_ context.Context, uid, after string, limit int) ([]string, bool, error) {
 	p.mu.RLock()
 	ids := make([]string, 0, len(p.uids[uid]))
-	for c := range p.uids[uid] {
+	for _, c := range p.uids[uid] {
 		if c > after {
 			ids = append(ids, c)
 		}
