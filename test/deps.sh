@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine: redis-server,
 # redis-cli and redis-sentinel (Redis Cluster and Sentinel tests), php-cli +
-# php-curl, nginx, HAProxy, Chromium and promtool (in the prometheus package: it
+# php-curl, composer (the PHP client's tests install clients/php with it),
+# nginx, HAProxy, Chromium and promtool (in the prometheus package: it
 # checks deploy/prometheus) from Debian; the npm clients for
 # the end-to-end and interop tests. Each step is skipped when already done.
 set -euo pipefail
@@ -12,6 +13,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 command -v php >/dev/null || need+=(php-cli)
+command -v composer >/dev/null || need+=(composer)
 # grep reads all of php -m: with -q it would quit early, php would get SIGPIPE and
 # pipefail would call the extension missing.
 { command -v php >/dev/null && php -m 2>/dev/null | grep -i '^curl$' >/dev/null; } || need+=(php-curl)
