@@ -236,16 +236,12 @@ func (a *api) serve(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), a.opts.CallTimeout)
 	defer cancel()
 	kind, _, _ := p.scalar("type")
-	switch kind {
-	case "publish":
-		a.publish(ctx, c, p)
-	case "online":
-		a.online(ctx, c, p)
-	case "count":
-		a.count(ctx, c)
-	default:
+	serveType, ok := types[kind]
+	if !ok {
 		a.fail(c, http.StatusOK, metrics.ResultFail)
+		return
 	}
+	serveType(a, ctx, c, p)
 }
 
 // refuse answers a request whose body could not be read.

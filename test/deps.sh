@@ -3,8 +3,9 @@
 # redis-cli and redis-sentinel (Redis Cluster and Sentinel tests), php-cli +
 # php-curl, composer (the PHP client's tests install clients/php with it),
 # nginx, HAProxy, Chromium and promtool (in the prometheus package: it
-# checks deploy/prometheus) from Debian; the npm clients for
-# the end-to-end and interop tests. Each step is skipped when already done.
+# checks deploy/prometheus) from Debian; the npm clients for the end-to-end
+# and interop tests, and the OpenAPI validator (test/openapi). Each step is
+# skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +33,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-for dir in test/e2e test/interop; do
+for dir in test/e2e test/interop test/openapi; do
   [ -f "$dir/package.json" ] || continue
   stamp=$dir/node_modules/.installed
   if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then

@@ -1,0 +1,129 @@
+package openapi
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pushio/pushio/internal/test/need"
+	"github.com/pushio/pushio/pushapi"
+)
+
+// document is docs/openapi.yaml's path from this package.
+const document = "../../docs/openapi.yaml"
+
+// TestOpenAPIIsValid: the npm validator accepts the document against the
+// OpenAPI 3.1 schema, every $ref resolved.
+func TestOpenAPIIsValid(t *testing.T) {
+	need.Program(t, "node")
+	cli := filepath.Join("node_modules", "@seriousme", "openapi-schema-validator", "bin", "validate-api-cli.js")
+	if _, err := os.Stat(cli); err != nil {
+		need.Missing(t, "test/openapi/node_modules is not installed: run test/deps.sh (npm ci in test/openapi)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "node", cli, document).CombinedOutput()
+	var result struct {
+		Valid bool `json:"valid"`
+	}
+	if jerr := json.Unmarshal(out, &result); err != nil || jerr != nil || !result.Valid {
+		t.Fatalf("%s is not a valid OpenAPI document (%v):\n%s", document, err, out)
+	}
+}
+
+// spec is the part of the document the type check reads.
+type spec struct {
+	OpenAPI    string `yaml:"openapi"`
+	Components struct {
+		Schemas map[string]schema `yaml:"schemas"`
+	} `yaml:"components"`
+}
+
+type schema struct {
+	Enum          []string          `yaml:"enum"`
+	Const         any               `yaml:"const"`
+	Ref           string            `yaml:"$ref"`
+	OneOf         []schema          `yaml:"oneOf"`
+	AllOf         []schema          `yaml:"allOf"`
+	Required      []string          `yaml:"required"`
+	Properties    map[string]schema `yaml:"properties"`
+	Discriminator struct {
+		PropertyName string            `yaml:"propertyName"`
+		Mapping      map[string]string `yaml:"mapping"`
+	} `yaml:"discriminator"`
+}
+
+// typeOf is the const of a request schema's type property, searched
+// through its allOf.
+func typeOf(s schema) string {
+	if t, ok := s.Properties["type"].Const.(string); ok {
+		return t
+	}
+	for _, part := range s.AllOf {
+		if t := typeOf(part); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// TestOpenAPIDescribesEveryType: the Type enum is pushapi.Types(), and
+// Request has one schema per type, mapped by the discriminator, whose
+// type property is that type's const: a type added to the server and not
+// to the document (or the reverse) fails here.
+func TestOpenAPIDescribesEveryType(t *testing.T) {
+	raw, err := os.ReadFile(document)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc spec
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("%s: %v", document, err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1.") {
+		t.Errorf("openapi %q, want 3.1.x", doc.OpenAPI)
+	}
+	schemas := doc.Components.Schemas
+	served := pushapi.Types()
+	if len(served) == 0 {
+		t.Fatal("pushapi.Types() is empty")
+	}
+	described := slices.Sorted(slices.Values(schemas["Type"].Enum))
+	if !slices.Equal(described, served) {
+		t.Errorf("components.schemas.Type enum %q, want the types pushapi serves: %q", described, served)
+	}
+
+	req := schemas["Request"]
+	if req.Discriminator.PropertyName != "type" {
+		t.Errorf("Request's discriminator is %q, want type", req.Discriminator.PropertyName)
+	}
+	var inOneOf []string
+	for _, alt := range req.OneOf {
+		name := strings.TrimPrefix(alt.Ref, "#/components/schemas/")
+		s, ok := schemas[name]
+		if !ok {
+			t.Errorf("Request oneOf %q: no such schema", alt.Ref)
+			continue
+		}
+		typ := typeOf(s)
+		inOneOf = append(inOneOf, typ)
+		if got := req.Discriminator.Mapping[typ]; got != alt.Ref {
+			t.Errorf("discriminator maps type %q to %q, want %q", typ, got, alt.Ref)
+		}
+	}
+	slices.Sort(inOneOf)
+	if !slices.Equal(inOneOf, served) {
+		t.Errorf("Request's schemas are of types %q, want %q", inOneOf, served)
+	}
+	if len(req.Discriminator.Mapping) != len(served) {
+		t.Errorf("discriminator maps %d types, want %d", len(req.Discriminator.Mapping), len(served))
+	}
+}
