@@ -240,3 +240,38 @@ func TestPHPClientSyntax(t *testing.T) {
 		t.Errorf("testdata/php74.php: %v\n%s", err, out)
 	}
 }
+
+// TestPHPClientReadme runs the PHP client's examples of README.md and of
+// clients/php/README.md, as written (the URL aside), against a pushio
+// with signed requests: the pages get every push they make.
+func TestPHPClientReadme(t *testing.T) {
+	const secret = "api-secret-of-the-readme-test"
+	php := newPHPClient(t)
+	for _, doc := range []struct{ path, heading string }{
+		{"README.md", "### The PHP client"},
+		{"clients/php/README.md", "## Use"},
+	} {
+		t.Run(doc.path, func(t *testing.T) {
+			p := startPushio(t, "--api.secret", secret, "--api.signature")
+			n := startClients(t, p.IOURL(),
+				clientSpec{Version: "sio2", UID: "alice"},
+				clientSpec{Version: "sio4", Transports: []string{"websocket"}, UID: "bob"},
+			)
+			n.waitLine("all_ready", 15*time.Second)
+			code := readmeBlock(t, doc.path, doc.heading, "php", 0)
+			if !strings.Contains(code, "http://127.0.0.1:2121") {
+				t.Fatalf("the example calls no http://127.0.0.1:2121:\n%s", code)
+			}
+			php.script(strings.ReplaceAll(code, "http://127.0.0.1:2121", p.APIURL()),
+				"PUSHIO_API_SECRET="+secret, "PUSHIO_AUTH_SECRET=auth-secret-of-the-readme-test")
+			n.waitMsgs(0, 3, 5*time.Second)
+			n.waitMsgs(1, 2, 5*time.Second)
+			if got, want := n.data(0, "new_msg"), []any{"hello", "hi", "to everyone"}; !slices.Equal(got, want) {
+				t.Errorf("alice got %q, want %q", got, want)
+			}
+			if got, want := n.data(1, "new_msg"), []any{"hi", "to everyone"}; !slices.Equal(got, want) {
+				t.Errorf("bob got %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ import (
 type phpClient struct {
 	t        testing.TB
 	php      string
+	dir      string // the project that installed it
 	autoload string // the project's vendor/autoload.php
 }
 
@@ -84,7 +85,7 @@ func newPHPClient(t testing.TB) *phpClient {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("composer install of clients/php: %v\n%s", err, out)
 	}
-	return &phpClient{t: t, php: php, autoload: filepath.Join(dir, "vendor", "autoload.php")}
+	return &phpClient{t: t, php: php, dir: dir, autoload: filepath.Join(dir, "vendor", "autoload.php")}
 }
 
 // run makes calls in order with one Client of url and options, and
@@ -151,5 +152,58 @@ func (r phpResult) threw(t testing.TB, class string, status int, what string) {
 		t.Errorf("%s with status %d (%s), want %d", class, r.Status, r.Message, status)
 	case !strings.Contains(r.Message, what):
 		t.Errorf("%s message %q does not say %q", class, r.Message, what)
+	}
+}
+
+// script runs code as a PHP file of the project (so that its
+// require 'vendor/autoload.php' finds the client) with env added, and
+// returns what it printed; t fails if it fails or warns.
+func (c *phpClient) script(code string, env ...string) string {
+	c.t.Helper()
+	file := filepath.Join(c.dir, "script.php")
+	if err := os.WriteFile(file, []byte(code), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.php, file)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		c.t.Fatalf("php:\n%s\n%v\nstdout:\n%s\nstderr:\n%s", code, err, out, stderr.String())
+	}
+	return string(out)
+}
+
+// readmeBlock returns the index-th ```lang block after the heading line
+// of the markdown file at path (from the repository's root).
+func readmeBlock(t testing.TB, path, heading, lang string, index int) string {
+	t.Helper()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "\n"+heading+"\n")
+	if !ok {
+		t.Fatalf("%s has no heading %q", path, heading)
+	}
+	for i := 0; ; i++ {
+		var found bool
+		_, rest, found = strings.Cut(rest, "\n```"+lang+"\n")
+		if !found {
+			t.Fatalf("%s: no %d-th %s block under %q", path, index, lang, heading)
+		}
+		block, after, _ := strings.Cut(rest, "\n```\n")
+		if i == index {
+			return block + "\n"
+		}
+		rest = after
 	}
 }
