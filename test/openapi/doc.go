@@ -1,7 +1,8 @@
 // Package openapi checks docs/openapi.yaml, the machine-readable
 // description of the publish API: that it is a valid OpenAPI 3.1 document
 // (the npm validator @seriousme/openapi-schema-validator, pinned in
-// package.json and package-lock.json, installed by test/deps.sh) and that
-// it describes exactly the request types pushapi serves (pushapi.Types),
-// each with a request schema, so that the two cannot drift apart.
+// package.json and package-lock.json, installed by test/deps.sh), that it
+// describes exactly the request types pushapi serves (pushapi.Types), each
+// with a request schema, so that the two cannot drift apart, and that each
+// request example it gives is served by the built binary (harness).
 package openapi

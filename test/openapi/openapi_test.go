@@ -1,8 +1,13 @@
 package openapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +18,14 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/pushapi"
 )
+
+func TestMain(m *testing.M) {
+	os.Exit(harness.Main(m))
+}
 
 // document is docs/openapi.yaml's path from this package.
 const document = "../../docs/openapi.yaml"
@@ -54,11 +64,25 @@ type schema struct {
 	OneOf         []schema          `yaml:"oneOf"`
 	AllOf         []schema          `yaml:"allOf"`
 	Required      []string          `yaml:"required"`
+	Examples      []any             `yaml:"examples"`
 	Properties    map[string]schema `yaml:"properties"`
 	Discriminator struct {
 		PropertyName string            `yaml:"propertyName"`
 		Mapping      map[string]string `yaml:"mapping"`
 	} `yaml:"discriminator"`
+}
+
+func readSpec(t *testing.T) spec {
+	t.Helper()
+	raw, err := os.ReadFile(document)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc spec
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("%s: %v", document, err)
+	}
+	return doc
 }
 
 // typeOf is the const of a request schema's type property, searched
@@ -80,14 +104,7 @@ func typeOf(s schema) string {
 // type property is that type's const: a type added to the server and not
 // to the document (or the reverse) fails here.
 func TestOpenAPIDescribesEveryType(t *testing.T) {
-	raw, err := os.ReadFile(document)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc spec
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("%s: %v", document, err)
-	}
+	doc := readSpec(t)
 	if !strings.HasPrefix(doc.OpenAPI, "3.1.") {
 		t.Errorf("openapi %q, want 3.1.x", doc.OpenAPI)
 	}
@@ -126,4 +143,76 @@ func TestOpenAPIDescribesEveryType(t *testing.T) {
 	if len(req.Discriminator.Mapping) != len(served) {
 		t.Errorf("discriminator maps %d types, want %d", len(req.Discriminator.Mapping), len(served))
 	}
+}
+
+// TestOpenAPIExamplesAreServed: every example of every request schema,
+// sent to the built binary as a JSON body and as a query, is served (200
+// and not fail): the fields the document names are the ones the server
+// reads.
+func TestOpenAPIExamplesAreServed(t *testing.T) {
+	doc := readSpec(t)
+	p := harness.StartT(t, harness.Binary(), harness.Options{})
+	req := doc.Components.Schemas["Request"]
+	for _, alt := range req.OneOf {
+		name := strings.TrimPrefix(alt.Ref, "#/components/schemas/")
+		examples := doc.Components.Schemas[name].Examples
+		if len(examples) == 0 {
+			t.Errorf("%s has no example", name)
+		}
+		for i, example := range examples {
+			ex, ok := example.(map[string]any)
+			if !ok {
+				t.Errorf("%s example %d is not an object of fields", name, i)
+				continue
+			}
+			body, err := json.Marshal(ex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run(fmt.Sprintf("%s/%d", name, i), func(t *testing.T) {
+				status, answer := send(t, http.MethodPost, p.APIURL()+"/", bytes.NewReader(body))
+				if status != http.StatusOK || answer == "fail" {
+					t.Errorf("POST %s: %d %q", body, status, answer)
+				}
+				query := url.Values{}
+				for k, v := range ex {
+					switch v := v.(type) {
+					case []any:
+						for _, item := range v {
+							query.Add(k+"[]", fmt.Sprint(item))
+						}
+					default:
+						query.Set(k, fmt.Sprint(v))
+					}
+				}
+				status, answer = send(t, http.MethodGet, p.APIURL()+"/?"+query.Encode(), nil)
+				if status != http.StatusOK || answer == "fail" {
+					t.Errorf("GET ?%s: %d %q", query.Encode(), status, answer)
+				}
+			})
+		}
+	}
+}
+
+// send makes one request and returns the status and body.
+func send(t *testing.T, method, target string, body io.Reader) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
