@@ -11,6 +11,8 @@ package adapter
 import (
 	"context"
 	"time"
+
+	"github.com/pushio/pushio/push"
 )
 
 // Counts are the figures shown in update_online_count.
@@ -21,16 +23,24 @@ type Counts struct {
 	Pages int64 `json:"pages"`
 }
 
-// Presence records the logged-in sockets of every uid. Join and Leave are
-// called once per socket by the instance that holds it; Online and Counts
-// answer for the whole cluster.
+// Presence records the logged-in pages of every uid, each under its
+// client id (the page's id). Join and Leave are called once per page by
+// the instance that holds it; Online, Reach, Clients and Counts answer for
+// the whole cluster, each in one round trip.
 type Presence interface {
-	// Join records one more socket of uid on this instance.
-	Join(ctx context.Context, uid string) error
-	// Leave records one socket of uid fewer on this instance.
-	Leave(ctx context.Context, uid string) error
-	// Online reports, for each uid, whether it has a socket anywhere.
+	// Join records page client of uid on this instance.
+	Join(ctx context.Context, uid, client string) error
+	// Leave removes page client of uid; a page not recorded is a no-op.
+	Leave(ctx context.Context, uid, client string) error
+	// Online reports, for each uid, whether it has a page anywhere.
 	Online(ctx context.Context, uids []string) ([]bool, error)
+	// Reach reports whether each uid and each client of t has a page
+	// anywhere (Reach.UIDs, Reach.Clients); Exclude plays no part.
+	Reach(ctx context.Context, t push.Targets) (push.Reach, error)
+	// Clients lists the client ids of uid's pages in byte order: at
+	// most limit (> 0) of those after the id after ("" is the start),
+	// and whether more follow.
+	Clients(ctx context.Context, uid, after string, limit int) (ids []string, more bool, err error)
 	// Counts returns the cluster-wide figures.
 	Counts(ctx context.Context) (Counts, error)
 	// Close removes this instance's presence at once.
@@ -76,23 +86,25 @@ type Local interface {
 	Rooms(nsp string) []string
 }
 
+// Outgoing is one push as the fan-out carries it to the other
+// instances: Packet (nil for none, a kick without a message) for the
+// pages Targets pick, then, when Kick, their disconnection.
+type Outgoing struct {
+	Packet  *Packet
+	Targets push.Targets
+	Kick    bool
+}
+
 // Fanout carries this instance's broadcasts to the other instances
 // (pushio or Node) and theirs to its Local.
 type Fanout interface {
-	// Broadcast publishes p for the sockets sel picks on every other
-	// instance, within ctx; it does not deliver locally (the caller
-	// does). An error means no other instance was reached.
-	Broadcast(ctx context.Context, p Packet, sel Selector) error
+	// Send publishes every push of out for the other instances (it does
+	// not deliver locally: the caller does), within ctx, and
+	// reads the reach of their targets from the presence, all in one
+	// round trip; each push's packet goes before its disconnection. The
+	// answer has one Reach per push (zero for a broadcast). An error
+	// means the pushes may not have reached the others and the answer
+	// is unknown.
+	Send(ctx context.Context, out []Outgoing) ([]push.Reach, error)
 	Close() error
-}
-
-// OnlineFanout is a Fanout that can also say, in the same round trip as
-// the broadcast, which of the uids it targets are online in the cluster:
-// a targeted publish then costs one call instead of two.
-type OnlineFanout interface {
-	Fanout
-	// BroadcastOnline is Broadcast(ctx, p, Selector{Rooms: uids}) and
-	// Presence.Online(ctx, uids) at once. An error means the broadcast
-	// may not have reached the others and the answer is unknown.
-	BroadcastOnline(ctx context.Context, p Packet, uids []string) ([]bool, error)
 }

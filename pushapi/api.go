@@ -28,15 +28,21 @@ import (
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/outage"
+	"github.com/pushio/pushio/push"
 )
 
-// Publisher is what the API needs from the Socket.IO side.
+// Publisher is what the API needs from the Socket.IO side (package
+// server implements it).
 type Publisher interface {
-	// Publish sends content as new_msg to the uids in to, or to everyone
-	// when to is empty, and reports which uids were online.
-	Publish(ctx context.Context, to []string, content string) ([]bool, error)
-	// Online reports which uids have a socket anywhere in the cluster.
-	Online(ctx context.Context, uids []string) ([]bool, error)
+	// Send carries out reqs (publishes and kicks) in order and reports
+	// each one's reach: which of its targets had a page anywhere.
+	Send(ctx context.Context, reqs []push.Request) ([]push.Reach, error)
+	// Reach reports which uids and clients of t have a page anywhere in
+	// the cluster.
+	Reach(ctx context.Context, t push.Targets) (push.Reach, error)
+	// Clients lists the client ids of uid's pages after the id after, at
+	// most limit, and whether more follow.
+	Clients(ctx context.Context, uid, after string, limit int) ([]string, bool, error)
 	// Counts returns the cluster-wide logged-in uids and sockets.
 	Counts(ctx context.Context) (adapter.Counts, error)
 }
@@ -47,6 +53,9 @@ type Options struct {
 	MaxBody int64
 	// MaxURL is the longest request URI in bytes (413 + fail beyond).
 	MaxURL int
+	// MaxBatch is the most items of a batch (413 + fail beyond);
+	// DefaultMaxBatch when 0.
+	MaxBatch int
 	// CallTimeout bounds the Publisher call of one request.
 	CallTimeout time.Duration
 	// Ready reports whether the instance can serve (/readyz); nil is always.
@@ -221,12 +230,13 @@ func (a *api) serve(c *gin.Context) {
 		a.fail(c, http.StatusMethodNotAllowed, metrics.ResultFail)
 		return
 	}
-	p, err := readParams(c.Request)
+	p, batch, err := readParams(c.Request)
 	if err != nil {
 		a.refuse(c, err)
 		return
 	}
-	if err := a.access.Load().auth.check(c.Request, p); err != nil {
+	auth := a.access.Load().auth
+	if err := auth.check(c.Request, p); err != nil {
 		a.unauthorized(c, err)
 		return
 	}
@@ -235,6 +245,10 @@ func (a *api) serve(c *gin.Context) {
 	// bounds it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), a.opts.CallTimeout)
 	defer cancel()
+	if batch != nil {
+		a.batch(ctx, c, auth, p, batch)
+		return
+	}
 	kind, _, _ := p.scalar("type")
 	serveType, ok := types[kind]
 	if !ok {

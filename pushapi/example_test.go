@@ -8,31 +8,54 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/pushapi"
 )
 
 // hub stands for the Socket.IO side: it prints what it would send, and
-// only alice has a page open.
+// only alice has a page open, page "p1".
 type hub struct{}
 
-func (hub) Publish(_ context.Context, to []string, content string) ([]bool, error) {
-	if len(to) == 0 {
-		fmt.Printf("new_msg %q to everyone\n", content)
-		return nil, nil
+func (hub) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, error) {
+	reach := make([]push.Reach, len(reqs))
+	for i, r := range reqs {
+		to := "everyone"
+		if !r.Targets.Broadcast() {
+			to = strings.Join(append(slices.Clone(r.Targets.UIDs), r.Targets.Clients...), " and ")
+		}
+		if m := r.Message; m != nil && m.JSON != nil {
+			fmt.Printf("%s %s to %s\n", m.Name(), m.JSON, to)
+		} else if m != nil {
+			fmt.Printf("%s %q to %s\n", m.Name(), m.Text, to)
+		}
+		if r.Kick {
+			fmt.Printf("disconnect %s\n", to)
+		}
+		reach[i], _ = hub{}.Reach(ctx, r.Targets)
 	}
-	fmt.Printf("new_msg %q to %s\n", content, strings.Join(to, " and "))
-	return hub{}.Online(context.Background(), to)
+	return reach, nil
 }
 
-func (hub) Online(_ context.Context, uids []string) ([]bool, error) {
-	online := make([]bool, len(uids))
-	for i, uid := range uids {
-		online[i] = uid == "alice"
+func (hub) Reach(_ context.Context, t push.Targets) (push.Reach, error) {
+	r := push.Reach{UIDs: make([]bool, len(t.UIDs)), Clients: make([]bool, len(t.Clients))}
+	for i, uid := range t.UIDs {
+		r.UIDs[i] = uid == "alice"
 	}
-	return online, nil
+	for i, c := range t.Clients {
+		r.Clients[i] = c == "p1"
+	}
+	return r, nil
+}
+
+func (hub) Clients(_ context.Context, uid, after string, _ int) ([]string, bool, error) {
+	if uid == "alice" && after == "" {
+		return []string{"p1"}, false, nil
+	}
+	return nil, false, nil
 }
 
 func (hub) Counts(context.Context) (adapter.Counts, error) {
@@ -109,4 +132,37 @@ func ExampleNew_json() {
 	// Output:
 	// new_msg "hi" to alice and bob
 	// 200 {"result":"ok","online":["alice"],"offline":["bob"]}
+}
+
+// Any event with a JSON value, to a page by its client id, leaving a page
+// out, kicks, the pages of a uid, and a batch.
+func ExampleNew_gateway() {
+	srv := httptest.NewServer(pushapi.New(hub{}, pushapi.Options{}, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	c := srv.Client()
+
+	answer(c.Get(srv.URL + "/?type=publish&event=order.paid&json=" + url.QueryEscape(`{"id": 7, "total": 9.5}`) + "&to=alice"))
+	answer(c.Get(srv.URL + "/?type=publish&client=p1&content=hi"))
+	answer(c.Get(srv.URL + "/?type=publish&to=alice&exclude=p1&content=hi"))
+	answer(c.Get(srv.URL + "/?type=kick&uid=alice&event=logout&content=bye"))
+	answer(c.Get(srv.URL + "/?type=online&client=p2"))
+	answer(c.Get(srv.URL + "/?type=clients&uid=alice"))
+	answer(c.Get(srv.URL + "/?type=publish&event=disconnect&content=x"))
+	answer(c.Post(srv.URL, "application/json", strings.NewReader(`[{"to":"bob","content":"x"},{"client":"p1","json":[1]},{"to":"alice","event":"connect"}]`)))
+	// Output:
+	// order.paid {"id":7,"total":9.5} to alice
+	// 200 ok
+	// new_msg "hi" to p1
+	// 200 ok
+	// new_msg "hi" to alice
+	// 200 ok
+	// logout "bye" to alice
+	// disconnect alice
+	// 200 ok
+	// 200 offline
+	// 200 {"clients":["p1"],"cursor":""}
+	// 400 fail
+	// new_msg "x" to bob
+	// new_msg [1] to p1
+	// 200 [{"result":"offline","online":[],"offline":["bob"]},{"result":"ok","online":[],"offline":[],"clients":{"online":["p1"],"offline":[]}},{"result":"fail","error":"event is reserved: connect"}]
 }

@@ -78,7 +78,7 @@ func FuzzParams(f *testing.F) {
 				Body:       io.NopCloser(strings.NewReader(body)),
 			}
 		}
-		if p, err := readParams(newReq()); err == nil {
+		if p, _, err := readParams(newReq()); err == nil {
 			for name, field := range p {
 				if !field.isArray && len(field.values) != 1 {
 					t.Fatalf("field %q is a scalar with %d values", name, len(field.values))

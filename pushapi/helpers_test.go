@@ -2,6 +2,7 @@ package pushapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/test/testlog"
+	"github.com/pushio/pushio/push"
 )
 
 // recorder is a Publisher that records what the API asks of it. Uids
@@ -25,14 +27,33 @@ type recorder struct {
 	err    error // returned by every call when set
 	panics bool  // Publish panics when set
 
-	mu    sync.Mutex
-	sends []send
-	asked [][]string // uids of Online calls
+	mu      sync.Mutex
+	sends   []send
+	batches []int      // the number of requests of each Send call
+	asked   [][]string // uids of Reach calls
 }
 
+// send is one request the recorder got: its targets, its message (event
+// "" for the default, json "" for content) and whether it kicks.
 type send struct {
 	to      []string
 	content string
+	event   string
+	json    string
+	clients []string
+	exclude []string
+	kick    bool
+	quiet   bool // a kick without a message
+}
+
+// sendOf is what r is recorded as.
+func sendOf(r push.Request) send {
+	s := send{to: slices.Clone(r.Targets.UIDs), clients: slices.Clone(r.Targets.Clients),
+		exclude: slices.Clone(r.Targets.Exclude), kick: r.Kick, quiet: r.Message == nil}
+	if m := r.Message; m != nil {
+		s.content, s.event, s.json = m.Text, m.Event, string(m.JSON)
+	}
+	return s
 }
 
 // onlineRecorder is a recorder for which exactly uids are online.
@@ -44,7 +65,7 @@ func onlineRecorder(uids ...string) *recorder {
 	return r
 }
 
-func (r *recorder) Publish(_ context.Context, to []string, content string) ([]bool, error) {
+func (r *recorder) Send(_ context.Context, reqs []push.Request) ([]push.Reach, error) {
 	if r.panics {
 		panic("recorder panics")
 	}
@@ -52,19 +73,48 @@ func (r *recorder) Publish(_ context.Context, to []string, content string) ([]bo
 		return nil, r.err
 	}
 	r.mu.Lock()
-	r.sends = append(r.sends, send{slices.Clone(to), content})
+	r.batches = append(r.batches, len(reqs))
+	reach := make([]push.Reach, len(reqs))
+	for i, req := range reqs {
+		r.sends = append(r.sends, sendOf(req))
+		reach[i] = push.Reach{UIDs: r.flags(req.Targets.UIDs), Clients: r.flags(req.Targets.Clients)}
+	}
 	r.mu.Unlock()
-	return r.flags(to), nil
+	return reach, nil
 }
 
-func (r *recorder) Online(_ context.Context, uids []string) ([]bool, error) {
+func (r *recorder) Reach(_ context.Context, t push.Targets) (push.Reach, error) {
 	if r.err != nil {
-		return nil, r.err
+		return push.Reach{}, r.err
 	}
 	r.mu.Lock()
-	r.asked = append(r.asked, slices.Clone(uids))
+	r.asked = append(r.asked, slices.Clone(t.UIDs))
 	r.mu.Unlock()
-	return r.flags(uids), nil
+	return push.Reach{UIDs: r.flags(t.UIDs), Clients: r.flags(t.Clients)}, nil
+}
+
+// Clients lists c0 … c24 for uid "many", the online ones for any other.
+func (r *recorder) Clients(_ context.Context, uid, after string, limit int) ([]string, bool, error) {
+	if r.err != nil {
+		return nil, false, r.err
+	}
+	var all []string
+	if uid == "many" {
+		for i := range 25 {
+			all = append(all, fmt.Sprintf("c%02d", i))
+		}
+	} else if r.flags([]string{uid})[0] {
+		all = []string{uid + "-page"}
+	}
+	i, _ := slices.BinarySearch(all, after)
+	if i < len(all) && all[i] == after {
+		i++
+	}
+	all = all[i:]
+	if len(all) > limit {
+		return all[:limit], true, nil
+	}
+	return all, false, nil
 }
 
 func (r *recorder) Counts(context.Context) (adapter.Counts, error) { return r.counts, r.err }
@@ -75,7 +125,14 @@ func (r *recorder) published() []send {
 	return slices.Clone(r.sends)
 }
 
-// onlineAsked returns the uids of the Online calls so far.
+// sendCalls returns the number of requests of each Send call so far.
+func (r *recorder) sendCalls() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.batches)
+}
+
+// onlineAsked returns the uids of the Reach calls so far.
 func (r *recorder) onlineAsked() [][]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

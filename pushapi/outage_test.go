@@ -14,6 +14,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/test/testlog"
+	"github.com/pushio/pushio/push"
 )
 
 // downPublisher fails every call while down is set.
@@ -22,11 +23,11 @@ type downPublisher struct {
 	down atomic.Bool
 }
 
-func (p *downPublisher) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
+func (p *downPublisher) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, error) {
 	if p.down.Load() {
 		return nil, errors.New("redis unreachable")
 	}
-	return p.recorder.Publish(ctx, to, content)
+	return p.recorder.Send(ctx, reqs)
 }
 
 func (p *downPublisher) Counts(ctx context.Context) (adapter.Counts, error) {

@@ -113,33 +113,47 @@ func unescape(s string) string {
 }
 
 // readParams collects the request's fields: the query, then the body
-// (urlencoded, multipart or JSON) laid over it.
-func readParams(r *http.Request) (params, error) {
+// (urlencoded, multipart or JSON) laid over it. A JSON body that is an
+// array is a batch: it is returned as read, beside the query's fields.
+func readParams(r *http.Request) (params, []byte, error) {
 	p := params{}
 	parseURLEncoded(r.URL.RawQuery, p)
 	if r.Method != http.MethodPost || r.Body == nil {
-		return p, nil
+		return p, nil, nil
 	}
 	mediaType, mtParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	body := params{}
 	switch mediaType {
 	case "multipart/form-data":
 		if err := readMultipart(r, mtParams["boundary"], body); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	case "application/json":
-		if err := readJSON(r, body); err != nil {
-			return nil, err
+		raw, err := readAll(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		if isBatch(raw) {
+			return p, raw, nil
+		}
+		if err := parseJSONObject(raw, body); err != nil {
+			return nil, nil, err
 		}
 	default:
 		raw, err := readAll(r)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		parseURLEncoded(string(raw), body)
 	}
 	p.merge(body)
-	return p, nil
+	return p, nil, nil
+}
+
+// isBatch reports whether a JSON body is an array (a batch).
+func isBatch(raw []byte) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && raw[0] == '['
 }
 
 func readAll(r *http.Request) ([]byte, error) {
@@ -177,43 +191,61 @@ func readMultipart(r *http.Request, boundary string, into params) error {
 	}
 }
 
-// readJSON accepts an object whose values are strings, numbers, booleans
-// or arrays of those, as PHP's json_decode would pass them on.
-func readJSON(r *http.Request, into params) error {
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	var obj map[string]any
+// parseJSONObject accepts an object whose values are strings, numbers,
+// booleans or arrays of those, as PHP's json_decode would pass them on;
+// the json field alone may hold any JSON value, kept as its text.
+func parseJSONObject(raw []byte, into params) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var obj map[string]json.RawMessage
 	if err := dec.Decode(&obj); err != nil {
-		return maxBytesOr(err, fmt.Errorf("%w: JSON: %v", errBadBody, err))
+		return fmt.Errorf("%w: JSON: %v", errBadBody, err)
 	}
 	// One object and nothing after it, as PHP's json_decode wants.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if err == nil {
 			err = errors.New("data after the object")
 		}
-		return maxBytesOr(err, fmt.Errorf("%w: JSON: %v", errBadBody, err))
+		return fmt.Errorf("%w: JSON: %v", errBadBody, err)
 	}
-	for name, v := range obj {
-		if list, ok := v.([]any); ok {
-			f := &param{isArray: true, values: make([]string, 0, len(list))}
-			for _, item := range list {
-				s, ok := jsonScalar(item)
-				if !ok {
-					return fmt.Errorf("%w: JSON field %q holds a nested value", errBadBody, name)
-				}
-				f.values = append(f.values, s)
-			}
-			into[name] = f
+	for name, text := range obj {
+		if name == paramJSON {
+			into[name] = &param{values: []string{string(text)}}
 			continue
 		}
-		s, ok := jsonScalar(v)
-		if !ok {
-			into[name] = &param{isArray: true} // an object: not a plain value
-			continue
+		f, err := jsonField(text)
+		if err != nil {
+			return fmt.Errorf("%w: JSON field %q %v", errBadBody, name, err)
 		}
-		into[name] = &param{values: []string{s}}
+		into[name] = f
 	}
 	return nil
+}
+
+// jsonField is one field of a JSON object: a scalar, a list of scalars, or
+// (an object) a field that is no plain value.
+func jsonField(text json.RawMessage) (*param, error) {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if list, ok := v.([]any); ok {
+		f := &param{isArray: true, values: make([]string, 0, len(list))}
+		for _, item := range list {
+			s, ok := jsonScalar(item)
+			if !ok {
+				return nil, errors.New("holds a nested value")
+			}
+			f.values = append(f.values, s)
+		}
+		return f, nil
+	}
+	s, ok := jsonScalar(v)
+	if !ok {
+		return &param{isArray: true}, nil // an object: not a plain value
+	}
+	return &param{values: []string{s}}, nil
 }
 
 // jsonScalar casts a JSON value to a string as PHP's (string) does.

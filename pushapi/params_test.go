@@ -60,7 +60,7 @@ func TestReadParams(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := readParams(tt.req)
+			got, _, err := readParams(tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestReadParamsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if p, err := readParams(tt.req); !errors.Is(err, errBadBody) {
+			if p, _, err := readParams(tt.req); !errors.Is(err, errBadBody) {
 				t.Errorf("readParams = %s, %v; want an error wrapping errBadBody", dump(p), err)
 			}
 		})
@@ -121,7 +121,7 @@ func TestTargets(t *testing.T) {
 			if tt.field != nil {
 				p["to"] = tt.field
 			}
-			got, err := targets(p, "to")
+			got, err := list(p, "to")
 			if (err != nil) != tt.wantErr || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("targets = %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
 			}

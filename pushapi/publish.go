@@ -2,24 +2,26 @@ package pushapi
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
-	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/push"
 )
 
-// errNoTargets is a to field that names no uid at all (to[]= or to=",").
-var errNoTargets = errors.New("to names no uid")
+// errNoTargets is a list field that names nothing at all (to[]= or to=",").
+var errNoTargets = errors.New("names nothing")
 
-// targets reads a uid list field: name[]=a&name[]=b, name[0]=a, a JSON
-// array, or name=a,b. An absent or empty plain field is no list at all
-// (broadcast); a field given but naming only empty uids is an error.
+// list reads a list field: name[]=a&name[]=b, name[0]=a, a JSON array, or
+// name=a,b. An absent or empty plain field is no list at all (for to=, a
+// broadcast); a field given but naming only empty items is an error.
 // Duplicates are dropped, order kept.
-func targets(p params, name string) ([]string, error) {
+func list(p params, name string) ([]string, error) {
 	f := p[name]
 	if f == nil {
 		return nil, nil
@@ -30,18 +32,18 @@ func targets(p params, name string) ([]string, error) {
 			return nil, nil
 		}
 		if !strings.Contains(raw[0], ",") {
-			return raw[:1:1], nil // one uid: the usual case
+			return raw[:1:1], nil // one item: the usual case
 		}
 		raw = strings.Split(raw[0], ",")
 	}
 	seen := make(map[string]bool, len(raw))
 	out := make([]string, 0, len(raw))
-	for _, uid := range raw {
-		if uid == "" || seen[uid] {
+	for _, item := range raw {
+		if item == "" || seen[item] {
 			continue
 		}
-		seen[uid] = true
-		out = append(out, uid)
+		seen[item] = true
+		out = append(out, item)
 	}
 	if len(out) == 0 {
 		return nil, errNoTargets
@@ -49,37 +51,54 @@ func targets(p params, name string) ([]string, error) {
 	return out, nil
 }
 
-// publish: type=publish&to=U&content=C. Content is escaped here, once.
-func (a *api) publish(ctx context.Context, c *gin.Context, p params) {
-	content, _, ok := p.scalar("content")
-	to, err := targets(p, "to")
-	if !ok || err != nil {
-		a.fail(c, http.StatusOK, metrics.ResultFail) // content[]=x or to[]=: nothing sent
+// publish: type=publish&to=U&content=C (and event, json, client,
+// exclude), or type=kick&uid=U|client=C. Content is escaped here, once.
+func (a *api) publish(ctx context.Context, c *gin.Context, p params, kind string) {
+	r, err := readRequest(p, kind)
+	if err != nil {
+		a.refuseItem(c, err)
 		return
 	}
-	online, err := a.pub.Publish(ctx, to, HTMLSpecialChars(content))
+	reach, err := a.pub.Send(ctx, []push.Request{r})
 	if err != nil {
-		a.unavailable(c, "publish", err)
+		a.unavailable(c, kind, err)
 		return
 	}
 	a.served()
-	a.opts.Metrics.Published(a.answerPresence(c, to, online, answerOK))
+	a.opts.Metrics.Published(a.answerPresence(c, r.Targets, reach[0], answerOK))
 }
 
-// online: type=online&uid=U answers online or offline.
+// refuseItem answers fail with the status of err (a refusal).
+func (a *api) refuseItem(c *gin.Context, err error) {
+	r := refusalOf(err)
+	a.log.Debug("api: refused request", "reason", r.why)
+	a.fail(c, r.status, metrics.ResultFail)
+}
+
+// online: type=online&uid=U and/or client=C answers online or offline.
 func (a *api) online(ctx context.Context, c *gin.Context, p params) {
-	uids, err := targets(p, "uid")
-	if err != nil || len(uids) == 0 {
+	uids, err := list(p, "uid")
+	if err != nil {
 		a.fail(c, http.StatusOK, metrics.ResultFail)
 		return
 	}
-	online, err := a.pub.Online(ctx, uids)
+	clients, err := list(p, "client")
+	if err != nil {
+		a.fail(c, http.StatusBadRequest, metrics.ResultFail)
+		return
+	}
+	t := push.Targets{UIDs: uids, Clients: clients}
+	if t.Broadcast() {
+		a.fail(c, http.StatusOK, metrics.ResultFail)
+		return
+	}
+	reach, err := a.pub.Reach(ctx, t)
 	if err != nil {
 		a.unavailable(c, "online", err)
 		return
 	}
 	a.served()
-	a.answerPresence(c, uids, online, answerOnline)
+	a.answerPresence(c, t, reach, answerOnline)
 }
 
 // count: type=count answers {"uids":N,"pages":M}.
@@ -93,33 +112,120 @@ func (a *api) count(ctx context.Context, c *gin.Context) {
 	c.JSON(http.StatusOK, counts)
 }
 
-// presenceAnswer is the JSON answer when the caller asks for one.
+// Paging of type=clients.
+const (
+	defaultListLimit = 1000
+	maxListLimit     = 10000
+)
+
+// clientsAnswer is type=clients's answer: one page of client ids, and the
+// cursor of the next ("" when this is the last).
+type clientsAnswer struct {
+	Clients []string `json:"clients"`
+	Cursor  string   `json:"cursor"`
+}
+
+// clients: type=clients&uid=U[&limit=N][&cursor=C] lists the client ids of
+// U's pages, in pages.
+func (a *api) clients(ctx context.Context, c *gin.Context, p params) {
+	uid, _, ok := p.scalar("uid")
+	limit, after, err := readPaging(p)
+	if !ok || uid == "" || err != nil {
+		a.fail(c, http.StatusBadRequest, metrics.ResultFail)
+		return
+	}
+	ids, more, err := a.pub.Clients(ctx, uid, after, limit)
+	if err != nil {
+		a.unavailable(c, "clients", err)
+		return
+	}
+	a.served()
+	ans := clientsAnswer{Clients: ids}
+	if ans.Clients == nil {
+		ans.Clients = []string{}
+	}
+	if more {
+		ans.Cursor = base64.RawURLEncoding.EncodeToString([]byte(ids[len(ids)-1]))
+	}
+	c.JSON(http.StatusOK, ans)
+}
+
+// readPaging reads limit (1 to maxListLimit, defaultListLimit when absent)
+// and cursor, an opaque token that is the base64url of the last id given.
+func readPaging(p params) (limit int, after string, err error) {
+	limit = defaultListLimit
+	if s, present, ok := p.scalar("limit"); !ok {
+		return 0, "", errors.New("limit must be one value")
+	} else if present {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > maxListLimit {
+			return 0, "", errors.New("limit must be 1 to 10000")
+		}
+	}
+	cursor, _, ok := p.scalar("cursor")
+	if !ok {
+		return 0, "", errors.New("cursor must be one value")
+	}
+	last, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, "", errors.New("cursor is not one this API gave")
+	}
+	return limit, string(last), nil
+}
+
+// presenceAnswer is the JSON answer when the caller asks for one: the
+// uids' state, and the clients' when the request named any.
 type presenceAnswer struct {
 	Result  string   `json:"result"`
 	Online  []string `json:"online"`
 	Offline []string `json:"offline"`
+	// Clients is the state of client= targets, when there are any.
+	Clients *split `json:"clients,omitempty"`
+	// The groups part of issue 10 adds the groups' state here.
 }
 
-// answerPresence answers positive when any uid is online (or for a
-// broadcast, which has none), else offline; with Accept: application/json
-// it names the online and offline uids. It returns the answer given.
-func (a *api) answerPresence(c *gin.Context, uids []string, online []bool, positive string) string {
+// split names the targets that have a page and those that have none.
+type split struct {
+	Online  []string `json:"online"`
+	Offline []string `json:"offline"`
+}
+
+func splitOf(names []string, online []bool) split {
+	s := split{Online: []string{}, Offline: []string{}}
+	for i, n := range names {
+		if i < len(online) && online[i] {
+			s.Online = append(s.Online, n)
+		} else {
+			s.Offline = append(s.Offline, n)
+		}
+	}
+	return s
+}
+
+// presenceOf is the answer to a request for t that reached r: positive
+// when any target has a page (or for a broadcast, which has none), else
+// offline.
+func presenceOf(t push.Targets, r push.Reach, positive string) presenceAnswer {
 	result := answerOffline
-	if len(uids) == 0 || slices.Contains(online, true) {
+	if t.Broadcast() || r.Any() {
 		result = positive
 	}
-	if wantsJSON(c) {
-		ans := presenceAnswer{Result: result, Online: []string{}, Offline: []string{}}
-		for i, uid := range uids {
-			if online[i] {
-				ans.Online = append(ans.Online, uid)
-			} else {
-				ans.Offline = append(ans.Offline, uid)
-			}
-		}
-		c.JSON(http.StatusOK, ans)
-		return result
+	uids := splitOf(t.UIDs, r.UIDs)
+	ans := presenceAnswer{Result: result, Online: uids.Online, Offline: uids.Offline}
+	if len(t.Clients) > 0 {
+		clients := splitOf(t.Clients, r.Clients)
+		ans.Clients = &clients
 	}
-	reply(c, http.StatusOK, result)
-	return result
+	return ans
+}
+
+// answerPresence answers presenceOf as text or, with Accept:
+// application/json, as JSON. It returns the answer given.
+func (a *api) answerPresence(c *gin.Context, t push.Targets, r push.Reach, positive string) string {
+	ans := presenceOf(t, r, positive)
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, ans)
+	} else {
+		reply(c, http.StatusOK, ans.Result)
+	}
+	return ans.Result
 }

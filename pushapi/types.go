@@ -16,8 +16,10 @@ type typeHandler func(a *api, ctx context.Context, c *gin.Context, p params)
 // field: the one list of them. Any other type is answered 200 + fail.
 // docs/openapi.yaml describes each (test/openapi checks it against Types).
 var types = map[string]typeHandler{
-	"publish": (*api).publish,
+	"publish": func(a *api, ctx context.Context, c *gin.Context, p params) { a.publish(ctx, c, p, "publish") },
+	"kick":    func(a *api, ctx context.Context, c *gin.Context, p params) { a.publish(ctx, c, p, "kick") },
 	"online":  (*api).online,
+	"clients": (*api).clients,
 	"count":   func(a *api, ctx context.Context, c *gin.Context, _ params) { a.count(ctx, c) },
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/socketio"
 )
 
@@ -32,7 +33,7 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 		return
 	}
 	n := l.s.hub.Broadcast(sel.Rooms, sel.Except, m)
-	if event == EventNewMsg {
+	if !push.Reserved(event) {
 		l.s.opts.Metrics.Delivered(n)
 	}
 }

@@ -5,7 +5,7 @@
 // update_online_count, delivers new_msg, and serves the demo page.
 //
 // It knows nothing of the publish API's parameter shapes: pushapi calls
-// Publish, Online and Counts.
+// Send (push.go), Online, Reach, Clients and Counts.
 package server
 
 import (
@@ -23,13 +23,14 @@ import (
 	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/outage"
+	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/socketio"
 )
 
 // Event names the original's clients listen for and emit.
 const (
 	EventLogin       = "login"
-	EventNewMsg      = "new_msg"
+	EventNewMsg      = push.DefaultEvent
 	EventOnlineCount = "update_online_count"
 )
 
@@ -164,66 +165,6 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // a long poll waiting for data then holds only its connection, no
 // goroutine and no buffers (engine.Server.Listener).
 func (s *Server) Listener(ln net.Listener) net.Listener { return s.sio.Engine().Listener(ln) }
-
-// Publish emits new_msg with content to the sockets of the uids in to, or
-// to every socket when to is empty, and reports for each uid whether it was
-// online anywhere in the cluster. The message is emitted even to a uid
-// that is offline, as the original does.
-func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
-	if len(to) == 0 {
-		if err := s.emit(ctx, nil, content); err != nil {
-			return nil, fmt.Errorf("server: broadcasting new_msg: %w", err)
-		}
-		return nil, nil
-	}
-	if of, ok := s.fanout.(adapter.OnlineFanout); ok {
-		// One round trip: the others' broadcast and the presence.
-		start := time.Now()
-		online, err := of.BroadcastOnline(ctx, newMsgPacket(content), to)
-		if err != nil {
-			return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
-		}
-		s.deliver(to, content, start)
-		return online, nil
-	}
-	online, err := s.Online(ctx, to)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.emit(ctx, to, content); err != nil {
-		return nil, fmt.Errorf("server: emitting new_msg to %d uids: %w", len(to), err)
-	}
-	return online, nil
-}
-
-// emit sends new_msg to the sockets in rooms (every socket when empty):
-// to the other instances first, when there are any — if they cannot be
-// reached nothing is delivered and the error says why — then to this
-// instance's.
-func (s *Server) emit(ctx context.Context, rooms []string, content string) error {
-	start := time.Now()
-	if s.fanout != nil {
-		if err := s.fanout.Broadcast(ctx, newMsgPacket(content), adapter.Selector{Rooms: rooms}); err != nil {
-			return err
-		}
-	}
-	s.deliver(rooms, content, start)
-	return nil
-}
-
-// deliver sends new_msg to this instance's sockets in rooms (every socket
-// when empty), encoded once for all, and records the fan-out begun at
-// start.
-func (s *Server) deliver(rooms []string, content string, start time.Time) {
-	n := s.hub.Broadcast(rooms, nil, socketio.EncodePush(EventNewMsg, content))
-	s.opts.Metrics.Delivered(n)
-	s.opts.Metrics.ObserveFanout(time.Since(start))
-}
-
-// newMsgPacket is new_msg with content, for the other instances.
-func newMsgPacket(content string) adapter.Packet {
-	return adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{EventNewMsg, content}}
-}
 
 // Online reports for each uid whether it has a logged-in socket anywhere.
 func (s *Server) Online(ctx context.Context, uids []string) ([]bool, error) {

@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/test/presencetest"
 )
 
 func TestPresence(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		steps      []string // "+uid" joins a socket of uid, "-uid" leaves one
+		steps      []string // presencetest.Steps: "+uid" joins a page of uid, "-uid" leaves one
 		ask        []string
 		wantOnline []bool
 		want       adapter.Counts
@@ -82,12 +83,9 @@ func TestPresence(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			p := New()
+			steps := presencetest.NewSteps("")
 			for _, s := range tt.steps {
-				op := p.Join
-				if s[0] == '-' {
-					op = p.Leave
-				}
-				if err := op(ctx, s[1:]); err != nil {
+				if err := steps.Apply(ctx, p, s); err != nil {
 					t.Fatalf("step %q: %v", s, err)
 				}
 			}
@@ -124,9 +122,10 @@ func TestPresenceConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range perWorker {
 				uid := fmt.Sprint(i % 10)
-				_ = p.Join(ctx, uid)
+				client := fmt.Sprint(w, "-", i)
+				_ = p.Join(ctx, uid, client)
 				if w%2 == 0 {
-					_ = p.Leave(ctx, uid)
+					_ = p.Leave(ctx, uid, client)
 				}
 				_, _ = p.Online(ctx, []string{uid})
 				_, _ = p.Counts(ctx)
@@ -138,4 +137,10 @@ func TestPresenceConcurrent(t *testing.T) {
 	if want := (adapter.Counts{UIDs: 10, Pages: workers / 2 * perWorker}); counts != want {
 		t.Errorf("Counts() = %+v, want %+v", counts, want)
 	}
+}
+
+// TestPresenceClients checks Reach and the paged listing of client ids.
+func TestPresenceClients(t *testing.T) {
+	t.Parallel()
+	presencetest.CheckClients(t, New())
 }

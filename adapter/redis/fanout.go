@@ -14,6 +14,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/push"
 )
 
 var _ adapter.Fanout = (*Fanout)(nil)
@@ -34,9 +35,8 @@ type FanoutOptions struct {
 	// RequestsTimeout bounds the wait for other servers' answers;
 	// zero is DefaultRequestsTimeout.
 	RequestsTimeout time.Duration
-	// Presence, when set and on the same client, lets a targeted
-	// broadcast read the uids' presence in its round trip
-	// (adapter.OnlineFanout).
+	// Presence, when set and on the same client, lets Send read the
+	// targets' presence in its round trip.
 	Presence *Presence
 	Log      *slog.Logger
 }
@@ -245,30 +245,66 @@ func (f *Fanout) Broadcast(ctx context.Context, p adapter.Packet, sel adapter.Se
 	return f.publish(ctx, f.broadcastChannel(sel), msg)
 }
 
-// BroadcastOnline implements adapter.OnlineFanout: the presence lookup and
-// the publish go in one pipeline. Without FanoutOptions.Presence it looks
-// nothing up and says no uid is online; pushio always sets it.
-func (f *Fanout) BroadcastOnline(ctx context.Context, p adapter.Packet, uids []string) ([]bool, error) {
-	sel := adapter.Selector{Rooms: uids}
-	msg, err := f.encodeBroadcast(p, sel)
+// Send implements adapter.Fanout: the presence lookups, the publishes and
+// the disconnect requests of every push go in one pipeline to one server
+// (see ordered), so every other server gets them in order: a kicked page
+// gets its message before its disconnection. Without
+// FanoutOptions.Presence it looks nothing up and says no target is
+// online; pushio always sets it.
+func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach, error) {
+	enc := make([]encodedPush, len(out))
+	for i, o := range out {
+		var err error
+		if enc[i], err = f.encodePush(o); err != nil {
+			return nil, err
+		}
+	}
+	pr := f.opts.Presence
+	lookups := make([]reachLookup, len(out))
+	c, err := f.ordered(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pr := f.opts.Presence
-	if pr == nil {
-		return make([]bool, len(uids)), f.publish(ctx, f.broadcastChannel(sel), msg)
-	}
-	var lookup *goredis.SliceCmd
-	channel := f.broadcastChannel(sel)
-	_, err = f.c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
-		lookup = pr.onlineCmd(ctx, pipe, uids)
-		pipe.Publish(ctx, channel, msg)
+	_, err = c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
+		for i, o := range out {
+			lookups[i] = reachLookup{nUIDs: len(o.Targets.UIDs), nCli: len(o.Targets.Clients)}
+			if pr != nil && !o.Targets.Broadcast() {
+				lookups[i] = pr.reachCmds(ctx, pipe, o.Targets)
+			}
+			for _, m := range enc[i] {
+				pipe.Publish(ctx, m.channel, m.msg)
+			}
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("redis fan-out: publishing on %s with the presence of %d uids: %w", channel, len(uids), err)
+		return nil, fmt.Errorf("redis fan-out: sending %d pushes with their presence: %w", len(out), err)
 	}
-	return onlineOf(lookup.Val(), len(uids)), nil
+	reach := make([]push.Reach, len(out))
+	for i, l := range lookups {
+		reach[i] = l.reach()
+	}
+	return reach, nil
+}
+
+// ordered is the client Send's pipeline goes to. A Redis Cluster client
+// sends each PUBLISH to a random node, and messages published on
+// different nodes reach a subscriber in any order: there it is the master
+// of the presence's slot (whose keys the lookups read), for all of them.
+func (f *Fanout) ordered(ctx context.Context) (goredis.Cmdable, error) {
+	cc, ok := f.c.(*goredis.ClusterClient)
+	if !ok {
+		return f.c, nil
+	}
+	key := f.channel
+	if f.opts.Presence != nil {
+		key = f.opts.Presence.keys.uids
+	}
+	node, err := cc.MasterForKey(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("redis fan-out: finding the cluster node of %s: %w", key, err)
+	}
+	return node, nil
 }
 
 func (f *Fanout) encodeBroadcast(p adapter.Packet, sel adapter.Selector) ([]byte, error) {

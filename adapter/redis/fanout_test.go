@@ -13,6 +13,7 @@ import (
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/redistest"
+	"github.com/pushio/pushio/push"
 )
 
 // testLocal is the server side of a Fanout in these tests: it records what
@@ -26,6 +27,9 @@ type testLocal struct {
 	// joined and disconnected record the requests applied.
 	joined       []string
 	disconnected int
+	// events is what Deliver (the last argument) and Disconnect
+	// ("disconnect") were called with, in order.
+	events []string
 }
 
 func (l *testLocal) Deliver(p adapter.Packet, sel adapter.Selector) {
@@ -33,6 +37,9 @@ func (l *testLocal) Deliver(p adapter.Packet, sel adapter.Selector) {
 	defer l.mu.Unlock()
 	l.got = append(l.got, p)
 	l.sels = append(l.sels, sel)
+	if len(p.Data) > 0 {
+		l.events = append(l.events, fmt.Sprint(p.Data[len(p.Data)-1]))
+	}
 }
 
 func (l *testLocal) Has(room string) bool { return room == "r1" || room == "sock-"+l.name }
@@ -49,6 +56,7 @@ func (l *testLocal) Disconnect(string, adapter.Selector, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.disconnected++
+	l.events = append(l.events, "disconnect")
 }
 
 func (l *testLocal) Fetch(_ string, sel adapter.Selector) []adapter.SocketInfo {
@@ -303,14 +311,14 @@ func testFanoutRedisAway(t *testing.T, srv redistest.Deployment) {
 	}
 }
 
-func TestFanoutBroadcastOnline(t *testing.T) {
-	redistest.Each(t, testFanoutBroadcastOnline)
+func TestFanoutSend(t *testing.T) {
+	redistest.Each(t, testFanoutSend)
 }
 
-func testFanoutBroadcastOnline(t *testing.T, srv redistest.Deployment) {
+func testFanoutSend(t *testing.T, srv redistest.Deployment) {
 	prefix := redistest.Prefix(t)
 	pa := newTestPresence(t, srv.URL(), prefix, "a", 10*time.Second)
-	join(t, pa, "u1")
+	join(t, pa, "u1") // page a-c1
 	c, err := NewClient(srv.URL(), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -324,19 +332,24 @@ func testFanoutBroadcastOnline(t *testing.T, srv redistest.Deployment) {
 	defer a.Close()
 	_, lb := startFanout(t, srv.URL(), prefix, "b")
 	ctx := ctxFor(t)
+	pkt := func(s string) *adapter.Packet { return &adapter.Packet{Type: 2, Data: []any{"new_msg", s}} }
 
-	online, err := a.BroadcastOnline(ctx, adapter.Packet{Type: 2, Data: []any{"new_msg", "hi"}}, []string{"u1", "u2"})
+	reach, err := a.Send(ctx, []adapter.Outgoing{
+		{Packet: pkt("hi"), Targets: push.Targets{UIDs: []string{"u1", "u2"}, Clients: []string{"x", "a-c1"}}},
+		{Packet: pkt("all")},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(online, []bool{true, false}) {
-		t.Errorf("online = %v, want [true false]", online)
+	if len(reach) != 2 || !slices.Equal(reach[0].UIDs, []bool{true, false}) || !slices.Equal(reach[0].Clients, []bool{false, true}) ||
+		len(reach[1].UIDs)+len(reach[1].Clients) != 0 {
+		t.Errorf("reach = %+v, want u1 and a-c1 online, nothing for the broadcast", reach)
 	}
 	// Two rooms go on the namespace's channel, one on the room's own.
-	if _, err := a.BroadcastOnline(ctx, adapter.Packet{Type: 2, Data: []any{"new_msg", "again"}}, []string{"r1"}); err != nil {
+	if _, err := a.Send(ctx, []adapter.Outgoing{{Packet: pkt("again"), Targets: push.Targets{UIDs: []string{"r1"}, Exclude: []string{"sock-b"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually.True(t, 5*time.Second, "B gets both broadcasts", func() bool { return len(lb.packets()) == 2 })
+	eventually.True(t, 5*time.Second, "B gets the three broadcasts", func() bool { return len(lb.packets()) == 3 })
 	lb.mu.Lock()
 	sels := slices.Clone(lb.sels)
 	lb.mu.Unlock()
@@ -345,11 +358,33 @@ func testFanoutBroadcastOnline(t *testing.T, srv redistest.Deployment) {
 	for _, p := range got {
 		keys = append(keys, fmt.Sprint(p.Data[len(p.Data)-1]))
 	}
-	order := arrival(srv, keys, []string{"hi", "again"})
+	order := arrival(srv, keys, []string{"hi", "all", "again"})
 	got, sels = permute(got, order), permute(sels, order)
-	if !slices.Equal(got[0].Data, []any{"new_msg", "hi"}) || !slices.Equal(sels[0].Rooms, []string{"u1", "u2"}) ||
-		!slices.Equal(got[1].Data, []any{"new_msg", "again"}) || !slices.Equal(sels[1].Rooms, []string{"r1"}) {
-		t.Errorf("B got %+v for rooms %v", got, sels)
+	if !slices.Equal(got[0].Data, []any{"new_msg", "hi"}) || !slices.Equal(sels[0].Rooms, []string{"u1", "u2", "x", "a-c1"}) ||
+		!slices.Equal(got[1].Data, []any{"new_msg", "all"}) || len(sels[1].Rooms) != 0 ||
+		!slices.Equal(got[2].Data, []any{"new_msg", "again"}) || !slices.Equal(sels[2].Rooms, []string{"r1"}) ||
+		!slices.Equal(sels[2].Except, []string{"sock-b"}) {
+		t.Errorf("B got %+v for %+v", got, sels)
+	}
+
+	// Kicks: the message goes before the disconnection, on every
+	// topology; a kick without a message only disconnects.
+	if _, err := a.Send(ctx, []adapter.Outgoing{
+		{Packet: pkt("bye"), Targets: push.Targets{UIDs: []string{"r1"}}, Kick: true},
+		{Targets: push.Targets{Clients: []string{"sock-b"}}, Kick: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually.True(t, 5*time.Second, "B kicked twice", func() bool {
+		lb.mu.Lock()
+		defer lb.mu.Unlock()
+		return lb.disconnected == 2
+	})
+	lb.mu.Lock()
+	events := slices.Clone(lb.events[3:])
+	lb.mu.Unlock()
+	if !slices.Equal(events, []string{"bye", "disconnect", "disconnect"}) {
+		t.Errorf("B's kicks: %q, want bye, disconnect, disconnect", events)
 	}
 	if n := len(la.packets()); n != 0 {
 		t.Errorf("A got its own broadcast back %d times", n)
@@ -359,7 +394,7 @@ func testFanoutBroadcastOnline(t *testing.T, srv redistest.Deployment) {
 	// Within a call timeout, as the server gives it.
 	gone, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	if _, err := a.BroadcastOnline(gone, adapter.Packet{Type: 2, Data: []any{"new_msg", "lost"}}, []string{"u1"}); err == nil {
-		t.Error("BroadcastOnline with Redis gone returned no error")
+	if _, err := a.Send(gone, []adapter.Outgoing{{Packet: pkt("lost"), Targets: push.Targets{UIDs: []string{"u1"}}}}); err == nil {
+		t.Error("Send with Redis gone returned no error")
 	}
 }

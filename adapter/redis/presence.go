@@ -14,6 +14,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/push"
 )
 
 var _ adapter.Presence = (*Presence)(nil)
@@ -25,7 +26,7 @@ const (
 	DefaultTimeout = 2 * time.Second
 )
 
-// syncChunk is how many uids one sync script call carries.
+// syncChunk is how many pages one sync script call carries.
 const syncChunk = 1000
 
 // downRetry is how often an instance that lost Redis tries again.
@@ -53,7 +54,8 @@ type PresenceOptions struct {
 }
 
 // Presence is the cluster-wide adapter.Presence on Redis. The local map of
-// uid → sockets is the source of truth for this instance; Redis holds each
+// client id → uid (this instance's pages) is the source of truth for this
+// instance; Redis holds each
 // instance's copy and the cluster-wide sums, so Online and Counts are one
 // round trip. A heartbeat every TTL/4 keeps the instance alive, reaps
 // instances that stopped, and re-registers the local map whenever Redis
@@ -67,7 +69,7 @@ type Presence struct {
 	// a re-registration (write side), which copies the local map.
 	syncMu sync.RWMutex
 	mu     sync.Mutex
-	local  map[string]int64
+	local  map[string]string // client id → uid
 
 	// dirty says Redis may not match the local map: the next heartbeat
 	// re-registers it, and Join and Leave only touch the local map.
@@ -97,7 +99,7 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]int64),
+	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]string),
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.dirty.Store(true)
 	reconnects(c, p.kick)
@@ -119,39 +121,39 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 func (p *Presence) interval() time.Duration { return p.opts.TTL / 4 }
 
 func (p *Presence) args(extra ...any) []any {
-	return append([]any{p.keys.instPrefix, p.opts.Instance}, extra...)
+	return append([]any{p.keys.base, p.opts.Instance}, extra...)
 }
 
-// Join implements adapter.Presence.
-func (p *Presence) Join(ctx context.Context, uid string) error {
-	return p.change(ctx, uid, 1)
+// Join implements adapter.Presence. A page joined twice counts once.
+func (p *Presence) Join(ctx context.Context, uid, client string) error {
+	return p.change(ctx, uid, client, 1)
 }
 
-// Leave implements adapter.Presence. Leaving a uid that has no socket here
-// is a no-op, so a doubled disconnect cannot drive a count negative.
-func (p *Presence) Leave(ctx context.Context, uid string) error {
-	return p.change(ctx, uid, -1)
+// Leave implements adapter.Presence. Leaving a page that is not recorded
+// here is a no-op, so a doubled disconnect cannot drive a count negative.
+func (p *Presence) Leave(ctx context.Context, uid, client string) error {
+	return p.change(ctx, uid, client, -1)
 }
 
-func (p *Presence) change(ctx context.Context, uid string, delta int64) error {
+func (p *Presence) change(ctx context.Context, uid, client string, delta int64) error {
 	p.syncMu.RLock()
 	defer p.syncMu.RUnlock()
 	p.mu.Lock()
-	n := p.local[uid] + delta
+	owner, has := p.local[client]
 	switch {
-	case n < 0:
+	case delta > 0 && has, delta < 0 && (!has || owner != uid):
 		p.mu.Unlock()
 		return nil
-	case n == 0:
-		delete(p.local, uid)
+	case delta > 0:
+		p.local[client] = uid
 	default:
-		p.local[uid] = n
+		delete(p.local, client)
 	}
 	p.mu.Unlock()
 	if p.dirty.Load() {
 		return nil // the next heartbeat carries it
 	}
-	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), p.args(uid, delta)...).Int()
+	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), p.args(uid, delta, client)...).Int()
 	if err != nil {
 		p.dirty.Store(true)
 		return fmt.Errorf("redis presence: recording uid %q: %w", uid, err)
@@ -189,6 +191,69 @@ func onlineOf(vals []any, n int) []bool {
 		out[i] = c > 0
 	}
 	return out
+}
+
+// Reach implements adapter.Presence with one pipelined round trip.
+func (p *Presence) Reach(ctx context.Context, t push.Targets) (push.Reach, error) {
+	var lookup reachLookup
+	_, err := p.c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
+		lookup = p.reachCmds(ctx, pipe, t)
+		return nil
+	})
+	if err != nil {
+		return push.Reach{}, fmt.Errorf("redis presence: reading %d uids and %d clients: %w", len(t.UIDs), len(t.Clients), err)
+	}
+	return lookup.reach(), nil
+}
+
+// reachLookup is the commands of one Reach in a pipeline.
+type reachLookup struct {
+	uids, clients *goredis.SliceCmd
+	nUIDs, nCli   int
+}
+
+// reachCmds queues the lookups of t's uids and clients in pipe.
+func (p *Presence) reachCmds(ctx context.Context, pipe goredis.Pipeliner, t push.Targets) reachLookup {
+	l := reachLookup{nUIDs: len(t.UIDs), nCli: len(t.Clients)}
+	if len(t.UIDs) > 0 {
+		l.uids = p.onlineCmd(ctx, pipe, t.UIDs)
+	}
+	if len(t.Clients) > 0 {
+		l.clients = pipe.HMGet(ctx, p.keys.clients, t.Clients...)
+	}
+	return l
+}
+
+// reach reads the answers of a pipeline that ran.
+func (l reachLookup) reach() push.Reach {
+	r := push.Reach{UIDs: make([]bool, l.nUIDs), Clients: make([]bool, l.nCli)}
+	if l.uids != nil {
+		r.UIDs = onlineOf(l.uids.Val(), l.nUIDs)
+	}
+	if l.clients != nil {
+		for i, v := range l.clients.Val() {
+			if i < l.nCli {
+				r.Clients[i] = v != nil
+			}
+		}
+	}
+	return r
+}
+
+// Clients implements adapter.Presence with one ZRANGEBYLEX.
+func (p *Presence) Clients(ctx context.Context, uid, after string, limit int) ([]string, bool, error) {
+	start := "-"
+	if after != "" {
+		start = "(" + after
+	}
+	ids, err := p.c.ZRangeByLex(ctx, p.keys.ucPrefix+uid, &goredis.ZRangeBy{Min: start, Max: "+", Count: int64(limit) + 1}).Result()
+	if err != nil {
+		return nil, false, fmt.Errorf("redis presence: listing the clients of uid %q: %w", uid, err)
+	}
+	if len(ids) > limit {
+		return ids[:limit:limit], true, nil
+	}
+	return ids, false, nil
 }
 
 // Counts implements adapter.Presence with one pipelined round trip.
@@ -368,15 +433,15 @@ func (p *Presence) beat(ctx context.Context) {
 }
 
 // resync replaces this instance's record in Redis with the local map, in
-// chunks of syncChunk uids, each call bounded by redis.timeout on its own.
+// chunks of syncChunk pages, each call bounded by redis.timeout on its own.
 func (p *Presence) resync(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
 	p.dirty.Store(false)
 	p.mu.Lock()
 	pairs := make([]any, 0, 2*len(p.local))
-	for uid, n := range p.local {
-		pairs = append(pairs, uid, n)
+	for client, uid := range p.local {
+		pairs = append(pairs, client, uid)
 	}
 	p.mu.Unlock()
 	alive := p.alive()
@@ -389,11 +454,11 @@ func (p *Presence) resync(ctx context.Context) error {
 		cancel()
 		if err != nil {
 			p.dirty.Store(true)
-			return fmt.Errorf("redis presence: re-registering %d uids: %w", len(pairs)/2, err)
+			return fmt.Errorf("redis presence: re-registering %d pages: %w", len(pairs)/2, err)
 		}
 	}
 	p.registered.Store(true)
-	p.opts.Log.Debug("redis presence registered", "uids", len(pairs)/2)
+	p.opts.Log.Debug("redis presence registered", "pages", len(pairs)/2)
 	return nil
 }
 

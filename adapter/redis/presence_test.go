@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,7 +11,9 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/test/eventually"
+	"github.com/pushio/pushio/internal/test/presencetest"
 	"github.com/pushio/pushio/internal/test/redistest"
+	"github.com/pushio/pushio/push"
 )
 
 // kill stops the heartbeat without removing the presence, as SIGKILL would.
@@ -51,12 +54,25 @@ func startPair(t *testing.T, d redistest.Deployment, ttl time.Duration) (*Presen
 	return newTestPresence(t, d.URL(), prefix, "a", ttl), newTestPresence(t, d.URL(), prefix, "b", ttl)
 }
 
-// join records one socket of p for each uid.
+// testSteps holds each test Presence's pages (presencetest.Steps).
+var testSteps sync.Map // *Presence → *presencetest.Steps
+
+func stepsOf(p *Presence) *presencetest.Steps {
+	st, _ := testSteps.LoadOrStore(p, presencetest.NewSteps(p.opts.Instance+"-"))
+	return st.(*presencetest.Steps)
+}
+
+// join records one new page of p for each uid.
 func join(t *testing.T, p *Presence, uids ...string) {
 	t.Helper()
 	for _, uid := range uids {
-		call(t, func(ctx context.Context) error { return p.Join(ctx, uid) })
+		call(t, func(ctx context.Context) error { return stepsOf(p).Apply(ctx, p, "+"+uid) })
 	}
+}
+
+// leave removes p's oldest page of uid (presencetest.Steps).
+func leave(ctx context.Context, p *Presence, uid string) error {
+	return stepsOf(p).Apply(ctx, p, "-"+uid)
 }
 
 func call(t *testing.T, f func(context.Context) error) {
@@ -109,7 +125,7 @@ func testPresenceAcrossInstances(t *testing.T, d redistest.Deployment) {
 
 	// Three leaves for two sockets: the third is a no-op.
 	for range 3 {
-		call(t, func(ctx context.Context) error { return a.Leave(ctx, "u1") })
+		call(t, func(ctx context.Context) error { return leave(ctx, a, "u1") })
 	}
 	if got := counts(t, b); got != (adapter.Counts{UIDs: 2, Pages: 2}) {
 		t.Errorf("after a's leaves: counts = %+v, want 2 uids, 2 pages", got)
@@ -117,7 +133,7 @@ func testPresenceAcrossInstances(t *testing.T, d redistest.Deployment) {
 	if got := online(t, b, "u1"); !got[0] {
 		t.Error("u1 went offline while b still holds a socket")
 	}
-	call(t, func(ctx context.Context) error { return b.Leave(ctx, "u1") })
+	call(t, func(ctx context.Context) error { return leave(ctx, b, "u1") })
 	if got := online(t, a, "u1"); got[0] {
 		t.Error("u1 online after its last socket left")
 	}
@@ -178,8 +194,8 @@ func TestPresenceSurvivesRedisRestart(t *testing.T) {
 		srv.Stop()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		_ = a.Leave(ctx, "u1") // fails or is deferred: the local map keeps it
-		_ = a.Join(ctx, "u3")
+		_ = leave(ctx, a, "u1") // fails or is deferred: the local map keeps it
+		_ = stepsOf(a).Apply(ctx, a, "+u3")
 		if _, err := a.Online(ctx, []string{"u3"}); err == nil {
 			t.Error("Online answered while Redis is down")
 		}
@@ -243,6 +259,9 @@ func TestPresenceReRegistersAfterFailover(t *testing.T) {
 	if _, err := lost.TxPipelined(ctx, func(pipe goredis.Pipeliner) error {
 		pipe.HDel(ctx, k.uids, "u1")
 		pipe.HDel(ctx, k.instPrefix+"a", "u1")
+		pipe.HDel(ctx, k.base+"instc#a", "a-c1")
+		pipe.HDel(ctx, k.clients, "a-c1")
+		pipe.ZRem(ctx, k.ucPrefix+"u1", "a-c1")
 		pipe.Decr(ctx, k.pages)
 		return nil
 	}); err != nil {
@@ -257,4 +276,49 @@ func TestPresenceReRegistersAfterFailover(t *testing.T) {
 	if got := counts(t, b); got != (adapter.Counts{UIDs: 1, Pages: 1}) {
 		t.Errorf("counts = %+v, want 1 uid, 1 page", got)
 	}
+}
+
+// TestPresenceClients: Reach and the paged listing of client ids, then the
+// same pages seen from another instance, gone from it once their instance
+// stopped (cleanly, or killed and reaped).
+func TestPresenceClients(t *testing.T) {
+	redistest.Each(t, testPresenceClients)
+}
+
+func testPresenceClients(t *testing.T, d redistest.Deployment) {
+	a, b := startPair(t, d, 2*time.Second)
+	presencetest.CheckClients(t, a)
+	reach := func(p *Presence, clients ...string) []bool {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		r, err := p.Reach(ctx, push.Targets{Clients: clients})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Clients
+	}
+	if got := reach(b, "p1", "p3", "p4"); !slices.Equal(got, []bool{true, true, false}) {
+		t.Errorf("b: Reach(p1 p3 p4) = %v, want [true true false]", got)
+	}
+	join(t, b, "u1")
+	ids, _, err := a.Clients(t.Context(), "u1", "", 100)
+	if err != nil || !slices.Equal(ids, []string{"b-c1", "p1", "p2"}) {
+		t.Errorf("a: Clients(u1) = %q, %v, want b-c1 p1 p2", ids, err)
+	}
+	call(t, a.Close)
+	if got := reach(b, "p1", "p3", "b-c1"); !slices.Equal(got, []bool{false, false, true}) {
+		t.Errorf("after a closed: Reach(p1 p3 b-c1) = %v, want [false false true]", got)
+	}
+	if ids, _, err := b.Clients(t.Context(), "u1", "", 100); err != nil || !slices.Equal(ids, []string{"b-c1"}) {
+		t.Errorf("after a closed: Clients(u1) = %q, %v, want b-c1", ids, err)
+	}
+	// A killed instance (no Close, no heartbeat) is reaped with its pages.
+	c := newTestPresence(t, d.URL(), b.opts.Prefix, "c", 2*time.Second)
+	join(t, c, "u7")
+	c.kill()
+	eventually.True(t, 5*time.Second, "c's page reaped", func() bool {
+		ids, _, err := b.Clients(context.Background(), "u7", "", 10)
+		return err == nil && len(ids) == 0 && !reach(b, "c-c1")[0]
+	})
 }

@@ -153,6 +153,45 @@ func (f *Fanout) DisconnectSockets(ctx context.Context, sel adapter.Selector, cl
 	return f.request(ctx, &request{Type: reqRemoteDisconnect, Opts: toWireOpts(sel), Close: close})
 }
 
+// publication is one message to publish on a channel.
+type publication struct {
+	channel string
+	msg     []byte
+}
+
+// encodedPush is what one adapter.Outgoing publishes, in order.
+type encodedPush []publication
+
+// encodePush encodes o: its message as a broadcast, then, for a kick,
+// a REMOTE_DISCONNECT request.
+func (f *Fanout) encodePush(o adapter.Outgoing) (encodedPush, error) {
+	sel := adapter.Selector{Rooms: o.Targets.Rooms(), Except: o.Targets.Exclude}
+	var out encodedPush
+	if o.Packet != nil {
+		msg, err := f.encodeBroadcast(*o.Packet, sel)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, publication{f.broadcastChannel(sel), msg})
+	}
+	if o.Kick {
+		r := request{UID: f.opts.UID, Type: reqRemoteDisconnect, Opts: toWireOpts(sel), Close: true}
+		msg, err := json.Marshal(&r)
+		if err != nil {
+			return nil, fmt.Errorf("redis fan-out: encoding a disconnect request: %w", err)
+		}
+		out = append(out, publication{f.requestChannel, msg})
+	}
+	return out, nil
+}
+
+// newRequestID is a random request id, as the Node adapter's.
+func newRequestID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // waiter collects the answers to one request until done or its timeout.
 type waiter struct {
 	mu       sync.Mutex
@@ -165,9 +204,7 @@ type waiter struct {
 // await registers a request id whose answers go to onAnswer until it
 // returns true; after timeout onExpire gets errTimeout instead.
 func (f *Fanout) await(timeout time.Duration, onAnswer func(*request) bool, onExpire func(error)) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
+	id := newRequestID()
 	w := &waiter{onAnswer: onAnswer, onExpire: onExpire}
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -8,36 +8,48 @@ import (
 // the hash tag {prefix}, so a Redis Cluster keeps them in one slot and the
 // scripts may touch them all.
 //
-//	uids       hash  uid → sockets in the cluster  (Online: HMGET; Counts: HLEN)
-//	pages      string  sockets in the cluster      (Counts: GET)
-//	instances  zset  instance id → expiry (ms, Redis clock)
-//	synced     set   instances whose record matches their local map
-//	inst:<id>  hash  uid → sockets on that instance
+//	uids        hash  uid → pages in the cluster   (Online: HMGET; Counts: HLEN)
+//	pages       string  pages in the cluster       (Counts: GET)
+//	clients     hash  client id → uid, every page in the cluster (Reach: HMGET)
+//	instances   zset  instance id → expiry (ms, Redis clock)
+//	synced      set   instances whose record matches their local map
+//	inst#<id>   hash  uid → pages on that instance
+//	instc#<id>  hash  client id → uid, the pages on that instance
+//	uc#<uid>    zset  the client ids of uid's pages, all scores 0 (Clients: ZRANGEBYLEX)
+//
+// The keys named after an instance or a uid are built by the scripts from
+// base; they share the hash tag, so they are in the same slot.
 type presenceKeys struct {
-	uids, pages, instances, synced, instPrefix string
+	base, uids, pages, clients, instances, synced, instPrefix, ucPrefix string
 }
 
 func newPresenceKeys(prefix string) presenceKeys {
 	base := "{" + prefix + "}-presence#"
 	return presenceKeys{
+		base:       base,
 		uids:       base + "uids",
 		pages:      base + "pages",
+		clients:    base + "clients",
 		instances:  base + "instances",
 		synced:     base + "synced",
 		instPrefix: base + "inst#",
+		ucPrefix:   base + "uc#",
 	}
 }
 
-// The scripts take KEYS = uids, pages, instances, synced (in that order)
-// and ARGV[1] = the prefix of instance hashes, ARGV[2] = this instance's id.
-func (k presenceKeys) list() []string { return []string{k.uids, k.pages, k.instances, k.synced} }
+// The scripts take KEYS = uids, pages, instances, synced, clients (in that
+// order) and ARGV[1] = the base of every key, ARGV[2] = this instance's id.
+func (k presenceKeys) list() []string {
+	return []string{k.uids, k.pages, k.instances, k.synced, k.clients}
+}
 
 // luaCommon is the start of every script: now() in ms on Redis's clock,
 // and drop(id), which takes an instance's sockets off the cluster-wide
 // figures and forgets the instance.
 const luaCommon = `
-local uids, pages, instances, synced = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local instPrefix, self = ARGV[1], ARGV[2]
+local uids, pages, instances, synced, clients = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local base, self = ARGV[1], ARGV[2]
+local instPrefix, instcPrefix, ucPrefix = base .. 'inst#', base .. 'instc#', base .. 'uc#'
 
 local function now()
   local t = redis.call('TIME')
@@ -52,6 +64,16 @@ local function addPages(n)
   if n ~= 0 and redis.call('INCRBY', pages, n) <= 0 then redis.call('DEL', pages) end
 end
 
+local function addClient(client, uid)
+  redis.call('HSET', clients, client, uid)
+  redis.call('ZADD', ucPrefix .. uid, 0, client)
+end
+
+local function removeClient(client, uid)
+  redis.call('HDEL', clients, client)
+  redis.call('ZREM', ucPrefix .. uid, client)
+end
+
 local function subtract(id)
   local inst = instPrefix .. id
   local kv = redis.call('HGETALL', inst)
@@ -63,6 +85,10 @@ local function subtract(id)
   end
   addPages(-total)
   redis.call('DEL', inst)
+  local instc = instcPrefix .. id
+  kv = redis.call('HGETALL', instc)
+  for i = 1, #kv, 2 do removeClient(kv[i], kv[i + 1]) end
+  redis.call('DEL', instc)
 end
 
 local function drop(id)
@@ -72,17 +98,25 @@ local function drop(id)
 end
 `
 
-// scriptChange records delta (+1 or -1) sockets of uid ARGV[3] on this
-// instance. It answers -1, changing nothing, when the instance is not
-// synced (Redis restarted or reaped it): the next heartbeat re-registers
-// the whole local map. A leave that finds nothing to remove is a no-op.
+// scriptChange records page ARGV[5] of uid ARGV[3] on this instance
+// (ARGV[4] = 1) or removes it (-1). It answers -1, changing nothing, when
+// the instance is not synced (Redis restarted or reaped it): the next
+// heartbeat re-registers the whole local map. A join of a page recorded
+// already, or a leave of a page not recorded, is a no-op.
 var scriptChange = goredis.NewScript(luaCommon + `
 if redis.call('SISMEMBER', synced, self) == 0 then return -1 end
-local uid, d = ARGV[3], tonumber(ARGV[4])
-local inst = instPrefix .. self
+local uid, d, client = ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local inst, instc = instPrefix .. self, instcPrefix .. self
+if d > 0 then
+  if redis.call('HSETNX', instc, client, uid) == 0 then return 0 end
+  addClient(client, uid)
+else
+  if redis.call('HGET', instc, client) ~= uid then return 0 end
+  redis.call('HDEL', instc, client)
+  removeClient(client, uid)
+end
 local n = tonumber(redis.call('HGET', inst, uid) or '0') + d
-if n < 0 then return 0 end
-if n == 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
+if n <= 0 then redis.call('HDEL', inst, uid) else redis.call('HSET', inst, uid, n) end
 add(uid, d)
 addPages(d)
 return 1
@@ -101,8 +135,8 @@ redis.call('ZADD', instances, t + tonumber(ARGV[3]), self)
 return redis.call('SISMEMBER', synced, self)
 `)
 
-// scriptSync replaces this instance's record with pairs uid, count from
-// ARGV[6] on. ARGV[4] = "1" clears the old record first (the first chunk);
+// scriptSync replaces this instance's record with its pages, pairs
+// client id, uid from ARGV[6] on. ARGV[4] = "1" clears the old record first (the first chunk);
 // ARGV[5] = "1" marks the instance synced and alive for ARGV[3] ms (the
 // last chunk).
 var scriptSync = goredis.NewScript(luaCommon + `
@@ -110,13 +144,16 @@ if ARGV[4] == '1' then
   subtract(self)
   redis.call('SREM', synced, self)
 end
-local inst = instPrefix .. self
+local inst, instc = instPrefix .. self, instcPrefix .. self
 local total = 0
 for i = 6, #ARGV, 2 do
-  local n = tonumber(ARGV[i + 1])
-  redis.call('HINCRBY', inst, ARGV[i], n)
-  add(ARGV[i], n)
-  total = total + n
+  local client, uid = ARGV[i], ARGV[i + 1]
+  if redis.call('HSETNX', instc, client, uid) == 1 then
+    redis.call('HINCRBY', inst, uid, 1)
+    add(uid, 1)
+    addClient(client, uid)
+    total = total + 1
+  end
 end
 addPages(total)
 if ARGV[5] == '1' then

@@ -115,6 +115,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 	}
 	p.api = pushapi.New(p.srv, pushapi.Options{
 		MaxBody:     cfg.API.MaxBody,
+		MaxBatch:    cfg.API.MaxBatch,
 		MaxURL:      cfg.API.MaxURL,
 		CallTimeout: cfg.Redis.Timeout,
 		Ready: func(ctx context.Context) error {

@@ -18,6 +18,7 @@ const (
 	DefaultAPIAddr        = ":2121"
 	DefaultMaxBody        = 10 << 20 // bytes, as the original (Workerman)
 	DefaultMaxURL         = 64 << 10 // bytes of request line, as the original (~60 KB)
+	DefaultMaxBatch       = 1000     // items of one batch request
 	DefaultHeaderTimeout  = 10 * time.Second
 	DefaultReadTimeout    = 60 * time.Second
 	DefaultIdleTimeout    = 120 * time.Second
@@ -113,7 +114,10 @@ type API struct {
 	// MaxBody is the largest request body in bytes; larger gets 413 + fail.
 	MaxBody int64 `mapstructure:"max_body"`
 	// MaxURL is the longest request URI in bytes; longer gets 413 + fail.
-	MaxURL        int           `mapstructure:"max_url"`
+	MaxURL int `mapstructure:"max_url"`
+	// MaxBatch is the most items of a batch (a JSON array body); more
+	// gets 413 + fail.
+	MaxBatch      int           `mapstructure:"max_batch"`
 	HeaderTimeout time.Duration `mapstructure:"header_timeout"`
 	ReadTimeout   time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout  time.Duration `mapstructure:"write_timeout"`
@@ -201,6 +205,7 @@ func defaults() map[string]any {
 		"api.addr":                   DefaultAPIAddr,
 		"api.max_body":               DefaultMaxBody,
 		"api.max_url":                DefaultMaxURL,
+		"api.max_batch":              DefaultMaxBatch,
 		"api.header_timeout":         DefaultHeaderTimeout,
 		"api.read_timeout":           DefaultReadTimeout,
 		"api.write_timeout":          DefaultWriteTimeout,

@@ -67,6 +67,9 @@ func (c *Config) Validate() error {
 	if c.API.MaxURL < 256 {
 		bad("api.max_url", c.API.MaxURL, "must be at least 256 bytes")
 	}
+	if c.API.MaxBatch < 1 {
+		bad("api.max_batch", c.API.MaxBatch, "must be at least 1")
+	}
 	c.API.validateAccess(bad)
 	if c.Redis.URL != "" {
 		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/push"
+	"github.com/pushio/pushio/socketio"
+)
+
+// Send carries out reqs, publishes and kicks, in order: each message to
+// the pages its targets pick on every instance (the other instances
+// first, then this one's), each kick's pages disconnected after their
+// message. It reports each request's reach, read from the presence in the
+// same round trip as the other instances' share (one for all of reqs). A
+// message goes even to targets that are offline, as the original does.
+// If the other instances cannot be reached nothing is delivered and the
+// error says why.
+func (s *Server) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, error) {
+	start := time.Now()
+	out := make([]adapter.Outgoing, len(reqs))
+	msgs := make([]*engine.Message, len(reqs))
+	for i, r := range reqs {
+		out[i] = adapter.Outgoing{Targets: r.Targets, Kick: r.Kick}
+		if r.Message != nil {
+			m, p, err := encodePush(*r.Message)
+			if err != nil {
+				return nil, err
+			}
+			msgs[i], out[i].Packet = m, p
+		}
+	}
+	reach, err := s.reachAndSend(ctx, out)
+	if err != nil {
+		return nil, fmt.Errorf("server: sending %d pushes: %w", len(reqs), err)
+	}
+	for i, r := range reqs {
+		s.sendHere(r, msgs[i])
+	}
+	s.opts.Metrics.ObserveFanout(time.Since(start))
+	return reach, nil
+}
+
+// reachAndSend hands out to the other instances and reads the reach of
+// its targets: one call to the fan-out, or, on a single node, to the
+// presence for each push that has targets.
+func (s *Server) reachAndSend(ctx context.Context, out []adapter.Outgoing) ([]push.Reach, error) {
+	if s.fanout != nil {
+		return s.fanout.Send(ctx, out)
+	}
+	reach := make([]push.Reach, len(out))
+	for i, o := range out {
+		if o.Targets.Broadcast() {
+			continue
+		}
+		r, err := s.presence.Reach(ctx, o.Targets)
+		if err != nil {
+			return nil, fmt.Errorf("looking up presence: %w", err)
+		}
+		reach[i] = r
+	}
+	return reach, nil
+}
+
+// sendHere does r on this instance's pages, with m its message encoded.
+func (s *Server) sendHere(r push.Request, m *engine.Message) {
+	rooms, except := r.Targets.Rooms(), r.Targets.Exclude
+	if !r.Kick {
+		s.opts.Metrics.Delivered(s.hub.Broadcast(rooms, except, m))
+		return
+	}
+	pages := local{s}.pages("/", adapter.Selector{Rooms: rooms, Except: except})
+	for _, p := range pages {
+		if m != nil {
+			p.Deliver(m)
+		}
+		p.Close() // after what is queued: the message first
+	}
+	if m != nil {
+		s.opts.Metrics.Delivered(len(pages))
+	}
+}
+
+// encodePush is m as this instance's pages get it, encoded once, and as
+// the other instances get it (the event and its decoded argument).
+func encodePush(m push.Message) (*engine.Message, *adapter.Packet, error) {
+	name := m.Name()
+	if m.JSON == nil {
+		return socketio.EncodePush(name, m.Text), &adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{name, m.Text}}, nil
+	}
+	enc, err := socketio.EncodeEvent("/", name, json.RawMessage(m.JSON))
+	if err != nil {
+		return nil, nil, fmt.Errorf("server: encoding event %s: %w", name, err)
+	}
+	return enc, &adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{name, m.Arg()}}, nil
+}
+
+// Publish is Send of one new_msg with content to the uids in to (every
+// page when empty), reporting for each uid whether it was online.
+func (s *Server) Publish(ctx context.Context, to []string, content string) ([]bool, error) {
+	reach, err := s.Send(ctx, []push.Request{{Message: &push.Message{Text: content}, Targets: push.Targets{UIDs: to}}})
+	if err != nil {
+		return nil, err
+	}
+	return reach[0].UIDs, nil
+}
+
+// Reach reports whether each uid and each client of t has a page
+// anywhere in the cluster.
+func (s *Server) Reach(ctx context.Context, t push.Targets) (push.Reach, error) {
+	r, err := s.presence.Reach(ctx, t)
+	if err != nil {
+		return r, fmt.Errorf("server: looking up presence: %w", err)
+	}
+	return r, nil
+}
+
+// Clients lists the client ids of uid's pages anywhere in the cluster
+// (adapter.Presence.Clients).
+func (s *Server) Clients(ctx context.Context, uid, after string, limit int) ([]string, bool, error) {
+	ids, more, err := s.presence.Clients(ctx, uid, after, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("server: listing the clients of a uid: %w", err)
+	}
+	return ids, more, nil
+}
