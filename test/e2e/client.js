@@ -22,9 +22,12 @@
 //     reconnect   when true, the client reconnects (and logs in again) after
 //                 a disconnect it did not ask for, with short delays (0.2 s,
 //                 doubling up to 1 s); a failed attempt ends nothing
+//     events      more event names to print as new_msg is, with their first
+//                 argument (e.g. ["chat", "logout"]); a ws page prints every
+//                 event it gets
 //
 // Lines, each with the client's index c and its transport t:
-//   {"c":0,"ev":"connect"}  {"c":0,"ev":"ready"}
+//   {"c":0,"ev":"connect","data":socket.id}  {"c":0,"ev":"ready"}
 //   {"c":0,"ev":"new_msg","data":…}  {"c":0,"ev":"update_online_count","data":…}
 //   {"c":0,"ev":"disconnect","data":reason}  {"c":0,"ev":"connect_error","data":…}
 //   {"c":0,"ev":"login_error","data":reason}
@@ -108,7 +111,7 @@ function start(c, i) {
   };
 
   socket.on("connect", () => {
-    emit("connect");
+    emit("connect", socket.id);
     if (c.upgrade) {
       if (transportOf(socket) === "websocket") upgraded = true;
       else socket.io.engine.on("upgrade", () => { upgraded = true; maybeReady(); });
@@ -126,6 +129,7 @@ function start(c, i) {
     if (expect && ++got === expect) socket.disconnect();
   });
   socket.on("login_error", (reason) => emit("login_error", reason));
+  for (const ev of c.events || []) socket.on(ev, (data) => emit(ev, data));
   socket.on("connect_error", (err) => {
     emit("connect_error", String(err && err.message ? err.message : err));
     if (!c.reconnect) end();
@@ -220,6 +224,7 @@ function startPlain(c, i) {
   for (const ev of ["new_msg", "update_online_count", "login_error"]) {
     es.addEventListener(ev, (e) => on(ev, e.data));
   }
+  for (const ev of c.events || []) es.addEventListener(ev, (e) => on(ev, e.data));
   es.addEventListener("error", (e) => {
     emit("connect_error", (e && (e.code || e.message)) ? String(e.code || e.message) : "error");
     if (es.readyState === EventSource.CLOSED) {

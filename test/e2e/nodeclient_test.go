@@ -21,6 +21,7 @@ type clientSpec struct {
 	Expect     int      `json:"expect,omitempty"`
 	Local      string   `json:"local,omitempty"`
 	Reconnect  bool     `json:"reconnect,omitempty"`
+	Events     []string `json:"events,omitempty"`
 }
 
 // event is one line client.js printed.

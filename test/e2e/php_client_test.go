@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -77,7 +78,8 @@ func TestPHPClientPublish(t *testing.T) {
 // TestPHPClientAccess: with the API open, with api.secret (sent as a
 // bearer header) and with api.signature (each request signed), a publish
 // to uids whose names need encoding (a comma, &, =, +, %, spaces, UTF-8)
-// reaches their pages; a wrong secret is the fail exception with 401.
+// and a batch (signed: with body_sha256) reach their pages; a wrong
+// secret is the fail exception with 401 and sends nothing.
 func TestPHPClientAccess(t *testing.T) {
 	const secret = "api-secret-of-the-php-test"
 	odd := []string{"a,b &=+%2B ü", "ä/?#[]"}
@@ -103,6 +105,7 @@ func TestPHPClientAccess(t *testing.T) {
 				phpDo("publish", odd, "to both"),
 				phpDo("publish", odd[1], "to one"),
 				phpDo("online", map[string]any{"uid": odd[0]}),
+				phpDo("batch", []any{map[string]any{"to": odd[0], "content": "batched"}}),
 			)
 			var got phpPresence
 			rs[0].answer(t, &got)
@@ -113,8 +116,16 @@ func TestPHPClientAccess(t *testing.T) {
 			if got.Result != "online" {
 				t.Errorf("online answered %+v, want online", got)
 			}
+			var batched []phpPresence
+			rs[3].answer(t, &batched)
+			if len(batched) != 1 || batched[0].Result != "ok" {
+				t.Errorf("batch answered %+v, want one ok", batched)
+			}
 			n.waitMsgs(1, 2, 5*time.Second)
-			n.waitMsgs(0, 1, 5*time.Second)
+			n.waitMsgs(0, 2, 5*time.Second)
+			if got, want := n.data(0, "new_msg"), []any{"to both", "batched"}; !slices.Equal(got, want) {
+				t.Errorf("%q got %q, want %q", odd[0], got, want)
+			}
 			if got, want := n.data(1, "new_msg"), []any{"to both", "to one"}; !slices.Equal(got, want) {
 				t.Errorf("%q got %q, want %q", odd[1], got, want)
 			}
@@ -127,8 +138,9 @@ func TestPHPClientAccess(t *testing.T) {
 			}
 			php.one(p.APIURL(), wrong, "publish", odd[0], "never").threw(t, failException, 401, "type=publish: HTTP 401: fail")
 			php.one(p.APIURL(), nil, "publish", odd[0], "never").threw(t, failException, 401, "HTTP 401")
+			php.one(p.APIURL(), wrong, "batch", []any{map[string]any{"to": odd[0], "content": "never"}}).threw(t, failException, 401, "batch: HTTP 401")
 			time.Sleep(200 * time.Millisecond) // what a refused push would take to arrive
-			if got := n.count(0, "new_msg"); got != 1 {
+			if got := n.count(0, "new_msg"); got != 2 {
 				t.Errorf("%q got %d messages, want 1: the refused pushes went out", odd[0], got)
 			}
 		})
@@ -273,5 +285,233 @@ func TestPHPClientReadme(t *testing.T) {
 				t.Errorf("bob got %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// gatewayPages are the pages of the GatewayWorker-style tests: two of
+// dana (1.x over websocket, 2.x over polling), one of erin (4.x), a plain
+// WebSocket page of erin; all print chat and logout events.
+func gatewayPages(t *testing.T, url string) (*nodeClients, []string) {
+	t.Helper()
+	events := []string{"chat", "logout"}
+	n := startClients(t, url,
+		clientSpec{Version: "sio1", Transports: []string{"websocket"}, UID: "dana", Events: events},
+		clientSpec{Version: "sio2", Transports: []string{"polling"}, UID: "dana", Events: events, Reconnect: true},
+		clientSpec{Version: "sio4", UID: "erin", Events: events, Reconnect: true},
+		clientSpec{Version: "ws", UID: "erin"},
+	)
+	n.waitLine("all_ready", 15*time.Second)
+	ids := make([]string, 4)
+	for i := range ids {
+		ev := "connect"
+		if i == 3 {
+			ev = "welcome"
+		}
+		id, _ := n.data(i, ev)[0].(string)
+		if id == "" {
+			t.Fatalf("page %d printed no client id:\n%s", i, n.dump())
+		}
+		ids[i] = id
+	}
+	return n, ids
+}
+
+// phpClients is the answer of type=clients.
+type phpClients struct {
+	Clients []string `json:"clients"`
+	Cursor  string   `json:"cursor"`
+}
+
+// phpReach is a JSON answer with the clients' state.
+type phpReach struct {
+	phpPresence
+	Clients struct {
+		Online  []string `json:"online"`
+		Offline []string `json:"offline"`
+	} `json:"clients"`
+}
+
+// TestPHPClientGateway: toClient reaches one page by the id it reads as
+// socket.id (a plain page: its welcome), with JSON data arriving as an
+// object under any event; exclude leaves a page out; a page named twice
+// gets one copy; online and clients answer from client presence, paged.
+func TestPHPClientGateway(t *testing.T) {
+	php := newPHPClient(t)
+	p := startPushio(t)
+	n, ids := gatewayPages(t, p.IOURL())
+	data := map[string]any{"order": 7.0, "items": []any{"a", "b"}, "paid": true}
+
+	rs := php.run(p.APIURL(), nil,
+		phpDo("toClient", ids[0], data, "chat"),
+		phpDo("publish", "dana", "hi <b>", "chat", map[string]any{"exclude": ids[1]}),
+		phpDo("toClient", []string{ids[3], "no-such-page"}, "to the ws page"),
+		phpDo("publish", "erin", "once", nil, map[string]any{"client": []string{ids[2], ids[0]}}),
+		phpDo("online", map[string]any{"client": []string{ids[1], "no-such-page"}}),
+		phpDo("toClient", "no-such-page", "lost"),
+	)
+	var r phpReach
+	rs[0].answer(t, &r)
+	if r.Result != "ok" || !slices.Equal(r.Clients.Online, ids[:1]) || len(r.Clients.Offline) != 0 {
+		t.Errorf("toClient answered %+v, want ok with %s online", r, ids[0])
+	}
+	rs[2].answer(t, &r)
+	if r.Result != "ok" || !slices.Equal(r.Clients.Online, ids[3:4]) || !slices.Equal(r.Clients.Offline, []string{"no-such-page"}) {
+		t.Errorf("toClient of two answered %+v", r)
+	}
+	rs[4].answer(t, &r)
+	if r.Result != "online" || !slices.Equal(r.Clients.Online, ids[1:2]) || !slices.Equal(r.Clients.Offline, []string{"no-such-page"}) {
+		t.Errorf("online by client answered %+v", r)
+	}
+	rs[5].answer(t, &r)
+	if r.Result != "offline" {
+		t.Errorf("toClient of no page answered %+v, want offline", r)
+	}
+
+	n.wait(5*time.Second, "every push", func(es []event) bool {
+		return len(payloads(es, 0, "chat")) == 2 && len(payloads(es, 0, "new_msg")) == 1 &&
+			len(payloads(es, 2, "new_msg")) == 1 && len(payloads(es, 3, "new_msg")) == 2
+	})
+	time.Sleep(200 * time.Millisecond) // anything sent twice or to the excluded page arrives by now
+	if got := n.data(0, "chat"); len(got) != 2 || !reflect.DeepEqual(got[0], data) || got[1] != "hi &lt;b&gt;" {
+		t.Errorf("page 0 got chat %#v, want the object %#v then the escaped text", got, data)
+	}
+	if got := n.data(1, "chat"); len(got) != 0 {
+		t.Errorf("the excluded page got chat %q", got)
+	}
+	if got, want := n.data(0, "new_msg"), []any{"once"}; !slices.Equal(got, want) {
+		t.Errorf("page 0, a target by client id, got %q, want %q", got, want)
+	}
+	if got, want := n.data(2, "new_msg"), []any{"once"}; !slices.Equal(got, want) {
+		t.Errorf("page 2, a target by uid and by client id, got %q, want one copy %q", got, want)
+	}
+	if got, want := n.data(3, "new_msg"), []any{"to the ws page", "once"}; !slices.Equal(got, want) {
+		t.Errorf("the ws page got %q, want %q", got, want)
+	}
+
+	rs = php.run(p.APIURL(), nil, phpDo("clients", "dana"), phpDo("clients", "dana", 1), phpDo("clients", "nobody"))
+	var all, first, none phpClients
+	rs[0].answer(t, &all)
+	rs[1].answer(t, &first)
+	rs[2].answer(t, &none)
+	if got := slices.Sorted(slices.Values(all.Clients)); !slices.Equal(got, slices.Sorted(slices.Values(ids[:2]))) || all.Cursor != "" {
+		t.Errorf("clients of dana answered %+v, want %q and no cursor", all, ids[:2])
+	}
+	if len(first.Clients) != 1 || first.Cursor == "" {
+		t.Fatalf("clients of dana, limit 1, answered %+v, want one and a cursor", first)
+	}
+	var next phpClients
+	php.one(p.APIURL(), nil, "clients", "dana", 1, first.Cursor).answer(t, &next)
+	if got := append(first.Clients, next.Clients...); len(next.Clients) != 1 || next.Cursor != "" || !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(ids[:2]))) {
+		t.Errorf("the second page of dana's clients answered %+v after %+v", next, first)
+	}
+	if len(none.Clients) != 0 || none.Cursor != "" {
+		t.Errorf("clients of nobody answered %+v, want none", none)
+	}
+}
+
+// TestPHPClientKick: kick by client id sends its message first, then
+// disconnects that page only, which does not reconnect; kick by uid
+// closes every page of the uid (a plain WebSocket page with 1000); a
+// kick of nobody online answers offline.
+func TestPHPClientKick(t *testing.T) {
+	php := newPHPClient(t)
+	p := startPushio(t)
+	n, ids := gatewayPages(t, p.IOURL())
+
+	var r phpReach
+	php.one(p.APIURL(), nil, "kick", map[string]any{"client": ids[1]}, "bye", "logout").answer(t, &r)
+	if r.Result != "ok" {
+		t.Errorf("kick of page 1 answered %+v, want ok", r)
+	}
+	n.wait(5*time.Second, "page 1's disconnect", func(es []event) bool { return len(payloads(es, 1, "disconnect")) == 1 })
+	if got := n.data(1, "logout"); !slices.Equal(got, []any{"bye"}) {
+		t.Errorf("the kicked page got logout %q before its disconnect, want bye", got)
+	}
+	php.one(p.APIURL(), nil, "kick", map[string]any{"uid": "erin"}).answer(t, &r)
+	if r.Result != "ok" || !slices.Equal(r.Online, []string{"erin"}) {
+		t.Errorf("kick of erin answered %+v, want ok", r)
+	}
+	n.wait(5*time.Second, "erin's pages' disconnects", func(es []event) bool {
+		return len(payloads(es, 2, "disconnect")) == 1 && len(payloads(es, 3, "disconnect")) == 1
+	})
+	php.one(p.APIURL(), nil, "kick", map[string]any{"uid": "nobody"}).answer(t, &r)
+	if r.Result != "offline" {
+		t.Errorf("kick of nobody answered %+v, want offline", r)
+	}
+	time.Sleep(1500 * time.Millisecond) // past client.js's reconnect delays
+	for _, c := range []int{1, 2} {
+		if got := n.count(c, "connect"); got != 1 {
+			t.Errorf("kicked page %d connected %d times, want once: it reconnected", c, got)
+		}
+	}
+	if got := n.data(1, "disconnect"); !slices.Equal(got, []any{"io server disconnect"}) {
+		t.Errorf("page 1 disconnected with %q, want io server disconnect", got)
+	}
+	if got, _ := n.data(3, "disconnect")[0].(string); !strings.HasPrefix(got, "1000 ") {
+		t.Errorf("the ws page closed with %q, want 1000", got)
+	}
+	if got := n.count(0, "disconnect"); got != 0 {
+		t.Errorf("page 0, never kicked, disconnected")
+	}
+	var counts struct{ UIDs, Pages int }
+	php.one(p.APIURL(), nil, "count").answer(t, &counts)
+	if counts.UIDs != 1 || counts.Pages != 1 {
+		t.Errorf("count after the kicks answered %+v, want dana's one page", counts)
+	}
+}
+
+// TestPHPClientBatch: one batch of good and bad items: each good one
+// reaches its pages (a kick item closes its page), each bad one is
+// answered fail with its reason alone, in order; a batch over
+// api.max_batch is the fail exception with 413 and sends nothing.
+func TestPHPClientBatch(t *testing.T) {
+	php := newPHPClient(t)
+	p := startPushio(t, "--api.max_batch", "5")
+	n, ids := gatewayPages(t, p.IOURL())
+	rs := php.run(p.APIURL(), nil, phpDo("item", map[string]any{"client": ids[2]}, map[string]any{"n": 2.0}, "chat"))
+	var made map[string]any
+	rs[0].answer(t, &made)
+	items := []any{
+		map[string]any{"to": "dana", "content": "b1"},
+		made,
+		map[string]any{"to": "dana", "event": "connect", "content": "reserved"},
+		map[string]any{"type": "kick", "client": []string{ids[3]}},
+		map[string]any{"to": "nobody", "content": "x"},
+	}
+	rs = php.run(p.APIURL(), nil, phpDo("batch", items), phpDo("batch", append(items, items[0])))
+	var answers []struct {
+		phpReach
+		Error string `json:"error"`
+	}
+	rs[0].answer(t, &answers)
+	wantResults := []string{"ok", "ok", "fail", "ok", "offline"}
+	if len(answers) != len(wantResults) {
+		t.Fatalf("batch answered %d items, want %d: %s", len(answers), len(wantResults), rs[0].Answer)
+	}
+	for i, want := range wantResults {
+		if answers[i].Result != want {
+			t.Errorf("item %d answered %+v, want %s", i, answers[i], want)
+		}
+	}
+	if !strings.Contains(answers[2].Error, "reserved") {
+		t.Errorf("the reserved event's item failed with %q, want why", answers[2].Error)
+	}
+	rs[1].threw(t, failException, 413, "batch: HTTP 413: fail")
+
+	n.wait(5*time.Second, "the batch's pushes", func(es []event) bool {
+		return len(payloads(es, 0, "new_msg")) == 1 && len(payloads(es, 1, "new_msg")) == 1 &&
+			len(payloads(es, 2, "chat")) == 1 && len(payloads(es, 3, "disconnect")) == 1
+	})
+	time.Sleep(200 * time.Millisecond) // a second copy, or the refused batch, arrives by now
+	for c := range 2 {
+		if got := n.data(c, "new_msg"); !slices.Equal(got, []any{"b1"}) {
+			t.Errorf("page %d got %q, want b1 once", c, got)
+		}
+	}
+	if got := n.data(2, "chat"); len(got) != 1 || !reflect.DeepEqual(got[0], map[string]any{"n": 2.0}) {
+		t.Errorf("page 2 got chat %#v, want {n: 2}", got)
+	}
+	if got := n.count(2, "disconnect"); got != 0 {
+		t.Errorf("page 2 was disconnected; only the ws page was kicked")
 	}
 }

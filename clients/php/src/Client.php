@@ -47,6 +47,9 @@ final class Client
 
     private const OPTIONS = ['secret', 'signature', 'auth_secret', 'timeout', 'connect_timeout'];
 
+    /** @var string[] the list fields of a batch item */
+    private const LISTS = ['to', 'uid', 'group', 'client', 'exclude'];
+
     /**
      * @param string $url the API's URL, e.g. http://127.0.0.1:2121
      * @param array<string, mixed> $options
@@ -254,9 +257,13 @@ final class Client
     /**
      * batch sends many publishes (or kicks) in one request and returns their
      * answers in order. Each item is an array of the API's fields, e.g.
-     * ['to' => 'a', 'content' => 'x'] or ['group' => ['g'], 'event' => 'e',
-     * 'json' => ['any' => 'value']]; a bad item is answered
-     * ['result' => 'fail', 'error' => why] alone, the others are sent.
+     * ['to' => 'a', 'content' => 'x'], ['group' => ['g'], 'event' => 'e',
+     * 'json' => ['any' => 'value']] (json: the value itself) or
+     * ['type' => 'kick', 'uid' => 'a'], or one made by item(); a bad item
+     * is answered ['result' => 'fail', 'error' => why] alone, the others
+     * are sent. A list field (to, uid, group, client, exclude) given as a
+     * string is one name, as in the other methods. Signed, the body is
+     * covered by body_sha256 in the query.
      *
      * @param array<int, array<string, mixed>> $items
      * @return array<int, array<string, mixed>>
@@ -270,6 +277,13 @@ final class Client
             if (!is_array($item) || ($item !== [] && array_keys($item) === range(0, count($item) - 1))) {
                 throw new \InvalidArgumentException("pushio: batch: item $i is not an array of fields");
             }
+            // A list field given one name is that name, commas and all, as
+            // every other method sends it.
+            foreach (self::LISTS as $name) {
+                if (isset($item[$name]) && is_string($item[$name])) {
+                    $items[$i][$name] = [$item[$name]];
+                }
+            }
         }
         $body = self::encodeJSON($items, 'batch');
         $query = [];
@@ -282,6 +296,25 @@ final class Client
             throw new AnswerException('batch', 200, self::encodeJSON($answer, 'batch'));
         }
         return $answer;
+    }
+
+    /**
+     * item is one batch item that pushes $data as $event to $targets (to,
+     * group, client, exclude, as publish's $targets), e.g.
+     * Client::item(['to' => 'alice'], 'hi') or
+     * Client::item(['group' => 'g'], ['n' => 1], 'update').
+     *
+     * @param array<string, string|string[]> $targets
+     * @param mixed $data a string (content, escaped) or any JSON value
+     * @return array<string, mixed>
+     */
+    public static function item(array $targets, $data = '', ?string $event = null): array
+    {
+        $item = self::targets($targets) + (is_string($data) ? ['content' => $data] : ['json' => $data]);
+        if ($event !== null) {
+            $item['event'] = $event;
+        }
+        return $item;
     }
 
     /**
