@@ -3,6 +3,7 @@
 // (the npm validator @seriousme/openapi-schema-validator, pinned in
 // package.json and package-lock.json, installed by test/deps.sh), that it
 // describes exactly the request types pushapi serves (pushapi.Types), each
-// with a request schema, so that the two cannot drift apart, and that each
-// request example it gives is served by the built binary (harness).
+// with a request schema, so that the two cannot drift apart, that its
+// event names are push's, and that each request and batch example it
+// gives is served by the built binary (harness).
 package openapi

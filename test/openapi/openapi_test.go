@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
+	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/pushapi"
 )
 
@@ -65,6 +68,8 @@ type schema struct {
 	AllOf         []schema          `yaml:"allOf"`
 	Required      []string          `yaml:"required"`
 	Examples      []any             `yaml:"examples"`
+	Pattern       string            `yaml:"pattern"`
+	Not           *schema           `yaml:"not"`
 	Properties    map[string]schema `yaml:"properties"`
 	Discriminator struct {
 		PropertyName string            `yaml:"propertyName"`
@@ -145,6 +150,31 @@ func TestOpenAPIDescribesEveryType(t *testing.T) {
 	}
 }
 
+// TestOpenAPIEventNames: the Event schema's pattern and refused names are
+// push's: each name it refuses is one push.CheckEvent refuses as
+// reserved, and the pattern takes the names CheckEvent takes.
+func TestOpenAPIEventNames(t *testing.T) {
+	ev := readSpec(t).Components.Schemas["Event"]
+	if ev.Not == nil || len(ev.Not.Enum) == 0 {
+		t.Fatal("Event lists no refused names (not: enum)")
+	}
+	for _, name := range ev.Not.Enum {
+		if !push.Reserved(name) {
+			t.Errorf("Event refuses %q, which push does not reserve", name)
+		}
+	}
+	pattern, err := regexp.Compile(ev.Pattern)
+	if err != nil {
+		t.Fatalf("Event pattern %q: %v", ev.Pattern, err)
+	}
+	for _, name := range []string{"new_msg", "order.paid", "a:b-c", strings.Repeat("x", push.MaxEventBytes),
+		"", strings.Repeat("x", push.MaxEventBytes+1), "a b", "é", "a/b", "a\nb"} {
+		if got, want := pattern.MatchString(name), !errors.Is(push.CheckEvent(name), push.ErrEventName); got != want {
+			t.Errorf("Event pattern takes %q: %v, push.CheckEvent: %v", name, got, want)
+		}
+	}
+}
+
 // TestOpenAPIExamplesAreServed: every example of every request schema,
 // sent to the built binary as a JSON body and as a query, is served (200
 // and not fail): the fields the document names are the ones the server
@@ -190,6 +220,42 @@ func TestOpenAPIExamplesAreServed(t *testing.T) {
 					t.Errorf("GET ?%s: %d %q", query.Encode(), status, answer)
 				}
 			})
+		}
+	}
+}
+
+// TestOpenAPIBatchExamplesAreServed: every example batch is served, each
+// item answered and none refused.
+func TestOpenAPIBatchExamplesAreServed(t *testing.T) {
+	doc := readSpec(t)
+	p := harness.StartT(t, harness.Binary(), harness.Options{})
+	examples := doc.Components.Schemas["Batch"].Examples
+	if len(examples) == 0 {
+		t.Fatal("Batch has no example")
+	}
+	for i, ex := range examples {
+		items, ok := ex.([]any)
+		if !ok {
+			t.Errorf("Batch example %d is not an array", i)
+			continue
+		}
+		body, err := json.Marshal(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, answer := send(t, http.MethodPost, p.APIURL()+"/", bytes.NewReader(body))
+		var answers []struct {
+			Result string `json:"result"`
+			Error  string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(answer), &answers); status != http.StatusOK || err != nil || len(answers) != len(items) {
+			t.Errorf("POST %s: %d %q", body, status, answer)
+			continue
+		}
+		for j, a := range answers {
+			if a.Result != "ok" && a.Result != "offline" {
+				t.Errorf("batch example %d, item %d answered %+v", i, j, a)
+			}
 		}
 	}
 }
