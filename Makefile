@@ -30,8 +30,9 @@ test: test-deps build ## installs what the tests need, then every test with -rac
 	$(MAKE) fuzz FUZZTIME=5s
 
 FUZZTIME ?= 30s
-fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames and handshakes, plain WebSocket frames)
+fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, batch, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames and handshakes, plain WebSocket frames)
 	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime $(FUZZTIME) ./pushapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzBatch$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzHTMLSpecialChars$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzUID$$' -fuzztime $(FUZZTIME) ./server/
 	$(GO) test -run '^$$' -fuzz '^FuzzEnginePayload$$' -fuzztime $(FUZZTIME) ./engine/parser/

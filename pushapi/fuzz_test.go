@@ -1,6 +1,7 @@
 package pushapi
 
 import (
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pushio/pushio/internal/test/testlog"
+	"github.com/pushio/pushio/push"
 )
 
 // entities are the only things an escaped string may start with '&'.
@@ -95,8 +97,54 @@ func FuzzParams(f *testing.F) {
 		switch got := w.Body.String(); got {
 		case "ok", "offline", "online", "fail":
 		default:
-			if !strings.HasPrefix(got, `{"uids":`) {
+			if !strings.HasPrefix(got, `{"uids":`) && !strings.HasPrefix(got, `{"clients":`) && !strings.HasPrefix(got, `[`) {
 				t.Fatalf("%s ?%s (%s) %q: answer %q", method, query, ctype, body, got)
+			}
+		}
+	})
+}
+
+// FuzzBatch feeds arbitrary bodies to the batch parser: it never panics,
+// refuses what is not an array of at most the limit, and each item it
+// takes is a request that could be sent (a valid event and JSON value, a
+// kick that names a page).
+func FuzzBatch(f *testing.F) {
+	f.Add(`[{"to":"a","content":"x"},{"group":"g","event":"e","json":{"k":[1,2]}},{"client":["c1"]}]`)
+	f.Add(`[{"type":"kick","uid":"a","event":"logout"},7,null,"x",[1],{"to":[["a"]]}]`)
+	f.Add(`[{"event":"connect"},{"json":1,"content":"x"},{"type":"count"},{}]`)
+	f.Add(`[{"to":"\xff","content":"\xc3","json":"\xed\xa0\x80"}]`)
+	f.Add(`[` + strings.Repeat(`{},`, 10) + `{}]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		items, err := parseBatch([]byte(body), 10)
+		if err != nil {
+			if items != nil {
+				t.Fatalf("%q: error %v with %d items", body, err, len(items))
+			}
+			return
+		}
+		if len(items) > 10 {
+			t.Fatalf("%q: %d items over the limit", body, len(items))
+		}
+		for i, it := range items {
+			if it.err != nil {
+				if it.err.why == "" {
+					t.Fatalf("%q: item %d refused without a reason", body, i)
+				}
+				continue
+			}
+			r := it.req
+			if r.Kick && r.Targets.Broadcast() {
+				t.Fatalf("%q: item %d kicks everyone", body, i)
+			}
+			if m := r.Message; m != nil {
+				if m.Event != "" && push.CheckEvent(m.Event) != nil && !(r.Kick && m.Event == eventKickOnly) {
+					t.Fatalf("%q: item %d has event %q", body, i, m.Event)
+				}
+				if m.JSON != nil && !json.Valid(m.JSON) {
+					t.Fatalf("%q: item %d has JSON %q", body, i, m.JSON)
+				}
+			} else if !r.Kick {
+				t.Fatalf("%q: item %d publishes no message", body, i)
 			}
 		}
 	})

@@ -30,6 +30,10 @@ type Page interface {
 	Info() (addr string, opened time.Time)
 }
 
+// kickGrace is how long a kicked Socket.IO client has to close its
+// connection itself (they all do once told) before the server does.
+const kickGrace = 5 * time.Second
+
 // sioPage is a Socket.IO socket as a Page. It is one pointer wide, so
 // the hub compares it by the socket's identity and boxing it costs
 // nothing.
@@ -38,7 +42,7 @@ type sioPage struct{ sock *socketio.Socket }
 func (p sioPage) ID() string                { return p.sock.ID() }
 func (p sioPage) Deliver(m *engine.Message) { p.sock.Deliver(m) }
 func (p sioPage) LoginError(reason string)  { _ = p.sock.Emit(EventLoginError, reason) }
-func (p sioPage) Close()                    { p.sock.Disconnect() }
+func (p sioPage) Close()                    { p.sock.Kick(kickGrace) }
 func (p sioPage) Info() (string, time.Time) {
 	return p.sock.Session().RemoteAddr(), p.sock.Session().Opened()
 }

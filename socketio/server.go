@@ -126,6 +126,25 @@ func (c *conn) set(nsp string, sock *Socket) {
 	}
 }
 
+// take takes sock out of c if it is still c's socket of nsp, and reports
+// whether it was.
+func (c *conn) take(nsp string, sock *Socket) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if nsp == "/" {
+		if c.main != sock {
+			return false
+		}
+		c.main = nil
+		return true
+	}
+	if c.others[nsp] != sock {
+		return false
+	}
+	delete(c.others, nsp)
+	return true
+}
+
 // all takes every socket out of c.
 func (c *conn) all() []*Socket {
 	c.mu.Lock()

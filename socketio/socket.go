@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"sync"
+	"time"
 
 	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/socketio/parser"
@@ -65,6 +66,25 @@ func (s *Socket) Disconnect() {
 		_ = s.sess.Send(m)
 	}
 	s.sess.Close(true)
+}
+
+// Kick ends the socket from the server's side as Node's
+// socket.disconnect() does: the client is told (a DISCONNECT, after what
+// was queued) and the socket leaves at once (OnDisconnect runs on a
+// goroutine of its own, so that Kick never waits on the handler); the
+// client, which does not reconnect after it, closes its connection
+// itself. A session still open after grace (a client that does not read)
+// is closed then. Unlike Disconnect, the messages before the DISCONNECT
+// do not share a polling payload with the close of the transport, which
+// socket.io-client 3.x and 4.x handle first, losing the messages.
+func (s *Socket) Kick(grace time.Duration) {
+	if m, err := encode(parser.Disconnect, s.nsp, -1, nil); err == nil {
+		_ = s.sess.Send(m)
+	}
+	if c, ok := s.sess.Value.(*conn); ok && c.take(s.nsp, s) {
+		go s.srv.leave(s, "server namespace disconnect")
+	}
+	time.AfterFunc(grace, func() { s.sess.Close(true) })
 }
 
 // EncodeEvent encodes event and args for nsp once, to send to any number

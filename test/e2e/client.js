@@ -22,15 +22,15 @@
 //     reconnect   when true, the client reconnects (and logs in again) after
 //                 a disconnect it did not ask for, with short delays (0.2 s,
 //                 doubling up to 1 s); a failed attempt ends nothing
-//     events      more event names to print as new_msg is, with their first
-//                 argument (e.g. ["chat", "logout"]); a ws page prints every
-//                 event it gets
+//     events      more event names to listen for and print, e.g. ["logout"]
+//                 (sse: their data as text)
 //
 // Lines, each with the client's index c and its transport t:
-//   {"c":0,"ev":"connect","data":socket.id}  {"c":0,"ev":"ready"}
+//   {"c":0,"ev":"connect"}  {"c":0,"ev":"ready"}
 //   {"c":0,"ev":"new_msg","data":…}  {"c":0,"ev":"update_online_count","data":…}
 //   {"c":0,"ev":"disconnect","data":reason}  {"c":0,"ev":"connect_error","data":…}
 //   {"c":0,"ev":"login_error","data":reason}
+// socket.io clients print {"c":0,"ev":"id","data":socket.id} on each connect.
 // ws and sse clients also print {"c":0,"ev":"welcome","data":CID}; their t is
 // "ws" or "sse", and a ws client's disconnect data is "CODE reason".
 // spec.ws_path and spec.sse_path name the plain paths (default /ws,
@@ -111,7 +111,8 @@ function start(c, i) {
   };
 
   socket.on("connect", () => {
-    emit("connect", socket.id);
+    emit("connect");
+    emit("id", socket.id);
     if (c.upgrade) {
       if (transportOf(socket) === "websocket") upgraded = true;
       else socket.io.engine.on("upgrade", () => { upgraded = true; maybeReady(); });
@@ -221,10 +222,9 @@ function startPlain(c, i) {
   sockets.push({ disconnect: close });
   es.addEventListener("open", () => emit("connect"));
   es.addEventListener("welcome", (e) => on("welcome", JSON.parse(e.data).client));
-  for (const ev of ["new_msg", "update_online_count", "login_error"]) {
+  for (const ev of ["new_msg", "update_online_count", "login_error"].concat(c.events || [])) {
     es.addEventListener(ev, (e) => on(ev, e.data));
   }
-  for (const ev of c.events || []) es.addEventListener(ev, (e) => on(ev, e.data));
   es.addEventListener("error", (e) => {
     emit("connect_error", (e && (e.code || e.message)) ? String(e.code || e.message) : "error");
     if (es.readyState === EventSource.CLOSED) {
