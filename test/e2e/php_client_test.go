@@ -303,7 +303,7 @@ func gatewayPages(t *testing.T, url string) (*nodeClients, []string) {
 	n.waitLine("all_ready", 15*time.Second)
 	ids := make([]string, 4)
 	for i := range ids {
-		ev := "connect"
+		ev := "id"
 		if i == 3 {
 			ev = "welcome"
 		}
