@@ -10,6 +10,9 @@ package adapter
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/pushio/pushio/push"
@@ -24,18 +27,32 @@ type Counts struct {
 }
 
 // Presence records the logged-in pages of every uid, each under its
-// client id (the page's id). Join and Leave are called once per page by
-// the instance that holds it; Online, Reach, Clients and Counts answer for
-// the whole cluster, each in one round trip.
+// client id (the page's id), and groups. Join and Leave are called once
+// per page by the instance that holds it; Online, Reach, Clients, Counts
+// and the group queries answer for the whole cluster, each in one round
+// trip.
+//
+// A page is in a group by its uid's membership (JoinGroups: it lasts
+// until LeaveGroups or Ungroup, for every page of the uid, open now or
+// later) or by one of its own (the groups of its login token, a join by
+// its client id: recorded by the instance holding it, for the page's
+// life). The group queries count both, each page once.
 type Presence interface {
-	// Join records page client of uid on this instance.
-	Join(ctx context.Context, uid, client string) error
-	// Leave removes page client of uid; a page not recorded is a no-op.
-	Leave(ctx context.Context, uid, client string) error
+	// Join records page client of uid on this instance, in pageGroups by
+	// its own membership, and returns uid's groups as they stand once the
+	// page is recorded: a JoinGroups that this read missed comes after it.
+	Join(ctx context.Context, uid, client string, pageGroups []string) ([]string, error)
+	// Leave removes page client of uid, and its own memberships of
+	// pageGroups; a page not recorded is a no-op.
+	Leave(ctx context.Context, uid, client string, pageGroups []string) error
+	// PageGroups records delta (+1 or -1) pages of uid on this instance in
+	// groups by their own membership (a join or leave by client id).
+	PageGroups(ctx context.Context, uid string, groups []string, delta int64) error
 	// Online reports, for each uid, whether it has a page anywhere.
 	Online(ctx context.Context, uids []string) ([]bool, error)
-	// Reach reports whether each uid and each client of t has a page
-	// anywhere (Reach.UIDs, Reach.Clients); Exclude plays no part.
+	// Reach reports whether each uid, group and client of t has a page
+	// anywhere (Reach.UIDs, Reach.Groups, Reach.Clients); Exclude plays
+	// no part.
 	Reach(ctx context.Context, t push.Targets) (push.Reach, error)
 	// Clients lists the client ids of uid's pages in byte order: at
 	// most limit (> 0) of those after the id after ("" is the start),
@@ -43,9 +60,39 @@ type Presence interface {
 	Clients(ctx context.Context, uid, after string, limit int) (ids []string, more bool, err error)
 	// Counts returns the cluster-wide figures.
 	Counts(ctx context.Context) (Counts, error)
+	// JoinGroups makes each uid a member of each group, all or nothing:
+	// when a uid would be in more than max groups it changes nothing and
+	// returns a *TooManyGroupsError.
+	JoinGroups(ctx context.Context, uids, groups []string, max int) error
+	// LeaveGroups ends the memberships of each uid in each group.
+	LeaveGroups(ctx context.Context, uids, groups []string) error
+	// Ungroup ends every membership of each group, by uid and by page.
+	Ungroup(ctx context.Context, groups []string) error
+	// GroupOnline reports, for each group, whether a page is in it.
+	GroupOnline(ctx context.Context, groups []string) ([]bool, error)
+	// GroupCounts counts the logged-in uids and pages in group.
+	GroupCounts(ctx context.Context, group string) (Counts, error)
+	// UIDs lists online uids (of group; of everyone when group is ""),
+	// at most limit of them, in byte order from after cursor ("": from
+	// the start). next is "" at the end; a page may hold fewer than limit
+	// before the end.
+	UIDs(ctx context.Context, group, cursor string, limit int) (uids []string, next string, err error)
 	// Close removes this instance's presence at once.
 	Close(ctx context.Context) error
 }
+
+// TooManyGroupsError is JoinGroups' refusal.
+type TooManyGroupsError struct {
+	UID string
+	Max int
+}
+
+func (e *TooManyGroupsError) Error() string {
+	return fmt.Sprintf("uid %q would be in more than %d groups", e.UID, e.Max)
+}
+
+// ErrBadCursor is a UIDs cursor that no UIDs answer gave.
+var ErrBadCursor = errors.New("bad cursor")
 
 // Packet is a Socket.IO packet as the adapter wire carries it: {type,
 // data, nsp}; Data is the EVENT's array, the event name first (as decoded
@@ -106,5 +153,38 @@ type Fanout interface {
 	// means the pushes may not have reached the others and the answer
 	// is unknown.
 	Send(ctx context.Context, out []Outgoing) ([]push.Reach, error)
+	// AddSockets makes the other instances' sockets that sel picks join
+	// rooms; DelSockets makes them leave them.
+	AddSockets(ctx context.Context, sel Selector, rooms []string) error
+	DelSockets(ctx context.Context, sel Selector, rooms []string) error
 	Close() error
+}
+
+// Cursor is where a UIDs listing stands: its phase (the uid members of a
+// group, then the uids only in it by their pages' own memberships) and
+// the last uid listed. Both implementations hand it out as Encode gives.
+type Cursor struct {
+	Pages bool // in the second phase
+	Last  string
+}
+
+// Encode is the cursor as UIDs hands it out: opaque, URL-safe.
+func (c Cursor) Encode() string {
+	phase := "m"
+	if c.Pages {
+		phase = "p"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(phase + c.Last))
+}
+
+// DecodeCursor reads an Encode'd cursor; "" is the start.
+func DecodeCursor(s string) (Cursor, error) {
+	if s == "" {
+		return Cursor{}, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) == 0 || (b[0] != 'm' && b[0] != 'p') {
+		return Cursor{}, ErrBadCursor
+	}
+	return Cursor{Pages: b[0] == 'p', Last: string(b[1:])}, nil
 }

@@ -5,6 +5,9 @@
 // without blocking (Deliver), and the message type is the caller's, so the
 // hub is tested and benchmarked without a socket.
 //
+// Rooms are uids (a page joins its uid's room at login), groups (the room
+// GroupRoom(G), which no uid and no page id can be) and each member's id.
+//
 // Concurrency: every method is safe for concurrent use. Broadcast holds a
 // read lock while it hands the message to each member, so Deliver must not
 // block and must not call back into the hub.

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/pushio/pushio/hub"
 )
 
 // DefaultEvent is the event a push without event= sends: the original's.
@@ -118,8 +120,7 @@ func ParseJSON(text string) (json.RawMessage, error) {
 // Clients at all is every page (a broadcast).
 type Targets struct {
 	UIDs []string
-	// Groups is filled by the group support (issue 10, groups part);
-	// Rooms names their rooms.
+	// Groups are group names (hub.CheckName); Rooms names their rooms.
 	Groups  []string
 	Clients []string
 	Exclude []string
@@ -145,9 +146,9 @@ func (t Targets) Rooms() []string {
 	return append(out, t.Clients...)
 }
 
-// GroupRoom is the room of group g. The groups part of issue 10 may give
-// groups a room name of their own; until then a group's room is its name.
-func GroupRoom(g string) string { return g }
+// GroupRoom is the room of group g: hub.GroupRoom, a name no uid and no
+// client id can be.
+func GroupRoom(g string) string { return hub.GroupRoom(g) }
 
 // Reach says, for each target of a Targets in order, whether it has a
 // page anywhere in the cluster.

@@ -45,6 +45,27 @@ type Publisher interface {
 	Clients(ctx context.Context, uid, after string, limit int) ([]string, bool, error)
 	// Counts returns the cluster-wide logged-in uids and sockets.
 	Counts(ctx context.Context) (adapter.Counts, error)
+	Groups
+}
+
+// Groups is what the API needs of the groups (server.Server's methods of
+// the same names).
+type Groups interface {
+	// JoinGroups makes every page of uids, open now or later, join groups;
+	// an *adapter.TooManyGroupsError changes nothing.
+	JoinGroups(ctx context.Context, uids, groups []string) error
+	// LeaveGroups ends those memberships.
+	LeaveGroups(ctx context.Context, uids, groups []string) error
+	// JoinClients and LeaveClients do it for single pages, for their
+	// life, reporting which clients have a page.
+	JoinClients(ctx context.Context, clients, groups []string) ([]bool, error)
+	LeaveClients(ctx context.Context, clients, groups []string) ([]bool, error)
+	// Ungroup ends every membership of groups.
+	Ungroup(ctx context.Context, groups []string) error
+	// GroupCounts counts the uids and pages of group.
+	GroupCounts(ctx context.Context, group string) (adapter.Counts, error)
+	// UIDs lists online uids (of group, "" for all) from cursor.
+	UIDs(ctx context.Context, group, cursor string, limit int) ([]string, string, error)
 }
 
 // Options configure the API handler.

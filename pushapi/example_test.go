@@ -166,3 +166,73 @@ func ExampleNew_gateway() {
 	// new_msg [1] to p1
 	// 200 [{"result":"offline","online":[],"offline":["bob"]},{"result":"ok","online":[],"offline":[],"clients":{"online":["p1"],"offline":[]}},{"result":"fail","error":"event is reserved: connect"}]
 }
+
+// The example's groups: "staff" has alice; the hub prints what it would
+// record.
+
+func (hub) JoinGroups(_ context.Context, uids, groups []string) error {
+	fmt.Printf("%s join %s\n", uids, groups)
+	return nil
+}
+
+func (hub) LeaveGroups(_ context.Context, uids, groups []string) error {
+	fmt.Printf("%s leave %s\n", uids, groups)
+	return nil
+}
+
+func (hub) JoinClients(ctx context.Context, clients, groups []string) ([]bool, error) {
+	fmt.Printf("pages %s join %s\n", clients, groups)
+	r, _ := hub{}.Reach(ctx, push.Targets{Clients: clients})
+	return r.Clients, nil
+}
+
+func (hub) LeaveClients(ctx context.Context, clients, groups []string) ([]bool, error) {
+	fmt.Printf("pages %s leave %s\n", clients, groups)
+	r, _ := hub{}.Reach(ctx, push.Targets{Clients: clients})
+	return r.Clients, nil
+}
+
+func (hub) Ungroup(_ context.Context, groups []string) error {
+	fmt.Printf("ungroup %s\n", groups)
+	return nil
+}
+
+func (hub) GroupCounts(_ context.Context, group string) (adapter.Counts, error) {
+	if group == "staff" {
+		return adapter.Counts{UIDs: 1, Pages: 2}, nil
+	}
+	return adapter.Counts{}, nil
+}
+
+func (hub) UIDs(_ context.Context, group, _ string, _ int) ([]string, string, error) {
+	if group == "" || group == "staff" {
+		return []string{"alice"}, "", nil
+	}
+	return nil, "", nil
+}
+
+// GatewayWorker's groups: joinGroup by uid or by page, a push to a group
+// (and a uid), its counts and uids, leaveGroup and ungroup.
+func ExampleNew_groups() {
+	srv := httptest.NewServer(pushapi.New(hub{}, pushapi.Options{}, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	c := srv.Client()
+
+	answer(c.Get(srv.URL + "/?type=join&group=staff&uid=alice"))
+	answer(c.Get(srv.URL + "/?type=join&group=staff&client=p9"))
+	answer(c.Get(srv.URL + "/?type=count&group=staff"))
+	answer(c.Get(srv.URL + "/?type=uids&group=staff"))
+	answer(c.Get(srv.URL + "/?type=leave&group=staff&uid=alice"))
+	answer(c.Get(srv.URL + "/?type=ungroup&group=staff"))
+	// Output:
+	// [alice] join [staff]
+	// 200 ok
+	// pages [p9] join [staff]
+	// 200 offline
+	// 200 {"uids":1,"pages":2}
+	// 200 {"uids":["alice"],"cursor":""}
+	// [alice] leave [staff]
+	// 200 ok
+	// ungroup [staff]
+	// 200 ok
+}

@@ -31,6 +31,8 @@ type recorder struct {
 	sends   []send
 	batches []int      // the number of requests of each Send call
 	asked   [][]string // uids of Reach calls
+	// groupCalls are the group calls, each with its arguments.
+	groupCalls []string
 }
 
 // send is one request the recorder got: its targets, its message (event

@@ -67,8 +67,8 @@ func readMessage(p params, kick bool) (m push.Message, present bool, err error) 
 	return m, hasEvent || hasContent || hasJSON, nil
 }
 
-// readTargets reads the targets of a publish (to=, client=, exclude=;
-// the groups part adds group=) or, with kick, of a kick (uid=, client=,
+// readTargets reads the targets of a publish (to=, group=, client=,
+// exclude=) or, with kick, of a kick (uid=, client=,
 // which must name a page). Each is a list (see list).
 func readTargets(p params, kick bool) (push.Targets, error) {
 	var t push.Targets
@@ -82,6 +82,11 @@ func readTargets(p params, kick bool) (push.Targets, error) {
 			return t, invalid("uid: %v", err)
 		}
 		return t, &refusal{status: http.StatusOK, why: "to: " + err.Error()}
+	}
+	if !kick {
+		if t.Groups, err = groupList(p, false); err != nil {
+			return t, err
+		}
 	}
 	if t.Clients, err = list(p, "client"); err != nil {
 		return t, invalid("client: %v", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/push"
 )
@@ -75,7 +76,8 @@ func (a *api) refuseItem(c *gin.Context, err error) {
 	a.fail(c, r.status, metrics.ResultFail)
 }
 
-// online: type=online&uid=U and/or client=C answers online or offline.
+// online: type=online&uid=U, client=C and/or group=G answers online or
+// offline.
 func (a *api) online(ctx context.Context, c *gin.Context, p params) {
 	uids, err := list(p, "uid")
 	if err != nil {
@@ -87,7 +89,12 @@ func (a *api) online(ctx context.Context, c *gin.Context, p params) {
 		a.fail(c, http.StatusBadRequest, metrics.ResultFail)
 		return
 	}
-	t := push.Targets{UIDs: uids, Clients: clients}
+	groups, err := groupList(p, false)
+	if err != nil {
+		a.refuseItem(c, err)
+		return
+	}
+	t := push.Targets{UIDs: uids, Clients: clients, Groups: groups}
 	if t.Broadcast() {
 		a.fail(c, http.StatusOK, metrics.ResultFail)
 		return
@@ -101,9 +108,20 @@ func (a *api) online(ctx context.Context, c *gin.Context, p params) {
 	a.answerPresence(c, t, reach, answerOnline)
 }
 
-// count: type=count answers {"uids":N,"pages":M}.
-func (a *api) count(ctx context.Context, c *gin.Context) {
-	counts, err := a.pub.Counts(ctx)
+// count: type=count answers {"uids":N,"pages":M}, of the whole cluster or,
+// with group=G, of that group.
+func (a *api) count(ctx context.Context, c *gin.Context, p params) {
+	group, err := oneGroup(p, false)
+	if err != nil {
+		a.refuseItem(c, err)
+		return
+	}
+	var counts adapter.Counts
+	if group == "" {
+		counts, err = a.pub.Counts(ctx)
+	} else {
+		counts, err = a.pub.GroupCounts(ctx, group)
+	}
 	if err != nil {
 		a.unavailable(c, "count", err)
 		return
@@ -178,9 +196,10 @@ type presenceAnswer struct {
 	Result  string   `json:"result"`
 	Online  []string `json:"online"`
 	Offline []string `json:"offline"`
+	// Groups is the state of group= targets, when there are any.
+	Groups *split `json:"groups,omitempty"`
 	// Clients is the state of client= targets, when there are any.
 	Clients *split `json:"clients,omitempty"`
-	// The groups part of issue 10 adds the groups' state here.
 }
 
 // split names the targets that have a page and those that have none.
@@ -211,6 +230,10 @@ func presenceOf(t push.Targets, r push.Reach, positive string) presenceAnswer {
 	}
 	uids := splitOf(t.UIDs, r.UIDs)
 	ans := presenceAnswer{Result: result, Online: uids.Online, Offline: uids.Offline}
+	if len(t.Groups) > 0 {
+		groups := splitOf(t.Groups, r.Groups)
+		ans.Groups = &groups
+	}
 	if len(t.Clients) > 0 {
 		clients := splitOf(t.Clients, r.Clients)
 		ans.Clients = &clients

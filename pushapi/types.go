@@ -20,7 +20,11 @@ var types = map[string]typeHandler{
 	"kick":    func(a *api, ctx context.Context, c *gin.Context, p params) { a.publish(ctx, c, p, "kick") },
 	"online":  (*api).online,
 	"clients": (*api).clients,
-	"count":   func(a *api, ctx context.Context, c *gin.Context, _ params) { a.count(ctx, c) },
+	"count":   (*api).count,
+	"join":    func(a *api, ctx context.Context, c *gin.Context, p params) { a.membership(ctx, c, p, true) },
+	"leave":   func(a *api, ctx context.Context, c *gin.Context, p params) { a.membership(ctx, c, p, false) },
+	"ungroup": (*api).ungroup,
+	"uids":    (*api).uids,
 }
 
 // Types returns the names of the request types the API serves, sorted.

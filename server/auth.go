@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/socketio"
 )
 
@@ -49,19 +51,21 @@ func (a *loginAuth) set(secret string) {
 
 // check accepts token for uid when logins are unsigned, or when token is
 // the lowercase hex HMAC-SHA256 of uid, or an HS256 JWT whose sub is uid,
-// both keyed with the secret.
-func (a *loginAuth) check(uid, token string) *LoginError {
+// both keyed with the secret. A JWT's groups claim is returned: the
+// groups the page joins (at most maxGroups valid names, or the token is
+// bad); pages of unsigned logins join none.
+func (a *loginAuth) check(uid, token string, maxGroups int) ([]string, *LoginError) {
 	secret := *a.secret.Load()
 	if len(secret) == 0 {
-		return nil
+		return nil, nil
 	}
 	if token == "" {
-		return ErrTokenRequired
+		return nil, ErrTokenRequired
 	}
 	if strings.Count(token, ".") == 2 {
-		return checkJWT(secret, uid, token)
+		return checkJWT(secret, uid, token, maxGroups)
 	}
-	return checkHMAC(secret, uid, token)
+	return nil, checkHMAC(secret, uid, token)
 }
 
 // Authorize checks a login of uid with token as a page's login will,
@@ -69,7 +73,7 @@ func (a *loginAuth) check(uid, token string) *LoginError {
 // (EventSource) refuses it there. The refusal is logged and counted as
 // a login's; the error's text is the reason a login_error would carry.
 func (s *Server) Authorize(uid, token string) error {
-	if err := s.auth.check(uid, token); err != nil {
+	if _, err := s.auth.check(uid, token, s.opts.MaxGroupsPerUID); err != nil {
 		s.log.Debug("login refused", "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)
 		return err
@@ -93,23 +97,32 @@ var jwtParser = jwt.NewParser(
 	jwt.WithLeeway(TokenLeeway),
 )
 
-func checkJWT(secret []byte, uid, token string) *LoginError {
-	var claims jwt.RegisteredClaims
+func checkJWT(secret []byte, uid, token string, maxGroups int) ([]string, *LoginError) {
+	var claims LoginClaims
 	_, err := jwtParser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return secret, nil })
 	switch {
 	case err == nil:
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return ErrTokenExpired
+		return nil, ErrTokenExpired
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return ErrTokenNotYetValid
+		return nil, ErrTokenNotYetValid
 	default:
-		return ErrTokenBad
+		return nil, ErrTokenBad // a groups claim that is not a list of strings too
 	}
 	// The signature is verified: telling a wrong sub apart is safe.
 	if claims.Subject != uid {
-		return ErrTokenOtherUID
+		return nil, ErrTokenOtherUID
 	}
-	return nil
+	groups := slices.Compact(slices.Sorted(slices.Values(claims.Groups)))
+	if len(groups) > maxGroups {
+		return nil, ErrTokenBad
+	}
+	for _, g := range groups {
+		if hub.CheckName(g) != nil {
+			return nil, ErrTokenBad
+		}
+	}
+	return groups, nil
 }
 
 // loginToken is the second login argument when it is a non-empty string,

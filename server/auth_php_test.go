@@ -50,10 +50,10 @@ func TestReadmePHPTokens(t *testing.T) {
 	var a loginAuth
 	a.set(testSecret)
 	for i, tok := range tokens {
-		if refused := a.check(uid, tok); refused != nil {
+		if refused := a.refusal(uid, tok); refused != nil {
 			t.Errorf("token %d %q refused: %v", i, tok, refused)
 		}
-		if refused := a.check("someone else", tok); refused == nil {
+		if refused := a.refusal("someone else", tok); refused == nil {
 			t.Errorf("token %d accepted for another uid", i)
 		}
 	}

@@ -62,7 +62,7 @@ func TestLoginAuthCheck(t *testing.T) {
 	a.set(testSecret)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := a.check(tc.uid, tc.token); got != tc.want {
+			if got := a.refusal(tc.uid, tc.token); got != tc.want {
 				t.Fatalf("check(%q, %q) = %v, want %v", tc.uid, tc.token, got, tc.want)
 			}
 		})
@@ -70,7 +70,7 @@ func TestLoginAuthCheck(t *testing.T) {
 	t.Run("no secret lets everyone in", func(t *testing.T) {
 		var open loginAuth
 		open.set("")
-		if got := open.check("alice", ""); got != nil {
+		if got := open.refusal("alice", ""); got != nil {
 			t.Fatal(got)
 		}
 	})

@@ -58,13 +58,13 @@ func (l local) pages(nsp string, sel adapter.Selector) []Page {
 
 func (l local) Join(nsp string, sel adapter.Selector, rooms []string) {
 	for _, p := range l.pages(nsp, sel) {
-		l.s.hub.Join(p, rooms...)
+		l.s.joinRooms(p, sel, rooms)
 	}
 }
 
 func (l local) Leave(nsp string, sel adapter.Selector, rooms []string) {
 	for _, p := range l.pages(nsp, sel) {
-		l.s.hub.Leave(p, rooms...)
+		l.s.leaveRooms(p, sel, rooms)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/phpcast"
 	"github.com/pushio/pushio/socketio"
 )
@@ -14,7 +15,7 @@ import (
 // socket's life, in this instance's memory and in Redis: without a bound,
 // every connection could pin a uid as long as io.max_payload (1 MiB by
 // default), a hundred times what the connection itself costs.
-const maxUIDBytes = 1024
+const maxUIDBytes = hub.MaxNameBytes
 
 // user is what pushio keeps of one page, whatever its wire: its uid once
 // logged in.
@@ -25,6 +26,9 @@ type user struct {
 	mu    sync.Mutex
 	uid   string
 	state loginState
+	// own is the groups the page is in by its own membership (its login
+	// token's, joins by its client id), recorded in presence.
+	own []string
 }
 
 type loginState int
@@ -53,29 +57,36 @@ func (s *Server) login(c *user, args []any, token string) {
 		s.log.Debug("login ignored: uid is neither a string nor a number", "sid", id)
 		return
 	}
-	if len(uid) > maxUIDBytes {
-		s.log.Debug("login ignored: uid too long", "sid", id, "bytes", len(uid), "max", maxUIDBytes)
+	if err := hub.CheckName(uid); err != nil && uid != "" {
+		// The empty uid logs in, as in the original.
+		s.log.Debug("login ignored: uid "+err.Error(), "sid", id, "bytes", len(uid))
 		return
 	}
 	// One uid per page: a second login is ignored, as in the original.
 	if c.loggedIn() {
 		return
 	}
-	if err := s.auth.check(uid, token); err != nil {
+	own, refused := s.auth.check(uid, token, s.opts.MaxGroupsPerUID)
+	if err := refused; err != nil {
 		s.log.Debug("login refused", "sid", id, "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)
 		c.page.LoginError(err.text)
 		return
 	}
-	if !c.take(uid) {
+	if !c.take(uid, own) {
 		return
 	}
+	// The uid's room first, then the record and the read of its groups: a
+	// join by uid that this read misses is recorded after it, and its
+	// fan-out then finds the page in the uid's room.
 	s.hub.Join(c.page, uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Join(ctx, uid, id); err != nil {
+	groups, err := s.presence.Join(ctx, uid, id, own)
+	if err != nil {
 		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 	}
+	s.hub.Join(c.page, hub.GroupRooms(append(groups, own...))...)
 	if c.gone.Load() {
 		// The page went away while Join ran; its disconnect may have
 		// missed the record, so settle it here (logout is idempotent).
@@ -91,13 +102,13 @@ func (s *Server) logout(c *user) {
 	if c == nil {
 		return
 	}
-	uid, ok := c.release()
+	uid, own, ok := c.release()
 	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Leave(ctx, uid, c.page.ID()); err != nil {
+	if err := s.presence.Leave(ctx, uid, c.page.ID(), own); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
 }
@@ -109,26 +120,30 @@ func (c *user) loggedIn() bool {
 	return c.state != notLoggedIn
 }
 
-// take records uid as the page's, once.
-func (c *user) take(uid string) bool {
+// take records uid as the page's, in groups own by its own membership,
+// once.
+func (c *user) take(uid string, own []string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != notLoggedIn {
 		return false
 	}
-	c.uid, c.state = uid, loggedIn
+	c.uid, c.state, c.own = uid, loggedIn, own
 	return true
 }
 
-// release gives the uid back, once; a page logged out stays so.
-func (c *user) release() (string, bool) {
+// release gives the uid and the page's own groups back, once; a page
+// logged out stays so.
+func (c *user) release() (string, []string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != loggedIn {
-		return "", false
+		return "", nil, false
 	}
 	c.state = loggedOut
-	return c.uid, true
+	own := c.own
+	c.own = nil
+	return c.uid, own, true
 }
 
 // UID turns a login argument into a uid the way PHP's (string) cast does

@@ -269,7 +269,7 @@ func TestLogoutIdempotent(t *testing.T) {
 	if got := ts.counts(t); got != want {
 		t.Errorf("after two logouts: counts = %+v, want %+v", got, want)
 	}
-	if err := ts.presence.Leave(t.Context(), "x", sock.Value.(*user).page.ID()); err != nil {
+	if err := ts.presence.Leave(t.Context(), "x", sock.Value.(*user).page.ID(), nil); err != nil {
 		t.Fatal(err)
 	}
 	c.Drop() // the disconnect handler logs out a third time

@@ -67,7 +67,7 @@ func (s *Server) Attach(r *http.Request, page Page, transport string) *Conn {
 		c.ticket.claimed.Store(true)
 	}
 	s.pagesMu.Lock()
-	s.pages[c] = struct{}{}
+	s.pages[page] = c
 	s.pagesMu.Unlock()
 	s.hub.Add(page.ID(), page)
 	s.opts.Metrics.PageOpened(transport)
@@ -87,7 +87,7 @@ func (c *Conn) Detach() {
 		c.s.hub.Remove(c.u.page)
 		c.s.logout(c.u)
 		c.s.pagesMu.Lock()
-		delete(c.s.pages, c)
+		delete(c.s.pages, c.u.page)
 		c.s.pagesMu.Unlock()
 		if c.ticket != nil {
 			c.ticket.release()
@@ -101,10 +101,24 @@ func (s *Server) attached() []*Conn {
 	s.pagesMu.Lock()
 	defer s.pagesMu.Unlock()
 	out := make([]*Conn, 0, len(s.pages))
-	for c := range s.pages {
+	for _, c := range s.pages {
 		out = append(out, c)
 	}
 	return out
+}
+
+// userOf is what the server keeps of page p, or nil when p is gone.
+func (s *Server) userOf(p Page) *user {
+	if sp, ok := p.(sioPage); ok {
+		u, _ := sp.sock.Value.(*user)
+		return u
+	}
+	s.pagesMu.Lock()
+	defer s.pagesMu.Unlock()
+	if c := s.pages[p]; c != nil {
+		return c.u
+	}
+	return nil
 }
 
 // Route serves h at path on the io port behind what guards Socket.IO's

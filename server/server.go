@@ -71,6 +71,10 @@ type Options struct {
 	AuthSecret string
 	// Limits bound connections and what waits for each client.
 	Limits Limits
+	// MaxGroupsPerUID bounds the groups of one uid by membership of the
+	// uid, and those of one page's login token (groups.max_per_uid);
+	// zero is DefaultMaxGroupsPerUID.
+	MaxGroupsPerUID int
 	// OnEvent, when set, gets the events other than login (tests).
 	OnEvent func(s *socketio.Socket, event string, args []any, ack socketio.Ack)
 	// OnConnect, when set, is told of each socket that joined (tests).
@@ -95,7 +99,7 @@ type Server struct {
 	mux      *http.ServeMux
 
 	pagesMu sync.Mutex
-	pages   map[*Conn]struct{} // the other wires' pages (page.go)
+	pages   map[Page]*Conn // the other wires' pages (page.go)
 
 	lastCounts   atomic.Pointer[adapter.Counts] // the latest read
 	countsSent   countsSent                     // the latest broadcast (countsLoop's)
@@ -114,8 +118,11 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
 	}
+	if opts.MaxGroupsPerUID <= 0 {
+		opts.MaxGroupsPerUID = DefaultMaxGroupsPerUID
+	}
 	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](),
-		pages: make(map[*Conn]struct{}), done: make(chan struct{})}
+		pages: make(map[Page]*Conn), done: make(chan struct{})}
 	s.auth.set(opts.AuthSecret)
 	s.SetDemoAPIAuth(opts.DemoAPIAuth)
 	s.gate = newGate(opts.Limits, opts.Metrics, log)

@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/pushio/pushio/hub"
 )
 
-// LoginClaims are the claims of the login JWTs NewLoginToken makes: the
-// registered ones checkJWT verifies (sub is the uid), and groups, the
-// rooms a later login may join.
+// LoginClaims are the claims of the login JWTs NewLoginToken makes and
+// checkJWT reads: the registered ones (sub is the uid), and groups, the
+// groups the page joins at login, for its life.
 type LoginClaims struct {
 	jwt.RegisteredClaims
 	Groups []string `json:"groups,omitempty"`
@@ -33,6 +35,9 @@ func NewLoginToken(secret, uid string, groups []string, ttl time.Duration, now t
 	for _, g := range groups {
 		if g == "" {
 			return "", errors.New("login token: empty group name")
+		}
+		if err := hub.CheckName(g); err != nil {
+			return "", fmt.Errorf("login token: group name %q: %w", g, err)
 		}
 	}
 	claims := LoginClaims{

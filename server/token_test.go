@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TestNewLoginToken: the tokens made are the ones login accepts, for
@@ -19,22 +21,22 @@ func TestNewLoginToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := a.check("alice", tok); got != nil {
+	if got := a.refusal("alice", tok); got != nil {
 		t.Errorf("check(alice, token) = %v, want it accepted", got)
 	}
-	if got := a.check("bob", tok); got != ErrTokenOtherUID {
+	if got := a.refusal("bob", tok); got != ErrTokenOtherUID {
 		t.Errorf("check(bob, alice's token) = %v, want %v", got, ErrTokenOtherUID)
 	}
 	var other loginAuth
 	other.set("another-secret-0123456")
-	if got := other.check("alice", tok); got != ErrTokenBad {
+	if got := other.refusal("alice", tok); got != ErrTokenBad {
 		t.Errorf("check with another secret = %v, want %v", got, ErrTokenBad)
 	}
 	old, err := NewLoginToken(testSecret, "alice", nil, time.Minute, now.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := a.check("alice", old); got != ErrTokenExpired {
+	if got := a.refusal("alice", old); got != ErrTokenExpired {
 		t.Errorf("check(expired token) = %v, want %v", got, ErrTokenExpired)
 	}
 
@@ -99,4 +101,50 @@ func toStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// refusal is check's refusal alone, under the default limits.
+func (a *loginAuth) refusal(uid, token string) *LoginError {
+	_, err := a.check(uid, token, DefaultMaxGroupsPerUID)
+	return err
+}
+
+func TestTokenGroups(t *testing.T) {
+	var a loginAuth
+	a.set(testSecret)
+	now := time.Now()
+	tests := []struct {
+		name   string
+		groups []string
+		max    int
+		want   []string
+		err    *LoginError
+	}{
+		{"none", nil, 2, nil, nil},
+		{"sorted, once each", []string{"b", "a", "b"}, 2, []string{"a", "b"}, nil},
+		{"more than the limit", []string{"a", "b", "c"}, 2, nil, ErrTokenBad},
+		{"a group room's name", []string{"\x1dg"}, 2, nil, ErrTokenBad},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			claims := LoginClaims{Groups: tt.groups}
+			claims.Subject = "alice"
+			claims.ExpiresAt = jwt.NewNumericDate(now.Add(time.Minute))
+			tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testSecret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, refused := a.check("alice", tok, tt.max)
+			if refused != tt.err || !slices.Equal(got, tt.want) {
+				t.Errorf("check = %q, %v; want %q, %v", got, refused, tt.want, tt.err)
+			}
+		})
+	}
+	bad, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "groups": "not a list"}).SignedString([]byte(testSecret))
+	if _, refused := a.check("alice", bad, 2); refused != ErrTokenBad {
+		t.Errorf("a groups claim that is a string: %v, want bad token", refused)
+	}
+	if got, refused := a.check("alice", hmacToken(testSecret, "alice"), 2); refused != nil || got != nil {
+		t.Errorf("an HMAC token: %q, %v; want no groups", got, refused)
+	}
 }

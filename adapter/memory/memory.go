@@ -1,6 +1,6 @@
 // Package memory is the single-node Presence: for each uid the client ids
-// of its logged-in pages, held in this process (lost at a restart, as the
-// pages are).
+// of its logged-in pages, and the groups, held in this process (lost at a
+// restart: the pages are, the memberships by uid with them).
 package memory
 
 import (
@@ -19,20 +19,35 @@ type Presence struct {
 	mu      sync.RWMutex
 	uids    map[string]map[string]struct{} // uid → its pages' client ids
 	clients map[string]string              // client id → uid
+	// groupsOf is each uid's groups by membership of the uid; members is
+	// each group's uids so; pageIn is each group's pages by their own
+	// membership, per uid.
+	groupsOf map[string]set
+	members  map[string]set
+	pageIn   map[string]map[string]int64
 }
+
+type set = map[string]struct{}
 
 // New returns an empty Presence.
 func New() *Presence {
-	return &Presence{uids: make(map[string]map[string]struct{}), clients: make(map[string]string)}
+	return &Presence{uids: make(map[string]map[string]struct{}), clients: make(map[string]string),
+		groupsOf: make(map[string]set), members: make(map[string]set), pageIn: make(map[string]map[string]int64)}
 }
 
 // Join implements adapter.Presence. A client id joined twice counts once.
-func (p *Presence) Join(_ context.Context, uid, client string) error {
+func (p *Presence) Join(_ context.Context, uid, client string, pageGroups []string) ([]string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.clients[client]; ok {
-		return nil
+	groups := make([]string, 0, len(p.groupsOf[uid]))
+	for g := range p.groupsOf[uid] {
+		groups = append(groups, g)
 	}
+	slices.Sort(groups)
+	if _, ok := p.clients[client]; ok {
+		return groups, nil
+	}
+	p.addPages(uid, pageGroups, 1)
 	set := p.uids[uid]
 	if set == nil {
 		set = make(map[string]struct{}, 1)
@@ -40,17 +55,18 @@ func (p *Presence) Join(_ context.Context, uid, client string) error {
 	}
 	set[client] = struct{}{}
 	p.clients[client] = uid
-	return nil
+	return groups, nil
 }
 
 // Leave implements adapter.Presence. Leaving a page that is not recorded
 // is a no-op, so a doubled disconnect cannot drive a count negative.
-func (p *Presence) Leave(_ context.Context, uid, client string) error {
+func (p *Presence) Leave(_ context.Context, uid, client string, pageGroups []string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if owner, ok := p.clients[client]; !ok || owner != uid {
 		return nil
 	}
+	p.addPages(uid, pageGroups, -1)
 	delete(p.clients, client)
 	set := p.uids[uid]
 	delete(set, client)
@@ -80,7 +96,7 @@ func (p *Presence) online(uids []string) []bool {
 func (p *Presence) Reach(_ context.Context, t push.Targets) (push.Reach, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	r := push.Reach{UIDs: p.online(t.UIDs), Clients: make([]bool, len(t.Clients))}
+	r := push.Reach{UIDs: p.online(t.UIDs), Groups: p.groupOnline(t.Groups), Clients: make([]bool, len(t.Clients))}
 	for i, c := range t.Clients {
 		_, r.Clients[i] = p.clients[c]
 	}
@@ -109,6 +125,207 @@ func (p *Presence) Counts(context.Context) (adapter.Counts, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return adapter.Counts{UIDs: int64(len(p.uids)), Pages: int64(len(p.clients))}, nil
+}
+
+// PageGroups implements adapter.Presence.
+func (p *Presence) PageGroups(_ context.Context, uid string, groups []string, delta int64) error {
+	p.mu.Lock()
+	p.addPages(uid, groups, delta)
+	p.mu.Unlock()
+	return nil
+}
+
+// addPages adds delta pages of uid to each group; p.mu held.
+func (p *Presence) addPages(uid string, groups []string, delta int64) {
+	for _, g := range groups {
+		in := p.pageIn[g]
+		if in == nil {
+			if delta < 0 {
+				continue
+			}
+			in = make(map[string]int64)
+			p.pageIn[g] = in
+		}
+		if n := in[uid] + delta; n > 0 {
+			in[uid] = n
+		} else {
+			delete(in, uid)
+		}
+		if len(in) == 0 {
+			delete(p.pageIn, g)
+		}
+	}
+}
+
+// JoinGroups implements adapter.Presence.
+func (p *Presence) JoinGroups(_ context.Context, uids, groups []string, max int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, uid := range uids {
+		n := len(p.groupsOf[uid])
+		for _, g := range groups {
+			if _, in := p.groupsOf[uid][g]; !in {
+				n++
+			}
+		}
+		if n > max {
+			return &adapter.TooManyGroupsError{UID: uid, Max: max}
+		}
+	}
+	for _, uid := range uids {
+		for _, g := range groups {
+			link(p.groupsOf, uid, g)
+			link(p.members, g, uid)
+		}
+	}
+	return nil
+}
+
+// LeaveGroups implements adapter.Presence.
+func (p *Presence) LeaveGroups(_ context.Context, uids, groups []string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, uid := range uids {
+		for _, g := range groups {
+			unlink(p.groupsOf, uid, g)
+			unlink(p.members, g, uid)
+		}
+	}
+	return nil
+}
+
+// Ungroup implements adapter.Presence.
+func (p *Presence) Ungroup(_ context.Context, groups []string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, g := range groups {
+		for uid := range p.members[g] {
+			unlink(p.groupsOf, uid, g)
+		}
+		delete(p.members, g)
+		delete(p.pageIn, g)
+	}
+	return nil
+}
+
+func link(m map[string]set, k, v string) {
+	s := m[k]
+	if s == nil {
+		s = make(set)
+		m[k] = s
+	}
+	s[v] = struct{}{}
+}
+
+func unlink(m map[string]set, k, v string) {
+	delete(m[k], v)
+	if len(m[k]) == 0 {
+		delete(m, k)
+	}
+}
+
+// GroupOnline implements adapter.Presence.
+func (p *Presence) GroupOnline(_ context.Context, groups []string) ([]bool, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.groupOnline(groups), nil
+}
+
+// groupOnline is GroupOnline with p.mu held.
+func (p *Presence) groupOnline(groups []string) []bool {
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make([]bool, len(groups))
+	for i, g := range groups {
+		out[i] = len(p.pageIn[g]) > 0
+		for uid := range p.members[g] {
+			if out[i] {
+				break
+			}
+			out[i] = len(p.uids[uid]) > 0
+		}
+	}
+	return out
+}
+
+// GroupCounts implements adapter.Presence: the online uid members with all
+// their pages, and the pages in it by their own membership whose uid is
+// not a member.
+func (p *Presence) GroupCounts(_ context.Context, group string) (adapter.Counts, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var c adapter.Counts
+	for uid := range p.members[group] {
+		if n := int64(len(p.uids[uid])); n > 0 {
+			c.UIDs++
+			c.Pages += n
+		}
+	}
+	for uid, n := range p.pageIn[group] {
+		if _, member := p.members[group][uid]; !member {
+			c.UIDs++
+			c.Pages += n
+		}
+	}
+	return c, nil
+}
+
+// UIDs implements adapter.Presence; each page sorts the uids it lists from.
+func (p *Presence) UIDs(_ context.Context, group, cursor string, limit int) ([]string, string, error) {
+	cur, err := adapter.DecodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	p.mu.RLock()
+	var first, second []string // the phases of the listing
+	if group == "" {
+		for uid := range p.uids {
+			first = append(first, uid)
+		}
+	} else {
+		for uid := range p.members[group] {
+			if len(p.uids[uid]) > 0 {
+				first = append(first, uid)
+			}
+		}
+		for uid := range p.pageIn[group] {
+			if _, member := p.members[group][uid]; !member {
+				second = append(second, uid)
+			}
+		}
+	}
+	p.mu.RUnlock()
+	var out []string
+	if !cur.Pages {
+		out = after(first, cur.Last, limit)
+		if len(out) == limit {
+			return out, adapter.Cursor{Last: out[len(out)-1]}.Encode(), nil
+		}
+		cur = adapter.Cursor{Pages: true}
+	}
+	more := after(second, cur.Last, limit-len(out))
+	out = append(out, more...)
+	if len(more) > 0 && len(out) == limit {
+		return out, adapter.Cursor{Pages: true, Last: out[len(out)-1]}.Encode(), nil
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, "", nil
+}
+
+// after is the first n of uids, sorted, that come after last ("": all).
+func after(uids []string, last string, n int) []string {
+	slices.Sort(uids)
+	i := 0
+	if last != "" {
+		i, _ = slices.BinarySearch(uids, last)
+		if i < len(uids) && uids[i] == last {
+			i++
+		}
+	}
+	return slices.Clone(uids[i:min(i+n, len(uids))])
 }
 
 // Close implements adapter.Presence; a single node has nothing to remove.

@@ -123,9 +123,9 @@ func TestPresenceConcurrent(t *testing.T) {
 			for i := range perWorker {
 				uid := fmt.Sprint(i % 10)
 				client := fmt.Sprint(w, "-", i)
-				_ = p.Join(ctx, uid, client)
+				_, _ = p.Join(ctx, uid, client, nil)
 				if w%2 == 0 {
-					_ = p.Leave(ctx, uid, client)
+					_ = p.Leave(ctx, uid, client, nil)
 				}
 				_, _ = p.Online(ctx, []string{uid})
 				_, _ = p.Counts(ctx)
@@ -143,4 +143,11 @@ func TestPresenceConcurrent(t *testing.T) {
 func TestPresenceClients(t *testing.T) {
 	t.Parallel()
 	presencetest.CheckClients(t, New())
+}
+
+func TestGroups(t *testing.T) {
+	presencetest.Groups(t, func(*testing.T) (adapter.Presence, adapter.Presence) {
+		p := New()
+		return p, p
+	})
 }

@@ -70,6 +70,9 @@ type Presence struct {
 	syncMu sync.RWMutex
 	mu     sync.Mutex
 	local  map[string]string // client id → uid
+	// pageIn is this instance's pages in each group by their own
+	// membership, per uid.
+	pageIn map[pageKey]int64
 
 	// dirty says Redis may not match the local map: the next heartbeat
 	// re-registers it, and Join and Leave only touch the local map.
@@ -100,7 +103,7 @@ func NewPresence(ctx context.Context, c goredis.UniversalClient, opts PresenceOp
 		opts.Timeout = DefaultTimeout
 	}
 	p := &Presence{c: c, opts: opts, keys: newPresenceKeys(opts.Prefix), local: make(map[string]string),
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+		pageIn: make(map[pageKey]int64), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.dirty.Store(true)
 	reconnects(c, p.kick)
 	if _, cluster := c.(*goredis.ClusterClient); !cluster {
@@ -125,43 +128,75 @@ func (p *Presence) args(extra ...any) []any {
 }
 
 // Join implements adapter.Presence. A page joined twice counts once.
-func (p *Presence) Join(ctx context.Context, uid, client string) error {
-	return p.change(ctx, uid, client, 1)
+func (p *Presence) Join(ctx context.Context, uid, client string, pageGroups []string) ([]string, error) {
+	return p.change(ctx, uid, client, 1, pageGroups, 1)
 }
 
 // Leave implements adapter.Presence. Leaving a page that is not recorded
 // here is a no-op, so a doubled disconnect cannot drive a count negative.
-func (p *Presence) Leave(ctx context.Context, uid, client string) error {
-	return p.change(ctx, uid, client, -1)
+func (p *Presence) Leave(ctx context.Context, uid, client string, pageGroups []string) error {
+	_, err := p.change(ctx, uid, client, -1, pageGroups, -1)
+	return err
 }
 
-func (p *Presence) change(ctx context.Context, uid, client string, delta int64) error {
+// PageGroups implements adapter.Presence.
+func (p *Presence) PageGroups(ctx context.Context, uid string, groups []string, delta int64) error {
+	_, err := p.change(ctx, uid, "", 0, groups, delta)
+	return err
+}
+
+// change records page client of uid joined (delta 1), gone (-1) or kept
+// (0), and gdelta of uid's pages in groups, here and in Redis; it returns
+// uid's groups (by membership of the uid).
+func (p *Presence) change(ctx context.Context, uid, client string, delta int64, groups []string, gdelta int64) ([]string, error) {
 	p.syncMu.RLock()
 	defer p.syncMu.RUnlock()
+	if !p.changeLocal(uid, client, delta, groups, gdelta) {
+		if delta > 0 {
+			return p.groupsOf(ctx, uid)
+		}
+		return nil, nil
+	}
+	if p.dirty.Load() {
+		// The next heartbeat carries the change; the groups are read.
+		return p.groupsOf(ctx, uid)
+	}
+	args := p.args(append([]any{uid, delta, client, gdelta}, anys(groups)...)...)
+	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), args...).Slice()
+	if err != nil || len(res) != 2 {
+		p.dirty.Store(true)
+		return nil, fmt.Errorf("redis presence: recording uid %q: %w", uid, err)
+	}
+	if status, _ := res[0].(int64); status < 0 {
+		p.dirty.Store(true) // Redis lost this instance's record
+	}
+	return strs(res[1]), nil
+}
+
+// changeLocal applies a change to the local maps; false: a join of a
+// page joined already, or a leave of one not here, a no-op.
+func (p *Presence) changeLocal(uid, client string, delta int64, groups []string, gdelta int64) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	owner, has := p.local[client]
 	switch {
 	case delta > 0 && has, delta < 0 && (!has || owner != uid):
-		p.mu.Unlock()
-		return nil
+		return false
 	case delta > 0:
 		p.local[client] = uid
-	default:
+	case delta < 0:
 		delete(p.local, client)
 	}
-	p.mu.Unlock()
-	if p.dirty.Load() {
-		return nil // the next heartbeat carries it
+	for _, g := range groups {
+		k := pageKey{g, uid}
+		switch m := p.pageIn[k] + gdelta; {
+		case m > 0:
+			p.pageIn[k] = m
+		case m == 0:
+			delete(p.pageIn, k)
+		}
 	}
-	res, err := scriptChange.Run(ctx, p.c, p.keys.list(), p.args(uid, delta, client)...).Int()
-	if err != nil {
-		p.dirty.Store(true)
-		return fmt.Errorf("redis presence: recording uid %q: %w", uid, err)
-	}
-	if res < 0 {
-		p.dirty.Store(true) // Redis lost this instance's record
-	}
-	return nil
+	return true
 }
 
 // Online implements adapter.Presence with one HMGET.
@@ -201,7 +236,7 @@ func (p *Presence) Reach(ctx context.Context, t push.Targets) (push.Reach, error
 		return nil
 	})
 	if err != nil {
-		return push.Reach{}, fmt.Errorf("redis presence: reading %d uids and %d clients: %w", len(t.UIDs), len(t.Clients), err)
+		return push.Reach{}, fmt.Errorf("redis presence: reading %d uids, %d groups and %d clients: %w", len(t.UIDs), len(t.Groups), len(t.Clients), err)
 	}
 	return lookup.reach(), nil
 }
@@ -209,14 +244,19 @@ func (p *Presence) Reach(ctx context.Context, t push.Targets) (push.Reach, error
 // reachLookup is the commands of one Reach in a pipeline.
 type reachLookup struct {
 	uids, clients *goredis.SliceCmd
+	groups        *goredis.Cmd
 	nUIDs, nCli   int
+	nGroups       int
 }
 
 // reachCmds queues the lookups of t's uids and clients in pipe.
 func (p *Presence) reachCmds(ctx context.Context, pipe goredis.Pipeliner, t push.Targets) reachLookup {
-	l := reachLookup{nUIDs: len(t.UIDs), nCli: len(t.Clients)}
+	l := reachLookup{nUIDs: len(t.UIDs), nCli: len(t.Clients), nGroups: len(t.Groups)}
 	if len(t.UIDs) > 0 {
 		l.uids = p.onlineCmd(ctx, pipe, t.UIDs)
+	}
+	if len(t.Groups) > 0 {
+		l.groups = p.groupOnlineCmd(ctx, pipe, t.Groups)
 	}
 	if len(t.Clients) > 0 {
 		l.clients = pipe.HMGet(ctx, p.keys.clients, t.Clients...)
@@ -229,6 +269,9 @@ func (l reachLookup) reach() push.Reach {
 	r := push.Reach{UIDs: make([]bool, l.nUIDs), Clients: make([]bool, l.nCli)}
 	if l.uids != nil {
 		r.UIDs = onlineOf(l.uids.Val(), l.nUIDs)
+	}
+	if l.groups != nil {
+		r.Groups = groupOnlineOf(l.groups, l.nGroups)
 	}
 	if l.clients != nil {
 		for i, v := range l.clients.Val() {
@@ -432,8 +475,9 @@ func (p *Presence) beat(ctx context.Context) {
 	}
 }
 
-// resync replaces this instance's record in Redis with the local map, in
-// chunks of syncChunk pages, each call bounded by redis.timeout on its own.
+// resync replaces this instance's record in Redis with the local maps, in
+// chunks of syncChunk entries, each call bounded by redis.timeout on its
+// own.
 func (p *Presence) resync(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
@@ -443,12 +487,19 @@ func (p *Presence) resync(ctx context.Context) error {
 	for client, uid := range p.local {
 		pairs = append(pairs, client, uid)
 	}
+	triples := make([]any, 0, 3*len(p.pageIn))
+	for k, n := range p.pageIn {
+		triples = append(triples, k.group, k.uid, n)
+	}
 	p.mu.Unlock()
+	chunks := chunk("c", pairs, 2)
+	if len(triples) > 0 {
+		chunks = append(chunks, chunk("g", triples, 3)...)
+	}
 	alive := p.alive()
-	for start := 0; start == 0 || start < len(pairs); start += 2 * syncChunk {
-		end := min(start+2*syncChunk, len(pairs))
-		first, last := flag(start == 0), flag(end == len(pairs))
-		args := p.args(append([]any{alive, first, last}, pairs[start:end]...)...)
+	for i, c := range chunks {
+		first, last := flag(i == 0), flag(i == len(chunks)-1)
+		args := p.args(append([]any{alive, first, last}, c...)...)
 		cctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 		err := scriptSync.Run(cctx, p.c, p.keys.list(), args...).Err()
 		cancel()
@@ -458,8 +509,19 @@ func (p *Presence) resync(ctx context.Context) error {
 		}
 	}
 	p.registered.Store(true)
-	p.opts.Log.Debug("redis presence registered", "pages", len(pairs)/2)
+	p.opts.Log.Debug("redis presence registered", "pages", len(pairs)/2, "group_memberships", len(triples)/3)
 	return nil
+}
+
+// chunk cuts entries (of width values each) into scriptSync's chunks of
+// kind, at least one.
+func chunk(kind string, entries []any, width int) [][]any {
+	var out [][]any
+	for start := 0; start == 0 || start < len(entries); start += width * syncChunk {
+		end := min(start+width*syncChunk, len(entries))
+		out = append(out, append([]any{kind}, entries[start:end]...))
+	}
+	return out
 }
 
 // alive is how long, in ms, a heartbeat keeps this instance alive: it is

@@ -322,3 +322,52 @@ func testPresenceClients(t *testing.T, d redistest.Deployment) {
 		return err == nil && len(ids) == 0 && !reach(b, "c-c1")[0]
 	})
 }
+
+func TestGroups(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, d redistest.Deployment) {
+		presencetest.Groups(t, func(t *testing.T) (adapter.Presence, adapter.Presence) {
+			return startPair(t, d, 4*time.Second)
+		})
+	})
+}
+
+// TestPageGroupsFollowTheInstance: the pages' own memberships of a killed
+// instance are reaped with it; those of a live one are re-registered
+// after Redis restarted empty, and memberships by uid of the killed
+// instance's uid stay.
+func TestPageGroupsFollowTheInstance(t *testing.T) {
+	srv := redistest.Start(t)
+	const ttl = time.Second
+	a, b := startPair(t, srv, ttl)
+	groupCounts := func(g string) adapter.Counts {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		c, _ := b.GroupCounts(ctx, g)
+		return c
+	}
+	call(t, func(ctx context.Context) error { return a.JoinGroups(ctx, []string{"member"}, []string{"g"}, 10) })
+	call(t, func(ctx context.Context) error { _, err := a.Join(ctx, "member", "c1", nil); return err })
+	call(t, func(ctx context.Context) error { _, err := a.Join(ctx, "ga", "c2", []string{"g"}); return err })
+	call(t, func(ctx context.Context) error { _, err := b.Join(ctx, "gb", "c3", []string{"g"}); return err })
+	if got := groupCounts("g"); got != (adapter.Counts{UIDs: 3, Pages: 3}) {
+		t.Fatalf("counts of g = %+v, want 3 uids, 3 pages", got)
+	}
+	a.kill()
+	eventually.True(t, ttl+2*time.Second, "the killed instance's pages out of g", func() bool {
+		return groupCounts("g") == adapter.Counts{UIDs: 1, Pages: 1}
+	})
+	srv.Restart()
+	eventually.True(t, 5*time.Second, "b's page in g re-registered", func() bool {
+		return groupCounts("g") == adapter.Counts{UIDs: 1, Pages: 1}
+	})
+	var groups []string
+	call(t, func(ctx context.Context) error {
+		var err error
+		groups, err = b.Join(ctx, "member", "c4", nil)
+		return err
+	})
+	if len(groups) != 0 {
+		t.Errorf("a Redis restarted empty kept the groups of member: %q", groups)
+	}
+}
+

@@ -35,6 +35,7 @@ const (
 	DefaultMaxQueue       = 100000   // messages waiting for one client
 	DefaultMaxQueueBytes  = 16 << 20 // bytes waiting for one client
 	DefaultConnBurst      = 10       // new connections an address may open at once
+	DefaultMaxGroups      = 256      // groups of one uid (and of one page's own)
 
 	DefaultSignWindow = 5 * time.Minute // api.signature_window
 	MinSecretLength   = 16              // bytes of api.secret and auth.secret, when set
@@ -50,8 +51,17 @@ type Config struct {
 	Log    Log    `mapstructure:"log"`
 	Counts Counts `mapstructure:"counts"`
 	Auth   Auth   `mapstructure:"auth"`
+	Groups Groups `mapstructure:"groups"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// Groups bound the groups (issue 10's GatewayWorker groups).
+type Groups struct {
+	// MaxPerUID is the most groups one uid may be in by membership of the
+	// uid, and one page by its own (its login token's, joins by its
+	// client id); a join past it is refused.
+	MaxPerUID int `mapstructure:"max_per_uid"`
 }
 
 // IO is the Socket.IO listener that browsers connect to.
@@ -206,6 +216,7 @@ func defaults() map[string]any {
 		"api.max_body":               DefaultMaxBody,
 		"api.max_url":                DefaultMaxURL,
 		"api.max_batch":              DefaultMaxBatch,
+		"groups.max_per_uid":         DefaultMaxGroups,
 		"api.header_timeout":         DefaultHeaderTimeout,
 		"api.read_timeout":           DefaultReadTimeout,
 		"api.write_timeout":          DefaultWriteTimeout,

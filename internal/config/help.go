@@ -30,6 +30,7 @@ var help = map[string]keyHelp{
 	"api.addr":                   {"publish API listener, host:port", "127.0.0.1:2121"},
 	"api.max_body":               {"largest request body, bytes; beyond: 413 fail", "10485760"},
 	"api.max_url":                {"longest request URI, bytes; beyond: 413 fail", "65536"},
+	"groups.max_per_uid":         {"most groups of one uid (type=join&uid=), and of one page (its token's groups claim, joins by client id); beyond: 409 fail", "256"},
 	"api.max_batch":              {"most items of a batch request (a JSON array body); beyond: 413 fail", "1000"},
 	"api.header_timeout":         {"time to read request headers (both listeners)", "10s"},
 	"api.read_timeout":           {"time to read a whole request", "60s"},

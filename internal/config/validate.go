@@ -67,6 +67,9 @@ func (c *Config) Validate() error {
 	if c.API.MaxURL < 256 {
 		bad("api.max_url", c.API.MaxURL, "must be at least 256 bytes")
 	}
+	if c.Groups.MaxPerUID < 1 {
+		bad("groups.max_per_uid", c.Groups.MaxPerUID, "must be at least 1")
+	}
 	if c.API.MaxBatch < 1 {
 		bad("api.max_batch", c.API.MaxBatch, "must be at least 1")
 	}

@@ -36,7 +36,8 @@ func (st *Steps) Apply(ctx context.Context, p adapter.Presence, s string) error 
 		st.n++
 		c := fmt.Sprintf("%sc%d", st.prefix, st.n)
 		st.joined[uid] = append(st.joined[uid], c)
-		return p.Join(ctx, uid, c)
+		_, err := p.Join(ctx, uid, c, nil)
+		return err
 	}
 	c := st.left[uid]
 	if l := st.joined[uid]; len(l) > 0 {
@@ -46,7 +47,7 @@ func (st *Steps) Apply(ctx context.Context, p adapter.Presence, s string) error 
 		c = "never-joined"
 	}
 	st.left[uid] = c
-	return p.Leave(ctx, uid, c)
+	return p.Leave(ctx, uid, c, nil)
 }
 
 // CheckClients checks Reach and Clients of p for pages of other uids
@@ -61,12 +62,12 @@ func CheckClients(t *testing.T, p adapter.Presence) {
 			t.Fatal(err)
 		}
 	}
-	must(p.Join(ctx, "u1", "p1"))
-	must(p.Join(ctx, "u1", "p2"))
-	must(p.Join(ctx, "u2", "p3"))
-	must(p.Join(ctx, "u1", "p4"))
-	must(p.Leave(ctx, "u1", "p4"))
-	must(p.Leave(ctx, "u2", "p1")) // not u2's page: nothing changes
+	must(joinPage(ctx, p, "u1", "p1"))
+	must(joinPage(ctx, p, "u1", "p2"))
+	must(joinPage(ctx, p, "u2", "p3"))
+	must(joinPage(ctx, p, "u1", "p4"))
+	must(p.Leave(ctx, "u1", "p4", nil))
+	must(p.Leave(ctx, "u2", "p1", nil)) // not u2's page: nothing changes
 	r, err := p.Reach(ctx, push.Targets{UIDs: []string{"u2", "nobody", "u1"}, Clients: []string{"p4", "p1", "p3", "zz"},
 		Exclude: []string{"p1"}})
 	must(err)
@@ -88,7 +89,7 @@ func CheckClients(t *testing.T, p adapter.Presence) {
 	for i := range 25 {
 		c := fmt.Sprintf("m%02d", i)
 		all = append(all, c)
-		must(p.Join(ctx, "many", c))
+		must(joinPage(ctx, p, "many", c))
 	}
 	var got []string
 	after := ""
@@ -106,4 +107,10 @@ func CheckClients(t *testing.T, p adapter.Presence) {
 	if !slices.Equal(got, all) {
 		t.Errorf("Clients(many) paged by 10 = %q, want %q", got, all)
 	}
+}
+
+// joinPage records page client of uid in no group of its own.
+func joinPage(ctx context.Context, p adapter.Presence, uid, client string) error {
+	_, err := p.Join(ctx, uid, client, nil)
+	return err
 }
