@@ -350,19 +350,19 @@ func TestPHPClientGateway(t *testing.T) {
 		phpDo("toClient", "no-such-page", "lost"),
 	)
 	var r phpReach
-	rs[0].answer(t, &r)
+	r = answerOf[phpReach](t, rs[0])
 	if r.Result != "ok" || !slices.Equal(r.Clients.Online, ids[:1]) || len(r.Clients.Offline) != 0 {
 		t.Errorf("toClient answered %+v, want ok with %s online", r, ids[0])
 	}
-	rs[2].answer(t, &r)
+	r = answerOf[phpReach](t, rs[2])
 	if r.Result != "ok" || !slices.Equal(r.Clients.Online, ids[3:4]) || !slices.Equal(r.Clients.Offline, []string{"no-such-page"}) {
 		t.Errorf("toClient of two answered %+v", r)
 	}
-	rs[4].answer(t, &r)
+	r = answerOf[phpReach](t, rs[4])
 	if r.Result != "online" || !slices.Equal(r.Clients.Online, ids[1:2]) || !slices.Equal(r.Clients.Offline, []string{"no-such-page"}) {
 		t.Errorf("online by client answered %+v", r)
 	}
-	rs[5].answer(t, &r)
+	r = answerOf[phpReach](t, rs[5])
 	if r.Result != "offline" {
 		t.Errorf("toClient of no page answered %+v, want offline", r)
 	}
@@ -419,7 +419,7 @@ func TestPHPClientKick(t *testing.T) {
 	n, ids := gatewayPages(t, p.IOURL())
 
 	var r phpReach
-	php.one(p.APIURL(), nil, "kick", map[string]any{"client": ids[1]}, "bye", "logout").answer(t, &r)
+	r = answerOf[phpReach](t, php.one(p.APIURL(), nil, "kick", map[string]any{"client": ids[1]}, "bye", "logout"))
 	if r.Result != "ok" {
 		t.Errorf("kick of page 1 answered %+v, want ok", r)
 	}
@@ -427,14 +427,14 @@ func TestPHPClientKick(t *testing.T) {
 	if got := n.data(1, "logout"); !slices.Equal(got, []any{"bye"}) {
 		t.Errorf("the kicked page got logout %q before its disconnect, want bye", got)
 	}
-	php.one(p.APIURL(), nil, "kick", map[string]any{"uid": "erin"}).answer(t, &r)
+	r = answerOf[phpReach](t, php.one(p.APIURL(), nil, "kick", map[string]any{"uid": "erin"}))
 	if r.Result != "ok" || !slices.Equal(r.Online, []string{"erin"}) {
 		t.Errorf("kick of erin answered %+v, want ok", r)
 	}
 	n.wait(5*time.Second, "erin's pages' disconnects", func(es []event) bool {
 		return len(payloads(es, 2, "disconnect")) == 1 && len(payloads(es, 3, "disconnect")) == 1
 	})
-	php.one(p.APIURL(), nil, "kick", map[string]any{"uid": "nobody"}).answer(t, &r)
+	r = answerOf[phpReach](t, php.one(p.APIURL(), nil, "kick", map[string]any{"uid": "nobody"}))
 	if r.Result != "offline" {
 		t.Errorf("kick of nobody answered %+v, want offline", r)
 	}
@@ -513,5 +513,163 @@ func TestPHPClientBatch(t *testing.T) {
 	}
 	if got := n.count(2, "disconnect"); got != 0 {
 		t.Errorf("page 2 was disconnected; only the ws page was kicked")
+	}
+}
+
+// phpGroups is a JSON answer with the groups' state.
+type phpGroups struct {
+	phpReach
+	Groups struct {
+		Online  []string `json:"online"`
+		Offline []string `json:"offline"`
+	} `json:"groups"`
+}
+
+// phpUIDs is the answer of type=uids.
+type phpUIDs struct {
+	UIDs   []string `json:"uids"`
+	Cursor string   `json:"cursor"`
+}
+
+// TestPHPClientGroups: with signed logins, a page whose loginToken
+// carries groups is in them; join by uid (pages open now and later) and
+// by client id, toGroup (with exclude, and in a batch), online, count and
+// uids of a group, leave and ungroup, each checked on the pages; a join
+// past groups.max_per_uid is the fail exception with 409 and changes
+// nothing, a bad group name one with 400.
+func TestPHPClientGroups(t *testing.T) {
+	const authSecret = "login-secret-of-the-groups-test"
+	php := newPHPClient(t)
+	p := startPushio(t, "--auth.secret", authSecret, "--groups.max_per_uid", "3")
+	opts := map[string]any{"auth_secret": authSecret}
+	tokens := php.run(p.APIURL(), opts,
+		phpDo("loginToken", "gina", 60, []string{"vip"}),
+		phpDo("loginToken", "hal", 60),
+		phpDo("loginToken", "ivy", 60),
+		phpDo("loginToken", "kim", 60),
+	)
+	tok := make([]string, len(tokens))
+	for i, r := range tokens {
+		r.answer(t, &tok[i])
+	}
+	events := []string{"chat"}
+	n := startClients(t, p.IOURL(),
+		clientSpec{Version: "sio1", Transports: []string{"websocket"}, UID: "gina", Logins: [][]any{{"gina", tok[0]}}, Events: events},
+		clientSpec{Version: "sio2", Transports: []string{"polling"}, UID: "hal", Logins: [][]any{{"hal", tok[1]}}, Events: events},
+		clientSpec{Version: "sio4", UID: "hal", Logins: [][]any{{"hal", tok[1]}}, Events: events},
+		clientSpec{Version: "ws", UID: "ivy", Token: tok[2]},
+	)
+	n.waitLine("all_ready", 15*time.Second)
+	ids := []string{}
+	for c := range 3 {
+		id, _ := n.data(c, "id")[0].(string)
+		ids = append(ids, id)
+	}
+	ws, _ := n.data(3, "welcome")[0].(string)
+	ids = append(ids, ws)
+
+	rs := php.run(p.APIURL(), nil,
+		phpDo("join", "room", map[string]any{"uid": "hal"}),
+		phpDo("join", []string{"room"}, map[string]any{"client": ids[3]}),
+		phpDo("join", "late", map[string]any{"uid": "kim"}),
+		phpDo("toGroup", "room", map[string]any{"x": 1.0}, "chat"),
+		phpDo("toGroup", "vip", "to the vips"),
+		phpDo("online", map[string]any{"group": "room"}),
+		phpDo("online", map[string]any{"group": "nobody-here"}),
+		phpDo("count", "room"),
+		phpDo("uids", "room"),
+		phpDo("toGroup", "room", "not to page 1", nil, map[string]any{"exclude": ids[1]}),
+		phpDo("batch", []any{map[string]any{"group": "vip", "content": "batched to the vips"}}),
+	)
+	g := answerOf[phpGroups](t, rs[1])
+	if g.Result != "ok" || !slices.Equal(g.Clients.Online, ids[3:]) {
+		t.Errorf("join by client answered %+v", g)
+	}
+	g = answerOf[phpGroups](t, rs[3])
+	if g.Result != "ok" || !slices.Equal(g.Groups.Online, []string{"room"}) {
+		t.Errorf("toGroup room answered %+v", g)
+	}
+	g = answerOf[phpGroups](t, rs[5])
+	if g.Result != "online" {
+		t.Errorf("online of group room answered %+v", g)
+	}
+	g = answerOf[phpGroups](t, rs[6])
+	if g.Result != "offline" || !slices.Equal(g.Groups.Offline, []string{"nobody-here"}) {
+		t.Errorf("online of an empty group answered %+v", g)
+	}
+	var counts struct{ UIDs, Pages int }
+	rs[7].answer(t, &counts)
+	if counts.UIDs != 2 || counts.Pages != 3 {
+		t.Errorf("count of room answered %+v, want hal's 2 pages and ivy's", counts)
+	}
+	var members phpUIDs
+	rs[8].answer(t, &members)
+	if got := slices.Sorted(slices.Values(members.UIDs)); !slices.Equal(got, []string{"hal", "ivy"}) || members.Cursor != "" {
+		t.Errorf("uids of room answered %+v", members)
+	}
+	n.wait(5*time.Second, "the group pushes", func(es []event) bool {
+		return len(payloads(es, 0, "new_msg")) == 2 && len(payloads(es, 1, "chat")) == 1 &&
+			len(payloads(es, 2, "new_msg")) == 1 && len(payloads(es, 3, "new_msg")) == 1 && len(payloads(es, 3, "chat")) == 1
+	})
+	time.Sleep(200 * time.Millisecond)
+	if got, want := n.data(0, "new_msg"), []any{"to the vips", "batched to the vips"}; !slices.Equal(got, want) {
+		t.Errorf("gina (vip by her token) got %q, want %q", got, want)
+	}
+	if got := n.data(0, "chat"); len(got) != 0 {
+		t.Errorf("gina, not in room, got %q", got)
+	}
+	for c := 1; c <= 3; c++ {
+		if got := n.data(c, "chat"); len(got) != 1 || !reflect.DeepEqual(got[0], map[string]any{"x": 1.0}) {
+			t.Errorf("page %d got chat %#v, want {x: 1}", c, got)
+		}
+	}
+	if got := n.data(1, "new_msg"); len(got) != 0 {
+		t.Errorf("page 1, excluded, got %q", got)
+	}
+
+	// kim joined "late" before any page of hers was open.
+	late := startClients(t, p.IOURL(), clientSpec{Version: "sio4", Transports: []string{"websocket"}, UID: "kim", Logins: [][]any{{"kim", tok[3]}}})
+	late.waitLine("all_ready", 15*time.Second)
+	var pages phpUIDs
+	php.one(p.APIURL(), nil, "uids", nil, 2).answer(t, &pages)
+	var rest phpUIDs
+	php.one(p.APIURL(), nil, "uids", nil, 10, pages.Cursor).answer(t, &rest)
+	if got := slices.Sorted(slices.Values(append(pages.UIDs, rest.UIDs...))); len(pages.UIDs) != 2 || pages.Cursor == "" || rest.Cursor != "" ||
+		!slices.Equal(got, []string{"gina", "hal", "ivy", "kim"}) {
+		t.Errorf("uids in two parts answered %+v then %+v", pages, rest)
+	}
+	rs = php.run(p.APIURL(), nil,
+		phpDo("toGroup", "late", "to kim"),
+		phpDo("leave", "room", map[string]any{"uid": "hal"}),
+		phpDo("toGroup", "room", "after hal left"),
+		phpDo("ungroup", "room"),
+		phpDo("toGroup", "room", "after the ungroup"),
+		phpDo("join", []string{"a", "b", "c", "d"}, map[string]any{"uid": "gina"}),
+		phpDo("toGroup", "a", "never"),
+		phpDo("join", "\x1dbad", map[string]any{"uid": "gina"}),
+	)
+	g = answerOf[phpGroups](t, rs[4])
+	if g.Result != "offline" {
+		t.Errorf("toGroup after ungroup answered %+v, want offline", g)
+	}
+	rs[5].threw(t, failException, 409, "type=join: HTTP 409: fail")
+	g = answerOf[phpGroups](t, rs[6])
+	if g.Result != "offline" {
+		t.Errorf("toGroup a after the refused join answered %+v, want offline: the join changed something", g)
+	}
+	rs[7].threw(t, failException, 400, "type=join: HTTP 400")
+	late.waitMsgs(0, 1, 5*time.Second)
+	n.waitMsgs(3, 2, 5*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if got, want := late.data(0, "new_msg"), []any{"to kim"}; !slices.Equal(got, want) {
+		t.Errorf("kim, joined by uid before she logged in, got %q, want %q", got, want)
+	}
+	if got, want := n.data(3, "new_msg"), []any{"not to page 1", "after hal left"}; !slices.Equal(got, want) {
+		t.Errorf("ivy's page got %q, want %q", got, want)
+	}
+	for c := range 3 {
+		if got := n.data(c, "new_msg"); slices.Contains(got, any("after hal left")) || slices.Contains(got, any("after the ungroup")) || slices.Contains(got, any("never")) {
+			t.Errorf("page %d got %q after it left", c, got)
+		}
 	}
 }

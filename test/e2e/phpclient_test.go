@@ -141,6 +141,14 @@ func (r phpResult) answer(t testing.TB, v any) {
 	}
 }
 
+// answerOf is r's answer decoded as a T.
+func answerOf[T any](t testing.TB, r phpResult) T {
+	t.Helper()
+	var v T
+	r.answer(t, &v)
+	return v
+}
+
 // threw checks that r is an exception of class (with status, unless 0)
 // whose message says what.
 func (r phpResult) threw(t testing.TB, class string, status int, what string) {
