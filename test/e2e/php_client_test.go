@@ -253,36 +253,70 @@ func TestPHPClientSyntax(t *testing.T) {
 	}
 }
 
-// TestPHPClientReadme runs the PHP client's examples of README.md and of
-// clients/php/README.md, as written (the URL aside), against a pushio
-// with signed requests: the pages get every push they make.
+// TestPHPClientReadme runs the PHP client's examples of README.md (both
+// blocks, GatewayClient's calls included) and of clients/php/README.md,
+// as written (the URL and the page's client id aside), against a pushio
+// with signed requests: the pages get every push they make, the kick
+// closes its page.
 func TestPHPClientReadme(t *testing.T) {
 	const secret = "api-secret-of-the-readme-test"
 	php := newPHPClient(t)
-	for _, doc := range []struct{ path, heading string }{
-		{"README.md", "### The PHP client"},
-		{"clients/php/README.md", "## Use"},
+	for _, doc := range []struct {
+		path, heading string
+		blocks        int
+	}{
+		{"README.md", "### The PHP client", 2},
+		{"clients/php/README.md", "## Use", 1},
 	} {
 		t.Run(doc.path, func(t *testing.T) {
 			p := startPushio(t, "--api.secret", secret, "--api.signature")
+			events := []string{"order_paid", "chat", "stats", "logout"}
 			n := startClients(t, p.IOURL(),
-				clientSpec{Version: "sio2", UID: "alice"},
-				clientSpec{Version: "sio4", Transports: []string{"websocket"}, UID: "bob"},
+				clientSpec{Version: "sio2", UID: "alice", Events: events},
+				clientSpec{Version: "sio4", Transports: []string{"websocket"}, UID: "bob", Events: events},
 			)
 			n.waitLine("all_ready", 15*time.Second)
 			code := readmeBlock(t, doc.path, doc.heading, "php", 0)
+			if doc.blocks == 2 {
+				id, _ := n.data(0, "id")[0].(string)
+				code += "$_POST['client_id'] = '" + id + "';\n" + readmeBlock(t, doc.path, doc.heading, "php", 1)
+			}
 			if !strings.Contains(code, "http://127.0.0.1:2121") {
 				t.Fatalf("the example calls no http://127.0.0.1:2121:\n%s", code)
 			}
 			php.script(strings.ReplaceAll(code, "http://127.0.0.1:2121", p.APIURL()),
 				"PUSHIO_API_SECRET="+secret, "PUSHIO_AUTH_SECRET=auth-secret-of-the-readme-test")
-			n.waitMsgs(0, 3, 5*time.Second)
-			n.waitMsgs(1, 2, 5*time.Second)
-			if got, want := n.data(0, "new_msg"), []any{"hello", "hi", "to everyone"}; !slices.Equal(got, want) {
-				t.Errorf("alice got %q, want %q", got, want)
+			alice, bob := []any{"hello", "hi", "to everyone"}, []any{"hi", "to everyone"}
+			if doc.blocks == 1 {
+				n.waitMsgs(0, 3, 5*time.Second)
+				n.waitMsgs(1, 2, 5*time.Second)
+			} else {
+				alice = append(alice, "one")
+				n.wait(5*time.Second, "every push and the kick", func(es []event) bool {
+					return len(payloads(es, 0, "new_msg")) == 4 && len(payloads(es, 0, "stats")) == 1 &&
+						len(payloads(es, 1, "stats")) == 1 && len(payloads(es, 1, "disconnect")) == 1
+				})
+				stats := []any{map[string]any{"n": 1.0}}
+				for c, want := range map[string][]any{
+					"order_paid": {map[string]any{"order": 7.0}}, "chat": nil, "stats": stats,
+				} {
+					if got := n.data(0, c); !reflect.DeepEqual(got, want) {
+						t.Errorf("alice got %s %#v, want %#v", c, got, want)
+					}
+				}
+				for c, want := range map[string][]any{
+					"order_paid": nil, "chat": {"hello room"}, "stats": stats, "logout": {"signed in elsewhere"},
+				} {
+					if got := n.data(1, c); !reflect.DeepEqual(got, want) {
+						t.Errorf("bob got %s %#v, want %#v", c, got, want)
+					}
+				}
 			}
-			if got, want := n.data(1, "new_msg"), []any{"hi", "to everyone"}; !slices.Equal(got, want) {
-				t.Errorf("bob got %q, want %q", got, want)
+			if got := n.data(0, "new_msg"); !slices.Equal(got, alice) {
+				t.Errorf("alice got %q, want %q", got, alice)
+			}
+			if got := n.data(1, "new_msg"); !slices.Equal(got, bob) {
+				t.Errorf("bob got %q, want %q", got, bob)
 			}
 		})
 	}
