@@ -7,8 +7,9 @@ namespace Pushio\Exception;
 /**
  * FailException is a `fail` answer: the request was refused (401 bad
  * credentials, 403 address not allowed, 429 rate limit, 400 bad input,
- * 413 too large) or could not be served (503: Redis out of reach), or the
- * type was not one pushio knows (200). Nothing was sent.
+ * 409 a join past groups.max_per_uid, 413 too large) or could not be
+ * served (503: Redis out of reach), or the type was not one pushio knows
+ * (200). Nothing was sent.
  */
 final class FailException extends PushioException
 {
