@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/test/harness"
+	"github.com/pushio/pushio/internal/test/need"
+	"github.com/pushio/pushio/internal/test/redistest"
 )
 
 // The PHP client's tests: clients/php installed with composer, driven by
@@ -705,5 +707,81 @@ func TestPHPClientGroups(t *testing.T) {
 		if got := n.data(c, "new_msg"); slices.Contains(got, any("after hal left")) || slices.Contains(got, any("after the ungroup")) || slices.Contains(got, any("never")) {
 			t.Errorf("page %d got %q after it left", c, got)
 		}
+	}
+}
+
+// TestPHPClientCluster: three instances on one Redis, a page on each, the
+// PHP client calling the API through the shipped nginx config (so its
+// calls land on any instance): joins, a group push, a push by client id,
+// a group's count, a batch with a kick item and a kick with logout reach
+// the pages on every instance.
+func TestPHPClientCluster(t *testing.T) {
+	needNode(t)
+	nginx := need.Program(t, "nginx")
+	php := newPHPClient(t)
+	redis := redistest.Start(t)
+	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", redistest.Prefix(t))
+	_, apiURL := startNginx(t, nginx, "pushio.conf", nodes)
+	events := []string{"chat", "logout"}
+	uids := []string{"una", "vic", "vic"}
+	pages := make([]*nodeClients, 3)
+	ids := make([]string, 3)
+	for i, node := range nodes {
+		pages[i] = startClients(t, node.IOURL(), clientSpec{Version: versions[i+1], UID: uids[i], Events: events})
+		pages[i].waitLine("all_ready", 15*time.Second)
+		ids[i], _ = pages[i].data(0, "id")[0].(string)
+	}
+
+	rs := php.run(apiURL, nil,
+		phpDo("join", "team", map[string]any{"uid": "una"}),
+		phpDo("join", "team", map[string]any{"client": ids[2]}),
+		phpDo("toGroup", "team", map[string]any{"from": "php"}, "chat"),
+		phpDo("count", "team"),
+		phpDo("toClient", ids[1], "to page 1"),
+		phpDo("online", map[string]any{"client": ids}),
+		phpDo("batch", []any{map[string]any{"to": "vic", "content": "batched"}, map[string]any{"type": "kick", "client": ids[2]}}),
+	)
+	if r := answerOf[phpReach](t, rs[1]); r.Result != "ok" || !slices.Equal(r.Clients.Online, ids[2:]) {
+		t.Errorf("join of page 2 on another instance answered %+v", r)
+	}
+	if c := answerOf[struct{ UIDs, Pages int }](t, rs[3]); c.UIDs != 2 || c.Pages != 2 {
+		t.Errorf("count of team answered %+v, want una's page and page 2", c)
+	}
+	if r := answerOf[phpReach](t, rs[5]); r.Result != "online" || !slices.Equal(r.Clients.Online, ids) {
+		t.Errorf("online of the three pages answered %+v", r)
+	}
+	answers := answerOf[[]phpPresence](t, rs[6])
+	if len(answers) != 2 || answers[0].Result != "ok" || answers[1].Result != "ok" {
+		t.Errorf("batch answered %+v, want ok, ok", answers)
+	}
+	pages[2].wait(5*time.Second, "page 2's kick", func(es []event) bool { return len(payloads(es, 0, "disconnect")) == 1 })
+	if r := answerOf[phpReach](t, php.one(apiURL, nil, "kick", map[string]any{"uid": "una"}, "bye", "logout")); r.Result != "ok" {
+		t.Errorf("kick of una answered %+v", r)
+	}
+	pages[0].wait(5*time.Second, "una's kick", func(es []event) bool { return len(payloads(es, 0, "disconnect")) == 1 })
+	pages[1].waitMsgs(0, 2, 5*time.Second)
+	time.Sleep(200 * time.Millisecond) // anything sent twice arrives by now
+
+	chat := []any{map[string]any{"from": "php"}}
+	for i, want := range []struct {
+		chat, msgs, logout []any
+	}{
+		{chat, nil, []any{"bye"}},
+		{nil, []any{"to page 1", "batched"}, nil},
+		{chat, []any{"batched"}, nil},
+	} {
+		n := pages[i]
+		if got := n.data(0, "chat"); !reflect.DeepEqual(got, want.chat) {
+			t.Errorf("page %d got chat %#v, want %#v", i, got, want.chat)
+		}
+		if got := n.data(0, "new_msg"); !slices.Equal(got, want.msgs) {
+			t.Errorf("page %d got %q, want %q", i, got, want.msgs)
+		}
+		if got := n.data(0, "logout"); !slices.Equal(got, want.logout) {
+			t.Errorf("page %d got logout %q, want %q", i, got, want.logout)
+		}
+	}
+	if got := pages[1].count(0, "disconnect"); got != 0 {
+		t.Errorf("page 1, never kicked, disconnected")
 	}
 }
