@@ -567,7 +567,8 @@ type phpUIDs struct {
 	Cursor string   `json:"cursor"`
 }
 
-// TestPHPClientGroups: with signed logins, a page whose loginToken
+// TestPHPClientGroups (a group named "room,1": a list of one, commas and
+// all, in every call): with signed logins, a page whose loginToken
 // carries groups is in them; join by uid (pages open now and later) and
 // by client id, toGroup (with exclude, and in a batch), online, count and
 // uids of a group, leave and ungroup, each checked on the pages; a join
@@ -605,16 +606,16 @@ func TestPHPClientGroups(t *testing.T) {
 	ids = append(ids, ws)
 
 	rs := php.run(p.APIURL(), nil,
-		phpDo("join", "room", map[string]any{"uid": "hal"}),
-		phpDo("join", []string{"room"}, map[string]any{"client": ids[3]}),
+		phpDo("join", "room,1", map[string]any{"uid": "hal"}),
+		phpDo("join", []string{"room,1"}, map[string]any{"client": ids[3]}),
 		phpDo("join", "late", map[string]any{"uid": "kim"}),
-		phpDo("toGroup", "room", map[string]any{"x": 1.0}, "chat"),
+		phpDo("toGroup", "room,1", map[string]any{"x": 1.0}, "chat"),
 		phpDo("toGroup", "vip", "to the vips"),
-		phpDo("online", map[string]any{"group": "room"}),
+		phpDo("online", map[string]any{"group": "room,1"}),
 		phpDo("online", map[string]any{"group": "nobody-here"}),
-		phpDo("count", "room"),
-		phpDo("uids", "room"),
-		phpDo("toGroup", "room", "not to page 1", nil, map[string]any{"exclude": ids[1]}),
+		phpDo("count", "room,1"),
+		phpDo("uids", "room,1"),
+		phpDo("toGroup", "room,1", "not to page 1", nil, map[string]any{"exclude": ids[1]}),
 		phpDo("batch", []any{map[string]any{"group": "vip", "content": "batched to the vips"}}),
 	)
 	g := answerOf[phpGroups](t, rs[1])
@@ -622,7 +623,7 @@ func TestPHPClientGroups(t *testing.T) {
 		t.Errorf("join by client answered %+v", g)
 	}
 	g = answerOf[phpGroups](t, rs[3])
-	if g.Result != "ok" || !slices.Equal(g.Groups.Online, []string{"room"}) {
+	if g.Result != "ok" || !slices.Equal(g.Groups.Online, []string{"room,1"}) {
 		t.Errorf("toGroup room answered %+v", g)
 	}
 	g = answerOf[phpGroups](t, rs[5])
@@ -676,10 +677,10 @@ func TestPHPClientGroups(t *testing.T) {
 	}
 	rs = php.run(p.APIURL(), nil,
 		phpDo("toGroup", "late", "to kim"),
-		phpDo("leave", "room", map[string]any{"uid": "hal"}),
-		phpDo("toGroup", "room", "after hal left"),
-		phpDo("ungroup", "room"),
-		phpDo("toGroup", "room", "after the ungroup"),
+		phpDo("leave", "room,1", map[string]any{"uid": "hal"}),
+		phpDo("toGroup", "room,1", "after hal left"),
+		phpDo("ungroup", "room,1"),
+		phpDo("toGroup", "room,1", "after the ungroup"),
 		phpDo("join", []string{"a", "b", "c", "d"}, map[string]any{"uid": "gina"}),
 		phpDo("toGroup", "a", "never"),
 		phpDo("join", "\x1dbad", map[string]any{"uid": "gina"}),

@@ -96,8 +96,8 @@ final class Client
      * publish pushes $data as $event to the pages of the uids $to, or to
      * every page when $to is null (a broadcast). $targets adds more targets
      * of the same push: 'group' => G|[G…], 'client' => CID|[CID…], and
-     * 'exclude' => CID (a page left out, e.g. the sender's). A page matched
-     * several times gets one copy.
+     * 'exclude' => CID|[CID…] (pages left out, e.g. the sender's). A page
+     * matched several times gets one copy.
      *
      * @param string|string[]|null $to
      * @param mixed $data a string (content, escaped) or any JSON value
@@ -179,9 +179,9 @@ final class Client
     }
 
     /**
-     * online asks whether ['uid' => U…], ['group' => G] or ['client' =>
+     * online asks whether ['uid' => U…], ['group' => G…] or ['client' =>
      * CID…] has a page open anywhere in the cluster: result 'online' or
-     * 'offline', and for uids which ones are (online, offline).
+     * 'offline', and each target's state as publish answers it.
      *
      * @param array<string, string|string[]> $who
      */
@@ -192,7 +192,7 @@ final class Client
             if (!in_array($name, ['uid', 'group', 'client'], true)) {
                 throw new \InvalidArgumentException("pushio: online: unknown key \"$name\", want uid, group or client");
             }
-            $fields[$name] = $name === 'group' ? self::name('group', $value) : self::names($name, $value);
+            $fields[$name] = self::names($name, $value);
         }
         if (count($fields) !== 2) {
             throw new \InvalidArgumentException('pushio: online: want one of uid, group or client');
@@ -208,7 +208,7 @@ final class Client
     {
         $fields = ['type' => 'count'];
         if ($group !== null) {
-            $fields['group'] = self::name('group', $group);
+            $fields['group'] = self::names('group', $group); // a list of one: commas and all
         }
         return $this->call($fields);
     }
@@ -222,7 +222,7 @@ final class Client
     {
         $fields = ['type' => 'uids'];
         if ($group !== null) {
-            $fields['group'] = self::name('group', $group);
+            $fields['group'] = self::names('group', $group);
         }
         return $this->call($fields + self::page($limit, $cursor));
     }
@@ -505,10 +505,8 @@ final class Client
                 case 'to':
                 case 'group':
                 case 'client':
-                    $fields[$name] = self::names($name, $value);
-                    break;
                 case 'exclude':
-                    $fields[$name] = self::name($name, $value);
+                    $fields[$name] = self::names($name, $value);
                     break;
                 default:
                     throw new \InvalidArgumentException("pushio: unknown target \"$name\", want to, group, client or exclude");
