@@ -12,6 +12,7 @@ import (
 
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/metricstest"
+	pushpkg "github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/server"
 )
 
@@ -48,7 +49,8 @@ func TestWebSocketPageGetsEveryTarget(t *testing.T) {
 			}
 		}
 	}
-	online, err := in.srv.Online(t.Context(), []string{"alice", "42", "bob"})
+	r, err := in.srv.Reach(t.Context(), pushpkg.Targets{UIDs: []string{"alice", "42", "bob"}})
+	online := r.UIDs
 	if err != nil || !online[0] || !online[1] || online[2] {
 		t.Errorf("online = %v, %v; want alice and 42 online, bob not", online, err)
 	}
@@ -171,7 +173,8 @@ func TestUnansweredPingsDropThePage(t *testing.T) {
 		t.Errorf("dropped after %s, before interval + timeout", d)
 	}
 	time.Sleep(600 * time.Millisecond) // three more intervals
-	online, err := in.srv.Online(t.Context(), []string{"deaf", "alive"})
+	r, err := in.srv.Reach(t.Context(), pushpkg.Targets{UIDs: []string{"deaf", "alive"}})
+	online := r.UIDs
 	if err != nil || online[0] || !online[1] {
 		t.Errorf("online = %v, %v; want deaf dropped and alive kept", online, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/pushio/pushio/internal/test/metricstest"
 	"github.com/pushio/pushio/internal/test/siotest"
 	"github.com/pushio/pushio/internal/test/testlog"
+	"github.com/pushio/pushio/push"
 )
 
 // ioTest is one in-process Server on 127.0.0.1:0 with memory presence and
@@ -120,11 +121,11 @@ func (c *client) login(uid any) string {
 // online reports whether uid has a logged-in socket.
 func (it *ioTest) online(t *testing.T, uid string) bool {
 	t.Helper()
-	on, err := it.Online(context.Background(), []string{uid})
+	r, err := it.Reach(context.Background(), push.Targets{UIDs: []string{uid}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return on[0]
+	return r.UIDs[0]
 }
 
 // eventually polls cond until it holds or 10 s pass.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,9 @@ import (
 	"github.com/pushio/pushio/socketio"
 )
 
+// errKickAll is a kick that names no page: it would end every page.
+var errKickAll = errors.New("server: a kick names no uid or client")
+
 // Send carries out reqs, publishes and kicks, in order: each message to
 // the pages its targets pick on every instance (the other instances
 // first, then this one's), each kick's pages disconnected after their
@@ -19,12 +23,15 @@ import (
 // same round trip as the other instances' share (one for all of reqs). A
 // message goes even to targets that are offline, as the original does.
 // If the other instances cannot be reached nothing is delivered and the
-// error says why.
+// error says why; a kick without targets is refused, with nothing sent.
 func (s *Server) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, error) {
 	start := time.Now()
 	out := make([]adapter.Outgoing, len(reqs))
 	msgs := make([]*engine.Message, len(reqs))
 	for i, r := range reqs {
+		if r.Kick && r.Targets.Broadcast() {
+			return nil, errKickAll
+		}
 		out[i] = adapter.Outgoing{Targets: r.Targets, Kick: r.Kick}
 		if r.Message != nil {
 			m, p, err := encodePush(*r.Message)

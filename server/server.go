@@ -5,7 +5,7 @@
 // update_online_count, delivers new_msg, and serves the demo page.
 //
 // It knows nothing of the publish API's parameter shapes: pushapi calls
-// Send (push.go), Online, Reach, Clients and Counts.
+// Send (push.go), Reach, Clients and Counts.
 package server
 
 import (
@@ -172,15 +172,6 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // a long poll waiting for data then holds only its connection, no
 // goroutine and no buffers (engine.Server.Listener).
 func (s *Server) Listener(ln net.Listener) net.Listener { return s.sio.Engine().Listener(ln) }
-
-// Online reports for each uid whether it has a logged-in socket anywhere.
-func (s *Server) Online(ctx context.Context, uids []string) ([]bool, error) {
-	online, err := s.presence.Online(ctx, uids)
-	if err != nil {
-		return nil, fmt.Errorf("server: looking up presence: %w", err)
-	}
-	return online, nil
-}
 
 // Counts returns the cluster-wide number of logged-in uids and sockets.
 func (s *Server) Counts(ctx context.Context) (adapter.Counts, error) {

@@ -241,7 +241,8 @@ func (p *Presence) Reach(ctx context.Context, t push.Targets) (push.Reach, error
 	return lookup.reach(), nil
 }
 
-// reachLookup is the commands of one Reach in a pipeline.
+// reachLookup is the commands of one Reach in a pipeline (the groups
+// part of issue 10 adds the lookups of Targets.Groups here).
 type reachLookup struct {
 	uids, clients *goredis.SliceCmd
 	groups        *goredis.Cmd

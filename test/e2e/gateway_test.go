@@ -172,3 +172,32 @@ func waitAnswer(t *testing.T, p *harness.Pushio, query, want string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestGatewayEventStream: an EventSource page (the npm eventsource
+// package) is reached by the id of its welcome event and gets a custom
+// event's JSON as its data; a kick ends its stream, and EventSource opens
+// a new one by itself, as the README says.
+func TestGatewayEventStream(t *testing.T) {
+	needNode(t)
+	p := startPushio(t)
+	n := startClients(t, p.IOURL(), clientSpec{Version: "sse", UID: "gw-sse", Events: gwEvents})
+	n.waitLine("all_ready", 15*time.Second)
+	id := n.data(0, "welcome")[0].(string)
+	if got := apiGet(t, p, "type=publish&event=order.paid&client="+id+"&json="+url.QueryEscape(orderPaid)); got != "ok" {
+		t.Fatalf("publish to client %s: %q", id, got)
+	}
+	n.wait(5*time.Second, "order.paid", func(es []event) bool { return len(payloads(es, 0, "order.paid")) == 1 })
+	var got any
+	if data, _ := n.data(0, "order.paid")[0].(string); json.Unmarshal([]byte(data), &got) != nil || !reflect.DeepEqual(got, orderPaidValue) {
+		t.Errorf("order.paid data %q, want the JSON of %s", data, orderPaid)
+	}
+	if got := apiGet(t, p, "type=kick&client="+id+"&event=logout&content=bye"); got != "ok" {
+		t.Fatalf("kick: %q", got)
+	}
+	n.wait(10*time.Second, "the stream opened again", func(es []event) bool {
+		return len(payloads(es, 0, "logout")) == 1 && len(payloads(es, 0, "welcome")) == 2
+	})
+	if got := n.data(0, "welcome"); got[1] == id {
+		t.Errorf("the new stream has the kicked page's id %s", id)
+	}
+}

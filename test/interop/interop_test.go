@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -168,6 +170,29 @@ func TestNodeServerSharesTheCluster(t *testing.T) {
 		rooms, _ := got["rooms"].([]any)
 		if len(ids) != 1 || len(rooms) != 1 || !slices.Contains(rooms[0].([]any), any("alice")) {
 			t.Errorf("Node's fetchSockets in room alice = %v, want alice's one pushio socket", got)
+		}
+	})
+	t.Run("events, JSON values and kicks via pushio reach a Node page", func(t *testing.T) {
+		clustertest.WantAnswer(t, b.API, "type=publish&to=carol&event=order.paid&json="+
+			url.QueryEscape(`{"id":7,"tags":["a"],"ok":true,"n":null,"price":9.5}`), "offline")
+		l := node.await(t, "order.paid for carol", func(l map[string]any) bool { return l["event"] == "order.paid" })
+		want := []any{map[string]any{"id": 7.0, "tags": []any{"a"}, "ok": true, "n": nil, "price": 9.5}}
+		if !reflect.DeepEqual(l["args"], want) {
+			t.Errorf("Node page got order.paid %#v, want the object %#v", l["args"], want)
+		}
+		clustertest.WantAnswer(t, a.API, "type=kick&uid=carol&event=logout&content=bye", "offline")
+		l = node.await(t, "logout or disconnect for carol", func(l map[string]any) bool {
+			return l["event"] == "logout" || l["event"] == "disconnect"
+		})
+		if l["event"] != "logout" || !reflect.DeepEqual(l["args"], []any{"bye"}) {
+			t.Fatalf("Node page got %v first, want logout bye before its disconnection", l)
+		}
+		l = node.await(t, "disconnect for carol", func(l map[string]any) bool { return l["event"] == "disconnect" })
+		if !reflect.DeepEqual(l["args"], []any{"io server disconnect"}) {
+			t.Errorf("Node page disconnected with %v, want io server disconnect", l["args"])
+		}
+		if alice.Connected() != true {
+			t.Error("the kick of carol disconnected alice")
 		}
 	})
 }

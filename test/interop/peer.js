@@ -38,7 +38,9 @@ const commands = {
     clients.push(socket);
     socket.on("connect", () => socket.emit("login", uid));
     socket.on("logged_in", () => out({ done: "client", uid }));
-    socket.on("new_msg", (...args) => out({ event: "new_msg", uid, args }));
+    // Every event the page gets, new_msg or any other pushio sends.
+    socket.onAny((event, ...args) => out({ event, uid, args }));
+    socket.on("disconnect", (reason) => out({ event: "disconnect", uid, args: [reason] }));
   },
   emit({ room, event, args }) {
     (room ? io.to(room) : io).emit(event, ...args);
