@@ -73,9 +73,10 @@ type Presence interface {
 	// GroupCounts counts the logged-in uids and pages in group.
 	GroupCounts(ctx context.Context, group string) (Counts, error)
 	// UIDs lists online uids (of group; of everyone when group is ""),
-	// at most limit of them, in byte order from after cursor ("": from
-	// the start). next is "" at the end; a page may hold fewer than limit
-	// before the end.
+	// at most limit of them, from after cursor ("": from the start): in
+	// byte order, for a group its uid members first, then the uids in it
+	// by their pages' own memberships alone. next is "" at the end; a page
+	// may hold fewer than limit before the end.
 	UIDs(ctx context.Context, group, cursor string, limit int) (uids []string, next string, err error)
 	// Close removes this instance's presence at once.
 	Close(ctx context.Context) error
