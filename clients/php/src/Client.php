@@ -618,11 +618,4 @@ final class Client
     {
         return rtrim(strtr(base64_encode($raw), '+/', '-_'), '=');
     }
-
-    public function __destruct()
-    {
-        if ($this->curl !== null) {
-            curl_close($this->curl);
-        }
-    }
 }
