@@ -5,5 +5,7 @@
 // describes exactly the request types pushapi serves (pushapi.Types), each
 // with a request schema, so that the two cannot drift apart, that its
 // event names are push's, and that each request and batch example it
-// gives is served by the built binary (harness).
+// gives is served by the built binary (harness) and validates, with the
+// answer the binary gives to it, against the schemas the document says
+// (answers.js: ajv, JSON Schema 2020-12, pinned in package.json too).
 package openapi

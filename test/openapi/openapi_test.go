@@ -175,13 +175,26 @@ func TestOpenAPIEventNames(t *testing.T) {
 	}
 }
 
+// answerSchema is where the document describes the JSON answers.
+const answerSchema = "/paths/~1/post/responses/200/content/application~1json; charset=utf-8/schema"
+
+// check is one instance answers.js validates against the schema at
+// pointer (a JSON pointer into the document).
+type check struct {
+	Pointer  string `json:"pointer"`
+	Instance any    `json:"instance"`
+}
+
 // TestOpenAPIExamplesAreServed: every example of every request schema,
-// sent to the built binary as a JSON body and as a query, is served (200
-// and not fail): the fields the document names are the ones the server
-// reads.
+// sent to the built binary as a JSON body (Accept: application/json) and
+// as a query (plain answers), and every example batch, is served (200,
+// not fail, no batch item refused), and the examples and each answer
+// validate against the schemas the document gives them (answers.js): the
+// fields and answers it describes are the server's.
 func TestOpenAPIExamplesAreServed(t *testing.T) {
 	doc := readSpec(t)
 	p := harness.StartT(t, harness.Binary(), harness.Options{})
+	var checks []check
 	req := doc.Components.Schemas["Request"]
 	for _, alt := range req.OneOf {
 		name := strings.TrimPrefix(alt.Ref, "#/components/schemas/")
@@ -195,73 +208,124 @@ func TestOpenAPIExamplesAreServed(t *testing.T) {
 				t.Errorf("%s example %d is not an object of fields", name, i)
 				continue
 			}
+			checks = append(checks, check{"/components/schemas/Request", ex})
 			body, err := json.Marshal(ex)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Run(fmt.Sprintf("%s/%d", name, i), func(t *testing.T) {
-				status, answer := send(t, http.MethodPost, p.APIURL()+"/", bytes.NewReader(body))
-				if status != http.StatusOK || answer == "fail" {
-					t.Errorf("POST %s: %d %q", body, status, answer)
-				}
-				query := url.Values{}
-				for k, v := range ex {
-					switch v := v.(type) {
-					case []any:
-						for _, item := range v {
-							query.Add(k+"[]", fmt.Sprint(item))
-						}
-					default:
-						query.Set(k, fmt.Sprint(v))
+			a := send(t, http.MethodPost, p.APIURL()+"/", bytes.NewReader(body), true)
+			checks = append(checks, a.check(t, fmt.Sprintf("POST %s", body)))
+			query := url.Values{}
+			for k, v := range ex {
+				switch v := v.(type) {
+				case []any:
+					for _, item := range v {
+						query.Add(k+"[]", fmt.Sprint(item))
 					}
+				default:
+					query.Set(k, fmt.Sprint(v))
 				}
-				status, answer = send(t, http.MethodGet, p.APIURL()+"/?"+query.Encode(), nil)
-				if status != http.StatusOK || answer == "fail" {
-					t.Errorf("GET ?%s: %d %q", query.Encode(), status, answer)
-				}
-			})
+			}
+			a = send(t, http.MethodGet, p.APIURL()+"/?"+query.Encode(), nil, false)
+			checks = append(checks, a.check(t, "GET ?"+query.Encode()))
 		}
 	}
-}
-
-// TestOpenAPIBatchExamplesAreServed: every example batch is served, each
-// item answered and none refused.
-func TestOpenAPIBatchExamplesAreServed(t *testing.T) {
-	doc := readSpec(t)
-	p := harness.StartT(t, harness.Binary(), harness.Options{})
-	examples := doc.Components.Schemas["Batch"].Examples
-	if len(examples) == 0 {
-		t.Fatal("Batch has no example")
+	batches := doc.Components.Schemas["Batch"].Examples
+	if len(batches) == 0 {
+		t.Error("Batch has no example")
 	}
-	for i, ex := range examples {
+	for i, ex := range batches {
 		items, ok := ex.([]any)
 		if !ok {
 			t.Errorf("Batch example %d is not an array", i)
 			continue
 		}
+		checks = append(checks, check{"/components/schemas/Batch", items})
 		body, err := json.Marshal(items)
 		if err != nil {
 			t.Fatal(err)
 		}
-		status, answer := send(t, http.MethodPost, p.APIURL()+"/", bytes.NewReader(body))
+		a := send(t, http.MethodPost, p.APIURL()+"/", bytes.NewReader(body), true)
+		checks = append(checks, a.check(t, fmt.Sprintf("POST %s", body)))
 		var answers []struct {
 			Result string `json:"result"`
-			Error  string `json:"error"`
 		}
-		if err := json.Unmarshal([]byte(answer), &answers); status != http.StatusOK || err != nil || len(answers) != len(items) {
-			t.Errorf("POST %s: %d %q", body, status, answer)
-			continue
+		if err := json.Unmarshal([]byte(a.body), &answers); err != nil || len(answers) != len(items) {
+			t.Errorf("batch example %d answered %q, want %d answers", i, a.body, len(items))
 		}
-		for j, a := range answers {
-			if a.Result != "ok" && a.Result != "offline" {
-				t.Errorf("batch example %d, item %d answered %+v", i, j, a)
+		for j, ans := range answers {
+			if ans.Result != "ok" && ans.Result != "offline" {
+				t.Errorf("batch example %d, item %d answered %+v", i, j, ans)
 			}
 		}
 	}
+	validate(t, checks)
 }
 
-// send makes one request and returns the status and body.
-func send(t *testing.T, method, target string, body io.Reader) (int, string) {
+// validate runs answers.js on checks; t fails for each that does not
+// validate.
+func validate(t *testing.T, checks []check) {
+	t.Helper()
+	need.Program(t, "node")
+	if _, err := os.Stat(filepath.Join("node_modules", "ajv", "dist", "2020.js")); err != nil {
+		need.Missing(t, "test/openapi/node_modules is not installed: run test/deps.sh (npm ci in test/openapi)")
+	}
+	cases := filepath.Join(t.TempDir(), "cases.json")
+	raw, err := json.Marshal(checks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cases, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "node", "answers.js", document, cases).Output()
+	var result struct {
+		Failed []struct {
+			I       int             `json:"i"`
+			Pointer string          `json:"pointer"`
+			Errors  json.RawMessage `json:"errors"`
+		} `json:"failed"`
+	}
+	if jerr := json.Unmarshal(out, &result); jerr != nil {
+		t.Fatalf("answers.js: %v %v\n%s", err, jerr, out)
+	}
+	for _, f := range result.Failed {
+		instance, _ := json.Marshal(checks[f.I].Instance)
+		t.Errorf("%s does not validate against %s: %s", instance, f.Pointer, f.Errors)
+	}
+	if err != nil && len(result.Failed) == 0 {
+		t.Errorf("answers.js: %v\n%s", err, out)
+	}
+}
+
+// answer is one HTTP answer.
+type answer struct {
+	status      int
+	contentType string
+	body        string
+}
+
+// check fails t unless a is served (200, not fail) and returns the check
+// of its body against the schema of its kind: JSON, or a plain answer.
+func (a answer) check(t *testing.T, what string) check {
+	t.Helper()
+	if a.status != http.StatusOK || a.body == "fail" {
+		t.Errorf("%s: %d %q", what, a.status, a.body)
+	}
+	if !strings.HasPrefix(a.contentType, "application/json") {
+		return check{"/components/schemas/PlainAnswer", a.body}
+	}
+	var v any
+	if err := json.Unmarshal([]byte(a.body), &v); err != nil {
+		t.Errorf("%s: %s answer %q: %v", what, a.contentType, a.body, err)
+	}
+	return check{answerSchema, v}
+}
+
+// send makes one request, asking for a JSON answer when asked to.
+func send(t *testing.T, method, target string, body io.Reader, wantJSON bool) answer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -270,7 +334,9 @@ func send(t *testing.T, method, target string, body io.Reader) (int, string) {
 		t.Fatal(err)
 	}
 	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Accept", "application/json")
+	if wantJSON {
+		r.Header.Set("Accept", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
 		t.Fatal(err)
@@ -280,5 +346,5 @@ func send(t *testing.T, method, target string, body io.Reader) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(b)
+	return answer{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}
 }
