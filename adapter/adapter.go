@@ -158,6 +158,10 @@ type Fanout interface {
 	// rooms; DelSockets makes them leave them.
 	AddSockets(ctx context.Context, sel Selector, rooms []string) error
 	DelSockets(ctx context.Context, sel Selector, rooms []string) error
+	// FetchSockets asks every other instance for its sockets that sel
+	// picks and waits for their answers: each has handled the requests
+	// sent before it.
+	FetchSockets(ctx context.Context, sel Selector) ([]SocketInfo, error)
 	Close() error
 }
 

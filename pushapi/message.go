@@ -94,7 +94,6 @@ func readTargets(p params, kick bool) (push.Targets, error) {
 	if t.Exclude, err = list(p, "exclude"); err != nil {
 		return t, invalid("exclude: %v", err)
 	}
-	// group= (the groups part of issue 10) is read here, into t.Groups.
 	if kick && t.Broadcast() {
 		return t, invalid("a kick names uid or client")
 	}

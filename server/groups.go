@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/hub"
@@ -43,7 +44,9 @@ func (s *Server) Ungroup(ctx context.Context, groups []string) error {
 }
 
 // tell makes the pages sel picks join (or leave) groups' rooms on every
-// instance: the others through the fan-out, then this one.
+// instance: the others through the fan-out (waiting until each applied
+// it; the room GroupPrefix alone, an empty group's, holds no page), then
+// this one.
 func (s *Server) tell(ctx context.Context, join bool, sel adapter.Selector, groups []string) error {
 	rooms := hub.GroupRooms(groups)
 	if s.fanout != nil {
@@ -53,6 +56,11 @@ func (s *Server) tell(ctx context.Context, join bool, sel adapter.Selector, grou
 		}
 		if err := tell(ctx, sel, rooms); err != nil {
 			return fmt.Errorf("server: telling the other instances of %d groups: %w", len(groups), err)
+		}
+		// Every instance answers a fetch after the change before it: once
+		// this returns, a push through any instance sees the change.
+		if _, err := s.fanout.FetchSockets(ctx, adapter.Selector{Rooms: []string{hub.GroupPrefix}}); err != nil {
+			return fmt.Errorf("server: waiting for the other instances to apply %d groups: %w", len(groups), err)
 		}
 	}
 	if join {
@@ -240,4 +248,60 @@ func (s *Server) tellClients(ctx context.Context, join bool, clients, groups []s
 		return nil, err
 	}
 	return reach.Clients, nil
+}
+
+// joining is the logins between their read of the uid's groups and their
+// joining of those groups' rooms. A leave by uid (or an ungroup) that
+// reaches this instance meanwhile was recorded after the read, and its
+// pages are not in the rooms yet: it is kept for those logins, which drop
+// the groups it left. Its methods are safe for concurrent use.
+type joining struct {
+	mu     sync.Mutex
+	logins map[*login]struct{}
+}
+
+// login is one login in the joining window.
+type login struct {
+	uid  string
+	left []string // groups left meanwhile
+}
+
+// start enters a login of uid in the window.
+func (j *joining) start(uid string) *login {
+	l := &login{uid: uid}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.logins == nil {
+		j.logins = make(map[*login]struct{})
+	}
+	j.logins[l] = struct{}{}
+	return l
+}
+
+// finish joins l's groups, less those left meanwhile, with join, and ends
+// its window; no leave comes between.
+func (j *joining) finish(l *login, groups []string, join func([]string)) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	delete(j.logins, l)
+	join(slices.DeleteFunc(groups, func(g string) bool { return slices.Contains(l.left, g) }))
+}
+
+// leave keeps the groups of rooms for the logins sel picks by uid (every
+// login when sel picks every page), then runs apply; no login finishes
+// between.
+func (j *joining) leave(sel adapter.Selector, rooms []string, apply func()) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for l := range j.logins {
+		if len(sel.Rooms) > 0 && !slices.Contains(sel.Rooms, l.uid) {
+			continue
+		}
+		for _, r := range rooms {
+			if g, ok := groupOf(r); ok {
+				l.left = append(l.left, g)
+			}
+		}
+	}
+	apply()
 }

@@ -34,6 +34,14 @@ func startIOTest(t *testing.T, opts Options) *ioTest {
 	if err != nil {
 		t.Fatal(err)
 	}
+	it := serveIOTest(t, srv)
+	it.m = opts.Metrics
+	return it
+}
+
+// serveIOTest serves srv on 127.0.0.1:0 until the test ends.
+func serveIOTest(t *testing.T, srv *Server) *ioTest {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +54,7 @@ func startIOTest(t *testing.T, opts Options) *ioTest {
 		_ = srv.Close(ctx)
 		_ = hs.Shutdown(ctx)
 	})
-	return &ioTest{Server: srv, URL: "http://" + ln.Addr().String(), m: opts.Metrics}
+	return &ioTest{Server: srv, URL: "http://" + ln.Addr().String()}
 }
 
 // dial connects a raw websocket client, closed at the end of the test.

@@ -63,9 +63,11 @@ func (l local) Join(nsp string, sel adapter.Selector, rooms []string) {
 }
 
 func (l local) Leave(nsp string, sel adapter.Selector, rooms []string) {
-	for _, p := range l.pages(nsp, sel) {
-		l.s.leaveRooms(p, sel, rooms)
-	}
+	l.s.joining.leave(sel, rooms, func() {
+		for _, p := range l.pages(nsp, sel) {
+			l.s.leaveRooms(p, sel, rooms)
+		}
+	})
 }
 
 func (l local) Disconnect(nsp string, sel adapter.Selector, close bool) {

@@ -78,15 +78,20 @@ func (s *Server) login(c *user, args []any, token string) {
 	}
 	// The uid's room first, then the record and the read of its groups: a
 	// join by uid that this read misses is recorded after it, and its
-	// fan-out then finds the page in the uid's room.
+	// fan-out then finds the page in the uid's room; a leave that this
+	// read missed and that comes before the page is in the groups' rooms
+	// is kept for it (joining).
 	s.hub.Join(c.page, uid)
+	j := s.joining.start(uid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
 	groups, err := s.presence.Join(ctx, uid, id, own)
 	if err != nil {
 		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
 	}
-	s.hub.Join(c.page, hub.GroupRooms(append(groups, own...))...)
+	s.joining.finish(j, groups, func(groups []string) {
+		s.hub.Join(c.page, hub.GroupRooms(append(groups, own...))...)
+	})
 	if c.gone.Load() {
 		// The page went away while Join ran; its disconnect may have
 		// missed the record, so settle it here (logout is idempotent).

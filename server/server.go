@@ -1,11 +1,13 @@
 // Package server is the Socket.IO side of pushio: on pushio's own engine
 // (packages engine and socketio) it accepts browsers (Engine.IO 3 and 4,
 // polling and websocket), handles login, keeps the uid ↔ socket
-// bookkeeping in an adapter.Presence and the uid rooms in a hub, broadcasts
-// update_online_count, delivers new_msg, and serves the demo page.
+// bookkeeping in an adapter.Presence and the uid and group rooms in a hub,
+// broadcasts update_online_count, delivers new_msg, and serves the demo
+// page. A page joins its uid's groups and its token's at login, and
+// groups.go's joins and leaves reach the pages on every instance.
 //
 // It knows nothing of the publish API's parameter shapes: pushapi calls
-// Send (push.go), Reach, Clients and Counts.
+// Send (push.go), Reach, Clients, Counts and the group methods.
 package server
 
 import (
@@ -94,6 +96,7 @@ type Server struct {
 	handler  http.Handler
 	presence adapter.Presence
 	auth     loginAuth
+	joining  joining // logins reading their uid's groups
 	demoAuth atomic.Pointer[APIAuth]
 	gate     *gate
 	mux      *http.ServeMux

@@ -4,7 +4,10 @@
 // cluster-wide sums in Redis, so that "is this uid online anywhere?" and
 // the counts are one round trip; heartbeats let the survivors remove a
 // killed instance's uids, and every instance re-registers its presence
-// when Redis comes back empty.
+// when Redis comes back empty. Groups are there too (groups.go): the
+// memberships by uid, which outlive every instance, and the pages' own,
+// kept per instance like its pages and reaped with it; each group query is
+// one script.
 //
 // Fanout (the Socket.IO library's socket.AdapterConstructor) carries
 // broadcasts and room emits to the other instances in the wire format of

@@ -241,8 +241,7 @@ func (p *Presence) Reach(ctx context.Context, t push.Targets) (push.Reach, error
 	return lookup.reach(), nil
 }
 
-// reachLookup is the commands of one Reach in a pipeline (the groups
-// part of issue 10 adds the lookups of Targets.Groups here).
+// reachLookup is the commands of one Reach in a pipeline.
 type reachLookup struct {
 	uids, clients *goredis.SliceCmd
 	groups        *goredis.Cmd
@@ -250,7 +249,7 @@ type reachLookup struct {
 	nGroups       int
 }
 
-// reachCmds queues the lookups of t's uids and clients in pipe.
+// reachCmds queues the lookups of t's uids, groups and clients in pipe.
 func (p *Presence) reachCmds(ctx context.Context, pipe goredis.Pipeliner, t push.Targets) reachLookup {
 	l := reachLookup{nUIDs: len(t.UIDs), nCli: len(t.Clients), nGroups: len(t.Groups)}
 	if len(t.UIDs) > 0 {

@@ -370,4 +370,3 @@ func TestPageGroupsFollowTheInstance(t *testing.T) {
 		t.Errorf("a Redis restarted empty kept the groups of member: %q", groups)
 	}
 }
-

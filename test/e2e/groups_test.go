@@ -280,6 +280,11 @@ func TestGroupsCluster(t *testing.T) {
 	}
 	mustAnswer(t, apiURL, `{"uids":1,"pages":1}`, "type", "count", "group", "one")
 	mustAnswer(t, apiURL, "ok", "type", "publish", "group", "one", "content", "to one")
+	for i, s := range specs {
+		if s.UID == victim { // before the kill: a push in flight to it would be lost
+			n.waitMsgs(i, 4, 10*time.Second)
+		}
+	}
 
 	if err := nodes[k].Kill(); err != nil {
 		t.Fatal(err)
