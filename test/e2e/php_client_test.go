@@ -158,8 +158,9 @@ const (
 
 // TestPHPClientErrors: each way a call can fail is its own exception
 // that says what failed: pushio down (network), pushio not answering
-// (timeout), an address not allowed (fail, 403), an unknown type (fail,
-// 200), another server's answer (answer).
+// (timeout), an address not allowed (fail, 403), over the rate limit
+// (fail, 429), an unknown type (fail, 200), another server's answer
+// (answer), a URL that is not http(s) (refused before any request).
 func TestPHPClientErrors(t *testing.T) {
 	php := newPHPClient(t)
 
@@ -186,6 +187,11 @@ func TestPHPClientErrors(t *testing.T) {
 
 	p := startPushio(t, "--api.allow", "192.0.2.0/24")
 	php.one(p.APIURL(), nil, "count").threw(t, failException, 403, "type=count: HTTP 403: fail")
+
+	limited := startPushio(t, "--api.rate_limit", "1", "--api.rate_burst", "1")
+	rs := php.run(limited.APIURL(), nil, phpDo("count"), phpDo("count"))
+	answerOf[struct{ UIDs, Pages int }](t, rs[0])
+	rs[1].threw(t, failException, 429, "type=count: HTTP 429: fail")
 
 	open := startPushio(t)
 	php.one(open.APIURL(), nil, "call", map[string]any{"type": "no-such-type"}).threw(t, failException, 200, "type=no-such-type: HTTP 200: fail")
