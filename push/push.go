@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/pushio/pushio/hub"
@@ -133,13 +135,23 @@ func (t Targets) Broadcast() bool {
 
 // Rooms are the hub rooms (and the adapter wire's rooms) the targets are:
 // each uid's room, each page's own id, each group's room; empty for a
-// broadcast.
+// broadcast. A uid that starts as group rooms do (no page logs in with
+// it) is the room of no page, hub.GroupPrefix alone, not a group's.
 func (t Targets) Rooms() []string {
-	if len(t.Groups) == 0 && len(t.Clients) == 0 {
-		return t.UIDs
+	uids := t.UIDs
+	if slices.ContainsFunc(uids, isGroupRoom) {
+		uids = slices.Clone(uids)
+		for i, u := range uids {
+			if isGroupRoom(u) {
+				uids[i] = hub.GroupPrefix
+			}
+		}
 	}
-	out := make([]string, 0, len(t.UIDs)+len(t.Groups)+len(t.Clients))
-	out = append(out, t.UIDs...)
+	if len(t.Groups) == 0 && len(t.Clients) == 0 {
+		return uids
+	}
+	out := make([]string, 0, len(uids)+len(t.Groups)+len(t.Clients))
+	out = append(out, uids...)
 	for _, g := range t.Groups {
 		out = append(out, GroupRoom(g))
 	}
@@ -149,6 +161,8 @@ func (t Targets) Rooms() []string {
 // GroupRoom is the room of group g: hub.GroupRoom, a name no uid and no
 // client id can be.
 func GroupRoom(g string) string { return hub.GroupRoom(g) }
+
+func isGroupRoom(room string) bool { return strings.HasPrefix(room, hub.GroupPrefix) }
 
 // Reach says, for each target of a Targets in order, whether it has a
 // page anywhere in the cluster.

@@ -96,6 +96,13 @@ func TestTargets(t *testing.T) {
 	if got := tg.Rooms(); !slices.Equal(got, []string{"u", "c1", "c2"}) {
 		t.Errorf("Rooms = %q", got)
 	}
+	tg = Targets{UIDs: []string{"u", "\x1dg"}, Groups: []string{"g"}}
+	if got := tg.Rooms(); !slices.Equal(got, []string{"u", "\x1d", "\x1dg"}) {
+		t.Errorf("Rooms = %q: a uid named as a group's room must not be the group's", got)
+	}
+	if got := (Targets{UIDs: []string{"\x1dg"}}).Rooms(); !slices.Equal(got, []string{"\x1d"}) {
+		t.Errorf("Rooms = %q: a uid named as a group's room must be no page's room, not a broadcast", got)
+	}
 	if (Reach{UIDs: []bool{false}, Clients: []bool{false}}).Any() || !(Reach{Clients: []bool{false, true}}).Any() {
 		t.Error("Any")
 	}

@@ -102,6 +102,7 @@ func TestGroupRequests(t *testing.T) {
 		{"count of two groups", "type=count&group=g,h", 400, "fail", nil},
 		{"uids over the limit", "type=uids&limit=10001", 400, "fail", nil},
 		{"a publish to a bad group", "type=publish&group=%FF&content=x", 400, "fail", nil},
+		{"a kick of a group", "type=kick&group=g&uid=a", 400, "fail", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -83,10 +83,11 @@ func readTargets(p params, kick bool) (push.Targets, error) {
 		}
 		return t, &refusal{status: http.StatusOK, why: "to: " + err.Error()}
 	}
-	if !kick {
-		if t.Groups, err = groupList(p, false); err != nil {
-			return t, err
-		}
+	if t.Groups, err = groupList(p, false); err != nil {
+		return t, err
+	}
+	if kick && len(t.Groups) > 0 {
+		return t, invalid("a kick names uids or clients, not groups")
 	}
 	if t.Clients, err = list(p, "client"); err != nil {
 		return t, invalid("client: %v", err)

@@ -122,7 +122,7 @@ func (s *Server) joinRooms(p Page, sel adapter.Selector, rooms []string) {
 	s.hub.Join(p, plain...)
 	if added := u.addOwn(groups, s.opts.MaxGroupsPerUID); len(added) > 0 {
 		s.hub.Join(p, hub.GroupRooms(added)...)
-		go s.recordOwn(u, added, 1)
+		go s.recordOwn(u, added)
 	}
 }
 
@@ -152,28 +152,46 @@ func (s *Server) leaveRooms(p Page, sel adapter.Selector, rooms []string) {
 	s.hub.Leave(p, out...)
 	if byID || len(sel.Rooms) == 0 {
 		if removed := u.removeOwn(groups); len(removed) > 0 {
-			go s.recordOwn(u, removed, -1)
+			go s.recordOwn(u, removed)
 		}
 	}
 }
 
-// recordOwn records a change of the page's own memberships in presence:
-// the groups joined (delta 1) still joined, or left (-1) still left, unless
-// the page logged out meanwhile (its logout took them all away). It holds
-// the page's lock: a join and a leave recorded out of order leave nothing
-// behind.
-func (s *Server) recordOwn(u *user, groups []string, delta int64) {
+// recordOwn brings the presence's record of the page's own memberships of
+// groups to what they are now, unless the page logged out meanwhile (its
+// logout took its record away). It holds the page's lock, so joins and
+// leaves recorded in any order leave the record as the memberships are.
+func (s *Server) recordOwn(u *user, groups []string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	groups = slices.DeleteFunc(groups, func(g string) bool { return slices.Contains(u.own, g) != (delta > 0) })
-	if u.state != loggedIn || len(groups) == 0 {
+	if u.state != loggedIn {
 		return
+	}
+	var joined, left []string
+	for _, g := range groups {
+		switch want, have := slices.Contains(u.own, g), slices.Contains(u.recorded, g); {
+		case want && !have:
+			joined = append(joined, g)
+		case !want && have:
+			left = append(left, g)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.PageGroups(ctx, u.uid, groups, delta); err != nil {
-		s.log.Warn("recording a page's groups failed", "uid", u.uid, "groups", len(groups), "err", err)
+	for _, change := range []struct {
+		groups []string
+		delta  int64
+	}{{joined, 1}, {left, -1}} {
+		if len(change.groups) == 0 {
+			continue
+		}
+		// Recorded even when Redis fails: its local map has it, and the
+		// next heartbeat carries it.
+		if err := s.presence.PageGroups(ctx, u.uid, change.groups, change.delta); err != nil {
+			s.log.Warn("recording a page's groups failed", "uid", u.uid, "groups", len(change.groups), "err", err)
+		}
 	}
+	u.recorded = append(slices.DeleteFunc(u.recorded, func(g string) bool { return slices.Contains(left, g) }), joined...)
 }
 
 // groupOf is the group whose room r is.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -27,8 +28,9 @@ type user struct {
 	uid   string
 	state loginState
 	// own is the groups the page is in by its own membership (its login
-	// token's, joins by its client id), recorded in presence.
-	own []string
+	// token's, joins by its client id); recorded is those the presence
+	// has (recordOwn brings it to own).
+	own, recorded []string
 }
 
 type loginState int
@@ -133,12 +135,12 @@ func (c *user) take(uid string, own []string) bool {
 	if c.state != notLoggedIn {
 		return false
 	}
-	c.uid, c.state, c.own = uid, loggedIn, own
+	c.uid, c.state, c.own, c.recorded = uid, loggedIn, own, slices.Clone(own)
 	return true
 }
 
-// release gives the uid and the page's own groups back, once; a page
-// logged out stays so.
+// release gives the uid and the page's own groups the presence has back,
+// once; a page logged out stays so.
 func (c *user) release() (string, []string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -146,9 +148,9 @@ func (c *user) release() (string, []string, bool) {
 		return "", nil, false
 	}
 	c.state = loggedOut
-	own := c.own
-	c.own = nil
-	return c.uid, own, true
+	recorded := c.recorded
+	c.own, c.recorded = nil, nil
+	return c.uid, recorded, true
 }
 
 // UID turns a login argument into a uid the way PHP's (string) cast does

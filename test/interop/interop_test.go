@@ -196,3 +196,27 @@ func TestNodeServerSharesTheCluster(t *testing.T) {
 		}
 	})
 }
+
+// TestRedisEmitterReachesAGroup: a group's room on the wire is "\x1d" + its
+// name, so Node's emitter reaches the group's pages on every pushio
+// instance; a join waits for every server, the Node one too, to answer.
+func TestRedisEmitterReachesAGroup(t *testing.T) {
+	redis, prefix, nodes := clustertest.StartCluster(t, 2, 15*time.Second)
+	a, b := nodes[0], nodes[1]
+	alice := clustertest.Login(t, a.IO, "alice")
+	bob := clustertest.Login(t, b.IO, "bob")
+	carol := clustertest.Login(t, b.IO, "carol")
+	node := startPeer(t, redis.URL(), prefix)
+	clustertest.WantAnswer(t, b.API, "type=join&group=sales&uid=alice,bob", "ok")
+
+	node.do(t, map[string]any{"cmd": "emitter", "room": "\x1dsales", "event": "new_msg", "args": []any{"to sales"}})
+	clustertest.ReceiveOnce(t, alice, "alice on pushio A", "to sales")
+	clustertest.ReceiveOnce(t, bob, "bob on pushio B", "to sales")
+	if err := carol.None("new_msg", 300*time.Millisecond); err != nil {
+		t.Errorf("carol, in no group: %v", err)
+	}
+	node.do(t, map[string]any{"cmd": "emitter", "room": "sales", "event": "new_msg", "args": []any{"to a uid sales"}})
+	if err := alice.None("new_msg", 300*time.Millisecond); err != nil {
+		t.Errorf("the room sales is a uid's, not the group's: %v", err)
+	}
+}
