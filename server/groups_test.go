@@ -144,6 +144,31 @@ func (p *pausedPresence) Join(ctx context.Context, uid, client string, own []str
 	return groups, err
 }
 
+// TestJoinDuringLogin: a join by uid recorded after a login read the
+// uid's groups (none) and before it joined their rooms puts the page in the
+// group: the login joined the uid's room before its read. The window is
+// held open, so the order is the same every run.
+func TestJoinDuringLogin(t *testing.T) {
+	p := &pausedPresence{Presence: memory.New(), read: make(chan struct{}), resume: make(chan struct{})}
+	srv, err := New(Options{Path: "/socket.io"}, p, testlog.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := serveIOTest(t, srv)
+	c := it.connect(t)
+	c.must(c.Emit(EventLogin, "u"))
+	<-p.read // no groups yet
+	if err := it.JoinGroups(context.Background(), []string{"u"}, []string{"g"}); err != nil {
+		t.Fatal(err)
+	}
+	close(p.resume)
+	c.next(EventOnlineCount)
+	if !it.toGroup(t, "g", "to g") {
+		t.Error("the group joined during the login has no page")
+	}
+	c.gets("the page", "to g")
+}
+
 // TestLeaveDuringLogin: a join by uid recorded before a login's read and
 // a leave of it that comes before the login joined the rooms leave the
 // page out of the group; another group read then stays joined. The

@@ -243,9 +243,10 @@ func TestGroupsSignedAndLimits(t *testing.T) {
 	}
 }
 
-// TestGroupsCluster: three instances on one Redis behind nginx
-// (websocket-only, round robin), a reconnecting socket.io-client 4.x or
-// 2.x page of a member uid on each: a push to the group through any
+// TestGroupsCluster: three instances on one Redis behind nginx (each
+// shipped config: sticky with polling then websocket, and websocket-only
+// round robin), reconnecting socket.io-client 4.x and 2.x pages of member
+// uids on each: a push to the group through any
 // instance reaches each page once, the counts are the cluster's; a page
 // joined by client id is in the group until its instance is SIGKILLed,
 // while the uids' membership survives it: their pages reconnect to the
@@ -254,11 +255,28 @@ func TestGroupsCluster(t *testing.T) {
 	needNode(t)
 	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
+	for _, tc := range []struct {
+		conf       string
+		transports []string // nil: the default, polling then websocket
+		upgrade    bool
+	}{
+		{"pushio.conf", nil, true},
+		{"pushio-websocket-only.conf", []string{"websocket"}, false},
+	} {
+		t.Run(tc.conf, func(t *testing.T) {
+			groupsCluster(t, nginx, redis, tc.conf, clientSpec{Transports: tc.transports, Upgrade: tc.upgrade, Reconnect: true})
+		})
+	}
+}
+
+// groupsCluster is TestGroupsCluster behind nginx with conf, pages like
+// tmpl.
+func groupsCluster(t *testing.T, nginx string, redis *redistest.Server, conf string, tmpl clientSpec) {
 	prefix := redistest.Prefix(t)
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix, "--redis.presence_ttl", "2s")
-	ioURL, apiURL := startNginx(t, nginx, "pushio-websocket-only.conf", nodes)
+	ioURL, apiURL := startNginx(t, nginx, conf, nodes)
 
-	specs := pages(6, "cl", 1, clientSpec{Transports: []string{"websocket"}, Reconnect: true})
+	specs := pages(6, "cl", 1, tmpl)
 	var uids []string
 	for _, s := range specs {
 		uids = append(uids, s.UID)
