@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -234,7 +235,8 @@ func TestPHPClientLoginToken(t *testing.T) {
 // TestPHPClientSyntax: every file of clients/php passes php -l, and uses
 // no syntax newer than PHP 7.4 (testdata/php74.php: match, enum,
 // readonly, ?->, attributes, named arguments, promoted parameters, union
-// and PHP 8 types), so the client runs on the PHP it says it needs.
+// and PHP 8 types), so the client runs on the PHP it says it needs; its
+// composer.json passes composer validate.
 func TestPHPClientSyntax(t *testing.T) {
 	php := newPHPClient(t)
 	root, err := harness.RepoRoot()
@@ -258,6 +260,12 @@ func TestPHPClientSyntax(t *testing.T) {
 	}
 	if out, err := exec.Command(php.php, append([]string{"testdata/php74.php", php.autoload}, files...)...).CombinedOutput(); err != nil {
 		t.Errorf("testdata/php74.php: %v\n%s", err, out)
+	}
+	validate := exec.Command(need.Program(t, "composer"), "validate", "--no-check-publish", "--no-interaction")
+	validate.Dir = filepath.Join(root, "clients", "php")
+	validate.Env = append(os.Environ(), "COMPOSER_HOME="+t.TempDir(), "COMPOSER_ALLOW_SUPERUSER=1")
+	if out, err := validate.CombinedOutput(); err != nil {
+		t.Errorf("composer validate clients/php/composer.json: %v\n%s", err, out)
 	}
 }
 
