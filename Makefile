@@ -57,4 +57,4 @@ fmt:
 	$(GO) mod tidy
 
 clean:
-	rm -rf bin $(DIST) static/node_modules test/e2e/node_modules test/interop/node_modules
+	rm -rf bin $(DIST) static/node_modules test/e2e/node_modules test/interop/node_modules test/openapi/node_modules

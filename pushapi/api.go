@@ -273,26 +273,12 @@ func (a *api) serve(c *gin.Context) {
 		return
 	}
 	kind, _, _ := p.scalar("type")
-	switch kind {
-	case "publish", "kick":
-		a.publish(ctx, c, p, kind)
-	case "online":
-		a.online(ctx, c, p)
-	case "clients":
-		a.clients(ctx, c, p)
-	case "count":
-		a.count(ctx, c, p)
-	case "join", "leave":
-		a.membership(ctx, c, p, kind == "join")
-	case "ungroup":
-		a.ungroup(ctx, c, p)
-	case "uids":
-		a.uids(ctx, c, p)
-	case "held", "purge":
-		a.held(ctx, c, p, kind)
-	default:
+	serveType, ok := types[kind]
+	if !ok {
 		a.fail(c, http.StatusOK, metrics.ResultFail)
+		return
 	}
+	serveType(a, ctx, c, p)
 }
 
 // refuse answers a request whose body could not be read.
