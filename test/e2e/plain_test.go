@@ -75,6 +75,53 @@ func TestPlainMixedRoom(t *testing.T) {
 	})
 }
 
+// TestPlainMixedGroup: a socket.io-client 2.x page, a 4.x page, a ws
+// page and an sse page, each of its own uid, in one group — three by
+// their uid's membership, the sse page by its client id — get one copy
+// of each group push, in order, also when a push names the group and a
+// uid of it; a page excluded from a push and a page outside the group
+// get none of it.
+func TestPlainMixedGroup(t *testing.T) {
+	needNode(t)
+	p := startPushio(t)
+	var specs []clientSpec
+	for _, v := range plainKinds {
+		specs = append(specs, clientSpec{Version: v, UID: "g-" + v})
+	}
+	specs = append(specs, clientSpec{Version: "ws", UID: "outside"})
+	n := startClients(t, p.IOURL(), specs...)
+	n.waitLine("all_ready", 20*time.Second)
+	api := p.APIURL()
+	mustAnswer(t, api, "ok", "type", "join", "group", "team", "uid", "g-sio2,g-sio4,g-ws")
+	sse := clientOf(t, api, "g-sse")
+	mustAnswer(t, api, "ok", "type", "join", "group", "team", "client", sse)
+	mustAnswer(t, api, `{"uids":4,"pages":4}`, "type", "count", "group", "team")
+
+	mustAnswer(t, api, "ok", "type", "publish", "group", "team", "content", "one")
+	mustAnswer(t, api, "ok", "type", "publish", "group", "team", "to", "g-ws", "content", "two") // matched twice: one copy
+	mustAnswer(t, api, "ok", "type", "publish", "group", "team", "exclude", sse, "content", "three")
+	for i := range plainKinds {
+		want := 3
+		if plainKinds[i] == "sse" {
+			want = 2
+		}
+		n.waitMsgs(i, want, 10*time.Second)
+	}
+	time.Sleep(300 * time.Millisecond) // a second copy would have come by now
+	for i, v := range plainKinds {
+		want := []any{"one", "two", "three"}
+		if v == "sse" {
+			want = []any{"one", "two"}
+		}
+		if got := n.data(i, "new_msg"); !slices.Equal(got, want) {
+			t.Errorf("page %d (%s) got %q, want %q", i, v, got, want)
+		}
+	}
+	if got := n.data(len(specs)-1, "new_msg"); len(got) != 0 {
+		t.Errorf("the page outside the group got %q", got)
+	}
+}
+
 // sign is the HMAC token of uid with secret.
 func sign(secret, uid string) string {
 	m := hmac.New(sha256.New, []byte(secret))
