@@ -27,7 +27,7 @@ type Presence struct {
 
 	mu      sync.RWMutex
 	uids    map[string][]string // uid → its pages' client ids (a few: a slice costs less than a set)
-	clients map[string]string              // client id → uid
+	clients map[string]string   // client id → uid
 	// groupsOf is each uid's groups by membership of the uid; members is
 	// each group's uids so; pageIn is each group's pages by their own
 	// membership, per uid.
