@@ -238,14 +238,7 @@ func TestGroupsCluster(t *testing.T) {
 	needNode(t)
 	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
-	for _, tc := range []struct {
-		conf       string
-		transports []string // nil: the default, polling then websocket
-		upgrade    bool
-	}{
-		{"pushio.conf", nil, true},
-		{"pushio-websocket-only.conf", []string{"websocket"}, false},
-	} {
+	for _, tc := range shippedNginx {
 		t.Run(tc.conf, func(t *testing.T) {
 			groupsCluster(t, nginx, redis, tc.conf, clientSpec{Transports: tc.transports, Upgrade: tc.upgrade, Reconnect: true})
 		})

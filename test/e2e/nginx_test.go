@@ -13,6 +13,17 @@ import (
 	"github.com/pushio/pushio/internal/test/redistest"
 )
 
+// shippedNginx are the shipped nginx configurations and the transports
+// their pages use.
+var shippedNginx = []struct {
+	conf       string
+	transports []string // nil: the default, polling then websocket
+	upgrade    bool
+}{
+	{"pushio.conf", nil, true},
+	{"pushio-websocket-only.conf", []string{"websocket"}, false},
+}
+
 // TestNginxCluster runs three pushio instances on one Redis behind a real
 // nginx with each shipped configuration, and socket.io-client 2.x and 4.x
 // pages from several addresses: every page gets its own push and the
@@ -21,14 +32,7 @@ func TestNginxCluster(t *testing.T) {
 	needNode(t)
 	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
-	for _, tc := range []struct {
-		conf       string
-		transports []string // nil: the default, polling then websocket
-		upgrade    bool
-	}{
-		{"pushio.conf", nil, true},
-		{"pushio-websocket-only.conf", []string{"websocket"}, false},
-	} {
+	for _, tc := range shippedNginx {
 		t.Run(tc.conf, func(t *testing.T) {
 			prefix := redistest.Prefix(t)
 			nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix)
