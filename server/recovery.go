@@ -244,8 +244,11 @@ type recState struct {
 	// the offset its client held then ("" for none).
 	prefix []recovery.Entry
 	from   string
-	// gone is closed once the page left the hub (parked or not).
+	// gone, made by closeLive only when it waits for the page (most
+	// pages never need one), is closed once the page left the hub
+	// (parked or not); left says that happened. Both under numbering.mu.
 	gone chan struct{}
+	left bool
 }
 
 // recOf is the recovery state of a recovering page, or nil.

@@ -124,7 +124,12 @@ func (s *Server) park(u *user, reason string) bool {
 	if n.live[u.rec.pid] == u {
 		delete(n.live, u.rec.pid)
 	}
-	defer close(u.rec.gone)
+	defer func() {
+		u.rec.left = true
+		if u.rec.gone != nil {
+			close(u.rec.gone)
+		}
+	}()
 	if !recoverable[reason] {
 		return false
 	}
@@ -224,9 +229,19 @@ func (s *Server) closeLive(pid string) bool {
 	n := s.rec
 	n.mu.Lock()
 	u := n.live[pid]
+	var gone chan struct{}
+	if u != nil && !u.rec.left {
+		if u.rec.gone == nil {
+			u.rec.gone = make(chan struct{})
+		}
+		gone = u.rec.gone
+	}
 	n.mu.Unlock()
 	if u == nil {
 		return false
+	}
+	if gone == nil {
+		return true // it left already
 	}
 	sp, ok := u.page.(sioPage)
 	if !ok {
@@ -236,7 +251,7 @@ func (s *Server) closeLive(pid string) bool {
 	t := time.NewTimer(n.timeout)
 	defer t.Stop()
 	select {
-	case <-u.rec.gone:
+	case <-gone:
 		return true
 	case <-t.C:
 		return false
@@ -310,7 +325,7 @@ func (s *Server) claim(auth map[string]any) *resume {
 // counts, as a login would.
 func (s *Server) connectRecoverable(u *user, r *resume) {
 	n := s.rec
-	u.rec = &recState{pid: r.pid, from: r.from, prefix: r.missed, gone: make(chan struct{})}
+	u.rec = &recState{pid: r.pid, from: r.from, prefix: r.missed}
 	n.mu.Lock()
 	n.live[r.pid] = u
 	for _, e := range r.missed {
