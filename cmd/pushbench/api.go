@@ -12,7 +12,7 @@ import (
 )
 
 // apiConn is one keep-alive HTTP/1.1 connection to a publish API, with no
-// more machinery than a GET and a Content-Length answer need: net/http's
+// more machinery than a GET, a POST and a Content-Length answer need: net/http's
 // client costs the publisher as much CPU as the server spends answering,
 // and both share this machine.
 type apiConn struct {
@@ -39,20 +39,31 @@ var errNoAnswer = errors.New("connection closed before the answer")
 // a reused connection dropped unanswered is sent once more on a new one,
 // as net/http does for GET.
 func (a *apiConn) Get(target string) (int, []byte, error) {
-	status, body, err := a.roundTrip(target)
+	return a.do("GET", target, nil)
+}
+
+// PostJSON posts body as application/json to target, as Get does: the
+// server closes an idle keep-alive connection only between requests, so a
+// request it dropped unanswered was not served and is sent once more.
+func (a *apiConn) PostJSON(target string, body []byte) (int, []byte, error) {
+	return a.do("POST", target, body)
+}
+
+func (a *apiConn) do(method, target string, body []byte) (int, []byte, error) {
+	status, answer, err := a.roundTrip(method, target, body)
 	if errors.Is(err, errNoAnswer) && a.reused {
 		a.Close()
-		status, body, err = a.roundTrip(target)
+		status, answer, err = a.roundTrip(method, target, body)
 	}
 	if err != nil {
 		a.Close()
-		return 0, nil, fmt.Errorf("api %s: GET %s: %w", a.addr, target, err)
+		return 0, nil, fmt.Errorf("api %s: %s %s: %w", a.addr, method, target, err)
 	}
 	a.reused = true
-	return status, body, nil
+	return status, answer, nil
 }
 
-func (a *apiConn) roundTrip(target string) (int, []byte, error) {
+func (a *apiConn) roundTrip(method, target string, body []byte) (int, []byte, error) {
 	if a.conn == nil {
 		c, err := net.DialTimeout("tcp", a.addr, a.timeout)
 		if err != nil {
@@ -61,7 +72,12 @@ func (a *apiConn) roundTrip(target string) (int, []byte, error) {
 		a.conn, a.br, a.reused = c, bufio.NewReaderSize(c, 1024), false
 	}
 	_ = a.conn.SetDeadline(time.Now().Add(a.timeout))
-	a.req = append(append(append(a.req[:0], "GET "...), target...), " HTTP/1.1\r\nHost: pushbench\r\n\r\n"...)
+	a.req = append(append(append(append(a.req[:0], method...), ' '), target...), " HTTP/1.1\r\nHost: pushbench\r\n"...)
+	if body != nil {
+		a.req = append(a.req, "Content-Type: application/json\r\nContent-Length: "...)
+		a.req = append(strconv.AppendInt(a.req, int64(len(body)), 10), "\r\n"...)
+	}
+	a.req = append(append(a.req, "\r\n"...), body...)
 	if _, err := a.conn.Write(a.req); err != nil {
 		return 0, nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
