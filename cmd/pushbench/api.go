@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -103,12 +104,13 @@ func (a *apiConn) readResponse() (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if cap(a.body) < length {
-		a.body = make([]byte, length)
+	if length == chunked {
+		err = a.readChunks()
+	} else {
+		a.body, err = readN(a.br, a.body[:0], length)
 	}
-	a.body = a.body[:length]
-	if _, err := io.ReadFull(a.br, a.body); err != nil {
-		return 0, nil, fmt.Errorf("reading %d-byte body: %w", length, err)
+	if err != nil {
+		return 0, nil, err
 	}
 	if !keep {
 		a.Close()
@@ -116,10 +118,58 @@ func (a *apiConn) readResponse() (int, []byte, error) {
 	return status, a.body, nil
 }
 
-// readHeaders returns Content-Length (required: both servers send it) and
-// whether the connection stays open.
+// chunked is readHeaders' length of a chunked body (Gin sends one for a
+// batch's answer past its buffer).
+const chunked = -2
+
+// readN appends n bytes from br to buf.
+func readN(br *bufio.Reader, buf []byte, n int) ([]byte, error) {
+	buf = slices.Grow(buf, n)[:len(buf)+n]
+	if _, err := io.ReadFull(br, buf[len(buf)-n:]); err != nil {
+		return nil, fmt.Errorf("reading %d-byte body: %w", n, err)
+	}
+	return buf, nil
+}
+
+// readChunks reads a chunked body into a.body, trailers skipped.
+func (a *apiConn) readChunks() error {
+	a.body = a.body[:0]
+	for {
+		line, err := a.br.ReadSlice('\n')
+		if err != nil {
+			return fmt.Errorf("reading chunk size: %w", err)
+		}
+		sizeText, _, _ := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(";"))
+		size, err := strconv.ParseUint(string(bytes.TrimSpace(sizeText)), 16, 31)
+		if err != nil {
+			return fmt.Errorf("malformed chunk size %q", line)
+		}
+		if size == 0 {
+			break
+		}
+		if a.body, err = readN(a.br, a.body, int(size)); err != nil {
+			return err
+		}
+		if line, err = a.br.ReadSlice('\n'); err != nil || len(bytes.TrimRight(line, "\r\n")) != 0 {
+			return fmt.Errorf("chunk not followed by CRLF: %q, %v", line, err)
+		}
+	}
+	for { // trailers, up to the empty line
+		line, err := a.br.ReadSlice('\n')
+		if err != nil {
+			return fmt.Errorf("reading trailers: %w", err)
+		}
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			return nil
+		}
+	}
+}
+
+// readHeaders returns Content-Length (or chunked) and whether the
+// connection stays open.
 func (a *apiConn) readHeaders() (length int, keep bool, err error) {
 	length, keep = -1, true
+	isChunked := false
 	for {
 		line, err := a.br.ReadSlice('\n')
 		if err != nil {
@@ -142,11 +192,17 @@ func (a *apiConn) readHeaders() (length int, keep bool, err error) {
 		case bytes.EqualFold(name, []byte("Connection")):
 			keep = !bytes.EqualFold(value, []byte("close"))
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			return 0, false, fmt.Errorf("unsupported Transfer-Encoding %q", value)
+			if !bytes.EqualFold(value, []byte("chunked")) {
+				return 0, false, fmt.Errorf("unsupported Transfer-Encoding %q", value)
+			}
+			isChunked = true
 		}
 	}
+	if isChunked {
+		return chunked, keep, nil
+	}
 	if length < 0 {
-		return 0, false, errors.New("answer without Content-Length")
+		return 0, false, errors.New("answer without Content-Length or chunks")
 	}
 	return length, keep, nil
 }

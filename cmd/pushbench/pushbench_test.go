@@ -113,7 +113,7 @@ func TestBatchesAndGroups(t *testing.T) {
 	ioAddr, apiAddr := startPushio(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	const n, k, batch, others = 2500, 3, 7, 20 // 2,500 uids: three join requests
+	const n, k, batch, others = 2500, 3, 100, 20 // 2,500 uids: three join requests; 100 items: a chunked answer
 
 	cfg, err := parseFlags([]string{"-io", ioAddr, "-api", apiAddr, "-n", strconv.Itoa(others), "-uid-offset", strconv.Itoa(n),
 		"-duration", "1m", "hold"}, io.Discard)

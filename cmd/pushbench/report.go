@@ -228,8 +228,9 @@ func issue10Rows(rs []*result) []row {
 					pick: targetedAt(n, size, func(t *targetedResult) float64 { return t.DeliveredPerS })},
 				row{title: what + ": requests/s", clients: n,
 					pick: targetedAt(n, size, func(t *targetedResult) float64 { return t.ReqPerS })},
-				row{title: what + ": messages lost", clients: n, lower: true, goal: atMost(0, "0"),
-					pick: targetedAt(n, size, func(t *targetedResult) float64 { return float64(t.Lost) })},
+				// Deliveries of publishes not answered ok make Lost negative.
+				row{title: what + ": messages lost or unanswered, and requests in error", clients: n, lower: true, goal: atMost(0, "0"),
+					pick: targetedAt(n, size, func(t *targetedResult) float64 { return math.Abs(float64(t.Lost)) + float64(t.Errors) })},
 			)
 		}
 	}
