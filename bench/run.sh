@@ -208,7 +208,19 @@ measure() {
   fi
   stop "$hold"
   stop "$SRV_PID"
-  [ "$kind" != pushio ] || plain "$run"
+  [ "$kind" != pushio ] || { plain "$run"; batches_groups "$run"; }
+}
+
+# batches_groups RUN: issue 10's figures, pushio alone (the Node reference
+# has neither), on a fresh server: K broadcasts to a group the N clients'
+# uids are joined to, then targeted publish in JSON-array batches of 100
+# for DUR, each compared with the plain broadcast and the one-a-request
+# publish of measure.
+batches_groups() {
+  start_server pushio bin/bench-pushio.log || { log "pushio did not start: $(tail -3 bin/bench-pushio.log)"; return 1; }
+  bench_run pushio "$1" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" \
+    -n "$N" -k "$K" -group bench -batch 100 -duration "$DUR" broadcast targeted
+  stop "$SRV_PID"
 }
 
 # plain RUN: pushio's pages without Socket.IO (the Node reference has
@@ -287,7 +299,7 @@ machine() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- machine: $(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), ulimit -n $(ulimit -n)"
   echo "- pushio $(git describe --tags --always --dirty 2>/dev/null || echo dev), $(go version | cut -d' ' -f3), Node $(node --version), socket.io $(node -p "require('./$NODE_DIR/node_modules/socket.io/package.json').version"), redis $(redis-server --version | sed "s/.*v=\([^ ]*\).*/\1/")"
-  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG websocket clients (CPU over $IDLE after the last) and at $PN long-polling clients; $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN); \`wrk -t2 -c50 -d$DUR\` publishing to one online uid, and to a bare Gin handler; pushio alone: memory at $STEP plain WebSocket and at $STEP EventSource pages, $K broadcasts to $N pages of a mix of Socket.IO, plain WebSocket and EventSource"
+  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG websocket clients (CPU over $IDLE after the last) and at $PN long-polling clients; $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN); \`wrk -t2 -c50 -d$DUR\` publishing to one online uid, and to a bare Gin handler; pushio alone: memory at $STEP plain WebSocket and at $STEP EventSource pages, $K broadcasts to $N pages of a mix of Socket.IO, plain WebSocket and EventSource; $K broadcasts to a group of the $N clients and targeted publish in JSON-array batches of 100 for $DUR (issue 10)"
 }
 
 # replace_block NAME FILE: puts FILE between <!-- NAME:begin --> and

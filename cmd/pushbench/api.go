@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 )
 
 // apiConn is one keep-alive HTTP/1.1 connection to a publish API, with no
-// more machinery than a GET and a Content-Length answer need: net/http's
+// more machinery than a GET, a POST and a Content-Length answer need: net/http's
 // client costs the publisher as much CPU as the server spends answering,
 // and both share this machine.
 type apiConn struct {
@@ -39,20 +40,31 @@ var errNoAnswer = errors.New("connection closed before the answer")
 // a reused connection dropped unanswered is sent once more on a new one,
 // as net/http does for GET.
 func (a *apiConn) Get(target string) (int, []byte, error) {
-	status, body, err := a.roundTrip(target)
+	return a.do("GET", target, nil)
+}
+
+// PostJSON posts body as application/json to target, as Get does: the
+// server closes an idle keep-alive connection only between requests, so a
+// request it dropped unanswered was not served and is sent once more.
+func (a *apiConn) PostJSON(target string, body []byte) (int, []byte, error) {
+	return a.do("POST", target, body)
+}
+
+func (a *apiConn) do(method, target string, body []byte) (int, []byte, error) {
+	status, answer, err := a.roundTrip(method, target, body)
 	if errors.Is(err, errNoAnswer) && a.reused {
 		a.Close()
-		status, body, err = a.roundTrip(target)
+		status, answer, err = a.roundTrip(method, target, body)
 	}
 	if err != nil {
 		a.Close()
-		return 0, nil, fmt.Errorf("api %s: GET %s: %w", a.addr, target, err)
+		return 0, nil, fmt.Errorf("api %s: %s %s: %w", a.addr, method, target, err)
 	}
 	a.reused = true
-	return status, body, nil
+	return status, answer, nil
 }
 
-func (a *apiConn) roundTrip(target string) (int, []byte, error) {
+func (a *apiConn) roundTrip(method, target string, body []byte) (int, []byte, error) {
 	if a.conn == nil {
 		c, err := net.DialTimeout("tcp", a.addr, a.timeout)
 		if err != nil {
@@ -61,7 +73,12 @@ func (a *apiConn) roundTrip(target string) (int, []byte, error) {
 		a.conn, a.br, a.reused = c, bufio.NewReaderSize(c, 1024), false
 	}
 	_ = a.conn.SetDeadline(time.Now().Add(a.timeout))
-	a.req = append(append(append(a.req[:0], "GET "...), target...), " HTTP/1.1\r\nHost: pushbench\r\n\r\n"...)
+	a.req = append(append(append(append(a.req[:0], method...), ' '), target...), " HTTP/1.1\r\nHost: pushbench\r\n"...)
+	if body != nil {
+		a.req = append(a.req, "Content-Type: application/json\r\nContent-Length: "...)
+		a.req = append(strconv.AppendInt(a.req, int64(len(body)), 10), "\r\n"...)
+	}
+	a.req = append(append(a.req, "\r\n"...), body...)
 	if _, err := a.conn.Write(a.req); err != nil {
 		return 0, nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
@@ -87,12 +104,13 @@ func (a *apiConn) readResponse() (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if cap(a.body) < length {
-		a.body = make([]byte, length)
+	if length == chunked {
+		err = a.readChunks()
+	} else {
+		a.body, err = readN(a.br, a.body[:0], length)
 	}
-	a.body = a.body[:length]
-	if _, err := io.ReadFull(a.br, a.body); err != nil {
-		return 0, nil, fmt.Errorf("reading %d-byte body: %w", length, err)
+	if err != nil {
+		return 0, nil, err
 	}
 	if !keep {
 		a.Close()
@@ -100,10 +118,58 @@ func (a *apiConn) readResponse() (int, []byte, error) {
 	return status, a.body, nil
 }
 
-// readHeaders returns Content-Length (required: both servers send it) and
-// whether the connection stays open.
+// chunked is readHeaders' length of a chunked body (Gin sends one for a
+// batch's answer past its buffer).
+const chunked = -2
+
+// readN appends n bytes from br to buf.
+func readN(br *bufio.Reader, buf []byte, n int) ([]byte, error) {
+	buf = slices.Grow(buf, n)[:len(buf)+n]
+	if _, err := io.ReadFull(br, buf[len(buf)-n:]); err != nil {
+		return nil, fmt.Errorf("reading %d-byte body: %w", n, err)
+	}
+	return buf, nil
+}
+
+// readChunks reads a chunked body into a.body, trailers skipped.
+func (a *apiConn) readChunks() error {
+	a.body = a.body[:0]
+	for {
+		line, err := a.br.ReadSlice('\n')
+		if err != nil {
+			return fmt.Errorf("reading chunk size: %w", err)
+		}
+		sizeText, _, _ := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(";"))
+		size, err := strconv.ParseUint(string(bytes.TrimSpace(sizeText)), 16, 31)
+		if err != nil {
+			return fmt.Errorf("malformed chunk size %q", line)
+		}
+		if size == 0 {
+			break
+		}
+		if a.body, err = readN(a.br, a.body, int(size)); err != nil {
+			return err
+		}
+		if line, err = a.br.ReadSlice('\n'); err != nil || len(bytes.TrimRight(line, "\r\n")) != 0 {
+			return fmt.Errorf("chunk not followed by CRLF: %q, %v", line, err)
+		}
+	}
+	for { // trailers, up to the empty line
+		line, err := a.br.ReadSlice('\n')
+		if err != nil {
+			return fmt.Errorf("reading trailers: %w", err)
+		}
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			return nil
+		}
+	}
+}
+
+// readHeaders returns Content-Length (or chunked) and whether the
+// connection stays open.
 func (a *apiConn) readHeaders() (length int, keep bool, err error) {
 	length, keep = -1, true
+	isChunked := false
 	for {
 		line, err := a.br.ReadSlice('\n')
 		if err != nil {
@@ -126,11 +192,17 @@ func (a *apiConn) readHeaders() (length int, keep bool, err error) {
 		case bytes.EqualFold(name, []byte("Connection")):
 			keep = !bytes.EqualFold(value, []byte("close"))
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			return 0, false, fmt.Errorf("unsupported Transfer-Encoding %q", value)
+			if !bytes.EqualFold(value, []byte("chunked")) {
+				return 0, false, fmt.Errorf("unsupported Transfer-Encoding %q", value)
+			}
+			isChunked = true
 		}
 	}
+	if isChunked {
+		return chunked, keep, nil
+	}
 	if length < 0 {
-		return 0, false, errors.New("answer without Content-Length")
+		return 0, false, errors.New("answer without Content-Length or chunks")
 	}
 	return length, keep, nil
 }

@@ -65,7 +65,12 @@ func TestAPIConn(t *testing.T) {
 		{"server closes an idle connection", []string{ok + "|close", ok}, []string{"ok", "ok"}},
 		{"Connection: close", []string{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 7\r\n\r\noffline", ok},
 			[]string{"offline", "ok"}},
-		{"chunked", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"}, []string{"error"}},
+		// Gin chunks a batch's answer past its buffer.
+		{"chunked, then keep-alive", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\n[{}\r\nA\r\n,{},{},{}]\r\n0\r\nX-Trailer: 1\r\n\r\n", ok},
+			[]string{"[{},{},{},{}]", "ok"}},
+		{"malformed chunk size", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n|close"}, []string{"error"}},
+		{"chunk longer than sent", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nok|close"}, []string{"error"}},
+		{"other Transfer-Encoding", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok|close"}, []string{"error"}},
 		{"no length", []string{"HTTP/1.1 200 OK\r\n\r\nok|close"}, []string{"error"}},
 		{"not HTTP", []string{"SSH-2.0\r\n\r\n|close"}, []string{"error"}},
 	} {

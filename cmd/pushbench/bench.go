@@ -76,7 +76,7 @@ func (b *bench) collect(r *result, sent int, pub *targetedResult) {
 		if sent > 0 {
 			k = int64(b.cfg.k)
 		}
-		br := &broadcastResult{Sent: sent, K: k, Expected: k * online, Dups: b.sink.bcast.dups.Load(),
+		br := &broadcastResult{Group: b.cfg.group, Sent: sent, K: k, Expected: k * online, Dups: b.sink.bcast.dups.Load(),
 			Hist: &b.sink.bcast.lat, LastMs: make([]float64, k)}
 		for seq := range br.LastMs {
 			br.Delivered += b.sink.bcast.got[seq].Load()

@@ -15,8 +15,11 @@
 //	connect    hold the clients for -duration (or until SIGINT/SIGTERM);
 //	           with -pid, sample the server's RSS and idle CPU
 //	hold       the same, named for the extra processes of a big run
-//	broadcast  -k broadcasts through the API, each awaited by every client
-//	targeted   publishes to random online uids from -c workers for -duration
+//	broadcast  -k broadcasts through the API, each awaited by every client;
+//	           with -group G, this process's uids first join G and the
+//	           broadcasts are pushes to group=G
+//	targeted   publishes to random online uids from -c workers for -duration,
+//	           -batch of them a request (a JSON-array batch when above 1)
 //
 // and, each alone:
 //
@@ -77,6 +80,8 @@ type config struct {
 	k           int
 	interval    time.Duration
 	concurrency int
+	batch       int
+	group       string
 	targetAll   int
 	await       int
 	pids        []int
@@ -117,6 +122,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.k, "k", 20, "broadcast: number of broadcasts")
 	fs.DurationVar(&c.interval, "interval", 50*time.Millisecond, "broadcast: pause after each broadcast has reached every client")
 	fs.IntVar(&c.concurrency, "c", 50, "targeted: concurrent API connections")
+	fs.IntVar(&c.batch, "batch", 1, "targeted: publishes per request; above 1, one JSON-array batch of that many (at most 1000, api.max_batch)")
+	fs.StringVar(&c.group, "group", "", "broadcast: join every uid of this process to this group (type=join), then push to group= it")
 	fs.IntVar(&c.targetAll, "target-all", 0, "targeted: pick uids in u0…u<N-1> (every process's clients) rather than this process's")
 	fs.IntVar(&c.await, "await", -1, "before the scenarios, wait until the API counts this many pages (-1: this process's clients)")
 	fs.StringVar(&c.label, "label", "", "label copied into the result (e.g. pushio, node)")
@@ -172,6 +179,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("-k %d: want 1…%d", c.k, maxBroadcasts)
 	case c.concurrency < 1:
 		return fmt.Errorf("-c %d: want at least 1", c.concurrency)
+	case c.batch < 1 || c.batch > maxBatch:
+		return fmt.Errorf("-batch %d: want 1…%d (api.max_batch)", c.batch, maxBatch)
 	case !slices.Contains(transports, c.pool.transport):
 		return fmt.Errorf("-transport %q: want one of %s", c.pool.transport, strings.Join(transports, ", "))
 	case c.pool.perSource < 1 || c.pool.timeout <= 0 || c.duration < 0 || c.pool.rate < 0 || c.idle < 0 || c.settle < 0:

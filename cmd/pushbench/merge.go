@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,6 +91,7 @@ func (c *connectResult) merge(o *connectResult) {
 }
 
 func (b *broadcastResult) merge(o *broadcastResult) {
+	b.Group = cmp.Or(b.Group, o.Group)
 	b.Sent += o.Sent
 	b.K = max(b.K, o.K)
 	b.Expected += o.Expected
@@ -105,6 +107,7 @@ func (b *broadcastResult) merge(o *broadcastResult) {
 }
 
 func (t *targetedResult) merge(o *targetedResult) {
+	t.Batch = max(t.Batch, o.Batch)
 	t.Requests += o.Requests
 	t.OK += o.OK
 	t.Offline += o.Offline

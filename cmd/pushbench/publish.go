@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,17 +13,27 @@ import (
 
 // broadcast sends -k broadcasts through the API, one after the other:
 // each is awaited by every online client (or -timeout), then -interval
-// passes. It returns how many the API accepted.
+// passes. With -group, every uid of this process joins the group first
+// and the broadcasts are pushes to it. It returns how many the API
+// accepted.
 func (b *bench) broadcast(ctx context.Context) int {
 	apis := make([]*apiConn, len(b.cfg.apiAddrs))
 	for i, a := range b.cfg.apiAddrs {
 		apis[i] = newAPIConn(a, b.cfg.pool.timeout)
 		defer apis[i].Close()
 	}
+	push := "/?type=publish&content="
+	if b.cfg.group != "" {
+		if err := b.joinGroup(ctx, apis[0]); err != nil {
+			b.errs.add(err)
+			return 0
+		}
+		push = "/?type=publish&group=" + url.QueryEscape(b.cfg.group) + "&content="
+	}
 	online, sent := b.pool.Online(), 0
 	for seq := 0; seq < b.cfg.k && ctx.Err() == nil; seq++ {
 		content := broadcastContent(seq, b.cfg.k, time.Now())
-		status, body, err := apis[seq%len(apis)].Get("/?type=publish&content=" + content)
+		status, body, err := apis[seq%len(apis)].Get(push + content)
 		if err = answerError(status, body, err); err != nil {
 			b.errs.add(fmt.Errorf("broadcast %d: %w", seq, err))
 			continue
@@ -34,6 +46,45 @@ func (b *bench) broadcast(ctx context.Context) int {
 		sleepUntil(ctx, time.Now().Add(b.cfg.interval))
 	}
 	return sent
+}
+
+// maxBatch is the most uids a join names and the most publishes a batch
+// carries: the API's default api.max_batch.
+const maxBatch = 1000
+
+// joinGroup joins every uid of this process's clients to -group through
+// the API, maxBatch uids a request, then waits (up to -timeout) until the
+// API counts every online client's page in the group.
+func (b *bench) joinGroup(ctx context.Context, api *apiConn) error {
+	group := url.QueryEscape(b.cfg.group)
+	first := b.cfg.pool.uidOffset
+	for from := 0; from < b.cfg.n; from += maxBatch {
+		target := []byte("/?type=join&group=" + group + "&uid=")
+		for i := from; i < min(from+maxBatch, b.cfg.n); i++ {
+			if i > from {
+				target = append(target, ',')
+			}
+			target = append(target, uid(first+i)...)
+		}
+		status, body, err := api.Get(string(target))
+		if err = answerError(status, body, err); err != nil {
+			return fmt.Errorf("joining uids %d… to group %q: %w", first+from, b.cfg.group, err)
+		}
+	}
+	want := b.pool.Online()
+	deadline := time.Now().Add(b.cfg.pool.timeout)
+	var last int64
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		var counts struct{ Pages int64 }
+		_, body, err := api.Get("/?type=count&group=" + group)
+		if err == nil && json.Unmarshal(body, &counts) == nil {
+			if last = counts.Pages; last >= want {
+				return nil
+			}
+		}
+		sleepUntil(ctx, time.Now().Add(50*time.Millisecond))
+	}
+	return fmt.Errorf("group %q: the API counted %d pages, want %d", b.cfg.group, last, want)
 }
 
 // answerError is nil for a 200 ok, else says what came back.
@@ -54,6 +105,9 @@ const answerOK = "ok"
 // -timeout) until every publish answered ok has been delivered here.
 func (b *bench) targeted(ctx context.Context) *targetedResult {
 	t := &targetedResult{APIHist: &hist{}}
+	if b.cfg.batch > 1 {
+		t.Batch = b.cfg.batch
+	}
 	first, span := b.cfg.pool.uidOffset, b.cfg.n
 	if b.cfg.targetAll > 0 {
 		first, span = 0, b.cfg.targetAll
@@ -72,24 +126,27 @@ func (b *bench) targeted(ctx context.Context) *targetedResult {
 			defer wg.Done()
 			api := newAPIConn(b.cfg.apiAddrs[w%len(b.cfg.apiAddrs)], b.cfg.pool.timeout)
 			defer api.Close()
+			var body []byte // a batch's, reused
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				at := time.Now()
-				target := "/?type=publish&to=" + uid(first+rand.IntN(span)) + "&content=" + targetedContent(at)
-				status, body, err := api.Get(target)
+				var n answers
+				var err error
+				if b.cfg.batch == 1 {
+					n, err = publishOne(api, uid(first+rand.IntN(span)), at)
+				} else {
+					body = batchBody(body[:0], b.cfg.batch, func() string { return uid(first + rand.IntN(span)) }, at)
+					n, err = publishBatch(api, body, b.cfg.batch)
+				}
 				requests.Add(1)
-				switch {
-				case err != nil || status != 200:
+				if err != nil {
 					errs.Add(1)
-					b.errs.add(fmt.Errorf("targeted: %w", answerError(status, body, err)))
+					b.errs.add(fmt.Errorf("targeted: %w", err))
 					sleepUntil(ctx, time.Now().Add(10*time.Millisecond)) // no busy loop on a dead server
 					continue
-				case string(body) == answerOK:
-					ok.Add(1)
-				case string(body) == "offline":
-					offline.Add(1)
-				default:
-					fail.Add(1)
 				}
+				ok.Add(n.ok)
+				offline.Add(n.offline)
+				fail.Add(n.fail)
 				t.APIHist.Record(time.Since(at))
 			}
 		}()
@@ -105,4 +162,63 @@ func (b *bench) targeted(ctx context.Context) *targetedResult {
 	}
 	t.DeliverS = time.Since(start).Seconds()
 	return t
+}
+
+// answers counts the answers of one request's publishes.
+type answers struct{ ok, offline, fail int64 }
+
+// publishOne publishes one targeted content to uid with a GET.
+func publishOne(api *apiConn, uid string, at time.Time) (answers, error) {
+	status, body, err := api.Get("/?type=publish&to=" + uid + "&content=" + targetedContent(at))
+	if err != nil || status != 200 {
+		return answers{}, answerError(status, body, err)
+	}
+	switch string(body) {
+	case answerOK:
+		return answers{ok: 1}, nil
+	case "offline":
+		return answers{offline: 1}, nil
+	}
+	return answers{fail: 1}, nil
+}
+
+// batchBody appends a JSON-array batch of n targeted contents, each to
+// the uid next returns, to buf.
+func batchBody(buf []byte, n int, next func() string, at time.Time) []byte {
+	buf = append(buf, '[')
+	for i := range n {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(append(append(append(append(buf, `{"to":"`...), next()...), `","content":"`...), targetedContent(at)...), `"}`...)
+	}
+	return append(buf, ']')
+}
+
+// publishBatch posts a batch of n publishes and counts its answers, which
+// must be a JSON array of n.
+func publishBatch(api *apiConn, body []byte, n int) (answers, error) {
+	status, answer, err := api.PostJSON("/", body)
+	if err != nil {
+		return answers{}, fmt.Errorf("batch of %d: %w", n, err)
+	}
+	if status != 200 {
+		return answers{}, fmt.Errorf("batch of %d: answered %d %.200q, want 200 and an array", n, status, answer)
+	}
+	var items []struct{ Result string }
+	if err := json.Unmarshal(answer, &items); err != nil || len(items) != n {
+		return answers{}, fmt.Errorf("batch of %d: answered %d items (%v): %.200q", n, len(items), err, answer)
+	}
+	var a answers
+	for _, it := range items {
+		switch it.Result {
+		case answerOK:
+			a.ok++
+		case "offline":
+			a.offline++
+		default:
+			a.fail++
+		}
+	}
+	return a, nil
 }

@@ -104,6 +104,58 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
+// TestBatchesAndGroups runs issue 10's figures at smoke size: targeted
+// publishes in JSON-array batches (each push delivered once, counted as a
+// push, not a request) and broadcasts to a group every client's uid was
+// joined to, in several join requests (every client gets each once, and
+// the clients of another process, not in the group, none).
+func TestBatchesAndGroups(t *testing.T) {
+	ioAddr, apiAddr := startPushio(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const n, k, batch, others = 2500, 3, 100, 20 // 2,500 uids: three join requests; 100 items: a chunked answer
+
+	cfg, err := parseFlags([]string{"-io", ioAddr, "-api", apiAddr, "-n", strconv.Itoa(others), "-uid-offset", strconv.Itoa(n),
+		"-duration", "1m", "hold"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdCtx, stopHold := context.WithCancel(ctx)
+	holder := newBench(cfg)
+	held := make(chan *result, 1)
+	go func() {
+		r, _ := holder.run(holdCtx)
+		held <- r
+	}()
+	r := runBench(ctx, t, "-io", ioAddr, "-api", apiAddr, "-n", strconv.Itoa(n), "-k", strconv.Itoa(k), "-c", "3",
+		"-duration", "1s", "-batch", strconv.Itoa(batch), "-group", "g1", "-await", strconv.Itoa(n+others),
+		"broadcast", "targeted")
+
+	if r.Connect.OK != n {
+		t.Fatalf("connect: %+v, want %d logged in", r.Connect, n)
+	}
+	if b := r.Broadcast; b == nil || b.Group != "g1" || b.Sent != k || b.Expected != k*n || b.Delivered != k*n ||
+		b.Lost != 0 || b.Dups != 0 || len(b.LastMs) != k {
+		t.Errorf("group broadcast: %+v, want group g1, %d×%d delivered once each", b, k, n)
+	}
+	if tg := r.Targeted; tg == nil || tg.Batch != batch || tg.Requests == 0 || tg.Errors != 0 ||
+		tg.OK != batch*tg.Requests || tg.Offline != 0 || tg.Fail != 0 || tg.Delivered != tg.OK || tg.Lost != 0 {
+		t.Errorf("batched targeted: %+v, want %d publishes a request, every one ok and delivered once", tg, batch)
+	}
+	if r.Foreign != 0 || len(r.Errors) != 0 {
+		t.Errorf("foreign %d, errors %q", r.Foreign, r.Errors)
+	}
+	stopHold()
+	if h := <-held; h == nil || h.Connect.OK != others {
+		t.Fatalf("the other process: %+v, want %d logged in", h, others)
+	}
+	for seq := range k {
+		if got := holder.sink.bcast.got[seq].Load(); got != 0 {
+			t.Errorf("group broadcast %d reached %d pages outside the group", seq, got)
+		}
+	}
+}
+
 // TestSeveralProcesses runs a hold and a broadcaster side by side, as two
 // processes would, and merges their results.
 func TestSeveralProcesses(t *testing.T) {

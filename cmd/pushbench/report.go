@@ -31,9 +31,13 @@ type row struct {
 	// vsSocketIO compares with pushio's own figure with Socket.IO
 	// websocket clients instead of the Node reference's.
 	vsSocketIO bool
-	pick       func(*result) (float64, bool)
-	lower      bool // lower is better
-	compare    bool // the ratio to the other column is shown
+	// base, when set, picks the other column from pushio's own results
+	// (a baseline of the same runs, named baseName in the goal).
+	base     func(*result) (float64, bool)
+	baseName string
+	pick     func(*result) (float64, bool)
+	lower    bool // lower is better
+	compare  bool // the ratio to the other column is shown
 	// ratio is the goal for that ratio (0: none): at most ratio when
 	// lower is better, at least ratio otherwise.
 	ratio  float64
@@ -115,7 +119,7 @@ func tableRows(rs []*result) []row {
 				})},
 		)
 	}
-	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Broadcast != nil }) {
+	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Broadcast != nil && r.Broadcast.Group == "" }) {
 		bc := func(f func(*broadcastResult) float64) func(*result) (float64, bool) { return broadcastAt(n, f) }
 		out = append(out,
 			row{title: "broadcast: delivery p99", unit: "ms", clients: n, lower: true, compare: true, digits: 1,
@@ -130,10 +134,11 @@ func tableRows(rs []*result) []row {
 		)
 	}
 	for _, label := range []string{labelPushio, labelCluster} {
-		for _, n := range clientCounts(rs, label, func(r *result) bool { return r.Targeted != nil }) {
+		for _, n := range clientCounts(rs, label, func(r *result) bool { return r.Targeted != nil && r.Targeted.Batch <= 1 }) {
 			out = append(out, targetedRows(label, n)...)
 		}
 	}
+	out = append(out, issue10Rows(rs)...)
 	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Wrk != nil }) {
 		out = append(out, wrkRows(n)...)
 	}
@@ -200,14 +205,66 @@ func wrkRows(n int) []row {
 	}
 }
 
+// issue10Rows are the figures of issue 10, each against pushio's own
+// baseline of the same runs: targeted publishes in JSON-array batches
+// (delivered/s at least 10× one publish a request) and broadcasts to a
+// group every client is in (the last client within 1.2× of a broadcast to
+// everyone).
+func issue10Rows(rs []*result) []row {
+	var out []row
+	var batches []int
+	for _, r := range rs {
+		if r.Label == labelPushio && r.Targeted != nil && r.Targeted.Batch > 1 && !slices.Contains(batches, r.Targeted.Batch) {
+			batches = append(batches, r.Targeted.Batch)
+		}
+	}
+	slices.Sort(batches)
+	for _, size := range batches {
+		for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Targeted != nil && r.Targeted.Batch == size }) {
+			what := "targeted publish in batches of " + strconv.Itoa(size)
+			out = append(out,
+				row{title: what + ": delivered/s (Node column: pushio, one publish a request)", clients: n, compare: true, ratio: 10,
+					base: targetedAt(n, 1, func(t *targetedResult) float64 { return t.DeliveredPerS }), baseName: "one a request",
+					pick: targetedAt(n, size, func(t *targetedResult) float64 { return t.DeliveredPerS })},
+				row{title: what + ": requests/s", clients: n,
+					pick: targetedAt(n, size, func(t *targetedResult) float64 { return t.ReqPerS })},
+				// Deliveries of publishes not answered ok make Lost negative.
+				row{title: what + ": messages lost or unanswered, and requests in error", clients: n, lower: true, goal: atMost(0, "0"),
+					pick: targetedAt(n, size, func(t *targetedResult) float64 { return math.Abs(float64(t.Lost)) + float64(t.Errors) })},
+			)
+		}
+	}
+	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Broadcast != nil && r.Broadcast.Group != "" }) {
+		grouped := func(f func(*broadcastResult) float64) func(*result) (float64, bool) {
+			return broadcastWhere(n, func(b *broadcastResult) (float64, bool) { return f(b), b.Group != "" })
+		}
+		const what = "broadcast to a group every client is in"
+		out = append(out,
+			row{title: what + ": last client, p99 over the broadcasts (Node column: pushio, broadcast to everyone)", unit: "ms",
+				clients: n, lower: true, compare: true, ratio: 1.2, digits: 1, baseName: "the broadcast",
+				base: broadcastAt(n, func(b *broadcastResult) float64 { return b.LastP99Ms }),
+				pick: grouped(func(b *broadcastResult) float64 { return b.LastP99Ms })},
+			row{title: what + ": messages lost or duplicated", clients: n, lower: true, goal: atMost(0, "0"),
+				pick: grouped(func(b *broadcastResult) float64 { return float64(b.Lost + b.Dups) })},
+		)
+	}
+	return out
+}
+
+// targetedAt picks f of the targeted results of runs with n clients and
+// batch publishes a request (1: one a request).
+func targetedAt(n, batch int, f func(*targetedResult) float64) func(*result) (float64, bool) {
+	return withClients(n, func(r *result) (float64, bool) {
+		if r.Targeted == nil || max(r.Targeted.Batch, 1) != batch {
+			return 0, false
+		}
+		return f(r.Targeted), true
+	})
+}
+
 func targetedRows(label string, n int) []row {
 	tg := func(f func(*targetedResult) float64) func(*result) (float64, bool) {
-		return withClients(n, func(r *result) (float64, bool) {
-			if r.Targeted == nil {
-				return 0, false
-			}
-			return f(r.Targeted), true
-		})
+		return targetedAt(n, 1, f)
 	}
 	compare, prefix, rps, ratio := true, "targeted publish", (*goal)(nil), 2.0
 	if label == labelCluster {
@@ -225,13 +282,20 @@ func targetedRows(label string, n int) []row {
 	}
 }
 
-// broadcastAt picks f of the broadcast results of runs with n clients.
+// broadcastAt picks f of the broadcast results of runs with n clients,
+// broadcasts to everyone (not to a group: issue10Rows has those).
 func broadcastAt(n int, f func(*broadcastResult) float64) func(*result) (float64, bool) {
+	return broadcastWhere(n, func(b *broadcastResult) (float64, bool) { return f(b), b.Group == "" })
+}
+
+// broadcastWhere picks f of the broadcast results of runs with n clients
+// where f says so.
+func broadcastWhere(n int, f func(*broadcastResult) (float64, bool)) func(*result) (float64, bool) {
 	return withClients(n, func(r *result) (float64, bool) {
 		if r.Broadcast == nil {
 			return 0, false
 		}
-		return f(r.Broadcast), true
+		return f(r.Broadcast)
 	})
 }
 
@@ -293,12 +357,17 @@ func clientCounts(rs []*result, label string, has func(*result) bool) []int {
 
 // values are rw's picks from label's results with clients on transport.
 func (rw row) values(rs []*result, label, transport string) []float64 {
+	return picks(rs, label, transport, rw.pick)
+}
+
+// picks are pick's figures from label's results with clients on transport.
+func picks(rs []*result, label, transport string, pick func(*result) (float64, bool)) []float64 {
 	var v []float64
 	for _, r := range rs {
 		if r.Label != label || r.Transport != transport {
 			continue
 		}
-		if x, ok := rw.pick(r); ok {
+		if x, ok := pick(r); ok {
 			v = append(v, x)
 		}
 	}
@@ -316,6 +385,8 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 		against = labelNode
 	}
 	switch {
+	case rw.base != nil:
+		theirs, against = median(picks(rs, labelPushio, rw.transport, rw.base)), rw.baseName
 	case rw.vsSocketIO:
 		theirs, against = median(rw.values(rs, labelPushio, "")), "socketio"
 	case label == labelPushio:
@@ -335,6 +406,9 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 	}
 	if rw.ratio > 0 && !math.IsNaN(theirs) {
 		other := map[string]string{labelNode: "Node", labelGin: "bare Gin", "socketio": "Socket.IO"}[against]
+		if rw.base != nil {
+			other = rw.baseName
+		}
 		if rw.lower {
 			goals = append(goals, "≤ "+strconv.FormatFloat(rw.ratio, 'f', -1, 64)+"× "+other)
 			met = met && ours <= rw.ratio*theirs

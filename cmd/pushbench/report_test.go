@@ -45,6 +45,11 @@ func TestReport(t *testing.T) {
 		return &result{Label: label, Scenario: "wrk", Clients: 1, Wrk: &wrkResult{ReqPerS: rps, CPUPerReqUs: cpu}}
 	}
 	offline := func(r *result) *result { r.Clients = 0; return r }
+	// Issue 10's: batches of 100 and a group, in a line of their own that
+	// the other rows leave out.
+	issue10 := &result{Label: labelPushio, Clients: 50, Connect: connectResult{OK: 50},
+		Broadcast: &broadcastResult{Group: "g", LastP99Ms: 66},
+		Targeted:  &targetedResult{Batch: 100, Requests: 7, ReqPerS: 7000, DeliveredPerS: 700000}}
 	in := lines(
 		mem(labelPushio, 5), mem(labelPushio, 5.5), mem(labelPushio, 30), // median 5.5
 		mem(labelNode, 30), mem(labelNode, 20), // median 25
@@ -52,7 +57,7 @@ func TestReport(t *testing.T) {
 		pub(labelPushio, 60000), pub(labelNode, 20000), pub(labelCluster, 21000),
 		wrk(labelPushio, 45000, 20), wrk(labelNode, 10000, 90), wrk(labelGin, 50000, 18),
 		offline(wrk(labelPushio, 48000, 19)), offline(wrk(labelNode, 11000, 80)),
-		plain(kindWS, 5), plain(kindWS, 6), plain(kindSSE, 7), mix(66), mix(80), mix(70),
+		plain(kindWS, 5), plain(kindWS, 6), plain(kindSSE, 7), mix(66), mix(80), mix(70), issue10,
 	)
 	var out bytes.Buffer
 	if err := report(in, &out); err != nil {
@@ -76,7 +81,12 @@ func TestReport(t *testing.T) {
 		"| memory per idle logged-in EventSource page (Node column: pushio's Socket.IO websocket connection), 100 clients (KB) | 7.0 | 5.5 | 1.27 |  | — |",
 		"| broadcast to a mix of Socket.IO, plain WebSocket and EventSource pages: last page, p99 over the broadcasts (Node column: pushio, all Socket.IO), 50 clients (ms) | 70.0 | 60.0 | 1.17 | ≤ 1.2× Socket.IO | yes |",
 		"| broadcast to a mix of Socket.IO, plain WebSocket and EventSource pages: messages lost or duplicated, 50 clients | 0 | — | — | 0 | yes |",
-		"Medians over runs (pushio: 13, Node: 6, cluster: 1 result lines).",
+		"| targeted publish in batches of 100: delivered/s (Node column: pushio, one publish a request), 50 clients | 700,000 | 60,000 | 11.67 | ≥ 10× one a request | yes |",
+		"| targeted publish in batches of 100: requests/s, 50 clients | 7,000 | — | — |  | — |",
+		"| targeted publish in batches of 100: messages lost or unanswered, and requests in error, 50 clients | 0 | — | — | 0 | yes |",
+		"| broadcast to a group every client is in: last client, p99 over the broadcasts (Node column: pushio, broadcast to everyone), 50 clients (ms) | 66.0 | 60.0 | 1.10 | ≤ 1.2× the broadcast | yes |",
+		"| broadcast to a group every client is in: messages lost or duplicated, 50 clients | 0 | — | — | 0 | yes |",
+		"Medians over runs (pushio: 14, Node: 6, cluster: 1 result lines).",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)

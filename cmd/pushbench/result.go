@@ -55,6 +55,8 @@ type serverSample struct {
 }
 
 type broadcastResult struct {
+	// Group is -group: the broadcasts were pushes to that group.
+	Group     string    `json:"group,omitempty"`
 	Sent      int       `json:"sent"`
 	K         int64     `json:"k"`
 	Expected  int64     `json:"expected"`
@@ -72,6 +74,9 @@ type broadcastResult struct {
 }
 
 type targetedResult struct {
+	// Batch is -batch above 1: publishes per request. Requests counts
+	// requests; OK, Offline, Fail and Delivered count publishes.
+	Batch         int     `json:"batch,omitempty"`
 	Requests      int64   `json:"requests"`
 	OK            int64   `json:"ok"`
 	Offline       int64   `json:"offline"`
@@ -141,10 +146,16 @@ func (r *result) summarize(w io.Writer) {
 		}
 	}
 	if b := r.Broadcast; b != nil {
+		if b.Group != "" {
+			fmt.Fprintf(w, "group %q ", b.Group)
+		}
 		fmt.Fprintf(w, "broadcast: %d sent (of %d): delivered %d of %d, lost %d, duplicates %d; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; last client p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			b.Sent, b.K, b.Delivered, b.Expected, b.Lost, b.Dups, b.P50Ms, b.P99Ms, b.MaxMs, b.LastP50Ms, b.LastP99Ms, b.LastMaxMs)
 	}
 	if t := r.Targeted; t != nil {
+		if t.Batch > 1 {
+			fmt.Fprintf(w, "in batches of %d, ", t.Batch)
+		}
 		fmt.Fprintf(w, "targeted: %d requests in %.1f s = %.0f/s (ok %d, offline %d, fail %d, errors %d); API p50 %.2f ms, p99 %.2f ms; delivered %d = %.0f/s, lost %d; latency p50 %.1f ms, p99 %.1f ms\n",
 			t.Requests, t.DurationS, t.ReqPerS, t.OK, t.Offline, t.Fail, t.Errors, t.APIP50Ms, t.APIP99Ms,
 			t.Delivered, t.DeliveredPerS, t.Lost, t.LatP50Ms, t.LatP99Ms)

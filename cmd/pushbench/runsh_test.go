@@ -12,8 +12,8 @@ import (
 )
 
 // TestRunScriptSmoke runs bench/run.sh --smoke: both servers, a few dozen
-// clients, every scenario (pushio's plain pages and the mix too), the
-// table. It needs what make bench needs.
+// clients, every scenario (pushio's plain pages and the mix, batches and
+// a group too), the table. It needs what make bench needs.
 func TestRunScriptSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts pushio and the Node reference: skipped with -short")
@@ -52,6 +52,10 @@ func TestRunScriptSmoke(t *testing.T) {
 		"| memory per idle logged-in plain WebSocket page (Node column: pushio's Socket.IO websocket connection), 30 clients (KB) |",
 		"| memory per idle logged-in EventSource page (Node column: pushio's Socket.IO websocket connection), 30 clients (KB) |",
 		"| broadcast to a mix of Socket.IO, plain WebSocket and EventSource pages: messages lost or duplicated, 50 clients | 0 | — | — | 0 | yes |",
+		"| targeted publish in batches of 100: delivered/s (Node column: pushio, one publish a request), 50 clients |",
+		"| targeted publish in batches of 100: messages lost or unanswered, and requests in error, 50 clients | 0 | — | — | 0 | yes |",
+		"| broadcast to a group every client is in: last client, p99 over the broadcasts (Node column: pushio, broadcast to everyone), 50 clients (ms) |",
+		"| broadcast to a group every client is in: messages lost or duplicated, 50 clients | 0 | — | — | 0 | yes |",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the smoke table lacks %q:\n%s", want, out)
