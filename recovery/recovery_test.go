@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -102,16 +103,16 @@ func TestRing(t *testing.T) {
 	r.Add(2, []string{"u"}, nil, ringEntryAt(2)) // to it
 	r.Add(3, []string{"v"}, nil, ringEntryAt(3)) // to another
 	r.Add(4, nil, nil, ringEntryAt(4))           // to all
-	got, complete := r.Since(m)
+	got, _, complete := r.Since(m, 1000)
 	if !complete || !slices.Equal(offsets(got), []string{"i:2", "i:4"}) {
 		t.Fatalf("Since = %v %v, want [i:2 i:4] true", offsets(got), complete)
 	}
 	r.Add(5, nil, nil, ringEntryAt(5)) // drops 1: it joined after, still complete
-	if _, complete := r.Since(m); !complete {
+	if _, _, complete := r.Since(m, 1000); !complete {
 		t.Fatal("dropping what came before the page made it incomplete")
 	}
 	r.Add(6, nil, nil, ringEntryAt(6)) // drops 2, which was its
-	got, complete = r.Since(m)
+	got, _, complete = r.Since(m, 1000)
 	if complete || !slices.Equal(offsets(got), []string{"i:4", "i:5", "i:6"}) || r.Dropped() != 2 {
 		t.Fatalf("after a drop: Since = %v %v (dropped %d), want [i:4 i:5 i:6] false 2", offsets(got), complete, r.Dropped())
 	}
@@ -119,11 +120,11 @@ func TestRing(t *testing.T) {
 	b.Add(1, nil, nil, ringEntryAt(1)) // ~25 bytes each
 	b.Add(2, nil, nil, ringEntryAt(2))
 	b.Add(3, nil, nil, ringEntryAt(3))
-	if got, _ := b.Since(&Membership{}); !slices.Equal(offsets(got), []string{"i:2", "i:3"}) || b.Dropped() != 1 {
+	if got, _, _ := b.Since(&Membership{}, 1000); !slices.Equal(offsets(got), []string{"i:2", "i:3"}) || b.Dropped() != 1 {
 		t.Fatalf("byte bound: %v, dropped %d", offsets(got), b.Dropped())
 	}
 	b.Add(4, nil, nil, Entry{Offset: "i:4", Packet: make([]byte, 61)})
-	if got, _ := b.Since(&Membership{}); len(got) != 0 || b.Dropped() != 4 {
+	if got, _, _ := b.Since(&Membership{}, 1000); len(got) != 0 || b.Dropped() != 4 {
 		t.Fatalf("an entry over the byte bound: %v kept, dropped %d", offsets(got), b.Dropped())
 	}
 }
@@ -136,7 +137,7 @@ func TestRingGrows(t *testing.T) {
 	r := NewRing(max, 1<<20)
 	for seq := uint64(1); seq <= 400; seq++ {
 		r.Add(seq, nil, nil, ringEntryAt(seq))
-		got, _ := r.Since(&Membership{})
+		got, _, _ := r.Since(&Membership{}, max)
 		first := uint64(1)
 		if seq > max {
 			first = seq - max + 1
@@ -201,6 +202,50 @@ func TestReplay(t *testing.T) {
 	}
 }
 
+// TestRingSinceIndexed checks Since, which reads the rooms' lists, against
+// a scan of every entry the ring holds, over random broadcasts (to
+// everyone, rooms, a page's SID, with exceptions), drops and memberships.
+func TestRingSinceIndexed(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"s1", "s2", "u1", "u2", "g1", "g2"}
+	pick := func(k int) []string {
+		var out []string
+		for range k {
+			out = append(out, names[rng.IntN(len(names))])
+		}
+		return out
+	}
+	for round := range 200 {
+		r := NewRing(1+rng.IntN(40), 200+rng.IntN(2000))
+		var seq uint64
+		for range rng.IntN(120) {
+			seq += 1 + uint64(rng.IntN(2)) // binary broadcasts are numbered, not kept
+			r.Add(seq, pick(rng.IntN(3)), pick(rng.IntN(2)), ringEntryAt(seq))
+		}
+		m := &Membership{SID: names[rng.IntN(2)], Base: uint64(rng.IntN(int(seq) + 1))}
+		for _, room := range pick(rng.IntN(4)) {
+			m.Join(room, uint64(rng.IntN(int(seq)+1)))
+		}
+		var all []string
+		var seqs []uint64
+		for i := range r.n {
+			if e := &r.buf[(r.head+i)%len(r.buf)]; m.Picks(e.seq, e.rooms, e.except) {
+				all, seqs = append(all, e.Offset), append(seqs, e.seq)
+			}
+		}
+		limit := 1 + rng.IntN(30)
+		want, wantBase := all, max(m.Base, r.Dropped())
+		if len(all) > limit {
+			want, wantBase = all[len(all)-limit:], max(wantBase, seqs[len(all)-limit-1])
+		}
+		got, base, complete := r.Since(m, limit)
+		if !slices.Equal(offsets(got), want) || base != wantBase || complete != (wantBase == m.Base) {
+			t.Fatalf("round %d: Since(%+v, %d) = %v %d %v, want %v %d (dropped %d)", round, m, limit, offsets(got), base, complete, want, wantBase, r.Dropped())
+		}
+	}
+}
+
 // BenchmarkRingAdd is the cost a broadcast adds with recovery on.
 func BenchmarkRingAdd(b *testing.B) {
 	r := NewRing(65536, 16<<20)
@@ -212,16 +257,33 @@ func BenchmarkRingAdd(b *testing.B) {
 	}
 }
 
-// BenchmarkRingSince is the cost of parking a page: a scan of the ring.
+// BenchmarkRingSince is the cost of parking a page in a full ring: what
+// picked it (none, one broadcast in a hundred, every one in ten to
+// everyone), not the ring's size.
 func BenchmarkRingSince(b *testing.B) {
-	r := NewRing(65536, 16<<20)
-	rooms := []string{"bob"}
-	for i := range 65536 {
-		r.Add(uint64(i+1), rooms, nil, ringEntryAt(uint64(i+1)))
-	}
-	m := &Membership{SID: "s", Base: 1, Rooms: []Joined{{"alice", 1}}}
-	b.ReportAllocs()
-	for range b.N {
-		r.Since(m)
+	for _, bc := range []struct {
+		name  string
+		rooms func(i int) []string
+	}{
+		{"others", func(i int) []string { return []string{fmt.Sprint("u", i%10000)} }},
+		{"one_in_100", func(i int) []string { return []string{fmt.Sprint("u", i%100)} }},
+		{"everyone_1_in_10", func(i int) []string {
+			if i%10 == 0 {
+				return nil
+			}
+			return []string{fmt.Sprint("u", i%10000)}
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := NewRing(65536, 16<<20)
+			for i := range 65536 {
+				r.Add(uint64(i+1), bc.rooms(i), nil, ringEntryAt(uint64(i+1)))
+			}
+			m := &Membership{SID: "s", Base: 1, Rooms: []Joined{{"u1", 1}}}
+			b.ReportAllocs()
+			for range b.N {
+				r.Since(m, 1000)
+			}
+		})
 	}
 }

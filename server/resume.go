@@ -138,11 +138,19 @@ func (s *Server) park(u *user, reason string) bool {
 	rooms := s.hub.Rooms(u.page)
 	s.hub.Remove(u.page)
 	m := &u.rec.m
-	picked, complete := n.ring.Since(m)
-	sess := recovery.Session{SID: id, From: u.rec.from, Complete: complete, Instance: n.instance, Base: m.Base}
-	if !complete {
-		sess.Base = max(m.Base, n.ring.Dropped())
+	// What picked it since it came, as long as the store keeps it all. A
+	// page picked by more (one connected for long) has read most of it:
+	// it keeps the newest half of the bound, leaving room for what comes
+	// while it is away; a client holding an offset past what is left out
+	// still recovers.
+	room := n.opts.MaxPackets - len(u.rec.prefix)
+	picked, base, complete := n.ring.Since(m, max(room, 0))
+	entries := append(slices.Clip(u.rec.prefix), picked...)
+	if room < 0 || base > max(m.Base, n.ring.Dropped()) {
+		picked, base, _ = n.ring.Since(m, max(n.opts.MaxPackets/2, 1))
+		entries, complete = picked, false
 	}
+	sess := recovery.Session{SID: id, From: u.rec.from, Complete: complete, Instance: n.instance, Base: base}
 	if logged {
 		sess.UID, sess.Own, sess.LoggedIn = uid, own, true
 	}
@@ -151,7 +159,6 @@ func (s *Server) park(u *user, reason string) bool {
 			sess.Rooms = append(sess.Rooms, r)
 		}
 	}
-	entries := append(slices.Clip(u.rec.prefix), picked...)
 	p := &parkedPage{n: n, pid: u.rec.pid, count: len(entries)}
 	if !n.queue(func(ctx context.Context) {
 		if err := n.opts.Store.Park(ctx, p.pid, sess, entries); err != nil {

@@ -2,7 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +156,56 @@ func TestRecoveryWhileTheOldConnectionLives(t *testing.T) {
 	ts.publish(t, "alive", "next")
 	if ev, err := back.NextNamed(ctxFor(t, 5*time.Second), EventNewMsg); err != nil || string(ev.Args[0]) != `"next"` {
 		t.Fatalf("the push after: %v %v, want next (once: the unread one is not sent again)", ev.Packet, err)
+	}
+}
+
+// TestRecoveryAfterManyPushes: a page picked by more broadcasts in its
+// life than recovery.max_packets (10 here) still recovers, from the
+// offset of the last it read, and gets the one it missed; a client that
+// holds an offset older than what was kept gets a normal connect rather
+// than a gap.
+func TestRecoveryAfterManyPushes(t *testing.T) {
+	t.Parallel()
+	ts := startPushio(t, recoveryOn)
+	last := regexp.MustCompile(`"([A-Za-z0-9_-]{8}:[0-9]+)"\]$`)
+	park := func(uid string) (first map[string]string, offsets []string) {
+		c := openPolling(t, ts.URL, "/socket.io/", 4)
+		c.send("40")
+		first = connectReply(t, c.next("40"))
+		c.send(`42["login","` + uid + `"]`)
+		c.next(`42["update_online_count"`)
+		for i := range 25 {
+			ts.publish(t, uid, fmt.Sprint(i))
+			m := last.FindStringSubmatch(c.next(`42["new_msg"`))
+			if m == nil {
+				t.Fatalf("push %d carries no offset", i)
+			}
+			offsets = append(offsets, m[1])
+		}
+		c.send("1")
+		eventually(t, "the page parked", func() bool { return ts.apiOnline(t, uid) == "offline" })
+		ts.publish(t, uid, "missed")
+		return first, offsets
+	}
+
+	first, offsets := park("many")
+	back, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": first["pid"], "offset": offsets[24]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := connectReply(t, back.Connected); r["sid"] != first["sid"] {
+		t.Fatalf("after 25 pushes: CONNECT answer %v, want sid %s back", r, first["sid"])
+	}
+	if got := nextRaw(t, back); !strings.HasPrefix(got, `42["new_msg","missed",`) {
+		t.Errorf("after 25 pushes: first packet %s, want the missed push", got)
+	}
+
+	first, offsets = park("stale")
+	stale, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": first["pid"], "offset": offsets[5]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := connectReply(t, stale.Connected); r["sid"] == first["sid"] {
+		t.Errorf("an offset older than what was kept recovered (%v): pushes 7…25 would be lost", r)
 	}
 }
