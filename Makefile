@@ -34,6 +34,7 @@ fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish reques
 	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzBatch$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzHTMLSpecialChars$$' -fuzztime $(FUZZTIME) ./pushapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONScalar$$' -fuzztime $(FUZZTIME) ./pushapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzUID$$' -fuzztime $(FUZZTIME) ./server/
 	$(GO) test -run '^$$' -fuzz '^FuzzEnginePayload$$' -fuzztime $(FUZZTIME) ./engine/parser/
 	$(GO) test -run '^$$' -fuzz '^FuzzEngineFrame$$' -fuzztime $(FUZZTIME) ./engine/parser/

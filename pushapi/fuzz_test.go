@@ -149,3 +149,29 @@ func FuzzBatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJSONScalar checks jsonScalar's short cut for strings without escapes
+// against encoding/json: any JSON value, a JSON string, escaped or not, valid UTF-8 or not,
+// casts to what decoding it gives (and no value makes it panic).
+func FuzzJSONScalar(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\"b"`, `"\u00e9\n"`, "\"\xff\xfe\"", `"\ud800"`, `12`, `-1.5e3`, `1e400`, `true`, `null`, `[1]`, `{}`, `""`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if !json.Valid([]byte(text)) {
+			return
+		}
+		raw := json.RawMessage(strings.TrimSpace(text))
+		got, ok := jsonScalar(raw)
+		if raw[0] != '"' {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatalf("%q: a valid JSON string does not decode: %v", text, err)
+		}
+		if !ok || got != want {
+			t.Fatalf("jsonScalar(%q) = %q %v, want %q", text, got, ok, want)
+		}
+	})
+}

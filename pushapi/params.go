@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pushio/pushio/internal/phpcast"
 )
@@ -193,18 +194,12 @@ func readMultipart(r *http.Request, boundary string, into params) error {
 
 // parseJSONObject accepts an object whose values are strings, numbers,
 // booleans or arrays of those, as PHP's json_decode would pass them on;
-// the json field alone may hold any JSON value, kept as its text.
+// the json field alone may hold any JSON value, kept as its text. It is
+// on the path of every batch item: no decoder, and a string without
+// escapes is taken as it stands.
 func parseJSONObject(raw []byte, into params) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
 	var obj map[string]json.RawMessage
-	if err := dec.Decode(&obj); err != nil {
-		return fmt.Errorf("%w: JSON: %v", errBadBody, err)
-	}
-	// One object and nothing after it, as PHP's json_decode wants.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err == nil {
-			err = errors.New("data after the object")
-		}
+	if err := json.Unmarshal(raw, &obj); err != nil {
 		return fmt.Errorf("%w: JSON: %v", errBadBody, err)
 	}
 	for name, text := range obj {
@@ -221,16 +216,15 @@ func parseJSONObject(raw []byte, into params) error {
 	return nil
 }
 
-// jsonField is one field of a JSON object: a scalar, a list of scalars, or
-// (an object) a field that is no plain value.
+// jsonField is one field of a JSON object (valid JSON, as its object
+// was): a scalar, a list of scalars, or (an object) a field that is no
+// plain value.
 func jsonField(text json.RawMessage) (*param, error) {
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if list, ok := v.([]any); ok {
+	if len(text) > 0 && text[0] == '[' {
+		var list []json.RawMessage
+		if err := json.Unmarshal(text, &list); err != nil {
+			return nil, err
+		}
 		f := &param{isArray: true, values: make([]string, 0, len(list))}
 		for _, item := range list {
 			s, ok := jsonScalar(item)
@@ -241,36 +235,46 @@ func jsonField(text json.RawMessage) (*param, error) {
 		}
 		return f, nil
 	}
-	s, ok := jsonScalar(v)
+	s, ok := jsonScalar(text)
 	if !ok {
 		return &param{isArray: true}, nil // an object: not a plain value
 	}
 	return &param{values: []string{s}}, nil
 }
 
-// jsonScalar casts a JSON value to a string as PHP's (string) does.
-func jsonScalar(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return strconv.FormatInt(i, 10), true
+// jsonScalar casts a JSON value (valid JSON) to a string as PHP's
+// (string) does; false for an array, an object, or a number no float
+// holds.
+func jsonScalar(text json.RawMessage) (string, bool) {
+	if len(text) == 0 {
+		return "", false
+	}
+	switch text[0] {
+	case '"':
+		if inner := text[1 : len(text)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			return string(inner), true
 		}
-		f, err := x.Float64()
-		if err != nil {
+		var s string
+		if err := json.Unmarshal(text, &s); err != nil {
 			return "", false
 		}
-		return phpcast.Float(f)
-	case bool:
-		if x {
-			return "1", true
-		}
+		return s, true
+	case 't':
+		return "1", true
+	case 'f', 'n':
 		return "", true
-	case nil:
-		return "", true
+	case '[', '{':
+		return "", false
 	}
-	return "", false
+	x := json.Number(text)
+	if i, err := x.Int64(); err == nil {
+		return strconv.FormatInt(i, 10), true
+	}
+	f, err := x.Float64()
+	if err != nil {
+		return "", false
+	}
+	return phpcast.Float(f)
 }
 
 // maxBytesOr reports a body over the limit as such, else other.
