@@ -56,13 +56,10 @@ func (h *Hub[M]) each(rooms, except []string, fn func(Member[M])) {
 // room calls fn for each member of room r, or for the member whose id is
 // r; h.mu held.
 func (h *Hub[M]) room(r string, fn func(Member[M])) {
-	for m := range h.rooms[r] {
+	s := h.rooms[r]
+	s.each(fn)
+	if m, ok := h.byID[r]; ok && !s.has(m) {
 		fn(m)
-	}
-	if m, ok := h.byID[r]; ok {
-		if _, in := h.rooms[r][m]; !in {
-			fn(m)
-		}
 	}
 }
 

@@ -16,7 +16,7 @@ type Hub[M any] struct {
 	mu      sync.RWMutex
 	members map[Member[M]]*entry
 	byID    map[string]Member[M]
-	rooms   map[string]map[Member[M]]struct{}
+	rooms   map[string]set[M]
 }
 
 // entry is what the hub knows of one member.
@@ -30,7 +30,7 @@ func New[M any]() *Hub[M] {
 	return &Hub[M]{
 		members: make(map[Member[M]]*entry),
 		byID:    make(map[string]Member[M]),
-		rooms:   make(map[string]map[Member[M]]struct{}),
+		rooms:   make(map[string]set[M]),
 	}
 }
 
@@ -76,15 +76,11 @@ func (h *Hub[M]) Join(m Member[M], rooms ...string) bool {
 		return false
 	}
 	for _, r := range rooms {
-		set := h.rooms[r]
-		if set == nil {
-			set = make(map[Member[M]]struct{}, 1)
-			h.rooms[r] = set
-		}
-		if _, in := set[m]; in {
+		s := h.rooms[r]
+		if !s.add(m) {
 			continue
 		}
-		set[m] = struct{}{}
+		h.rooms[r] = s
 		e.rooms = append(e.rooms, r)
 	}
 	return true
@@ -99,7 +95,7 @@ func (h *Hub[M]) Leave(m Member[M], rooms ...string) {
 		return
 	}
 	for _, r := range rooms {
-		if _, in := h.rooms[r][m]; !in {
+		if !h.rooms[r].has(m) {
 			continue
 		}
 		h.unlink(m, r)
@@ -114,10 +110,12 @@ func (h *Hub[M]) Leave(m Member[M], rooms ...string) {
 
 // unlink removes m from room r's set; h.mu held.
 func (h *Hub[M]) unlink(m Member[M], r string) {
-	set := h.rooms[r]
-	delete(set, m)
-	if len(set) == 0 {
+	s := h.rooms[r]
+	s.remove(m)
+	if s.empty() {
 		delete(h.rooms, r)
+	} else {
+		h.rooms[r] = s
 	}
 }
 

@@ -109,6 +109,17 @@ type conn struct {
 	binSize int64
 }
 
+// stopTimer stops the connect timeout and lets it go: a connected page
+// holds no timer.
+func (c *conn) stopTimer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
+
 func (c *conn) get(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -181,11 +192,14 @@ func (h *engineHandler) OnOpen(sess *engine.Session, r *http.Request) {
 		s.join(sess, c, "/", nil)
 		return
 	}
-	c.timer = time.AfterFunc(s.opts.ConnectTimeout, func() {
+	t := time.AfterFunc(s.opts.ConnectTimeout, func() {
 		if c.get("/") == nil {
 			sess.Close(false)
 		}
 	})
+	c.mu.Lock()
+	c.timer = t
+	c.mu.Unlock()
 }
 
 func (h *engineHandler) OnMessage(sess *engine.Session, data []byte, binary bool) {
@@ -340,9 +354,7 @@ func (s *Server) join(sess *engine.Session, c *conn, nsp string, auth map[string
 		sess.Close(false)
 		return
 	}
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	c.stopTimer()
 	c.set(nsp, sock)
 	_ = sess.Send(m)
 	s.h.OnConnect(sock)
@@ -358,9 +370,7 @@ func (s *Server) leave(sock *Socket, reason string) {
 func (h *engineHandler) OnClose(sess *engine.Session, reason string) {
 	s := (*Server)(h)
 	c := sess.Value.(*conn)
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	c.stopTimer()
 	for _, sock := range c.all() {
 		s.leave(sock, reason)
 	}
