@@ -135,7 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.concurrency, "c", 50, "targeted: concurrent API connections")
 	fs.IntVar(&c.batch, "batch", 1, "targeted: publishes per request; above 1, one JSON-array batch of that many (at most 1000, api.max_batch)")
 	fs.BoolVar(&c.offline, "offline", false, "targeted: publish to uids no page has, off0…off<N-1> (N: -target-all, else -n), every answer expected offline")
-	fs.IntVar(&c.ttl, "ttl", -1, "targeted: ttl= on each publish (held messages; -1: none); reload: default 30")
+	fs.IntVar(&c.ttl, "ttl", -1, "ttl= in seconds on each publish (held messages); -1: none for targeted, 30 for reload")
 	fs.Float64Var(&c.reload.rate, "push-rate", 100, "reload: pushes a second to the reloading page's uid")
 	fs.DurationVar(&c.reload.every, "reload-every", time.Second, "reload: how often the page reloads")
 	fs.DurationVar(&c.reload.gap, "reload-gap", 100*time.Millisecond, "reload: from the old page's close to the new page's connect (the page loading)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,5 +127,69 @@ func TestTargetedOffline(t *testing.T) {
 		if r.Foreign != 0 || len(r.Errors) != 0 {
 			t.Errorf("ttl %d: foreign %d, errors %q", ttl, r.Foreign, r.Errors)
 		}
+	}
+}
+
+func TestReloadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // in the error; "" for none
+	}{
+		{[]string{"reload"}, ""},
+		{[]string{"-ttl", "0", "-push-rate", "20", "-reload-every", "250ms", "-reload-gap", "0s", "reload"}, ""},
+		{[]string{"-offline", "-ttl", "60", "-target-all", "10", "-n", "0", "targeted"}, ""},
+		{[]string{"-ttl", "-2", "targeted"}, "-ttl -2"},
+		{[]string{"-push-rate", "0", "reload"}, "-push-rate"},
+		{[]string{"-reload-every", "0s", "reload"}, "-reload-every"},
+		{[]string{"-reload-gap", "-1s", "reload"}, "-reload-gap"},
+		{[]string{"-transport", "sse", "reload"}, "Socket.IO websocket page only"},
+		{[]string{"-transport", "polling", "connect", "reload"}, "Socket.IO websocket page only"},
+	} {
+		_, err := parseFlags(tc.args, io.Discard)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: error %v, want one saying %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestReloadTally counts a page's pushes by sequence number (twice is a
+// duplicate, after its close frame is counted too) and tells the pushes
+// lost after an ok answer in a gap between pages from the others.
+func TestReloadTally(t *testing.T) {
+	var tally reloadTally
+	at := time.Unix(100, 0)
+	for _, tc := range []struct {
+		content string
+		closing bool
+		ok      bool
+	}{
+		{reloadContent(0, at), false, true}, {reloadContent(2, at), false, true}, {reloadContent(2, at), true, true},
+		{"r.x.1", false, false}, {"t.5", false, false}, {"r.-1.5", false, false}, {"r.3", false, false},
+		{"r." + strconv.Itoa(maxReloadSeq) + ".5", false, false},
+	} {
+		if got := tally.record([]byte(tc.content), at.Add(time.Millisecond), tc.closing); got != tc.ok {
+			t.Errorf("record(%q) = %v, want %v", tc.content, got, tc.ok)
+		}
+	}
+	if unique, received, inClose := tally.counts(); unique != 2 || received != 3 || inClose != 1 {
+		t.Errorf("counts: unique %d, received %d, in close %d; want 2, 3, 1", unique, received, inClose)
+	}
+	if d := tally.lat.Quantile(1); d < 0.9 || d > 1.1 {
+		t.Errorf("latency %v ms, want 1", d)
+	}
+	// Seq 1 and 3 were never received: 1 answered ok in the gap, 3 ok
+	// after it; 4 offline in the gap (held, then lost: not the close's).
+	ms := func(n int) time.Time { return at.Add(time.Duration(n) * time.Millisecond) }
+	sent := []sentPush{{ms(0), ms(1), true}, {ms(9), ms(11), true}, {ms(20), ms(21), true}, {ms(40), ms(41), true}, {ms(12), ms(13), false}}
+	gaps := []interval{{from: ms(10), to: ms(30)}, {from: ms(50)}}
+	if n := tally.lostOKIn(sent, gaps); n != 1 {
+		t.Errorf("lost after an ok answer in a gap: %d, want 1 (seq 1)", n)
+	}
+	sent = append(sent, sentPush{ms(60), ms(61), true}) // in the last gap, which has not ended
+	if n := tally.lostOKIn(sent, gaps); n != 2 {
+		t.Errorf("with one in the open gap: %d, want 2", n)
 	}
 }
