@@ -32,8 +32,9 @@
 // and, each alone:
 //
 //	merge      merge the result lines of several processes on stdin into one
-//	report     the Markdown table of medians of the result lines on stdin,
-//	           as bench/run.sh prints it
+//	report     the Markdown table of medians of the result lines on stdin
+//	           (the worst run for a count that must be 0 in every run), as
+//	           bench/run.sh prints it
 //	wrk        wrk's report (run with --latency) on stdin as a result line;
 //	           with -pid, the server's CPU time until stdin ends, per request
 //	gin        serve a bare Gin handler on the first -api address, reading
