@@ -7,6 +7,8 @@
 #
 #   bench/run.sh            quick: one run of each, under 3 minutes
 #   bench/run.sh --full     five runs of each, alternating, longer samples
+#                           (in run 1, a page reloading for 5 minutes, on one
+#                           node and on the cluster)
 #   bench/run.sh --smoke    a few dozen clients: checks the harness works
 #   bench/run.sh --runs N   (with any mode) that many runs
 #
@@ -41,12 +43,13 @@ while [ $# -gt 0 ]; do
 done
 
 # Sizes: BIG clients for memory (sampled at STEP too); PN long-polling
-# clients for memory; N for broadcast and targeted; CN for the cluster.
-# IDLE is the CPU sample, DUR the publish time (pushbench and wrk).
+# clients for memory; N for broadcast and targeted (and the offline uids
+# of issue 12); CN for the cluster. IDLE is the CPU sample, DUR the
+# publish time (pushbench and wrk), RDUR the reloading page's (run 1 only).
 case $mode in
-  quick) RUNS=1 STEP=10000 BIG=19000 PN=10000 N=10000 CN=2000 K=20 IDLE=25s DUR=5s SETTLE=2s RATE=3000 ;;
-  full) RUNS=5 STEP=10000 BIG=19000 PN=10000 N=10000 CN=4000 K=20 IDLE=25s DUR=10s SETTLE=3s RATE=3000 ;;
-  smoke) RUNS=1 STEP=30 BIG=60 PN=40 N=50 CN=40 K=3 IDLE=1s DUR=1s SETTLE=0.2s RATE=1000 ;;
+  quick) RUNS=1 STEP=10000 BIG=19000 PN=10000 N=10000 CN=2000 K=20 IDLE=25s DUR=5s RDUR=30s SETTLE=2s RATE=3000 ;;
+  full) RUNS=5 STEP=10000 BIG=19000 PN=10000 N=10000 CN=4000 K=20 IDLE=25s DUR=10s RDUR=5m SETTLE=3s RATE=3000 ;;
+  smoke) RUNS=1 STEP=30 BIG=60 PN=40 N=50 CN=40 K=3 IDLE=1s DUR=1s RDUR=2s SETTLE=0.2s RATE=1000 ;;
   scale) RUNS=1 SCALE_HOLD=${SCALE_HOLD:-5m} ;;
   scale-quick) RUNS=1 SCALE_HOLD=${SCALE_HOLD:-60s} ;;
   storm) RUNS=1 RATE=0 SETTLE=0s ;;
@@ -208,7 +211,29 @@ measure() {
   fi
   stop "$hold"
   stop "$SRV_PID"
-  [ "$kind" != pushio ] || { plain "$run"; batches_groups "$run"; }
+  [ "$kind" != pushio ] || { plain "$run"; batches_groups "$run"; held "$run"; }
+}
+
+# held RUN: issue 12's figures on one node (memory), pushio alone (the
+# Node reference holds nothing), each on a fresh server: in run 1 only, a
+# page reloading every second for RDUR while 100 pushes a second with
+# ttl=30 go to its uid; then targeted publish to N uids no page has,
+# without ttl and with ttl=60 (the order alternating with the runs), for
+# DUR each.
+held() {
+  local run=$1 ttl
+  if [ "$run" = 1 ]; then
+    start_server pushio bin/bench-pushio.log || { log "pushio did not start: $(tail -3 bin/bench-pushio.log)"; return 1; }
+    bench_run pushio "$run" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" \
+      -n 0 -duration "$RDUR" -reload-every 1s -push-rate 100 -ttl 30 reload
+    stop "$SRV_PID"
+  fi
+  for ttl in $([ $((run % 2)) = 1 ] && echo "-1 60" || echo "60 -1"); do
+    start_server pushio bin/bench-pushio.log || { log "pushio did not start: $(tail -3 bin/bench-pushio.log)"; return 1; }
+    bench_run pushio "$run" -io "127.0.0.1:$SRV_IO" -api "127.0.0.1:$SRV_API" \
+      -n 0 -offline -target-all "$N" -ttl "$ttl" -duration "$DUR" targeted
+    stop "$SRV_PID"
+  done
 }
 
 # batches_groups RUN: issue 10's figures, pushio alone (the Node reference
@@ -271,7 +296,10 @@ start_redis() {
 }
 
 # cluster RUN: two pushio nodes on one redis-server, clients and publishes
-# spread over both. Skipped, with a note, while pushio has no Redis adapter.
+# spread over both; in run 1, then a page reloading every second for RDUR,
+# its pages alternating between the nodes, while 100 pushes a second with
+# ttl=30 go to its uid through both APIs (issue 12). Skipped, with a note,
+# while pushio has no Redis adapter.
 cluster_note=
 cluster() {
   local run=$1 rpid a b
@@ -288,6 +316,8 @@ cluster() {
   b="$SRV_PID 127.0.0.1:$SRV_IO 127.0.0.1:$SRV_API"
   set -- $a $b
   bench_run pushio-cluster "$run" -io "$2,$5" -api "$3,$6" -n "$CN" -duration "$DUR" targeted
+  [ "$run" != 1 ] || bench_run pushio-cluster "$run" -io "$2,$5" -api "$3,$6" \
+    -n 0 -duration "$RDUR" -reload-every 1s -push-rate 100 -ttl 30 reload
   stop "$4"
   stop "$1"
   stop "$rpid"
@@ -299,7 +329,7 @@ machine() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- machine: $(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), ulimit -n $(ulimit -n)"
   echo "- pushio $(git describe --tags --always --dirty 2>/dev/null || echo dev), $(go version | cut -d' ' -f3), Node $(node --version), socket.io $(node -p "require('./$NODE_DIR/node_modules/socket.io/package.json').version"), redis $(redis-server --version | sed "s/.*v=\([^ ]*\).*/\1/")"
-  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG websocket clients (CPU over $IDLE after the last) and at $PN long-polling clients; $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN); \`wrk -t2 -c50 -d$DUR\` publishing to one online uid, and to a bare Gin handler; pushio alone: memory at $STEP plain WebSocket and at $STEP EventSource pages, $K broadcasts to $N pages of a mix of Socket.IO, plain WebSocket and EventSource; $K broadcasts to a group of the $N clients and targeted publish in JSON-array batches of 100 for $DUR (issue 10)"
+  echo "- $(date -u +%Y-%m-%d), mode $mode: $RUNS run(s); memory at $STEP and $BIG websocket clients (CPU over $IDLE after the last) and at $PN long-polling clients; $K broadcasts to $N clients; targeted publish from 50 connections for $DUR to $N clients (cluster: $CN); \`wrk -t2 -c50 -d$DUR\` publishing to one online uid, and to a bare Gin handler; pushio alone: memory at $STEP plain WebSocket and at $STEP EventSource pages, $K broadcasts to $N pages of a mix of Socket.IO, plain WebSocket and EventSource; $K broadcasts to a group of the $N clients and targeted publish in JSON-array batches of 100 for $DUR (issue 10); in run 1, a page reloading every 1 s for $RDUR while 100 pushes/s with ttl=30 go to it, on one node and on the cluster; targeted publish to $N offline uids without ttl and with ttl=60 for $DUR (issue 12)"
 }
 
 # replace_block NAME FILE: puts FILE between <!-- NAME:begin --> and

@@ -57,6 +57,8 @@ func (b *bench) run(ctx context.Context) (*result, error) {
 			sent = b.broadcast(ctx)
 		case "targeted":
 			pub = b.targeted(ctx)
+		case "reload":
+			r.Reload = b.reload(ctx)
 		}
 	}
 	b.pool.Close(cfg.pool.timeout)

@@ -19,13 +19,22 @@
 //	           with -group G, this process's uids first join G and the
 //	           broadcasts are pushes to group=G
 //	targeted   publishes to random online uids from -c workers for -duration,
-//	           -batch of them a request (a JSON-array batch when above 1)
+//	           -batch of them a request (a JSON-array batch when above 1);
+//	           with -offline, to uids no page has (off<N>), each answer
+//	           expected offline; -ttl holds them (held messages)
+//	reload     one more page, of uid reload<-uid-offset>, reloads every
+//	           -reload-every (its connection closed, -reload-gap, a fresh
+//	           connection and login, the -io addresses in turn) while
+//	           -push-rate pushes a second with ttl=-ttl go to its uid for
+//	           -duration; then it waits for the held tail and counts
+//	           pushes lost and duplicated
 //
 // and, each alone:
 //
 //	merge      merge the result lines of several processes on stdin into one
-//	report     the Markdown table of medians of the result lines on stdin,
-//	           as bench/run.sh prints it
+//	report     the Markdown table of medians of the result lines on stdin
+//	           (the worst run for a count that must be 0 in every run), as
+//	           bench/run.sh prints it
 //	wrk        wrk's report (run with --latency) on stdin as a result line;
 //	           with -pid, the server's CPU time until stdin ends, per request
 //	gin        serve a bare Gin handler on the first -api address, reading
@@ -81,6 +90,9 @@ type config struct {
 	interval    time.Duration
 	concurrency int
 	batch       int
+	offline     bool
+	ttl         int
+	reload      reloadOptions
 	group       string
 	targetAll   int
 	await       int
@@ -92,7 +104,7 @@ type config struct {
 	scenarios   []string
 }
 
-var scenarioNames = []string{"connect", "hold", "broadcast", "targeted", "merge", "report", "wrk", "gin"}
+var scenarioNames = []string{"connect", "hold", "broadcast", "targeted", "reload", "merge", "report", "wrk", "gin"}
 
 // alone are the scenarios that run by themselves, without clients.
 var alone = []string{"merge", "report", "wrk", "gin"}
@@ -123,6 +135,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.interval, "interval", 50*time.Millisecond, "broadcast: pause after each broadcast has reached every client")
 	fs.IntVar(&c.concurrency, "c", 50, "targeted: concurrent API connections")
 	fs.IntVar(&c.batch, "batch", 1, "targeted: publishes per request; above 1, one JSON-array batch of that many (at most 1000, api.max_batch)")
+	fs.BoolVar(&c.offline, "offline", false, "targeted: publish to uids no page has, off0…off<N-1> (N: -target-all, else -n), every answer expected offline")
+	fs.IntVar(&c.ttl, "ttl", -1, "ttl= in seconds on each publish (held messages); -1: none for targeted, 30 for reload")
+	fs.Float64Var(&c.reload.rate, "push-rate", 100, "reload: pushes a second to the reloading page's uid")
+	fs.DurationVar(&c.reload.every, "reload-every", time.Second, "reload: how often the page reloads")
+	fs.DurationVar(&c.reload.gap, "reload-gap", 100*time.Millisecond, "reload: from the old page's close to the new page's connect (the page loading)")
 	fs.StringVar(&c.group, "group", "", "broadcast: join every uid of this process to this group (type=join), then push to group= it")
 	fs.IntVar(&c.targetAll, "target-all", 0, "targeted: pick uids in u0…u<N-1> (every process's clients) rather than this process's")
 	fs.IntVar(&c.await, "await", -1, "before the scenarios, wait until the API counts this many pages (-1: this process's clients)")
@@ -181,6 +198,12 @@ func (c *config) validate() error {
 		return fmt.Errorf("-c %d: want at least 1", c.concurrency)
 	case c.batch < 1 || c.batch > maxBatch:
 		return fmt.Errorf("-batch %d: want 1…%d (api.max_batch)", c.batch, maxBatch)
+	case c.ttl < -1:
+		return fmt.Errorf("-ttl %d: want seconds, 0 or more (-1: none)", c.ttl)
+	case c.reload.rate <= 0 || c.reload.every <= 0 || c.reload.gap < 0:
+		return errors.New("-push-rate and -reload-every must be positive, -reload-gap not negative")
+	case slices.Contains(c.scenarios, "reload") && c.pool.transport != kindSocketIO:
+		return fmt.Errorf("reload: -transport %q: its page is a Socket.IO websocket page only", c.pool.transport)
 	case !slices.Contains(transports, c.pool.transport):
 		return fmt.Errorf("-transport %q: want one of %s", c.pool.transport, strings.Join(transports, ", "))
 	case c.pool.perSource < 1 || c.pool.timeout <= 0 || c.duration < 0 || c.pool.rate < 0 || c.idle < 0 || c.settle < 0:

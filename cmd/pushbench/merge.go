@@ -78,6 +78,12 @@ func (r *result) merge(o *result) {
 		}
 		r.Targeted.merge(o.Targeted)
 	}
+	if o.Reload != nil {
+		if r.Reload == nil {
+			r.Reload = &reloadResult{}
+		}
+		r.Reload.merge(o.Reload)
+	}
 	r.Foreign += o.Foreign
 	r.Errors = append(r.Errors, o.Errors...)
 }
@@ -118,6 +124,28 @@ func (t *targetedResult) merge(o *targetedResult) {
 	t.DeliverS = max(t.DeliverS, o.DeliverS)
 	t.APIHist = mergeHist(t.APIHist, o.APIHist)
 	t.LatHist = mergeHist(t.LatHist, o.LatHist)
+}
+
+// merge adds the counts of o, another process's reloading page.
+func (rl *reloadResult) merge(o *reloadResult) {
+	if rl.UID == "" {
+		rl.UID, rl.PushRate, rl.TTL, rl.EveryS, rl.GapS = o.UID, o.PushRate, o.TTL, o.EveryS, o.GapS
+	}
+	rl.Instances = max(rl.Instances, o.Instances)
+	rl.DurationS, rl.TailS = max(rl.DurationS, o.DurationS), max(rl.TailS, o.TailS)
+	rl.Published += o.Published
+	rl.OK += o.OK
+	rl.Offline += o.Offline
+	rl.Fail += o.Fail
+	rl.Errors += o.Errors
+	rl.Received += o.Received
+	rl.Unique += o.Unique
+	rl.InClose += o.InClose
+	rl.LostOKClosing += o.LostOKClosing
+	rl.Reloads += o.Reloads
+	rl.Dropped += o.Dropped
+	rl.PageErrors += o.PageErrors
+	rl.LatHist = mergeHist(rl.LatHist, o.LatHist)
 }
 
 func mergeHist(h, o *hist) *hist {

@@ -137,17 +137,22 @@ func (p *pool) runClient(ctx context.Context, g int, settled func()) {
 }
 
 func (p *pool) dial(ctx context.Context, g int) (*client, error) {
-	addr := p.opts.ioAddrs[g%len(p.opts.ioAddrs)]
+	return p.dialPage(ctx, p.opts.ioAddrs[g%len(p.opts.ioAddrs)], sourceAddr(g, p.opts.perSource),
+		&client{uid: uid(g), newMsg: p.sink.newMsg}, kindOf(p.opts.transport, g))
+}
+
+// dialPage connects c, a page of kind, to addr from src and tracks its
+// connection for Close.
+func (p *pool) dialPage(ctx context.Context, addr string, src netip.Addr, c *client, kind string) (*client, error) {
 	p.mu.Lock()
 	if p.done {
 		p.mu.Unlock()
 		return nil, errors.New("pool closed")
 	}
-	d := p.dialer(sourceAddr(g, p.opts.perSource))
+	d := p.dialer(src)
 	p.mu.Unlock()
-	c := &client{uid: uid(g), newMsg: p.sink.newMsg}
 	var err error
-	switch kindOf(p.opts.transport, g) {
+	switch kind {
 	case kindPolling:
 		c.t, err = dialPolling(ctx, d, addr, p.opts.path)
 	case kindWS:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,11 +101,12 @@ func answerError(status int, body []byte, err error) error {
 
 const answerOK = "ok"
 
-// targeted publishes to random online uids from -c workers, each on its
-// own keep-alive connection, for -duration; then it waits (up to
-// -timeout) until every publish answered ok has been delivered here.
+// targeted publishes to random online uids (with -offline, uids no page
+// has) from -c workers, each on its own keep-alive connection, for
+// -duration; then it waits (up to -timeout) until every publish answered
+// ok has been delivered here.
 func (b *bench) targeted(ctx context.Context) *targetedResult {
-	t := &targetedResult{APIHist: &hist{}}
+	t := &targetedResult{APIHist: &hist{}, ToOffline: b.cfg.offline, TTL: max(b.cfg.ttl, 0)}
 	if b.cfg.batch > 1 {
 		t.Batch = b.cfg.batch
 	}
@@ -116,6 +118,11 @@ func (b *bench) targeted(ctx context.Context) *targetedResult {
 		b.errs.add(fmt.Errorf("targeted: no uid to publish to (-n 0 and no -target-all)"))
 		return t
 	}
+	name, ttl := uid, ttlParam(b.cfg.ttl)
+	if b.cfg.offline {
+		name = offlineUID
+	}
+	pick := func() string { return name(first + rand.IntN(span)) }
 	var requests, ok, offline, fail, errs atomic.Int64
 	start := time.Now()
 	deadline := start.Add(b.cfg.duration)
@@ -132,9 +139,9 @@ func (b *bench) targeted(ctx context.Context) *targetedResult {
 				var n answers
 				var err error
 				if b.cfg.batch == 1 {
-					n, err = publishOne(api, uid(first+rand.IntN(span)), at)
+					n, err = publishOne(api, "/?type=publish&to="+pick()+"&content="+targetedContent(at)+ttl)
 				} else {
-					body = batchBody(body[:0], b.cfg.batch, func() string { return uid(first + rand.IntN(span)) }, at)
+					body = batchBody(body[:0], b.cfg.batch, pick, at, b.cfg.ttl)
 					n, err = publishBatch(api, body, b.cfg.batch)
 				}
 				requests.Add(1)
@@ -154,7 +161,7 @@ func (b *bench) targeted(ctx context.Context) *targetedResult {
 	wg.Wait()
 	t.DurationS = time.Since(start).Seconds()
 	t.Requests, t.OK, t.Offline, t.Fail, t.Errors = requests.Load(), ok.Load(), offline.Load(), fail.Load(), errs.Load()
-	if b.cfg.targetAll == 0 {
+	if b.cfg.targetAll == 0 && !b.cfg.offline {
 		waitUntil := time.Now().Add(b.cfg.pool.timeout)
 		for b.sink.targeted.Load() < t.OK && time.Now().Before(waitUntil) && ctx.Err() == nil {
 			time.Sleep(time.Millisecond)
@@ -167,9 +174,20 @@ func (b *bench) targeted(ctx context.Context) *targetedResult {
 // answers counts the answers of one request's publishes.
 type answers struct{ ok, offline, fail int64 }
 
-// publishOne publishes one targeted content to uid with a GET.
-func publishOne(api *apiConn, uid string, at time.Time) (answers, error) {
-	status, body, err := api.Get("/?type=publish&to=" + uid + "&content=" + targetedContent(at))
+// offlineUID names uid number g of -offline: no page logs in as it.
+func offlineUID(g int) string { return "off" + strconv.Itoa(g) }
+
+// ttlParam is the query's ttl parameter for -ttl (none when -1).
+func ttlParam(ttl int) string {
+	if ttl < 0 {
+		return ""
+	}
+	return "&ttl=" + strconv.Itoa(ttl)
+}
+
+// publishOne sends one publish, target its path and query, with a GET.
+func publishOne(api *apiConn, target string) (answers, error) {
+	status, body, err := api.Get(target)
 	if err != nil || status != 200 {
 		return answers{}, answerError(status, body, err)
 	}
@@ -183,14 +201,18 @@ func publishOne(api *apiConn, uid string, at time.Time) (answers, error) {
 }
 
 // batchBody appends a JSON-array batch of n targeted contents, each to
-// the uid next returns, to buf.
-func batchBody(buf []byte, n int, next func() string, at time.Time) []byte {
+// the uid next returns (with "ttl" unless ttl is -1), to buf.
+func batchBody(buf []byte, n int, next func() string, at time.Time, ttl int) []byte {
 	buf = append(buf, '[')
 	for i := range n {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(append(append(append(append(buf, `{"to":"`...), next()...), `","content":"`...), targetedContent(at)...), `"}`...)
+		buf = append(append(append(append(append(buf, `{"to":"`...), next()...), `","content":"`...), targetedContent(at)...), '"')
+		if ttl >= 0 {
+			buf = strconv.AppendInt(append(buf, `,"ttl":`...), int64(ttl), 10)
+		}
+		buf = append(buf, '}')
 	}
 	return append(buf, ']')
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -43,6 +44,13 @@ type row struct {
 	ratio  float64
 	goal   *goal
 	digits int
+	// scope replaces ", N clients" in the title when set.
+	scope string
+	// always shows the row, not met, when nothing measured it.
+	always bool
+	// worst shows the value farthest from 0 over the runs, not the
+	// median: a count that must be 0 in every run.
+	worst bool
 }
 
 // goal is an absolute target of issue 8.
@@ -53,6 +61,12 @@ type goal struct {
 
 func atMost(v float64, text string) *goal {
 	return &goal{text: text, met: func(x float64) bool { return x <= v }}
+}
+
+// exactly is met by v alone: a count that must be 0 is not met by a
+// negative one.
+func exactly(v float64, text string) *goal {
+	return &goal{text: text, met: func(x float64) bool { return x == v }}
 }
 
 func atLeast(v float64, text string) *goal {
@@ -134,11 +148,12 @@ func tableRows(rs []*result) []row {
 		)
 	}
 	for _, label := range []string{labelPushio, labelCluster} {
-		for _, n := range clientCounts(rs, label, func(r *result) bool { return r.Targeted != nil && r.Targeted.Batch <= 1 }) {
+		for _, n := range clientCounts(rs, label, func(r *result) bool { return r.Targeted != nil && r.Targeted.Batch <= 1 && !r.Targeted.special() }) {
 			out = append(out, targetedRows(label, n)...)
 		}
 	}
 	out = append(out, issue10Rows(rs)...)
+	out = append(out, issue12Rows(rs)...)
 	for _, n := range clientCounts(rs, labelPushio, func(r *result) bool { return r.Wrk != nil }) {
 		out = append(out, wrkRows(n)...)
 	}
@@ -251,11 +266,114 @@ func issue10Rows(rs []*result) []row {
 	return out
 }
 
+// special is a targeted result of issue 12's (to offline uids, or with a
+// ttl), left out of the rows of publishes to online uids.
+func (t *targetedResult) special() bool { return t.ToOffline || t.TTL != 0 }
+
+// reloadKey is what a reload row compares: the same reload period, push
+// rate and ttl, over the same whole seconds.
+type reloadKey struct {
+	everyS, rate float64
+	ttl, secs    int
+}
+
+func keyOf(rl *reloadResult) reloadKey {
+	return reloadKey{rl.EveryS, rl.PushRate, rl.TTL, int(math.Round(rl.DurationS))}
+}
+
+// issue12Rows are the figures of issue 12: a page reloading while pushes
+// with a ttl go to its uid, on one node and on a 2-node cluster (none
+// lost, none duplicated: shown as met only when exactly 0, and not met
+// when one of the two did not run; the worst run shown), and publishes with a ttl to offline
+// uids against the same without (at least 0.8×).
+func issue12Rows(rs []*result) []row {
+	var out []row
+	var keys []reloadKey
+	for _, r := range rs {
+		if r.Reload != nil && (r.Label == labelPushio || r.Label == labelCluster) && !slices.Contains(keys, keyOf(r.Reload)) {
+			keys = append(keys, keyOf(r.Reload))
+		}
+	}
+	slices.SortFunc(keys, func(a, b reloadKey) int { return cmp.Or(cmp.Compare(a.secs, b.secs), cmp.Compare(a.everyS, b.everyS)) })
+	for _, k := range keys {
+		rl := func(f func(*reloadResult) float64) func(*result) (float64, bool) {
+			return func(r *result) (float64, bool) {
+				if r.Reload == nil || keyOf(r.Reload) != k {
+					return 0, false
+				}
+				return f(r.Reload), true
+			}
+		}
+		what := "reload every " + strconv.FormatFloat(k.everyS, 'f', -1, 64) + " s, " +
+			strconv.FormatFloat(k.rate, 'f', -1, 64) + " pushes/s with ttl " + strconv.Itoa(k.ttl)
+		scope := "1 page, " + strconv.Itoa(k.secs) + " s"
+		for _, label := range []string{labelPushio, labelCluster} {
+			prefix := ""
+			if label == labelCluster {
+				prefix = "2-node cluster: "
+			}
+			out = append(out,
+				row{title: prefix + what + ": pushes lost", label: label, scope: scope, always: true, worst: true, lower: true, goal: exactly(0, "0"),
+					pick: rl(func(x *reloadResult) float64 { return float64(x.Lost) })},
+				row{title: prefix + what + ": of them answered ok to a page pushio was closing", label: label, scope: scope, worst: true, lower: true,
+					pick: rl(func(x *reloadResult) float64 { return float64(x.LostOKClosing) })},
+				row{title: prefix + what + ": pushes duplicated", label: label, scope: scope, always: true, worst: true, lower: true, goal: exactly(0, "0"),
+					pick: rl(func(x *reloadResult) float64 { return float64(x.Dups) })},
+				row{title: prefix + what + ": reloads done", label: label, scope: scope,
+					pick: rl(func(x *reloadResult) float64 { return float64(x.Reloads) })},
+			)
+		}
+	}
+	offline := func(withTTL bool, f func(*targetedResult) float64) func(*result) (float64, bool) {
+		return func(r *result) (float64, bool) {
+			if r.Targeted == nil || !r.Targeted.ToOffline || (r.Targeted.TTL > 0) != withTTL {
+				return 0, false
+			}
+			return f(r.Targeted), true
+		}
+	}
+	var ttls []int
+	for _, r := range rs {
+		if r.Label == labelPushio && r.Targeted != nil && r.Targeted.ToOffline && r.Targeted.TTL > 0 && !slices.Contains(ttls, r.Targeted.TTL) {
+			ttls = append(ttls, r.Targeted.TTL)
+		}
+	}
+	slices.Sort(ttls)
+	for _, ttl := range ttls {
+		withThis := func(f func(*targetedResult) float64) func(*result) (float64, bool) {
+			pick := offline(true, f)
+			return func(r *result) (float64, bool) {
+				if v, ok := pick(r); ok && r.Targeted.TTL == ttl {
+					return v, true
+				}
+				return 0, false
+			}
+		}
+		out = append(out, row{title: "publish with ttl=" + strconv.Itoa(ttl) + " to offline uids: answered/s (Node column: pushio, the same without ttl)",
+			scope: "one node (memory)", always: true, compare: true, ratio: 0.8, baseName: "without ttl",
+			base: offline(false, func(t *targetedResult) float64 { return t.AnsweredPerS }),
+			pick: withThis(func(t *targetedResult) float64 { return t.AnsweredPerS })})
+	}
+	for _, withTTL := range []bool{false, true} {
+		if len(picks(rs, labelPushio, "", offline(withTTL, func(*targetedResult) float64 { return 0 }))) == 0 {
+			continue
+		}
+		what := "publish to offline uids without ttl"
+		if withTTL {
+			what = "publish with ttl to offline uids"
+		}
+		out = append(out, row{title: what + ": answers other than offline, and requests in error", scope: "one node (memory)",
+			worst: true, lower: true, goal: exactly(0, "0"),
+			pick: offline(withTTL, func(t *targetedResult) float64 { return float64(t.OK + t.Fail + t.Errors) })})
+	}
+	return out
+}
+
 // targetedAt picks f of the targeted results of runs with n clients and
 // batch publishes a request (1: one a request).
 func targetedAt(n, batch int, f func(*targetedResult) float64) func(*result) (float64, bool) {
 	return withClients(n, func(r *result) (float64, bool) {
-		if r.Targeted == nil || max(r.Targeted.Batch, 1) != batch {
+		if r.Targeted == nil || max(r.Targeted.Batch, 1) != batch || r.Targeted.special() {
 			return 0, false
 		}
 		return f(r.Targeted), true
@@ -380,6 +498,9 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 		label = labelPushio
 	}
 	ours := median(rw.values(rs, label, rw.transport))
+	if rw.worst {
+		ours = farthestFromZero(rw.values(rs, label, rw.transport))
+	}
 	theirs, against := math.NaN(), rw.against
 	if against == "" {
 		against = labelNode
@@ -392,7 +513,7 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 	case label == labelPushio:
 		theirs = median(rw.values(rs, against, rw.transport))
 	}
-	if math.IsNaN(ours) && math.IsNaN(theirs) {
+	if math.IsNaN(ours) && math.IsNaN(theirs) && !rw.always {
 		return // not measured at this size (CPU is sampled at the last step only)
 	}
 	ratio := "—"
@@ -404,7 +525,7 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 		goals = append(goals, rw.goal.text)
 		met = met && rw.goal.met(ours)
 	}
-	if rw.ratio > 0 && !math.IsNaN(theirs) {
+	if rw.ratio > 0 && (!math.IsNaN(theirs) || rw.always) { // NaN: not met
 		other := map[string]string{labelNode: "Node", labelGin: "bare Gin", "socketio": "Socket.IO"}[against]
 		if rw.base != nil {
 			other = rw.baseName
@@ -422,11 +543,26 @@ func (rw row) write(b *strings.Builder, rs []*result) {
 		metText = map[bool]string{true: "yes", false: "**no**"}[met]
 	}
 	title := rw.title + ", " + thousands(float64(rw.clients), 0) + " clients"
+	if rw.scope != "" {
+		title = rw.title + ", " + rw.scope
+	}
 	if rw.unit != "" {
 		title += " (" + rw.unit + ")"
 	}
 	fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", title,
 		thousands(ours, rw.digits), thousands(theirs, rw.digits), ratio, strings.Join(goals, "; "), metText)
+}
+
+// farthestFromZero is the value of v largest in magnitude; NaN when v is
+// empty.
+func farthestFromZero(v []float64) float64 {
+	w := math.NaN()
+	for _, x := range v {
+		if math.IsNaN(w) || math.Abs(x) > math.Abs(w) {
+			w = x
+		}
+	}
+	return w
 }
 
 // thousands formats v with digits decimals and thin-space-free commas;

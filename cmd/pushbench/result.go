@@ -20,6 +20,7 @@ type result struct {
 	Broadcast *broadcastResult `json:"broadcast,omitempty"`
 	Targeted  *targetedResult  `json:"targeted,omitempty"`
 	Wrk       *wrkResult       `json:"wrk,omitempty"`
+	Reload    *reloadResult    `json:"reload,omitempty"`
 	// Foreign counts new_msg contents pushbench did not send.
 	Foreign int64    `json:"foreign"`
 	Errors  []string `json:"errors,omitempty"`
@@ -76,7 +77,11 @@ type broadcastResult struct {
 type targetedResult struct {
 	// Batch is -batch above 1: publishes per request. Requests counts
 	// requests; OK, Offline, Fail and Delivered count publishes.
-	Batch         int     `json:"batch,omitempty"`
+	Batch int `json:"batch,omitempty"`
+	// ToOffline is -offline: the uids had no page, every answer is
+	// expected offline. TTL is -ttl's ttl= (0: none).
+	ToOffline     bool    `json:"to_offline,omitempty"`
+	TTL           int     `json:"ttl,omitempty"`
 	Requests      int64   `json:"requests"`
 	OK            int64   `json:"ok"`
 	Offline       int64   `json:"offline"`
@@ -84,6 +89,7 @@ type targetedResult struct {
 	Errors        int64   `json:"errors"`
 	DurationS     float64 `json:"duration_s"`
 	ReqPerS       float64 `json:"req_per_s"`
+	AnsweredPerS  float64 `json:"answered_per_s"` // publishes answered (ok, offline or fail) a second
 	APIP50Ms      float64 `json:"api_p50_ms"`
 	APIP99Ms      float64 `json:"api_p99_ms"`
 	Delivered     int64   `json:"delivered"`
@@ -98,6 +104,44 @@ type targetedResult struct {
 	LatHist  *hist   `json:"lat_hist"`
 }
 
+// reloadResult is the reload scenario's: Published counts publish
+// requests (each its own sequence number), OK, Offline, Fail the answers
+// and Errors the requests that got none; Received counts the pushes its
+// pages got, Unique the distinct ones, InClose those a page got while it
+// closed (after its close frame, before the server's: a browser reads
+// them but no page shows them).
+type reloadResult struct {
+	UID       string  `json:"uid"`
+	PushRate  float64 `json:"push_rate"`
+	TTL       int     `json:"ttl"`
+	EveryS    float64 `json:"every_s"`
+	GapS      float64 `json:"gap_s"`
+	Instances int     `json:"instances"`
+	DurationS float64 `json:"duration_s"`
+	Published int64   `json:"published"`
+	OK        int64   `json:"ok"`
+	Offline   int64   `json:"offline"`
+	Fail      int64   `json:"fail"`
+	Errors    int64   `json:"errors"`
+	Received  int64   `json:"received"`
+	Unique    int64   `json:"unique"`
+	InClose   int64   `json:"in_close"`
+	Lost      int64   `json:"lost"` // Published − Unique
+	// LostOKClosing counts the lost pushes answered ok while no page was
+	// open (the old one closing or gone, the new one not yet dialled):
+	// pushes the server handed to a page it was closing, not held.
+	LostOKClosing int64   `json:"lost_ok_closing"`
+	Dups          int64   `json:"duplicates"` // Received − Unique
+	Reloads       int64   `json:"reloads"`
+	Dropped       int64   `json:"dropped"`     // pages whose connection the server ended first
+	PageErrors    int64   `json:"page_errors"` // pages that did not log in
+	TailS         float64 `json:"tail_s"`      // the wait for the held tail after the last push
+	LatP50Ms      float64 `json:"lat_p50_ms"`
+	LatP99Ms      float64 `json:"lat_p99_ms"`
+	LatMaxMs      float64 `json:"lat_max_ms"`
+	LatHist       *hist   `json:"lat_hist"`
+}
+
 // derive computes every figure that follows from the raw counts.
 func (r *result) derive() {
 	c := &r.Connect
@@ -110,6 +154,10 @@ func (r *result) derive() {
 		b.P50Ms, b.P99Ms, b.MaxMs = b.Hist.Quantile(0.5), b.Hist.Quantile(0.99), b.Hist.Quantile(1)
 		b.LastP50Ms, b.LastP99Ms, b.LastMaxMs = quantiles(b.LastMs)
 	}
+	if rl := r.Reload; rl != nil {
+		rl.Lost, rl.Dups = rl.Published-rl.Unique, rl.Received-rl.Unique
+		rl.LatP50Ms, rl.LatP99Ms, rl.LatMaxMs = rl.LatHist.Quantile(0.5), rl.LatHist.Quantile(0.99), rl.LatHist.Quantile(1)
+	}
 	if t := r.Targeted; t != nil {
 		if t.Requests > 0 {
 			t.Lost = t.OK - t.Delivered
@@ -118,6 +166,7 @@ func (r *result) derive() {
 		t.LatP50Ms, t.LatP99Ms = t.LatHist.Quantile(0.5), t.LatHist.Quantile(0.99)
 		if t.DurationS > 0 {
 			t.ReqPerS = float64(t.Requests) / t.DurationS
+			t.AnsweredPerS = float64(t.OK+t.Offline+t.Fail) / t.DurationS
 		}
 		if t.DeliverS > 0 {
 			t.DeliveredPerS = float64(t.Delivered) / t.DeliverS
@@ -156,9 +205,20 @@ func (r *result) summarize(w io.Writer) {
 		if t.Batch > 1 {
 			fmt.Fprintf(w, "in batches of %d, ", t.Batch)
 		}
+		if t.ToOffline {
+			fmt.Fprintf(w, "to offline uids (ttl %d), ", t.TTL)
+		}
 		fmt.Fprintf(w, "targeted: %d requests in %.1f s = %.0f/s (ok %d, offline %d, fail %d, errors %d); API p50 %.2f ms, p99 %.2f ms; delivered %d = %.0f/s, lost %d; latency p50 %.1f ms, p99 %.1f ms\n",
 			t.Requests, t.DurationS, t.ReqPerS, t.OK, t.Offline, t.Fail, t.Errors, t.APIP50Ms, t.APIP99Ms,
 			t.Delivered, t.DeliveredPerS, t.Lost, t.LatP50Ms, t.LatP99Ms)
+	}
+	if rl := r.Reload; rl != nil {
+		fmt.Fprintf(w, "reload: uid %s on %d instance(s), a reload every %.3g s (gap %.3g s), %d reloads (%d dropped, %d pages not logged in); "+
+			"%d pushes in %.1f s with ttl %d (ok %d, offline %d, fail %d, errors %d); received %d, unique %d (%d while a page closed), lost %d (%d answered ok to a closing page), duplicated %d; "+
+			"held tail %.2f s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			rl.UID, rl.Instances, rl.EveryS, rl.GapS, rl.Reloads, rl.Dropped, rl.PageErrors,
+			rl.Published, rl.DurationS, rl.TTL, rl.OK, rl.Offline, rl.Fail, rl.Errors, rl.Received, rl.Unique, rl.InClose, rl.Lost, rl.LostOKClosing, rl.Dups,
+			rl.TailS, rl.LatP50Ms, rl.LatP99Ms, rl.LatMaxMs)
 	}
 	if r.Foreign > 0 {
 		fmt.Fprintf(w, "foreign new_msg contents: %d\n", r.Foreign)

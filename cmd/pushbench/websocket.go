@@ -206,6 +206,16 @@ func (t *wsTransport) keep(b []byte) {
 	}
 }
 
+// goAway sends a close frame with code 1001 (going away), as a browser
+// does for the websockets of a page it unloads; the server's close frame
+// or its end of the connection then ends serve.
+func (t *wsTransport) goAway() error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	_, err := t.nc.Write([]byte{0x88, 0x80 | 2, 0, 0, 0, 0, 0x03, 0xe9}) // masked with zeros, 1001
+	return err
+}
+
 func (t *wsTransport) pong(payload []byte) error {
 	f := append([]byte{0x8a, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
 	t.wmu.Lock()
