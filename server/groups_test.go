@@ -114,7 +114,7 @@ func TestGroupMemberships(t *testing.T) {
 	it.toGroup(t, "g", "again")
 	b.gets("b", "again")
 
-	// The own memberships stop at MaxGroupsPerUID: b has g, gets h, not i.
+	// The own memberships stop at Groups.MaxPerUID: b has g, gets h, not i.
 	if _, err := it.JoinClients(ctx, []string{idB}, []string{"h", "i"}); err != nil {
 		t.Fatal(err)
 	}

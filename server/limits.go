@@ -41,7 +41,7 @@ type gate struct {
 
 type addrState struct {
 	conns   int
-	limiter *rate.Limiter // nil when RatePerIP is 0
+	limiter *rate.Limiter // nil when ConnectionRatePerIP is 0
 }
 
 // Reasons a handshake is refused, as the connection_refusals_total label
