@@ -43,8 +43,8 @@ func start(t *testing.T, sopts server.Options, popts Options) *instance {
 	if sopts.Path == "" {
 		sopts.Path = "/socket.io"
 	}
-	if sopts.CountsInterval == 0 {
-		sopts.CountsInterval = time.Hour
+	if sopts.Counts.Interval == 0 {
+		sopts.Counts.Interval = time.Hour
 	}
 	if popts.WSPath == "" {
 		popts.WSPath = "/ws"

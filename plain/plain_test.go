@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/metricstest"
 	pushpkg "github.com/pushio/pushio/push"
@@ -108,7 +109,7 @@ func TestSignedLogins(t *testing.T) {
 // code and a reason, and another page of the same uid is not affected.
 func TestHostileFrames(t *testing.T) {
 	t.Parallel()
-	in := start(t, server.Options{}, Options{MaxPayload: 64 << 10})
+	in := start(t, server.Options{}, Options{Connection: settings.Connection{MaxPayload: 64 << 10}})
 	bystander := in.dialWS(t, nil)
 	bystander.login(`{"event":"login","data":"u"}`)
 	tests := []struct {
@@ -149,7 +150,7 @@ func TestHostileFrames(t *testing.T) {
 
 func TestUnansweredPingsDropThePage(t *testing.T) {
 	t.Parallel()
-	in := start(t, server.Options{}, Options{PingInterval: 200 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	in := start(t, server.Options{}, Options{Connection: settings.Connection{PingInterval: 200 * time.Millisecond, PingTimeout: 200 * time.Millisecond}})
 	deaf := in.dialWS(t, nil)
 	deaf.c.SetPingHandler(func(string) error { return nil }) // no pong
 	deaf.login(`{"event":"login","data":"deaf"}`)
@@ -182,8 +183,9 @@ func TestUnansweredPingsDropThePage(t *testing.T) {
 
 func TestEventStream(t *testing.T) {
 	t.Parallel()
-	in := start(t, server.Options{CORSOrigins: []string{"https://app.example"}},
-		Options{SSERetry: 1500 * time.Millisecond, PingInterval: 300 * time.Millisecond, PingTimeout: 2 * time.Second})
+	in := start(t, server.Options{SocketIO: settings.SocketIO{CORSOrigins: []string{"https://app.example"}}},
+		Options{Wires: settings.Wires{SSERetry: 1500 * time.Millisecond},
+			Connection: settings.Connection{PingInterval: 300 * time.Millisecond, PingTimeout: 2 * time.Second}})
 	sc := in.dialSSE(t, "uid=reader")
 	h := sc.resp.Header
 	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") || h.Get("Cache-Control") != "no-cache" || h.Get("X-Accel-Buffering") != "no" {
@@ -241,7 +243,7 @@ func TestEventStream(t *testing.T) {
 
 func TestLimitsCountEveryWire(t *testing.T) {
 	t.Parallel()
-	in := start(t, server.Options{Limits: server.Limits{MaxConnections: 2}}, Options{})
+	in := start(t, server.Options{Limits: settings.Limits{MaxConnections: 2}}, Options{})
 	in.dialWS(t, nil)
 	in.dialSSE(t, "uid=x").nextEvent()
 	_, resp, err := websocket.DefaultDialer.Dial("ws://"+in.addr+"/ws", nil)

@@ -9,28 +9,25 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/server"
 	"github.com/pushio/pushio/wsconn"
 )
 
 // Options configure a Wire; zero durations take the defaults in brackets.
 type Options struct {
-	// WSPath and SSEPath are where the two wires are served on the io
-	// port; an empty one is not served.
-	WSPath, SSEPath string
-	// PingInterval is how often a WebSocket page is pinged and an event
-	// stream gets a comment line [25s]; a WebSocket page that does not
-	// answer within PingInterval + PingTimeout [20s] is dropped.
-	PingInterval, PingTimeout time.Duration
-	// SSERetry is the reconnection delay an event stream tells its page
-	// (retry:) [3s].
-	SSERetry time.Duration
-	// MaxPayload is the largest frame a WebSocket page may send [1 MiB];
-	// MaxQueue and MaxQueueBytes bound what waits for one page (a page
-	// past them is dropped as a slow consumer) [no bound].
-	MaxPayload    int64
-	MaxQueue      int
-	MaxQueueBytes int64
+	// Wires are where the two wires are served on the io port (an empty
+	// path is not served) and the reconnection delay an event stream
+	// tells its page (retry:) [3s].
+	settings.Wires
+	// Connection bounds every page. PingInterval is how often a WebSocket
+	// page is pinged and an event stream gets a comment line [25s]; a
+	// WebSocket page that does not answer within PingInterval +
+	// PingTimeout [20s] is dropped. MaxPayload is the largest frame a
+	// WebSocket page may send [1 MiB]; MaxQueue and MaxQueueBytes bound
+	// what waits for one page (a page past them is dropped as a slow
+	// consumer) [no bound].
+	settings.Connection
 	// Metrics counts slow consumers and oversized frames; nil is none.
 	Metrics *metrics.Metrics
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/outage"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/push"
 )
 
@@ -70,17 +71,15 @@ type Groups interface {
 
 // Options configure the API handler.
 type Options struct {
-	// MaxBody is the largest request body in bytes (413 + fail beyond).
-	MaxBody int64
-	// MaxURL is the longest request URI in bytes (413 + fail beyond).
-	MaxURL int
-	// MaxBatch is the most items of a batch (413 + fail beyond);
-	// DefaultMaxBatch when 0.
-	MaxBatch int
+	// Requests bound one request: MaxBody (bytes of the body) and MaxURL
+	// (bytes of the request URI), no bound when 0, and MaxBatch (items
+	// of a batch), DefaultMaxBatch when 0; beyond, 413 + fail.
+	settings.Requests
 	// CallTimeout bounds the Publisher call of one request.
 	CallTimeout time.Duration
-	// Hold is the ttl of publishes without ttl= and the cap of all.
-	Hold Hold
+	// Hold is the ttl of publishes without ttl= (0: not held) and the cap
+	// of all (DefaultHoldMaxTTL when 0).
+	Hold settings.Hold
 	// Ready reports whether the instance can serve (/readyz); nil is always.
 	Ready func(context.Context) error
 	// Access says who may call the API at first; Handler.SetAccess

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/settings"
 )
 
 // The answers' exact Content-Types.
@@ -23,7 +24,7 @@ const (
 )
 
 // testOptions keep the limits small so that tests can cross them cheaply.
-var testOptions = Options{MaxBody: 2048, MaxURL: 512}
+var testOptions = Options{Requests: settings.Requests{MaxBody: 2048, MaxURL: 512}}
 
 // apiRequest is one HTTP request to the API, as a table row states it.
 type apiRequest struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/push"
 )
 
@@ -125,7 +126,7 @@ func checkBodySum(p params, raw []byte) error {
 // as a single request's JSON body has them (type publish, the default, or
 // kick). A body that is no array of JSON values, or has too many, is an
 // error; an item that is not a valid request is refused alone.
-func parseBatch(raw []byte, max int, h Hold) ([]batchItem, error) {
+func parseBatch(raw []byte, max int, h settings.Hold) ([]batchItem, error) {
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, fmt.Errorf("%w: batch: %v", errBadBody, err)
@@ -144,7 +145,7 @@ func parseBatch(raw []byte, max int, h Hold) ([]batchItem, error) {
 }
 
 // parseItem reads one item of a batch.
-func parseItem(text json.RawMessage, h Hold) batchItem {
+func parseItem(text json.RawMessage, h settings.Hold) batchItem {
 	if t := bytes.TrimLeft(text, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return batchItem{err: invalid("item is not an object")}
 	}

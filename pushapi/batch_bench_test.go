@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/pushio/pushio/internal/settings"
 )
 
 // BenchmarkParseBatch parses a batch of 100 pushes, each to one uid, with
@@ -21,7 +23,7 @@ func BenchmarkParseBatch(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, err := parseBatch(body, DefaultMaxBatch, Hold{}); err != nil {
+		if _, err := parseBatch(body, DefaultMaxBatch, settings.Hold{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/push"
 )
@@ -65,7 +66,7 @@ func FuzzParams(f *testing.F) {
 	f.Add(true, "type=count", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"to[]\"\r\n\r\na\r\n--b--\r\n")
 	f.Add(false, "type=publish&content[]=x&to=%zz%", "", "")
 	f.Add(false, "type=online&uid[0]=a&uid=,&&=&[]=x", "text/plain", "ignored")
-	h := New(onlineRecorder("a"), Options{MaxBody: 4096, MaxURL: 4096}, testlog.Logger())
+	h := New(onlineRecorder("a"), Options{Requests: settings.Requests{MaxBody: 4096, MaxURL: 4096}}, testlog.Logger())
 	f.Fuzz(func(t *testing.T, post bool, query, ctype, body string) {
 		method := http.MethodGet
 		if post {
@@ -115,7 +116,7 @@ func FuzzBatch(f *testing.F) {
 	f.Add(`[{"to":"\xff","content":"\xc3","json":"\xed\xa0\x80"}]`)
 	f.Add(`[` + strings.Repeat(`{},`, 10) + `{}]`)
 	f.Fuzz(func(t *testing.T, body string) {
-		items, err := parseBatch([]byte(body), 10, Hold{})
+		items, err := parseBatch([]byte(body), 10, settings.Hold{})
 		if err != nil {
 			if items != nil {
 				t.Fatalf("%q: error %v with %d items", body, err, len(items))

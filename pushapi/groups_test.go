@@ -10,6 +10,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/server"
 )
@@ -124,7 +125,7 @@ func TestGroupRequests(t *testing.T) {
 // TestGroupAnswers runs the group requests against a real server on one
 // node: their JSON answers, the groups of a publish, the counts.
 func TestGroupAnswers(t *testing.T) {
-	srv, err := server.New(server.Options{Path: "/socket.io", MaxGroupsPerUID: 2}, memory.New(), testlog.Logger())
+	srv, err := server.New(server.Options{SocketIO: settings.SocketIO{Path: "/socket.io"}, Groups: settings.Groups{MaxPerUID: 2}}, memory.New(), testlog.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/settings"
 )
 
 // paramTTL is a publish's ttl: the seconds its message is held for the
@@ -22,15 +23,6 @@ const maxTTLValue = 1<<31 - 1
 // DefaultHoldMaxTTL caps every ttl when Hold.MaxTTL is 0 (hold.max_ttl).
 const DefaultHoldMaxTTL = 300 * time.Second
 
-// Hold is how long publishes are held for their offline uids.
-type Hold struct {
-	// TTL is the ttl of a publish without ttl= (hold.ttl); 0 holds
-	// nothing.
-	TTL time.Duration
-	// MaxTTL caps every ttl (hold.max_ttl); DefaultHoldMaxTTL when 0.
-	MaxTTL time.Duration
-}
-
 // Holder is a Publisher that holds messages (package server): type=held
 // and type=purge need one.
 type Holder interface {
@@ -42,7 +34,7 @@ type Holder interface {
 
 // readTTL reads ttl=SECONDS: a decimal integer from 0 to maxTTLValue,
 // capped at h.MaxTTL; h.TTL when absent. A kick takes no ttl.
-func readTTL(p params, kick bool, h Hold) (time.Duration, error) {
+func readTTL(p params, kick bool, h settings.Hold) (time.Duration, error) {
 	s, present, ok := p.scalar(paramTTL)
 	switch {
 	case !ok:
@@ -52,7 +44,7 @@ func readTTL(p params, kick bool, h Hold) (time.Duration, error) {
 	case kick:
 		return 0, nil
 	case !present:
-		return min(h.TTL, h.maxTTL()), nil
+		return min(h.TTL, maxTTL(h)), nil
 	}
 	if s == "" || len(s) > 10 {
 		return 0, invalid("ttl must be 0 to %d seconds", maxTTLValue)
@@ -66,10 +58,11 @@ func readTTL(p params, kick bool, h Hold) (time.Duration, error) {
 	if err != nil || n > maxTTLValue {
 		return 0, invalid("ttl must be 0 to %d seconds", maxTTLValue)
 	}
-	return min(time.Duration(n)*time.Second, h.maxTTL()), nil
+	return min(time.Duration(n)*time.Second, maxTTL(h)), nil
 }
 
-func (h Hold) maxTTL() time.Duration {
+// maxTTL is h's cap of every ttl.
+func maxTTL(h settings.Hold) time.Duration {
 	if h.MaxTTL > 0 {
 		return h.MaxTTL
 	}

@@ -5,28 +5,30 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/pushio/pushio/internal/settings"
 )
 
 func TestReadTTL(t *testing.T) {
 	t.Parallel()
-	on := Hold{TTL: 30 * time.Second, MaxTTL: 300 * time.Second}
+	on := settings.Hold{TTL: 30 * time.Second, MaxTTL: 300 * time.Second}
 	tests := []struct {
 		name  string
 		query string
 		kick  bool
-		hold  Hold
+		hold  settings.Hold
 		want  time.Duration
 		ok    bool
 	}{
-		{"absent, hold.ttl 0", "", false, Hold{}, 0, true},
+		{"absent, hold.ttl 0", "", false, settings.Hold{}, 0, true},
 		{"absent takes hold.ttl", "", false, on, 30 * time.Second, true},
-		{"hold.ttl capped at max", "", false, Hold{TTL: time.Hour, MaxTTL: time.Minute}, time.Minute, true},
+		{"hold.ttl capped at max", "", false, settings.Hold{TTL: time.Hour, MaxTTL: time.Minute}, time.Minute, true},
 		{"zero holds nothing", "ttl=0", false, on, 0, true},
 		{"seconds", "ttl=5", false, on, 5 * time.Second, true},
 		{"leading zeros", "ttl=007", false, on, 7 * time.Second, true},
 		{"at max", "ttl=300", false, on, 300 * time.Second, true},
 		{"above max capped", "ttl=301", false, on, 300 * time.Second, true},
-		{"default max is 300s", "ttl=1000", false, Hold{}, DefaultHoldMaxTTL, true},
+		{"default max is 300s", "ttl=1000", false, settings.Hold{}, DefaultHoldMaxTTL, true},
 		{"largest accepted", "ttl=2147483647", false, on, 300 * time.Second, true},
 		{"too large", "ttl=2147483648", false, on, 0, false},
 		{"huge", "ttl=99999999999999999999", false, on, 0, false},
@@ -119,7 +121,7 @@ func TestAPIHoldTTLDefault(t *testing.T) {
 	t.Parallel()
 	pub := onlineRecorder()
 	opts := testOptions
-	opts.Hold = Hold{TTL: 20 * time.Second}
+	opts.Hold = settings.Hold{TTL: 20 * time.Second}
 	base := serveAPI(t, pub, opts)
 	ask(t, base, getReq("/?type=publish&to=b&content=hi"))
 	ask(t, base, getReq("/?type=publish&to=b&content=hi&ttl=0"))

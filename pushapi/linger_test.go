@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushio/pushio/internal/settings"
 )
 
 // TestTooLargeBodyIsReadByEveryClient: a client that sends its whole body
@@ -17,7 +19,7 @@ import (
 // bodies both.
 func TestTooLargeBodyIsReadByEveryClient(t *testing.T) {
 	t.Parallel()
-	_, base := startAPI(t, Options{MaxBody: 1024})
+	_, base := startAPI(t, Options{Requests: settings.Requests{MaxBody: 1024}})
 	addr := strings.TrimPrefix(base, "http://")
 	const size = 8 << 20
 	tests := []struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/push"
 )
 
@@ -103,7 +104,7 @@ func readTargets(p params, kick bool) (push.Targets, error) {
 
 // readRequest reads a publish or (kind "kick") a kick from p, its ttl
 // within h.
-func readRequest(p params, kind string, h Hold) (push.Request, error) {
+func readRequest(p params, kind string, h settings.Hold) (push.Request, error) {
 	kick := kind == "kick"
 	t, err := readTargets(p, kick)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/metricstest"
 )
 
@@ -63,7 +64,7 @@ func scrape(t *testing.T, base string) metricstest.Families {
 // were not counted).
 func TestEveryFailCounted(t *testing.T) {
 	t.Parallel()
-	_, base := startAPI(t, Options{MaxBody: 1024, MaxURL: 512, Metrics: metrics.New("test")})
+	_, base := startAPI(t, Options{Requests: settings.Requests{MaxBody: 1024, MaxURL: 512}, Metrics: metrics.New("test")})
 	tests := []struct {
 		name string
 		req  func() *http.Request

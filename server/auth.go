@@ -73,7 +73,7 @@ func (a *loginAuth) check(uid, token string, maxGroups int) ([]string, *LoginErr
 // (EventSource) refuses it there. The refusal is logged and counted as
 // a login's; the error's text is the reason a login_error would carry.
 func (s *Server) Authorize(uid, token string) error {
-	if _, err := s.auth.check(uid, token, s.opts.MaxGroupsPerUID); err != nil {
+	if _, err := s.auth.check(uid, token, s.opts.Groups.MaxPerUID); err != nil {
 		s.log.Debug("login refused", "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)
 		return err

@@ -27,7 +27,7 @@ func CountsHTML(c adapter.Counts) string {
 // latest figure at once either way.
 func (s *Server) countsLoop(ctx context.Context) {
 	defer close(s.done)
-	t := time.NewTicker(s.opts.CountsInterval)
+	t := time.NewTicker(s.opts.Counts.Interval)
 	defer t.Stop()
 	for {
 		select {
@@ -60,7 +60,7 @@ func (s *Server) tickCounts(ctx context.Context) {
 	}
 	// The ticker spaces the broadcasts by the interval; past the budget
 	// they are spaced further.
-	if gap := countsGap(s.opts.CountsInterval, c.Pages); gap > s.opts.CountsInterval && now.Sub(sent.at) < gap {
+	if gap := countsGap(s.opts.Counts.Interval, c.Pages); gap > s.opts.Counts.Interval && now.Sub(sent.at) < gap {
 		return
 	}
 	sent.counts, sent.at = c, now

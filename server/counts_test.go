@@ -10,6 +10,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/testlog"
 )
 
@@ -32,7 +33,7 @@ func TestCountsOutageLoggedOnce(t *testing.T) {
 	t.Parallel()
 	p := &flakyPresence{Presence: memory.New()}
 	var logs testlog.Buffer
-	s, err := New(Options{Path: "/socket.io", CountsInterval: manualCounts}, p, logs.Logger())
+	s, err := New(Options{SocketIO: settings.SocketIO{Path: "/socket.io"}, Counts: settings.Counts{Interval: manualCounts}}, p, logs.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

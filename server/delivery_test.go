@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/siotest"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestMalformedPackets(t *testing.T) {
 	t.Parallel()
 	const maxPayload = 4096
-	ts := startPushio(t, Options{MaxPayload: maxPayload})
+	ts := startPushio(t, Options{Connection: settings.Connection{MaxPayload: maxPayload}})
 	victim := ts.connect(t)
 	victim.login("victim")
 

@@ -20,7 +20,7 @@ const DefaultMaxGroupsPerUID = 256
 // so a page logging in meanwhile reads them or is told. A uid that would
 // pass groups.max_per_uid changes nothing (*adapter.TooManyGroupsError).
 func (s *Server) JoinGroups(ctx context.Context, uids, groups []string) error {
-	if err := s.presence.JoinGroups(ctx, uids, groups, s.opts.MaxGroupsPerUID); err != nil {
+	if err := s.presence.JoinGroups(ctx, uids, groups, s.opts.Groups.MaxPerUID); err != nil {
 		return fmt.Errorf("server: joining %d uids to %d groups: %w", len(uids), len(groups), err)
 	}
 	return s.tell(ctx, true, adapter.Selector{Rooms: uids}, groups)
@@ -120,7 +120,7 @@ func (s *Server) joinRooms(p Page, sel adapter.Selector, rooms []string) {
 		}
 	}
 	s.join(p, plain...)
-	if added := u.addOwn(groups, s.opts.MaxGroupsPerUID); len(added) > 0 {
+	if added := u.addOwn(groups, s.opts.Groups.MaxPerUID); len(added) > 0 {
 		s.join(p, hub.GroupRooms(added)...)
 		go s.recordOwn(u, added)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/push"
 )
@@ -50,7 +51,7 @@ func (c *client) gets(who, text string) {
 // ends it, an ungroup ends both and lets the page join again; the counts
 // count each page once; the own memberships are bounded.
 func TestGroupMemberships(t *testing.T) {
-	it := startIOTest(t, Options{MaxGroupsPerUID: 2})
+	it := startIOTest(t, Options{Groups: settings.Groups{MaxPerUID: 2}})
 	ctx := context.Background()
 	a, b := it.connect(t), it.connect(t)
 	a.login("a")
@@ -113,7 +114,7 @@ func TestGroupMemberships(t *testing.T) {
 	it.toGroup(t, "g", "again")
 	b.gets("b", "again")
 
-	// The own memberships stop at MaxGroupsPerUID: b has g, gets h, not i.
+	// The own memberships stop at Groups.MaxPerUID: b has g, gets h, not i.
 	if _, err := it.JoinClients(ctx, []string{idB}, []string{"h", "i"}); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func (p *pausedPresence) Join(ctx context.Context, uid, client string, own []str
 // held open, so the order is the same every run.
 func TestJoinDuringLogin(t *testing.T) {
 	p := &pausedPresence{Presence: memory.New(), read: make(chan struct{}), resume: make(chan struct{})}
-	srv, err := New(Options{Path: "/socket.io"}, p, testlog.Logger())
+	srv, err := New(Options{SocketIO: settings.SocketIO{Path: "/socket.io"}}, p, testlog.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestJoinDuringLogin(t *testing.T) {
 // window is held open, so the order is the same every run.
 func TestLeaveDuringLogin(t *testing.T) {
 	p := &pausedPresence{Presence: memory.New(), read: make(chan struct{}), resume: make(chan struct{})}
-	srv, err := New(Options{Path: "/socket.io"}, p, testlog.Logger())
+	srv, err := New(Options{SocketIO: settings.SocketIO{Path: "/socket.io"}}, p, testlog.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/socketio"
 )
@@ -43,7 +44,7 @@ func heldPush(id string) adapter.Held {
 // reach the page live, in each order the take and a push can come in: the
 // page gets every push once.
 func TestLandingGivesEachPushOnce(t *testing.T) {
-	s, err := New(Options{CountsInterval: manualCounts}, memory.New(), testlog.Logger())
+	s, err := New(Options{Counts: settings.Counts{Interval: manualCounts}}, memory.New(), testlog.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 // page (by any of its rooms, not one that leaves it out), and spares it
 // the live copy of a held message sent to a group it is in.
 func TestLandingFollowsRooms(t *testing.T) {
-	s, err := New(Options{CountsInterval: manualCounts}, memory.New(), testlog.Logger())
+	s, err := New(Options{Counts: settings.Counts{Interval: manualCounts}}, memory.New(), testlog.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

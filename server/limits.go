@@ -17,26 +17,8 @@ import (
 	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/netaddr"
+	"github.com/pushio/pushio/internal/settings"
 )
-
-// Limits bound the clients of one instance. Zero values mean no limit.
-type Limits struct {
-	// MaxConnections caps this instance's Engine.IO sessions.
-	MaxConnections int
-	// MaxConnectionsPerIP caps the sessions of one client address.
-	MaxConnectionsPerIP int
-	// RatePerIP is the new sessions per second one address may open,
-	// with bursts of BurstPerIP.
-	RatePerIP  float64
-	BurstPerIP int
-	// TrustedProxies are the peers whose X-Forwarded-For is believed when
-	// telling the client address.
-	TrustedProxies []netip.Prefix
-	// MaxQueue and MaxQueueBytes bound what waits to be written to one
-	// client (see slow.go).
-	MaxQueue      int
-	MaxQueueBytes int64
-}
 
 // idleSweep is how often addresses with no session and a full rate bucket
 // are forgotten.
@@ -46,7 +28,7 @@ const idleSweep = time.Minute
 // ones, per client address as netaddr.Key groups them (an IPv6 /64 is one
 // client, as for the publish API's rate limit). A session holds a ticket from its handshake request to its close.
 type gate struct {
-	lim      Limits
+	lim      settings.Limits
 	m        *metrics.Metrics
 	log      *slog.Logger
 	draining atomic.Bool
@@ -59,7 +41,7 @@ type gate struct {
 
 type addrState struct {
 	conns   int
-	limiter *rate.Limiter // nil when RatePerIP is 0
+	limiter *rate.Limiter // nil when ConnectionRatePerIP is 0
 }
 
 // Reasons a handshake is refused, as the connection_refusals_total label
@@ -85,7 +67,7 @@ var (
 	refuseRate     = &refusal{refusedRate, http.StatusTooManyRequests, "Connecting too fast"}
 )
 
-func newGate(lim Limits, m *metrics.Metrics, log *slog.Logger) *gate {
+func newGate(lim settings.Limits, m *metrics.Metrics, log *slog.Logger) *gate {
 	return &gate{lim: lim, m: m, log: log, addrs: make(map[netip.Addr]*addrState), lastSweep: time.Now()}
 }
 
@@ -108,7 +90,7 @@ func (t *ticket) release() {
 // request's context, or answers the refusal and returns nil. done gives the
 // ticket back unless the engine's connection event claimed it for a session.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) (_ *http.Request, done func()) {
-	addr := netaddr.Key(clientAddr(r, s.opts.Limits.TrustedProxies))
+	addr := netaddr.Key(clientAddr(r, s.opts.TrustedProxies))
 	t, ref := s.gate.admit(addr)
 	if ref != nil {
 		s.gate.refuse(w, addr, ref)
@@ -132,8 +114,8 @@ func (g *gate) admit(addr netip.Addr) (*ticket, *refusal) {
 	st := g.addrs[addr]
 	if st == nil {
 		st = &addrState{}
-		if g.lim.RatePerIP > 0 {
-			st.limiter = rate.NewLimiter(rate.Limit(g.lim.RatePerIP), max(g.lim.BurstPerIP, 1))
+		if g.lim.ConnectionRatePerIP > 0 {
+			st.limiter = rate.NewLimiter(rate.Limit(g.lim.ConnectionRatePerIP), max(g.lim.ConnectionBurstPerIP, 1))
 		}
 		g.addrs[addr] = st
 	}

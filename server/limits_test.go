@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/eiotest"
 	"github.com/pushio/pushio/internal/test/testlog"
 )
@@ -39,7 +40,7 @@ func stillServed(t *testing.T, it *ioTest, c *eiotest.Client) {
 }
 
 func TestMaxConnections(t *testing.T) {
-	it := startIOTest(t, Options{Limits: Limits{MaxConnections: 3}})
+	it := startIOTest(t, Options{Limits: settings.Limits{MaxConnections: 3}})
 	var clients []*eiotest.Client
 	for range 3 {
 		clients = append(clients, it.mustDial(t, eiotest.Options{}))
@@ -73,7 +74,7 @@ func TestMaxConnections(t *testing.T) {
 }
 
 func TestMaxConnectionsPerIP(t *testing.T) {
-	it := startIOTest(t, Options{Limits: Limits{MaxConnectionsPerIP: 2}})
+	it := startIOTest(t, Options{Limits: settings.Limits{MaxConnectionsPerIP: 2}})
 	first := it.mustDial(t, eiotest.Options{})
 	it.mustDial(t, eiotest.Options{})
 	_, err := it.dial(t, eiotest.Options{})
@@ -88,7 +89,7 @@ func TestMaxConnectionsPerIP(t *testing.T) {
 
 func TestConnectionRatePerIP(t *testing.T) {
 	// A bucket of 3 that refills once in 1000 s: the 4th is too fast.
-	it := startIOTest(t, Options{Limits: Limits{RatePerIP: 0.001, BurstPerIP: 3}})
+	it := startIOTest(t, Options{Limits: settings.Limits{ConnectionRatePerIP: 0.001, ConnectionBurstPerIP: 3}})
 	var first *eiotest.Client
 	for i := range 3 {
 		c := it.mustDial(t, eiotest.Options{})
@@ -108,10 +109,10 @@ func TestConnectionRatePerIP(t *testing.T) {
 }
 
 func TestTrustedProxyAddress(t *testing.T) {
-	it := startIOTest(t, Options{Limits: Limits{
-		MaxConnectionsPerIP: 1,
-		TrustedProxies:      []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-	}})
+	it := startIOTest(t, Options{
+		Limits:         settings.Limits{MaxConnectionsPerIP: 1},
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+	})
 	xff := func(v string) eiotest.Options { return eiotest.Options{Header: http.Header{"X-Forwarded-For": {v}}} }
 	it.mustDial(t, xff("203.0.113.7"))
 	it.mustDial(t, xff("203.0.113.8"))
@@ -147,7 +148,7 @@ func TestClientAddr(t *testing.T) {
 }
 
 func TestGateForgetsIdleAddresses(t *testing.T) {
-	g := newGate(Limits{MaxConnectionsPerIP: 5}, nil, testlog.Logger())
+	g := newGate(settings.Limits{MaxConnectionsPerIP: 5}, nil, testlog.Logger())
 	addr := netip.MustParseAddr("192.0.2.1")
 	tk, ref := g.admit(addr)
 	if ref != nil {

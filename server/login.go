@@ -68,7 +68,7 @@ func (s *Server) login(c *user, args []any, token string) {
 	if c.loggedIn() {
 		return
 	}
-	own, refused := s.auth.check(uid, token, s.opts.MaxGroupsPerUID)
+	own, refused := s.auth.check(uid, token, s.opts.Groups.MaxPerUID)
 	if err := refused; err != nil {
 		s.log.Debug("login refused", "sid", id, "uid", uid, "reason", err.text)
 		s.opts.Metrics.LoginRefused(err.label)

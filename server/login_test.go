@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/socketio"
 )
 
@@ -180,7 +181,7 @@ func TestOnlineCounts(t *testing.T) {
 func TestOnlineCountsTicker(t *testing.T) {
 	t.Parallel()
 	const interval = 50 * time.Millisecond
-	ts := startPushio(t, Options{CountsInterval: interval})
+	ts := startPushio(t, Options{Counts: settings.Counts{Interval: interval}})
 	a := ts.connect(t)
 	a.login("a")
 	// The login's answer may already hold 1/1 if a tick came first.

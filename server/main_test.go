@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/pushapi"
 )
@@ -41,11 +42,11 @@ type testServer struct {
 // opts ask otherwise, the counts are ticked by hand.
 func startPushio(t *testing.T, opts Options) *testServer {
 	t.Helper()
-	if opts.CountsInterval == 0 {
-		opts.CountsInterval = manualCounts
+	if opts.Counts.Interval == 0 {
+		opts.Counts.Interval = manualCounts
 	}
 	it := startIOTest(t, opts)
-	api := httptest.NewServer(pushapi.New(it.Server, pushapi.Options{MaxBody: 1 << 20, MaxURL: 1 << 16}, testlog.Logger()))
+	api := httptest.NewServer(pushapi.New(it.Server, pushapi.Options{Requests: settings.Requests{MaxBody: 1 << 20, MaxURL: 1 << 16}}, testlog.Logger()))
 	t.Cleanup(api.Close)
 	return &testServer{ioTest: it, api: api}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pushio/pushio/internal/metrics"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/metricstest"
 )
 
@@ -18,7 +19,7 @@ import (
 // new_msg handed to it and each publish's fan-out time are counted.
 func TestConnectionAndDeliveryMetrics(t *testing.T) {
 	t.Parallel()
-	it := startIOTest(t, Options{CountsInterval: 20 * time.Millisecond})
+	it := startIOTest(t, Options{Counts: settings.Counts{Interval: 20 * time.Millisecond}})
 	srv, base, m := it.Server, it.URL, it.m
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 func TestMaxPayloadWebsocket(t *testing.T) {
-	it := startIOTest(t, Options{MaxPayload: 2048})
+	it := startIOTest(t, Options{Connection: settings.Connection{MaxPayload: 2048}})
 	big := it.mustDial(t, eiotest.Options{})
 	bystander := it.mustDial(t, eiotest.Options{})
 	_ = big.Emit(EventLogin, strings.Repeat("x", 4096)) // the server may cut the write short
@@ -50,7 +51,7 @@ func post(t *testing.T, url string, body io.Reader, size int64) int {
 }
 
 func TestMaxPayloadPolling(t *testing.T) {
-	it := startIOTest(t, Options{MaxPayload: 2048})
+	it := startIOTest(t, Options{Connection: settings.Connection{MaxPayload: 2048}})
 	bystander := it.mustDial(t, eiotest.Options{})
 	msg := `42["login","` + strings.Repeat("x", 4096) + `"]`
 	for _, tc := range []struct {

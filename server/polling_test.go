@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushio/pushio/internal/settings"
 )
 
 // Engine.IO's error answers: a refused request, and one for a closed
@@ -265,7 +267,7 @@ func latin1Bytes(s string) string {
 
 func TestConnectTimeoutClosesNamespacelessSession(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	it := newPollingTest(t, Options{ConnectTimeout: timeout, PingInterval: time.Minute, PingTimeout: time.Minute})
+	it := newPollingTest(t, Options{ConnectTimeout: timeout, Connection: settings.Connection{PingInterval: time.Minute, PingTimeout: time.Minute}})
 
 	idle := openPolling(t, it.URL, "/socket.io/", 4)
 	joined := openPolling(t, it.URL, "/socket.io/", 4)

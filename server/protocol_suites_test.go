@@ -15,6 +15,7 @@ import (
 
 	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/socketio"
@@ -212,11 +213,12 @@ func socketReferenceHandler(t *testing.T) http.Handler {
 		time.AfterFunc(suiteAuthDelay, func() { _ = sock.Emit("auth", auth) })
 	}
 	s, err := New(Options{
-		Path:           "/socket.io",
-		CORSOrigins:    []string{"*"},
-		PingInterval:   suitePingInterval,
-		PingTimeout:    suitePingTimeout,
-		MaxPayload:     suiteMaxPayload,
+		SocketIO: settings.SocketIO{Path: "/socket.io", CORSOrigins: []string{"*"}},
+		Connection: settings.Connection{
+			PingInterval: suitePingInterval,
+			PingTimeout:  suitePingTimeout,
+			MaxPayload:   suiteMaxPayload,
+		},
 		ConnectTimeout: suiteConnectTimeout,
 		Namespaces:     []string{"/custom"},
 		OnConnect:      emitAuth,

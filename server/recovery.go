@@ -10,6 +10,7 @@ import (
 
 	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/hub"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/recovery"
 	"github.com/pushio/pushio/socketio"
@@ -21,11 +22,10 @@ import (
 // rooms back, and every packet it missed, when it reconnects within
 // Window.
 type RecoveryOptions struct {
-	// Window is how long a parked session is kept; zero is off.
-	Window time.Duration
-	// MaxPackets bounds the packets kept for one parked session; past it
-	// the session is dropped and its page gets a normal connect.
-	MaxPackets int
+	// Recovery is how long a parked session is kept (zero: off) and the
+	// packets kept for it, past which the session is dropped and its page
+	// gets a normal connect (recovery.window, recovery.max_packets).
+	settings.Recovery
 	// Store keeps parked sessions; nil is memory (a single node).
 	Store recovery.Store
 }

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
 // recoveryOn is connection state recovery with a memory store.
-var recoveryOn = Options{Recovery: RecoveryOptions{Window: time.Minute, MaxPackets: 10}}
+var recoveryOn = Options{Recovery: RecoveryOptions{Recovery: settings.Recovery{Window: time.Minute, MaxPackets: 10}}}
 
 // connectReply reads a protocol 5 CONNECT answer's data.
 func connectReply(t *testing.T, packet string) map[string]string {

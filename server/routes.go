@@ -50,7 +50,7 @@ func (s *Server) routes(engine http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
 			_ = json.NewEncoder(w).Encode(demoConfig{APIPort: s.opts.DemoAPIPort, Path: prefix,
-				WSPath: s.opts.DemoWSPath, SSEPath: s.opts.DemoSSEPath, APIAuth: *s.demoAuth.Load()})
+				WSPath: s.opts.Wires.WSPath, SSEPath: s.opts.Wires.SSEPath, APIAuth: *s.demoAuth.Load()})
 		})
 	}
 	return mux

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushio/pushio/internal/settings"
 )
 
 // TestDemoJSON: the demo page learns the API port, the Socket.IO path, the
@@ -46,8 +48,8 @@ func TestDemoJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %+v", tt.path, tt.auth), func(t *testing.T) {
 			t.Parallel()
-			it := startIOTest(t, Options{Path: tt.path, Demo: true, DemoAPIPort: "2121",
-				DemoWSPath: tt.ws, DemoSSEPath: tt.sse, DemoAPIAuth: tt.auth})
+			it := startIOTest(t, Options{SocketIO: settings.SocketIO{Path: tt.path, Demo: true}, DemoAPIPort: "2121",
+				Wires: settings.Wires{WSPath: tt.ws, SSEPath: tt.sse}, DemoAPIAuth: tt.auth})
 			if got := get(t, it.URL); got != tt.want {
 				t.Errorf("GET /demo.json = %s, want %s", got, tt.want)
 			}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/outage"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/socketio"
 )
@@ -37,29 +39,37 @@ const (
 )
 
 // Options configure a Server. Zero durations take the Socket.IO defaults.
+// The settings of config keys are package settings' structs, held whole
+// (internal/config's sections hold the same ones).
 type Options struct {
-	Path         string
-	CORSOrigins  []string
-	PingInterval time.Duration
-	PingTimeout  time.Duration
-	MaxPayload   int64
+	// SocketIO is where Socket.IO is served, to which origins, and
+	// whether the demo page is (io.path, io.cors_origins, io.demo).
+	settings.SocketIO
+	// Connection bounds every Engine.IO session: heartbeat, largest
+	// message, what may wait to be written (io.ping_*, io.max_payload,
+	// io.max_queue*).
+	settings.Connection
+	// Limits bound the sessions admitted (io.max_connections…).
+	Limits settings.Limits
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// telling the client address for Limits.
+	TrustedProxies []netip.Prefix
 	// ConnectTimeout closes a client that opened Engine.IO but joined no
 	// namespace within it; zero is Socket.IO's default, 45s.
 	ConnectTimeout time.Duration
-	CountsInterval time.Duration
+	// Counts is the update_online_count broadcast; a zero interval is 1s.
+	Counts settings.Counts
 	// CallTimeout bounds each Presence call made on behalf of a client.
 	CallTimeout time.Duration
 	// BodyTimeout bounds the time a request's body may take to arrive
 	// (payload.go); zero is no bound.
 	BodyTimeout time.Duration
-	// Demo serves the embedded demo page at /.
-	Demo bool
 	// DemoAPIPort is the publish API's port, which the demo page calls.
 	DemoAPIPort string
-	// DemoWSPath and DemoSSEPath are where the demo page finds the plain
-	// WebSocket and EventSource wires (io.ws_path, io.sse_path; empty:
-	// that wire is off).
-	DemoWSPath, DemoSSEPath string
+	// Wires are where the demo page finds the plain WebSocket and
+	// EventSource pages (io.ws_path, io.sse_path; empty: that wire is
+	// off); package plain serves them.
+	Wires settings.Wires
 	// DemoAPIAuth is what the demo page is told of the API's access;
 	// SetDemoAPIAuth changes it later.
 	DemoAPIAuth APIAuth
@@ -75,14 +85,12 @@ type Options struct {
 	// AuthSecret, when set, makes login require a token signed with it
 	// (auth.go); SetAuthSecret changes it later.
 	AuthSecret string
-	// Limits bound connections and what waits for each client.
-	Limits Limits
 	// Recovery is connection state recovery (recovery.go); off by default.
 	Recovery RecoveryOptions
-	// MaxGroupsPerUID bounds the groups of one uid by membership of the
-	// uid, and those of one page's login token (groups.max_per_uid);
-	// zero is DefaultMaxGroupsPerUID.
-	MaxGroupsPerUID int
+	// Groups bound the groups of one uid by membership of the uid, and
+	// those of one page's login token; a zero MaxPerUID is
+	// DefaultMaxGroupsPerUID.
+	Groups settings.Groups
 	// OnEvent, when set, gets the events other than login (tests).
 	OnEvent func(s *socketio.Socket, event string, args []any, ack socketio.Ack)
 	// OnConnect, when set, is told of each socket that joined (tests).
@@ -128,14 +136,14 @@ type Server struct {
 // New builds the Socket.IO server and starts the counts ticker; Close
 // stops both.
 func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, error) {
-	if opts.CountsInterval <= 0 {
-		opts.CountsInterval = time.Second
+	if opts.Counts.Interval <= 0 {
+		opts.Counts.Interval = time.Second
 	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 2 * time.Second
 	}
-	if opts.MaxGroupsPerUID <= 0 {
-		opts.MaxGroupsPerUID = DefaultMaxGroupsPerUID
+	if opts.Groups.MaxPerUID <= 0 {
+		opts.Groups.MaxPerUID = DefaultMaxGroupsPerUID
 	}
 	s := &Server{opts: opts, log: log, presence: presence, hub: hub.New[*engine.Message](),
 		pages: make(map[Page]*Conn), pushIDs: newPushIDs(), done: make(chan struct{})}
@@ -149,8 +157,8 @@ func New(opts Options, presence adapter.Presence, log *slog.Logger) (*Server, er
 			PingInterval:  opts.PingInterval,
 			PingTimeout:   opts.PingTimeout,
 			MaxPayload:    opts.MaxPayload,
-			MaxQueue:      opts.Limits.MaxQueue,
-			MaxQueueBytes: opts.Limits.MaxQueueBytes,
+			MaxQueue:      opts.MaxQueue,
+			MaxQueueBytes: opts.MaxQueueBytes,
 			OnUpgrade:     s.upgraded,
 		},
 		ConnectTimeout: opts.ConnectTimeout,

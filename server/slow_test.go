@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/eiotest"
 )
 
@@ -25,7 +26,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 clients")
 	}
-	it := startIOTest(t, Options{Limits: Limits{MaxQueue: maxQueue, MaxQueueBytes: 1 << 30}})
+	it := startIOTest(t, Options{Connection: settings.Connection{MaxQueue: maxQueue, MaxQueueBytes: 1 << 30}})
 
 	slow := it.mustDial(t, eiotest.Options{ReadBuffer: 4096})
 	_ = slow.Emit(EventLogin, "slow")
@@ -122,7 +123,7 @@ func dialMany(t *testing.T, it *ioTest, n int) []*eiotest.Client {
 // MaxQueue, one at a time: what was written leaves its queue, so it is
 // never dropped.
 func TestQueueEmptiesAsWritten(t *testing.T) {
-	it := startIOTest(t, Options{Limits: Limits{MaxQueue: 4, MaxQueueBytes: 4096}})
+	it := startIOTest(t, Options{Connection: settings.Connection{MaxQueue: 4, MaxQueueBytes: 4096}})
 	c := it.mustDial(t, eiotest.Options{})
 	ctx := ctxFor(t, 20*time.Second)
 	big := strings.Repeat("y", 3000) // over MaxQueueBytes with any other message

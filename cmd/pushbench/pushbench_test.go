@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/pushapi"
 	"github.com/pushio/pushio/server"
 )
@@ -27,7 +28,7 @@ func startPushio(t *testing.T) (ioAddr, apiAddr string) {
 	if os.Getenv("PUSHBENCH_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv, err := server.New(server.Options{Path: "/socket.io"}, memory.New(), log)
+	srv, err := server.New(server.Options{SocketIO: settings.SocketIO{Path: "/socket.io"}}, memory.New(), log)
 	if err != nil {
 		t.Fatal(err)
 	}

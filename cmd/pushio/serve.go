@@ -65,37 +65,21 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		return fmt.Errorf("api: listen on %s: %w (is api.addr right, or the port taken?)", cfg.API.Addr, err)
 	}
 	p.srv, err = server.New(server.Options{
-		Path:            cfg.IO.Path,
-		CORSOrigins:     cfg.IO.CORSOrigins,
-		PingInterval:    cfg.IO.PingInterval,
-		PingTimeout:     cfg.IO.PingTimeout,
-		MaxPayload:      cfg.IO.MaxPayload,
-		CountsInterval:  cfg.Counts.Interval,
-		CallTimeout:     cfg.Redis.Timeout,
-		MaxGroupsPerUID: cfg.Groups.MaxPerUID,
-		BodyTimeout:     cfg.API.ReadTimeout,
-		Demo:            cfg.IO.Demo,
-		DemoAPIPort:     port(apiLn.Addr().String()),
-		DemoWSPath:      cfg.IO.WSPath,
-		DemoSSEPath:     cfg.IO.SSEPath,
-		DemoAPIAuth:     demoAPIAuth(access),
-		Fanout:          cl.fanout,
-		Metrics:         m,
-		AuthSecret:      cfg.Auth.Secret,
-		Recovery: server.RecoveryOptions{
-			Window:     cfg.Recovery.Window,
-			MaxPackets: cfg.Recovery.MaxPackets,
-			Store:      cl.store,
-		},
-		Limits: server.Limits{
-			MaxConnections:      cfg.IO.MaxConnections,
-			MaxConnectionsPerIP: cfg.IO.MaxConnectionsPerIP,
-			RatePerIP:           cfg.IO.ConnectionRatePerIP,
-			BurstPerIP:          cfg.IO.ConnectionBurstPerIP,
-			TrustedProxies:      cfg.IO.TrustedPrefixes(),
-			MaxQueue:            cfg.IO.MaxQueue,
-			MaxQueueBytes:       cfg.IO.MaxQueueBytes,
-		},
+		SocketIO:       cfg.IO.SocketIO,
+		Connection:     cfg.IO.Connection,
+		Limits:         cfg.IO.Limits,
+		TrustedProxies: cfg.IO.TrustedPrefixes(),
+		Wires:          cfg.IO.Wires,
+		Counts:         cfg.Counts,
+		Groups:         cfg.Groups,
+		Recovery:       server.RecoveryOptions{Recovery: cfg.Recovery, Store: cl.store},
+		CallTimeout:    cfg.Redis.Timeout,
+		BodyTimeout:    cfg.API.ReadTimeout,
+		AuthSecret:     cfg.Auth.Secret,
+		DemoAPIPort:    port(apiLn.Addr().String()),
+		DemoAPIAuth:    demoAPIAuth(access),
+		Fanout:         cl.fanout,
+		Metrics:        m,
 	}, cl.presence, log)
 	if err != nil {
 		_ = ioLn.Close()
@@ -103,17 +87,7 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		cl.close(context.Background())
 		return err
 	}
-	wire, err := plain.New(p.srv, plain.Options{
-		WSPath:        cfg.IO.WSPath,
-		SSEPath:       cfg.IO.SSEPath,
-		PingInterval:  cfg.IO.PingInterval,
-		PingTimeout:   cfg.IO.PingTimeout,
-		SSERetry:      cfg.IO.SSERetry,
-		MaxPayload:    cfg.IO.MaxPayload,
-		MaxQueue:      cfg.IO.MaxQueue,
-		MaxQueueBytes: cfg.IO.MaxQueueBytes,
-		Metrics:       m,
-	}, log)
+	wire, err := plain.New(p.srv, plain.Options{Wires: cfg.IO.Wires, Connection: cfg.IO.Connection, Metrics: m}, log)
 	if err != nil {
 		_ = p.srv.Close(context.Background())
 		_ = ioLn.Close()
@@ -122,10 +96,8 @@ func (p *instance) serve(ctx context.Context, hup <-chan os.Signal) error {
 		return err
 	}
 	p.api = pushapi.New(p.srv, pushapi.Options{
-		MaxBody:     cfg.API.MaxBody,
-		MaxBatch:    cfg.API.MaxBatch,
-		Hold:        pushapi.Hold{TTL: cfg.Hold.TTL, MaxTTL: cfg.Hold.MaxTTL},
-		MaxURL:      cfg.API.MaxURL,
+		Requests:    cfg.API.Requests,
+		Hold:        cfg.Hold.Hold,
 		CallTimeout: cfg.Redis.Timeout,
 		Ready: func(ctx context.Context) error {
 			if p.srv.Draining() {

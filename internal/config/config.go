@@ -1,11 +1,18 @@
 // Package config holds pushio's one configuration struct, its defaults, the
 // loading of config.yaml, PUSHIO_* environment variables and command-line
 // flags (flag > env > file > default), and the validation of the result.
+//
+// The settings a part of pushio takes (package server, plain, pushapi) are
+// declared once, in package settings, and the sections here embed those
+// structs (mapstructure ",squash", so their keys stay io.ping_interval and
+// so on): the part is handed the section's struct whole.
 package config
 
 import (
 	"net/netip"
 	"time"
+
+	"github.com/pushio/pushio/internal/settings"
 )
 
 // Defaults, named so that code, docs and tests share one value.
@@ -52,68 +59,45 @@ const (
 // of config.yaml; the environment variable of a key is PUSHIO_ followed by
 // the key in upper case with dots as underscores (io.addr: PUSHIO_IO_ADDR).
 type Config struct {
-	IO     IO     `mapstructure:"io"`
-	API    API    `mapstructure:"api"`
-	Redis  Redis  `mapstructure:"redis"`
-	Log    Log    `mapstructure:"log"`
-	Counts Counts `mapstructure:"counts"`
-	Auth   Auth   `mapstructure:"auth"`
-	Groups Groups `mapstructure:"groups"`
-	Hold   Hold   `mapstructure:"hold"`
+	IO     IO              `mapstructure:"io"`
+	API    API             `mapstructure:"api"`
+	Redis  Redis           `mapstructure:"redis"`
+	Log    Log             `mapstructure:"log"`
+	Counts settings.Counts `mapstructure:"counts"`
+	Auth   Auth            `mapstructure:"auth"`
+	Groups settings.Groups `mapstructure:"groups"`
+	Hold   Hold            `mapstructure:"hold"`
 	// Recovery is Socket.IO's connection state recovery.
-	Recovery Recovery `mapstructure:"recovery"`
+	Recovery settings.Recovery `mapstructure:"recovery"`
 	// ShutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
 
-// Groups bound the groups (issue 10's GatewayWorker groups).
-type Groups struct {
-	// MaxPerUID is the most groups one uid may be in by membership of the
-	// uid, and one page by its own (its login token's, joins by its
-	// client id); a join past it is refused.
-	MaxPerUID int `mapstructure:"max_per_uid"`
-}
-
-// IO is the Socket.IO listener that browsers connect to.
+// IO is the Socket.IO listener that browsers connect to. The settings of
+// the parts serving it are declared in package settings and held here
+// whole (squashed: their keys are io.* as in config.yaml). The decoder
+// reads, and so reports wrong values, in the order of the fields here,
+// the listener's own first and then each embedded struct's.
 type IO struct {
 	Addr string `mapstructure:"addr"`
-	// Path is where Socket.IO is served; the demo page is served at /.
-	Path string `mapstructure:"path"`
-	// WSPath is where pages on the browser's own WebSocket connect,
-	// SSEPath where EventSource pages do; empty turns one off.
-	WSPath  string `mapstructure:"ws_path"`
-	SSEPath string `mapstructure:"sse_path"`
-	// SSERetry is the reconnection delay event streams tell EventSource.
-	SSERetry time.Duration `mapstructure:"sse_retry"`
-	// CORSOrigins lists the page origins allowed to connect; "*" allows any
-	// origin (echoed back with credentials, as the original does).
-	CORSOrigins  []string      `mapstructure:"cors_origins"`
-	PingInterval time.Duration `mapstructure:"ping_interval"`
-	PingTimeout  time.Duration `mapstructure:"ping_timeout"`
-	// MaxPayload is the largest message, in bytes, a client may send.
-	MaxPayload int64 `mapstructure:"max_payload"`
-	// Demo serves the embedded demo page at /.
-	Demo bool `mapstructure:"demo"`
-	// MaxConnections caps this instance's Engine.IO sessions; 0 is no cap.
-	MaxConnections int `mapstructure:"max_connections"`
-	// MaxConnectionsPerIP caps the sessions of one client address; 0 is no cap.
-	MaxConnectionsPerIP int `mapstructure:"max_connections_per_ip"`
-	// ConnectionRatePerIP is how many new sessions per second one client
-	// address may open, with bursts of ConnectionBurstPerIP; 0 is no limit.
-	ConnectionRatePerIP  float64 `mapstructure:"connection_rate_per_ip"`
-	ConnectionBurstPerIP int     `mapstructure:"connection_burst_per_ip"`
 	// TrustedProxies lists the proxy addresses or CIDRs whose
-	// X-Forwarded-For names the client address for the per-address limits.
+	// X-Forwarded-For names the client address for the per-address limits
+	// (TrustedPrefixes parses them).
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
-	// MaxQueue and MaxQueueBytes bound what may wait to be written to one
-	// client; a client past either is disconnected as a slow consumer.
-	MaxQueue      int   `mapstructure:"max_queue"`
-	MaxQueueBytes int64 `mapstructure:"max_queue_bytes"`
 	// TLSCert and TLSKey serve wss/https directly when both are set.
 	TLSCert string `mapstructure:"tls_cert"`
 	TLSKey  string `mapstructure:"tls_key"`
 	// DrainWindow spreads the disconnection of clients on SIGTERM.
 	DrainWindow time.Duration `mapstructure:"drain_window"`
+
+	// Connection bounds every page: heartbeat, message size, write queue.
+	settings.Connection `mapstructure:",squash"`
+	// Limits bound the sessions admitted.
+	settings.Limits `mapstructure:",squash"`
+	// SocketIO is Socket.IO's path and origins, and the demo page.
+	settings.SocketIO `mapstructure:",squash"`
+	// Wires are the paths of the pages without Socket.IO.
+	settings.Wires `mapstructure:",squash"`
 }
 
 // TrustedPrefixes returns TrustedProxies as prefixes, an address as a
@@ -130,14 +114,7 @@ func (io IO) TrustedPrefixes() []netip.Prefix {
 
 // API is the HTTP publish API that backends call.
 type API struct {
-	Addr string `mapstructure:"addr"`
-	// MaxBody is the largest request body in bytes; larger gets 413 + fail.
-	MaxBody int64 `mapstructure:"max_body"`
-	// MaxURL is the longest request URI in bytes; longer gets 413 + fail.
-	MaxURL int `mapstructure:"max_url"`
-	// MaxBatch is the most items of a batch (a JSON array body); more
-	// gets 413 + fail.
-	MaxBatch      int           `mapstructure:"max_batch"`
+	Addr          string        `mapstructure:"addr"`
 	HeaderTimeout time.Duration `mapstructure:"header_timeout"`
 	ReadTimeout   time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout  time.Duration `mapstructure:"write_timeout"`
@@ -163,6 +140,10 @@ type API struct {
 	// RateBurst is how many requests beyond the rate one peer IP may make
 	// at once; 0 is the same as RateLimit.
 	RateBurst int `mapstructure:"rate_burst"`
+
+	// Requests bound one request (body, URI, batch items), as IO's
+	// embedded structs do.
+	settings.Requests `mapstructure:",squash"`
 }
 
 // Redis selects the cluster mode: an empty URL means a single node.
@@ -182,22 +163,6 @@ type Log struct {
 	Format string `mapstructure:"format"` // text or json
 }
 
-// Counts configures the update_online_count broadcast.
-type Counts struct {
-	Interval time.Duration `mapstructure:"interval"`
-}
-
-// Recovery configures connection state recovery for socket.io-client 4.6
-// and later: a page whose connection ended gets its session and what it
-// missed back when it reconnects within Window.
-type Recovery struct {
-	// Window is how long a disconnected page's session is kept; 0 is off.
-	Window time.Duration `mapstructure:"window"`
-	// MaxPackets bounds what is kept for one session; past it the page
-	// gets a normal connect.
-	MaxPackets int `mapstructure:"max_packets"`
-}
-
 // Auth configures signed logins.
 type Auth struct {
 	// Secret, when set, makes every login carry a token for its uid: the
@@ -212,14 +177,13 @@ type Auth struct {
 // Hold configures held messages: a push that reaches no page of a uid is
 // kept for the uid's next login, for its ttl.
 type Hold struct {
-	// TTL is the ttl of a publish without ttl=; 0 holds nothing.
-	TTL time.Duration `mapstructure:"ttl"`
-	// MaxTTL caps every ttl.
-	MaxTTL time.Duration `mapstructure:"max_ttl"`
 	// MaxMessages and MaxBytes bound one uid's held messages; beyond,
 	// the oldest are dropped.
 	MaxMessages int   `mapstructure:"max_messages"`
 	MaxBytes    int64 `mapstructure:"max_bytes"`
+	// Hold is the ttl of a held publish and its cap (hold.ttl,
+	// hold.max_ttl), which the publish API reads.
+	settings.Hold `mapstructure:",squash"`
 }
 
 // defaults maps every key to its default value. Every key must be here:

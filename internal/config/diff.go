@@ -25,8 +25,11 @@ func flatten(c *Config) map[string]string {
 	var walk func(prefix string, v reflect.Value)
 	walk = func(prefix string, v reflect.Value) {
 		for i := range v.NumField() {
-			key := prefix + v.Type().Field(i).Tag.Get("mapstructure")
-			if f := v.Field(i); f.Kind() == reflect.Struct {
+			tag := v.Type().Field(i).Tag.Get("mapstructure")
+			key := prefix + tag
+			if f := v.Field(i); tag == ",squash" {
+				walk(prefix, f) // a settings struct: its keys are the section's
+			} else if f.Kind() == reflect.Struct {
 				walk(key+".", f)
 			} else {
 				out[key] = fmt.Sprint(f.Interface())

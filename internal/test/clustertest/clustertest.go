@@ -20,6 +20,7 @@ import (
 
 	"github.com/pushio/pushio/adapter"
 	redisadapter "github.com/pushio/pushio/adapter/redis"
+	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/redistest"
 	"github.com/pushio/pushio/internal/test/siotest"
 	"github.com/pushio/pushio/pushapi"
@@ -72,10 +73,10 @@ func StartNode(t testing.TB, url, prefix, name string, ttl time.Duration) *Node 
 		}, local)
 	}
 	srv, err := server.New(server.Options{
-		Path:           "/socket.io",
-		CountsInterval: 100 * time.Millisecond,
-		CallTimeout:    CallTimeout,
-		Fanout:         fanout,
+		SocketIO:    settings.SocketIO{Path: "/socket.io"},
+		Counts:      settings.Counts{Interval: 100 * time.Millisecond},
+		CallTimeout: CallTimeout,
+		Fanout:      fanout,
 	}, presence, log)
 	if err != nil {
 		t.Fatal(err)
