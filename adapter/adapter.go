@@ -176,8 +176,10 @@ type Packet struct {
 	Nsp  string
 	Data []any
 	// ID is pushio's id of a push that may be held (Held.ID), "" for
-	// others; the wire carries it as a broadcast flag, which Node ignores.
-	ID string
+	// others, and TTL how long it is held; the wire carries both as
+	// broadcast flags, which Node ignores.
+	ID  string
+	TTL time.Duration
 }
 
 // Selector picks sockets of one instance: those in any of Rooms (all when

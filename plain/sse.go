@@ -114,17 +114,19 @@ func (p *ssePage) Deliver(m *engine.Message) {
 	if e == nil {
 		return
 	}
-	if f := e.sseFrame(); f != nil {
-		p.send(f)
+	if f := e.sseFrame(); f != nil && !p.send(f) {
+		p.conn.Refused(m)
 	}
 }
 
-// send queues f; a page past the queue bounds is dropped, not on the
-// sender's goroutine (a broadcast holds the hub).
-func (p *ssePage) send(f *wsconn.Frame) {
-	if err := p.c.Send(f); err == wsconn.ErrSlow {
+// send queues f and reports whether it was; a page past the queue bounds
+// is dropped, not on the sender's goroutine (a broadcast holds the hub).
+func (p *ssePage) send(f *wsconn.Frame) bool {
+	err := p.c.Send(f)
+	if err == wsconn.ErrSlow {
 		go p.c.CloseNow(err)
 	}
+	return err == nil
 }
 
 // LoginError cannot happen after the stream began (Authorize refused

@@ -60,15 +60,19 @@ func (p *wsPage) Deliver(m *engine.Message) {
 	if e == nil {
 		return
 	}
-	p.send(e.wsFrame())
+	if !p.send(e.wsFrame()) {
+		p.conn.Refused(m)
+	}
 }
 
-// send queues f; a page past the queue bounds is dropped, not on the
-// sender's goroutine (a broadcast holds the hub).
-func (p *wsPage) send(f *wsconn.Frame) {
-	if err := p.c.Send(f); err == wsconn.ErrSlow {
+// send queues f and reports whether it was; a page past the queue bounds
+// is dropped, not on the sender's goroutine (a broadcast holds the hub).
+func (p *wsPage) send(f *wsconn.Frame) bool {
+	err := p.c.Send(f)
+	if err == wsconn.ErrSlow {
 		go p.c.CloseNow(err)
 	}
+	return err == nil
 }
 
 func (p *wsPage) LoginError(reason string) {

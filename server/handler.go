@@ -47,7 +47,7 @@ func (s *Server) upgraded(sess *engine.Session) {
 func (h *handler) OnConnect(sock *socketio.Socket) {
 	s := (*Server)(h)
 	r, _ := sock.Value.(*resume)
-	u := &user{page: sioPage{sock}}
+	u := &user{page: sioPage{sock}, refusals: &s.refusals}
 	sock.Value = u
 	switch {
 	case sock.Namespace() != "/":
@@ -79,6 +79,7 @@ func (h *handler) OnDisconnect(sock *socketio.Socket, reason string) {
 		return
 	}
 	u.gone.Store(true)
+	s.departures.leaving(u)
 	if !s.park(u, reason) {
 		s.hub.Remove(u.page)
 	}

@@ -127,24 +127,29 @@ func (l *landing) keep(held []adapter.Held) []adapter.Held {
 		if _, had := l.seen[h.ID]; had {
 			continue
 		}
+		if _, twice := l.given[h.ID]; twice { // held again by a page that refused it (refused.go)
+			continue
+		}
 		l.given[h.ID] = struct{}{}
 		out = append(out, h)
 	}
 	return out
 }
 
-// broadcastHeld is broadcast of a push with its id ("" for none): one
-// with an id spares the landing pages that were given it held.
-func (s *Server) broadcastHeld(rooms, except []string, enc encoder, id string) (int, error) {
-	if id == "" {
+// broadcastHeld is broadcast of a push that may be held (h nil for
+// none): it spares the landing pages that were given it held, and a page
+// that refuses it (leaving) holds it for its uid when it logs out
+// (refused.go).
+func (s *Server) broadcastHeld(rooms, except []string, enc encoder, h *adapter.Hold) (int, error) {
+	if h == nil {
 		return s.broadcast(rooms, except, enc)
 	}
 	s.landings.mu.RLock()
 	defer s.landings.mu.RUnlock()
 	if len(s.landings.all) > 0 {
-		except = s.landings.except(s.hub, rooms, except, id)
+		except = s.landings.except(s.hub, rooms, except, h.Held.ID)
 	}
-	return s.broadcast(rooms, except, enc)
+	return s.broadcastHold(rooms, except, enc, h)
 }
 
 // enter joins the page to its uid's room, records it in the presence

@@ -52,7 +52,7 @@ func TestLandingGivesEachPushOnce(t *testing.T) {
 	page := &recordingPage{id: "p1"}
 	s.hub.Add(page.ID(), page)
 	send := func(id string) {
-		if _, err := s.broadcastHeld([]string{"u"}, nil, heldEncoder(heldPush(id).Text), id); err != nil {
+		if _, err := s.broadcastHeld([]string{"u"}, nil, heldEncoder(heldPush(id).Text), &adapter.Hold{Held: heldPush(id)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,7 +94,7 @@ func TestLandingFollowsRooms(t *testing.T) {
 	s.hub.Add(page.ID(), page)
 	l := s.landings.open(page, func() { s.hub.Join(page, "u", "group-room") })
 	send := func(rooms, except []string, id string) {
-		if _, err := s.broadcastHeld(rooms, except, heldEncoder(heldPush(id).Text), id); err != nil {
+		if _, err := s.broadcastHeld(rooms, except, heldEncoder(heldPush(id).Text), &adapter.Hold{Held: heldPush(id)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -26,7 +26,11 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 	if !ok {
 		return
 	}
-	n, err := l.s.broadcastHeld(sel.Rooms, sel.Except, eventEncoder(event, p.Data[1:]), p.ID)
+	var h *adapter.Hold
+	if p.ID != "" {
+		h = &adapter.Hold{Held: adapter.Held{ID: p.ID}, TTL: p.TTL}
+	}
+	n, err := l.s.broadcastHeld(sel.Rooms, sel.Except, eventEncoder(event, p.Data[1:]), h)
 	if err != nil {
 		l.s.log.Debug("fan-out: a broadcast that cannot be encoded", "err", err)
 		return

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/phpcast"
 )
@@ -23,6 +24,9 @@ type user struct {
 	page Page
 	gone atomic.Bool // the page's connection ended
 	rec  *recState   // a recovering Socket.IO page's; nil for others
+
+	refusals *refusals      // the server's
+	unsent   []adapter.Hold // pushes with a ttl the page refused: held at its logout
 
 	mu    sync.Mutex
 	uid   string
@@ -123,6 +127,7 @@ func (s *Server) logout(c *user) {
 	if err := s.presence.Leave(ctx, uid, c.page.ID(), own); err != nil {
 		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
 	}
+	s.holdUnsent(c, uid)
 	s.present.Add(-1)
 }
 

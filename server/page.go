@@ -41,10 +41,15 @@ type sioPage struct{ sock *socketio.Socket }
 
 func (p sioPage) ID() string { return p.sock.ID() }
 func (p sioPage) Deliver(m *engine.Message) {
+	v := m
 	if recOf(p) != nil {
-		m = m.Variant()
+		v = m.Variant()
 	}
-	p.sock.Deliver(m)
+	if p.sock.Send(v) != nil {
+		if u, ok := p.sock.Value.(*user); ok {
+			u.refused(m)
+		}
+	}
 }
 func (p sioPage) LoginError(reason string) { _ = p.sock.Emit(EventLoginError, reason) }
 func (p sioPage) Close()                   { p.sock.Kick(kickGrace) }
@@ -67,7 +72,7 @@ type Conn struct {
 // (whose admission it claims), to the hub, to the pages Drain closes, and
 // to the connections counted under transport. Detach undoes it.
 func (s *Server) Attach(r *http.Request, page Page, transport string) *Conn {
-	c := &Conn{s: s, u: &user{page: page}, ticket: ticketFrom(r.Context()), transport: transport}
+	c := &Conn{s: s, u: &user{page: page, refusals: &s.refusals}, ticket: ticketFrom(r.Context()), transport: transport}
 	if c.ticket != nil {
 		c.ticket.claimed.Store(true)
 	}

@@ -40,7 +40,7 @@ func (s *Server) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, e
 			}
 			msgs[i], out[i].Packet = m, p
 			if out[i].Hold = s.holdFor(r, m); out[i].Hold != nil {
-				p.ID = out[i].Hold.Held.ID
+				p.ID, p.TTL = out[i].Hold.Held.ID, out[i].Hold.TTL
 			}
 		}
 	}
@@ -82,11 +82,7 @@ func (s *Server) reachAndSend(ctx context.Context, out []adapter.Outgoing) ([]pu
 func (s *Server) sendHere(r push.Request, m *engine.Message, h *adapter.Hold) {
 	rooms, except := r.Targets.Rooms(), r.Targets.Exclude
 	if !r.Kick {
-		id := ""
-		if h != nil {
-			id = h.Held.ID
-		}
-		n, _ := s.broadcastHeld(rooms, except, pushEncoder(*r.Message, m), id)
+		n, _ := s.broadcastHeld(rooms, except, pushEncoder(*r.Message, m), h)
 		s.opts.Metrics.Delivered(n)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/settings"
@@ -179,10 +180,21 @@ func eventEncoder(event string, args []any) encoder {
 // with recovery on it is also kept in the ring and for the parked pages
 // it picks. Its offset is its id (the SSE pages' id too).
 func (s *Server) broadcast(rooms, except []string, enc encoder) (int, error) {
+	return s.broadcastHold(rooms, except, enc, nil)
+}
+
+// broadcastHold is broadcast of a push that may be held (h nil for
+// none): while it is handed out, a page that refuses it keeps h.
+func (s *Server) broadcastHold(rooms, except []string, enc encoder, h *adapter.Hold) (int, error) {
 	n := s.rec
 	m, err := enc("")
 	if err != nil {
 		return 0, err
+	}
+	if h != nil && h.TTL > 0 {
+		hold, done := s.refusals.handing(m, h)
+		defer done()
+		defer s.departures.missed(s, rooms, hold)
 	}
 	if !n.on {
 		off := recovery.Offset{Instance: n.instance, Seq: n.seq.Add(1)}.String()

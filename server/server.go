@@ -119,8 +119,10 @@ type Server struct {
 	pagesMu sync.Mutex
 	pages   map[Page]*Conn // the other wires' pages (page.go)
 
-	landings landings // logins taking held messages (held.go)
-	pushIDs  *pushIDs
+	landings   landings   // logins taking held messages (held.go)
+	refusals   refusals   // pushes with a ttl being handed out, for pages that refuse them (refused.go)
+	departures departures // uids whose pages here are leaving or just left (refused.go)
+	pushIDs    *pushIDs
 
 	lastCounts atomic.Pointer[adapter.Counts] // the latest read
 	// present counts the pages logged in here whose logout has not yet

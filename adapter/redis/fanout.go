@@ -232,7 +232,7 @@ func (f *Fanout) onBroadcast(channel string, payload []byte) {
 	if p.Nsp != fanoutNsp {
 		return
 	}
-	p.ID = m.Opts.id()
+	p.ID, p.TTL = m.Opts.id(), m.Opts.ttl()
 	f.local.Deliver(p, m.Opts.selector())
 }
 
@@ -361,6 +361,9 @@ func (f *Fanout) encodeBroadcast(p adapter.Packet, sel adapter.Selector) ([]byte
 	opts := toWireOpts(sel)
 	if p.ID != "" {
 		opts.Flags[flagID] = p.ID
+		if p.TTL > 0 {
+			opts.Flags[flagTTL] = p.TTL.Milliseconds()
+		}
 	}
 	msg, err := encodeMsgpack(&wireMessage{UID: f.opts.UID, Packet: toWirePacket(p), Opts: opts})
 	if err != nil {

@@ -405,7 +405,7 @@ func TestFanoutSendHold(t *testing.T) {
 
 // testFanoutSendHold: the hold of a push reads its uids' presence and
 // holds for the offline one, in Send's pipeline; the other server gets
-// the push with its id. After a SCRIPT FLUSH the hold still happens.
+// the push with its id and ttl. After a SCRIPT FLUSH the hold still happens.
 func testFanoutSendHold(t *testing.T, srv redistest.Deployment) {
 	prefix := redistest.Prefix(t)
 	pa := newTestPresence(t, srv.URL(), prefix, "a", 10*time.Second)
@@ -425,7 +425,7 @@ func testFanoutSendHold(t *testing.T, srv redistest.Deployment) {
 	send := func(id string, ctx context.Context) ([]push.Reach, *adapter.Hold, error) {
 		h := &adapter.Hold{Held: adapter.Held{ID: id, Text: []byte(`2["new_msg","` + id + `"]`)}, TTL: time.Minute}
 		reach, err := a.Send(ctx, []adapter.Outgoing{
-			{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", id}, ID: id}, Targets: push.Targets{UIDs: []string{"u1", "u2"}, Clients: []string{"nobody"}}, Hold: h},
+			{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", id}, ID: id, TTL: time.Minute}, Targets: push.Targets{UIDs: []string{"u1", "u2"}, Clients: []string{"nobody"}}, Hold: h},
 			{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", "plain"}}, Targets: push.Targets{UIDs: []string{"r1"}}},
 		})
 		return reach, h, err
@@ -436,11 +436,11 @@ func testFanoutSendHold(t *testing.T, srv redistest.Deployment) {
 		t.Fatalf("Send: reach %+v hold %+v err %v, want uids [true false], clients [false], held u2", reach, h.Result, err)
 	}
 	eventually.True(t, 5*time.Second, "B gets both pushes", func() bool { return len(lb.packets()) == 2 })
-	if got := lb.packets()[0]; got.ID != "id1" || !slices.Equal(got.Data, []any{"new_msg", "id1"}) {
-		t.Errorf("B got %+v, want the push with its id", got)
+	if got := lb.packets()[0]; got.ID != "id1" || got.TTL != time.Minute || !slices.Equal(got.Data, []any{"new_msg", "id1"}) {
+		t.Errorf("B got %+v, want the push with its id and ttl", got)
 	}
-	if got := lb.packets()[1]; got.ID != "" {
-		t.Errorf("B got an id %q for a push without a hold", got.ID)
+	if got := lb.packets()[1]; got.ID != "" || got.TTL != 0 {
+		t.Errorf("B got an id %q, ttl %v for a push without a hold", got.ID, got.TTL)
 	}
 	forEachMaster(t, c, func(node goredis.Cmdable) { node.ScriptFlush(ctx) })
 	if _, _, err := send("id2", ctx); err != nil {

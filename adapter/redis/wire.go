@@ -105,8 +105,12 @@ func (w *wirePacket) packet() adapter.Packet {
 	return adapter.Packet{Type: w.Type, Data: data, Nsp: w.Nsp}
 }
 
-// flagID is the broadcast flag that carries adapter.Packet.ID.
-const flagID = "pushio_id"
+// flagID and flagTTL are the broadcast flags that carry adapter.Packet's
+// ID and TTL (in milliseconds).
+const (
+	flagID  = "pushio_id"
+	flagTTL = "pushio_ttl"
+)
 
 func toWireOpts(sel adapter.Selector) *wireOpts {
 	return &wireOpts{Rooms: append(roomList{}, sel.Rooms...), Except: append(roomList{}, sel.Except...), Flags: map[string]any{}}
@@ -119,6 +123,39 @@ func (w *wireOpts) id() string {
 	}
 	id, _ := w.Flags[flagID].(string)
 	return id
+}
+
+// ttl is how long the push the broadcast's flags name is held, 0 for
+// none (or a value that is not a positive number of milliseconds).
+func (w *wireOpts) ttl() time.Duration {
+	if w == nil {
+		return 0
+	}
+	var ms int64
+	switch v := w.Flags[flagTTL].(type) {
+	case int64:
+		ms = v
+	case uint64:
+		ms = int64(min(v, 1<<62))
+	case int8:
+		ms = int64(v)
+	case int16:
+		ms = int64(v)
+	case int32:
+		ms = int64(v)
+	case uint8:
+		ms = int64(v)
+	case uint16:
+		ms = int64(v)
+	case uint32:
+		ms = int64(v)
+	case float64:
+		ms = int64(v)
+	}
+	if ms <= 0 || ms > int64(24*time.Hour/time.Millisecond) {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 func (w *wireOpts) selector() adapter.Selector {

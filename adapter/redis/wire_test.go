@@ -1,0 +1,36 @@
+package redis
+
+import (
+	"testing"
+	"time"
+)
+
+// TestWireTTL: the ttl flag is read as a positive number of milliseconds
+// of any width msgpack gives, up to a day; anything else is no ttl.
+func TestWireTTL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		flag any
+		want time.Duration
+	}{
+		{int64(60000), time.Minute},
+		{uint64(1500), 1500 * time.Millisecond},
+		{int8(5), 5 * time.Millisecond},
+		{uint16(300), 300 * time.Millisecond},
+		{float64(2000), 2 * time.Second},
+		{int64(0), 0},
+		{int64(-5), 0},
+		{uint64(1 << 63), 0},
+		{int64(25 * time.Hour / time.Millisecond), 0},
+		{"60000", 0},
+		{nil, 0},
+	} {
+		w := &wireOpts{Flags: map[string]any{flagTTL: tc.flag}}
+		if got := w.ttl(); got != tc.want {
+			t.Errorf("ttl flag %T(%v) = %v, want %v", tc.flag, tc.flag, got, tc.want)
+		}
+	}
+	if got := (*wireOpts)(nil).ttl(); got != 0 {
+		t.Errorf("no opts: ttl %v", got)
+	}
+}

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/adapter/memory"
+	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/internal/settings"
+	"github.com/pushio/pushio/internal/test/testlog"
+)
+
+// refusingPage is a page whose connection is closing: it takes nothing
+// and says so, as a Socket.IO or plain page does when its transport
+// refuses a message.
+type refusingPage struct {
+	recordingPage
+	u *user
+}
+
+func (p *refusingPage) Deliver(m *engine.Message) { p.u.refused(m) }
+
+// TestLeavingPageKeepsMissedPushes: a push with a ttl that the presence
+// found online but that the uid's only page here missed — refused by its
+// closing connection, or arriving after the page left the hub, or (this
+// instance's) just after its logout — is held for the uid once the page
+// has logged out, and given to the next login once; a push without a ttl
+// is not, nor is one held already.
+func TestLeavingPageKeepsMissedPushes(t *testing.T) {
+	t.Parallel()
+	presence := memory.New()
+	s, err := New(Options{Counts: settings.Counts{Interval: manualCounts}}, presence, testlog.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(t.Context()) })
+	held := func(uid string) int {
+		n, err := presence.HeldCount(t.Context(), uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	send := func(uid string, h *adapter.Hold) {
+		if _, err := s.broadcastHeld([]string{uid}, nil, heldEncoder(heldPush(h.Held.ID).Text), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A push of this instance's whose reach found uid online (the
+	// presence still counted its page), as Send hands it.
+	push := func(uid, id string, ttl time.Duration) {
+		send(uid, &adapter.Hold{Held: heldPush(id), TTL: ttl, Result: adapter.HoldResult{Online: []bool{true}}})
+	}
+	page := &refusingPage{recordingPage: recordingPage{id: "p1"}}
+	u := &user{page: page, refusals: &s.refusals}
+	page.u = u
+	s.hub.Add(page.ID(), page)
+	s.logIn(u, "alice", nil, true)
+	push("alice", "refused", time.Minute) // its connection is closing
+	push("alice", "no ttl", 0)
+	s.departures.leaving(u) // it disconnects: out of the hub, logout to come
+	s.hub.Remove(page)
+	push("alice", "after the hub", time.Minute)
+	if n := held("alice"); n != 0 {
+		t.Fatalf("held before the page logged out: %d, want 0 (the presence still counts it)", n)
+	}
+	s.logout(u)
+	if n := held("alice"); n != 2 {
+		t.Fatalf("held after the logout: %d, want 2 (the refused push and the one after the hub)", n)
+	}
+	// After the logout: one whose reach held it already, and another
+	// instance's (its reach unknown here, it may have held it) are not
+	// held again; one whose reach found the page still counted is.
+	send("alice", &adapter.Hold{Held: heldPush("held by its reach"), TTL: time.Minute, Result: adapter.HoldResult{Online: []bool{false}, Held: []string{"alice"}}})
+	send("alice", &adapter.Hold{Held: adapter.Held{ID: "remote"}, TTL: time.Minute})
+	push("alice", "late", time.Minute)
+	eventually(t, "the late push held", func() bool { return held("alice") == 3 })
+	push("bob", "never here", time.Minute) // no page of bob's ever left here
+	if n := held("bob"); n != 0 {
+		t.Errorf("bob: %d held by a page that was never his", n)
+	}
+
+	next := &recordingPage{id: "p2"}
+	s.hub.Add(next.ID(), next)
+	s.logIn(&user{page: next, refusals: &s.refusals}, "alice", nil, true)
+	got := next.texts()
+	want := []string{string(heldPush("refused").Text), string(heldPush("after the hub").Text), string(heldPush("late").Text)}
+	if len(got) < len(want) {
+		t.Fatalf("the next login got %q, want %q then the counts", got, want)
+	}
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("the next login's message %d = %s, want %s", i, got[i], w)
+		}
+	}
+}
