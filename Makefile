@@ -31,17 +31,17 @@ test: test-deps build ## installs what the tests need, then every test with -rac
 
 FUZZTIME ?= 30s
 fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, batch, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames and handshakes, plain WebSocket frames)
-	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime $(FUZZTIME) ./pushapi/
-	$(GO) test -run '^$$' -fuzz '^FuzzBatch$$' -fuzztime $(FUZZTIME) ./pushapi/
-	$(GO) test -run '^$$' -fuzz '^FuzzHTMLSpecialChars$$' -fuzztime $(FUZZTIME) ./pushapi/
-	$(GO) test -run '^$$' -fuzz '^FuzzJSONScalar$$' -fuzztime $(FUZZTIME) ./pushapi/
-	$(GO) test -run '^$$' -fuzz '^FuzzUID$$' -fuzztime $(FUZZTIME) ./server/
-	$(GO) test -run '^$$' -fuzz '^FuzzEnginePayload$$' -fuzztime $(FUZZTIME) ./engine/parser/
-	$(GO) test -run '^$$' -fuzz '^FuzzEngineFrame$$' -fuzztime $(FUZZTIME) ./engine/parser/
-	$(GO) test -run '^$$' -fuzz '^FuzzSocketPacket$$' -fuzztime $(FUZZTIME) ./socketio/parser/
-	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./wsconn/
-	$(GO) test -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME) ./wsconn/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./plain/
+	GO=$(GO) ./scripts/fuzz.sh FuzzParams ./pushapi/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzBatch ./pushapi/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzHTMLSpecialChars ./pushapi/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzJSONScalar ./pushapi/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzUID ./server/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzEnginePayload ./engine/parser/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzEngineFrame ./engine/parser/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzSocketPacket ./socketio/parser/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzFrames ./wsconn/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzHandshake ./wsconn/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzParseFrame ./plain/ $(FUZZTIME)
 
 test-deps:
 	./test/deps.sh
