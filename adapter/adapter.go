@@ -229,6 +229,9 @@ type Hold struct {
 	Held   Held
 	TTL    time.Duration
 	Result HoldResult
+	// Read is when this instance read the push's reach (zero for another
+	// instance's push).
+	Read time.Time
 }
 
 // Fanout carries this instance's broadcasts to the other instances

@@ -248,7 +248,7 @@ func (s *Server) holdFor(r push.Request, m *engine.Message) *adapter.Hold {
 	if !ok || r.Hold <= 0 || r.Kick || m == nil || len(r.Targets.UIDs)+len(r.Targets.Groups) == 0 {
 		return nil
 	}
-	h := &adapter.Hold{Held: adapter.Held{ID: s.pushIDs.next(), Text: m.Text()}, TTL: r.Hold}
+	h := &adapter.Hold{Held: adapter.Held{ID: s.pushIDs.next(), Text: m.Text()}, TTL: r.Hold, Read: time.Now()}
 	if h.Held.Size() > holder.HoldLimits().MaxBytes {
 		return nil
 	}

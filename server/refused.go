@@ -98,7 +98,7 @@ func (d *departures) missed(s *Server, rooms []string, hold adapter.Hold) {
 			u.mu.Lock()
 			u.unsent = append(u.unsent, hold)
 			u.mu.Unlock()
-		} else if at, ok := d.left[r]; ok && time.Since(at) < leftWindow && lateHere(hold, r) {
+		} else if at, ok := d.left[r]; ok && time.Since(at) < leftWindow && lateHere(hold, r, at) {
 			late = append(late, r)
 		}
 	}
@@ -109,12 +109,14 @@ func (d *departures) missed(s *Server, rooms []string, hold adapter.Hold) {
 }
 
 // lateHere reports whether a push that found uid's page here gone after
-// its logout is to be held for uid: a push of this instance's whose reach
-// found uid online (its page was still counted) and so did not hold it.
-// Another instance's push that comes after the logout is not (its reach
-// is not known here: it may have held it already).
-func lateHere(hold adapter.Hold, uid string) bool {
-	return len(hold.Result.Online) > 0 && !slices.Contains(hold.Result.Held, uid)
+// its logout (at left) is to be held for uid: a push of this instance's
+// whose reach was read before that logout (so it may have counted the
+// page) and did not hold it for uid. Another instance's push that comes
+// after the logout is not (its reach is not known here: it may have held
+// it already), nor one read after it (it counted another page of uid's,
+// which got it).
+func lateHere(hold adapter.Hold, uid string, left time.Time) bool {
+	return !hold.Read.IsZero() && hold.Read.Before(left) && !slices.Contains(hold.Result.Held, uid)
 }
 
 // done takes c's page out of the leaving ones of uid and returns the

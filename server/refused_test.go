@@ -47,11 +47,12 @@ func TestLeavingPageKeepsMissedPushes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A push of this instance's whose reach found uid online (the
-	// presence still counted its page), as Send hands it.
-	push := func(uid, id string, ttl time.Duration) {
-		send(uid, &adapter.Hold{Held: heldPush(id), TTL: ttl, Result: adapter.HoldResult{Online: []bool{true}}})
+	// A push of this instance's whose reach, read at read, found uid
+	// online (the presence still counted its page), as Send hands it.
+	pushRead := func(uid, id string, ttl time.Duration, read time.Time) {
+		send(uid, &adapter.Hold{Held: heldPush(id), TTL: ttl, Result: adapter.HoldResult{Online: []bool{true}}, Read: read})
 	}
+	push := func(uid, id string, ttl time.Duration) { pushRead(uid, id, ttl, time.Now()) }
 	page := &refusingPage{recordingPage: recordingPage{id: "p1"}}
 	u := &user{page: page, refusals: &s.refusals}
 	page.u = u
@@ -65,16 +66,20 @@ func TestLeavingPageKeepsMissedPushes(t *testing.T) {
 	if n := held("alice"); n != 0 {
 		t.Fatalf("held before the page logged out: %d, want 0 (the presence still counts it)", n)
 	}
+	beforeLogout := time.Now()
 	s.logout(u)
 	if n := held("alice"); n != 2 {
 		t.Fatalf("held after the logout: %d, want 2 (the refused push and the one after the hub)", n)
 	}
-	// After the logout: one whose reach held it already, and another
-	// instance's (its reach unknown here, it may have held it) are not
-	// held again; one whose reach found the page still counted is.
-	send("alice", &adapter.Hold{Held: heldPush("held by its reach"), TTL: time.Minute, Result: adapter.HoldResult{Online: []bool{false}, Held: []string{"alice"}}})
+	// After the logout: one whose reach held it already, another
+	// instance's (its reach unknown here, it may have held it) and one
+	// whose reach was read after the logout (it counted another page of
+	// alice's, elsewhere, which got it) are not held again; one whose
+	// reach was read before the logout is.
+	send("alice", &adapter.Hold{Held: heldPush("held by its reach"), TTL: time.Minute, Result: adapter.HoldResult{Online: []bool{false}, Held: []string{"alice"}}, Read: beforeLogout})
 	send("alice", &adapter.Hold{Held: adapter.Held{ID: "remote"}, TTL: time.Minute})
-	push("alice", "late", time.Minute)
+	push("alice", "read after the logout", time.Minute)
+	pushRead("alice", "late", time.Minute, beforeLogout)
 	eventually(t, "the late push held", func() bool { return held("alice") == 3 })
 	push("bob", "never here", time.Minute) // no page of bob's ever left here
 	if n := held("bob"); n != 0 {
