@@ -137,19 +137,7 @@ func (w *wireOpts) ttl() time.Duration {
 		ms = v
 	case uint64:
 		ms = int64(min(v, 1<<62))
-	case int8:
-		ms = int64(v)
-	case int16:
-		ms = int64(v)
-	case int32:
-		ms = int64(v)
-	case uint8:
-		ms = int64(v)
-	case uint16:
-		ms = int64(v)
-	case uint32:
-		ms = int64(v)
-	case float64:
+	case float64: // decodeMsgpack gives ints as int64 or uint64
 		ms = int64(v)
 	}
 	if ms <= 0 || ms > int64(24*time.Hour/time.Millisecond) {

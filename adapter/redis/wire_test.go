@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// TestWireTTL: the ttl flag is read as a positive number of milliseconds
-// of any width msgpack gives, up to a day; anything else is no ttl.
+// TestWireTTL: the ttl flag, written by any encoder in any width msgpack
+// has (compact ints as a Node emitter writes them, floats, strings), is
+// read as a positive number of milliseconds up to a day; anything else is
+// no ttl.
 func TestWireTTL(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -25,7 +27,14 @@ func TestWireTTL(t *testing.T) {
 		{"60000", 0},
 		{nil, 0},
 	} {
-		w := &wireOpts{Flags: map[string]any{flagTTL: tc.flag}}
+		b, err := encodeMsgpack(&wireOpts{Flags: map[string]any{flagTTL: tc.flag}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w wireOpts
+		if err := decodeMsgpack(b, &w); err != nil {
+			t.Fatal(err)
+		}
 		if got := w.ttl(); got != tc.want {
 			t.Errorf("ttl flag %T(%v) = %v, want %v", tc.flag, tc.flag, got, tc.want)
 		}
