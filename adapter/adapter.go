@@ -176,10 +176,12 @@ type Packet struct {
 	Nsp  string
 	Data []any
 	// ID is pushio's id of a push that may be held (Held.ID), "" for
-	// others, and TTL how long it is held; the wire carries both as
+	// others, TTL how long it is held, and Read when its sender read its
+	// reach (Hold.Read, by the sender's clock); the wire carries them as
 	// broadcast flags, which Node ignores.
-	ID  string
-	TTL time.Duration
+	ID   string
+	TTL  time.Duration
+	Read time.Time
 }
 
 // Selector picks sockets of one instance: those in any of Rooms (all when
@@ -229,8 +231,9 @@ type Hold struct {
 	Held   Held
 	TTL    time.Duration
 	Result HoldResult
-	// Read is when this instance read the push's reach (zero for another
-	// instance's push).
+	// Read is when the push's sender read its reach, by the sender's
+	// clock (the instances' clocks are taken to agree, as NTP keeps
+	// them, within a few milliseconds); zero when not known.
 	Read time.Time
 }
 

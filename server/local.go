@@ -28,7 +28,7 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 	}
 	var h *adapter.Hold
 	if p.ID != "" {
-		h = &adapter.Hold{Held: adapter.Held{ID: p.ID}, TTL: p.TTL}
+		h = &adapter.Hold{Held: adapter.Held{ID: p.ID}, TTL: p.TTL, Read: p.Read}
 	}
 	n, err := l.s.broadcastHeld(sel.Rooms, sel.Except, eventEncoder(event, p.Data[1:]), h)
 	if err != nil {

@@ -40,7 +40,7 @@ func (s *Server) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, e
 			}
 			msgs[i], out[i].Packet = m, p
 			if out[i].Hold = s.holdFor(r, m); out[i].Hold != nil {
-				p.ID, p.TTL = out[i].Hold.Held.ID, out[i].Hold.TTL
+				p.ID, p.TTL, p.Read = out[i].Hold.Held.ID, out[i].Hold.TTL, out[i].Hold.Read
 			}
 		}
 	}

@@ -109,12 +109,12 @@ func (d *departures) missed(s *Server, rooms []string, hold adapter.Hold) {
 }
 
 // lateHere reports whether a push that found uid's page here gone after
-// its logout (at left) is to be held for uid: a push of this instance's
-// whose reach was read before that logout (so it may have counted the
-// page) and did not hold it for uid. Another instance's push that comes
-// after the logout is not (its reach is not known here: it may have held
-// it already), nor one read after it (it counted another page of uid's,
-// which got it).
+// its logout (at left) is to be held for uid: one whose reach was read
+// before that logout (so it may have counted the page: by this
+// instance's clock, or by its sender's, carried on the fan-out's wire)
+// and did not hold it for uid. A push read after it is not (it counted
+// another page of uid's, which got it), nor one whose read time is not
+// known (a Node emitter's).
 func lateHere(hold adapter.Hold, uid string, left time.Time) bool {
 	return !hold.Read.IsZero() && hold.Read.Before(left) && !slices.Contains(hold.Result.Held, uid)
 }

@@ -71,16 +71,20 @@ func TestLeavingPageKeepsMissedPushes(t *testing.T) {
 	if n := held("alice"); n != 2 {
 		t.Fatalf("held after the logout: %d, want 2 (the refused push and the one after the hub)", n)
 	}
-	// After the logout: one whose reach held it already, another
-	// instance's (its reach unknown here, it may have held it) and one
-	// whose reach was read after the logout (it counted another page of
-	// alice's, elsewhere, which got it) are not held again; one whose
-	// reach was read before the logout is.
+	// After the logout: one whose reach held it already, one whose
+	// reach was read after the logout (it counted another page of
+	// alice's, elsewhere, which got it; of this instance's or another's)
+	// and another instance's without a read time (a Node emitter's) are
+	// not held again; one whose reach was read before the logout is, of
+	// this instance's and of another's (its read time on the wire).
 	send("alice", &adapter.Hold{Held: heldPush("held by its reach"), TTL: time.Minute, Result: adapter.HoldResult{Online: []bool{false}, Held: []string{"alice"}}, Read: beforeLogout})
-	send("alice", &adapter.Hold{Held: adapter.Held{ID: "remote"}, TTL: time.Minute})
+	send("alice", &adapter.Hold{Held: adapter.Held{ID: "remote, no read time"}, TTL: time.Minute})
 	push("alice", "read after the logout", time.Minute)
+	send("alice", &adapter.Hold{Held: adapter.Held{ID: "remote, read after"}, TTL: time.Minute, Read: time.Now()})
 	pushRead("alice", "late", time.Minute, beforeLogout)
 	eventually(t, "the late push held", func() bool { return held("alice") == 3 })
+	send("alice", &adapter.Hold{Held: adapter.Held{ID: "remote late"}, TTL: time.Minute, Read: beforeLogout})
+	eventually(t, "the late remote push held", func() bool { return held("alice") == 4 })
 	push("bob", "never here", time.Minute) // no page of bob's ever left here
 	if n := held("bob"); n != 0 {
 		t.Errorf("bob: %d held by a page that was never his", n)
@@ -90,7 +94,7 @@ func TestLeavingPageKeepsMissedPushes(t *testing.T) {
 	s.hub.Add(next.ID(), next)
 	s.logIn(&user{page: next, refusals: &s.refusals}, "alice", nil, true)
 	got := next.texts()
-	want := []string{string(heldPush("refused").Text), string(heldPush("after the hub").Text), string(heldPush("late").Text)}
+	want := []string{string(heldPush("refused").Text), string(heldPush("after the hub").Text), string(heldPush("late").Text), string(heldPush("remote late").Text)}
 	if len(got) < len(want) {
 		t.Fatalf("the next login got %q, want %q then the counts", got, want)
 	}

@@ -232,7 +232,7 @@ func (f *Fanout) onBroadcast(channel string, payload []byte) {
 	if p.Nsp != fanoutNsp {
 		return
 	}
-	p.ID, p.TTL = m.Opts.id(), m.Opts.ttl()
+	p.ID, p.TTL, p.Read = m.Opts.id(), m.Opts.ttl(), m.Opts.read()
 	f.local.Deliver(p, m.Opts.selector())
 }
 
@@ -363,6 +363,9 @@ func (f *Fanout) encodeBroadcast(p adapter.Packet, sel adapter.Selector) ([]byte
 		opts.Flags[flagID] = p.ID
 		if p.TTL > 0 {
 			opts.Flags[flagTTL] = p.TTL.Milliseconds()
+			if !p.Read.IsZero() {
+				opts.Flags[flagRead] = p.Read.UnixMicro()
+			}
 		}
 	}
 	msg, err := encodeMsgpack(&wireMessage{UID: f.opts.UID, Packet: toWirePacket(p), Opts: opts})

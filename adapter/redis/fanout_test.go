@@ -422,10 +422,11 @@ func testFanoutSendHold(t *testing.T, srv redistest.Deployment) {
 	defer a.Close()
 	_, lb := startFanout(t, srv.URL(), prefix, "b")
 	ctx := ctxFor(t)
+	read := time.UnixMicro(time.Now().UnixMicro())
 	send := func(id string, ctx context.Context) ([]push.Reach, *adapter.Hold, error) {
-		h := &adapter.Hold{Held: adapter.Held{ID: id, Text: []byte(`2["new_msg","` + id + `"]`)}, TTL: time.Minute}
+		h := &adapter.Hold{Held: adapter.Held{ID: id, Text: []byte(`2["new_msg","` + id + `"]`)}, TTL: time.Minute, Read: read}
 		reach, err := a.Send(ctx, []adapter.Outgoing{
-			{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", id}, ID: id, TTL: time.Minute}, Targets: push.Targets{UIDs: []string{"u1", "u2"}, Clients: []string{"nobody"}}, Hold: h},
+			{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", id}, ID: id, TTL: time.Minute, Read: read}, Targets: push.Targets{UIDs: []string{"u1", "u2"}, Clients: []string{"nobody"}}, Hold: h},
 			{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", "plain"}}, Targets: push.Targets{UIDs: []string{"r1"}}},
 		})
 		return reach, h, err
@@ -436,11 +437,11 @@ func testFanoutSendHold(t *testing.T, srv redistest.Deployment) {
 		t.Fatalf("Send: reach %+v hold %+v err %v, want uids [true false], clients [false], held u2", reach, h.Result, err)
 	}
 	eventually.True(t, 5*time.Second, "B gets both pushes", func() bool { return len(lb.packets()) == 2 })
-	if got := lb.packets()[0]; got.ID != "id1" || got.TTL != time.Minute || !slices.Equal(got.Data, []any{"new_msg", "id1"}) {
-		t.Errorf("B got %+v, want the push with its id and ttl", got)
+	if got := lb.packets()[0]; got.ID != "id1" || got.TTL != time.Minute || !got.Read.Equal(read) || !slices.Equal(got.Data, []any{"new_msg", "id1"}) {
+		t.Errorf("B got %+v, want the push with its id, ttl and read time %v", got, read)
 	}
-	if got := lb.packets()[1]; got.ID != "" || got.TTL != 0 {
-		t.Errorf("B got an id %q, ttl %v for a push without a hold", got.ID, got.TTL)
+	if got := lb.packets()[1]; got.ID != "" || got.TTL != 0 || !got.Read.IsZero() {
+		t.Errorf("B got an id %q, ttl %v, read %v for a push without a hold", got.ID, got.TTL, got.Read)
 	}
 	forEachMaster(t, c, func(node goredis.Cmdable) { node.ScriptFlush(ctx) })
 	if _, _, err := send("id2", ctx); err != nil {

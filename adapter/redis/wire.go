@@ -105,11 +105,13 @@ func (w *wirePacket) packet() adapter.Packet {
 	return adapter.Packet{Type: w.Type, Data: data, Nsp: w.Nsp}
 }
 
-// flagID and flagTTL are the broadcast flags that carry adapter.Packet's
-// ID and TTL (in milliseconds).
+// flagID, flagTTL and flagRead are the broadcast flags that carry
+// adapter.Packet's ID, TTL (in milliseconds) and Read (in microseconds
+// since the Unix epoch).
 const (
-	flagID  = "pushio_id"
-	flagTTL = "pushio_ttl"
+	flagID   = "pushio_id"
+	flagTTL  = "pushio_ttl"
+	flagRead = "pushio_read"
 )
 
 func toWireOpts(sel adapter.Selector) *wireOpts {
@@ -128,22 +130,39 @@ func (w *wireOpts) id() string {
 // ttl is how long the push the broadcast's flags name is held, 0 for
 // none (or a value that is not a positive number of milliseconds).
 func (w *wireOpts) ttl() time.Duration {
-	if w == nil {
-		return 0
-	}
-	var ms int64
-	switch v := w.Flags[flagTTL].(type) {
-	case int64:
-		ms = v
-	case uint64:
-		ms = int64(min(v, 1<<62))
-	case float64: // decodeMsgpack gives ints as int64 or uint64
-		ms = int64(v)
-	}
+	ms := w.flagInt(flagTTL)
 	if ms <= 0 || ms > int64(24*time.Hour/time.Millisecond) {
 		return 0
 	}
 	return time.Duration(ms) * time.Millisecond
+}
+
+// read is when the sender read the reach of the push the broadcast's
+// flags name, zero for none (or a value that is not a positive number of
+// microseconds).
+func (w *wireOpts) read() time.Time {
+	us := w.flagInt(flagRead)
+	if us <= 0 || us >= 1<<53 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
+}
+
+// flagInt is the integer flag name, in any width decodeMsgpack gives
+// (int64, uint64, float64), 0 for none or another type.
+func (w *wireOpts) flagInt(name string) int64 {
+	if w == nil {
+		return 0
+	}
+	switch v := w.Flags[name].(type) {
+	case int64:
+		return v
+	case uint64:
+		return int64(min(v, 1<<62))
+	case float64:
+		return int64(v)
+	}
+	return 0
 }
 
 func (w *wireOpts) selector() adapter.Selector {

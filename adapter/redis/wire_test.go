@@ -43,3 +43,38 @@ func TestWireTTL(t *testing.T) {
 		t.Errorf("no opts: ttl %v", got)
 	}
 }
+
+// TestWireRead: the read flag is a positive number of microseconds since
+// the epoch in any width; anything else is no read time.
+func TestWireRead(t *testing.T) {
+	t.Parallel()
+	at := time.UnixMicro(1_796_000_000_123_456)
+	for _, tc := range []struct {
+		flag any
+		want time.Time
+	}{
+		{at.UnixMicro(), at},
+		{uint64(at.UnixMicro()), at},
+		{float64(at.UnixMicro()), at},
+		{int64(0), time.Time{}},
+		{int64(-1), time.Time{}},
+		{uint64(1 << 63), time.Time{}},
+		{"1796000000123456", time.Time{}},
+		{nil, time.Time{}},
+	} {
+		b, err := encodeMsgpack(&wireOpts{Flags: map[string]any{flagRead: tc.flag}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w wireOpts
+		if err := decodeMsgpack(b, &w); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.read(); !got.Equal(tc.want) {
+			t.Errorf("read flag %T(%v) = %v, want %v", tc.flag, tc.flag, got, tc.want)
+		}
+	}
+	if got := (*wireOpts)(nil).read(); !got.IsZero() {
+		t.Errorf("no opts: read %v", got)
+	}
+}

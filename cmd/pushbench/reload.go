@@ -224,7 +224,36 @@ func (b *bench) reload(ctx context.Context) *reloadResult {
 	}
 	r.Unique, r.Received, r.InClose = tally.counts()
 	r.LostOKClosing = tally.lostOKIn(pub.sent, gaps)
+	r.Missed = tally.missed(pub.sent, start, len(b.cfg.apiAddrs))
 	return r
+}
+
+// maxMissed bounds reloadResult.Missed.
+const maxMissed = 20
+
+// missed describes the first maxMissed pushes of sent (published from
+// start, each through the next of apis addresses) received never or
+// more than once.
+func (t *reloadTally) missed(sent []sentPush, start time.Time, apis int) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for seq, p := range sent {
+		got := int32(0)
+		if seq < len(t.got) {
+			got = t.got[seq]
+		}
+		if got == 1 || len(out) == maxMissed {
+			continue
+		}
+		answer := "not ok"
+		if p.ok {
+			answer = "ok"
+		}
+		out = append(out, fmt.Sprintf("push %d received %d times: answered %s by api %d, sent at %.3f s, answered in %.1f ms",
+			seq, got, answer, seq%max(apis, 1), p.start.Sub(start).Seconds(), float64(p.end.Sub(p.start).Microseconds())/1000))
+	}
+	return out
 }
 
 // interval is a span of time; to is zero while it lasts.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,8 +71,8 @@ func TestReload(t *testing.T) {
 			// to the page it was closing, which keeps it for its uid
 			// (server/refused.go); none may be lost.
 			if rl.Lost != 0 || rl.Dups != 0 || rl.Received != rl.Unique || rl.Unique > rl.Published {
-				t.Errorf("reload: %d published, %d received, %d unique: lost %d (%d to a closing page), duplicated %d; want each received once",
-					rl.Published, rl.Received, rl.Unique, rl.Lost, rl.LostOKClosing, rl.Dups)
+				t.Errorf("reload: %d published, %d received, %d unique: lost %d (%d to a closing page), duplicated %d; want each received once; %q",
+					rl.Published, rl.Received, rl.Unique, rl.Lost, rl.LostOKClosing, rl.Dups, rl.Missed)
 			}
 			if r.Foreign != 0 || len(r.Errors) != 0 {
 				t.Errorf("foreign %d, errors %q", r.Foreign, r.Errors)
@@ -188,5 +189,15 @@ func TestReloadTally(t *testing.T) {
 	sent = append(sent, sentPush{ms(60), ms(61), true}) // in the last gap, which has not ended
 	if n := tally.lostOKIn(sent, gaps); n != 2 {
 		t.Errorf("with one in the open gap: %d, want 2", n)
+	}
+	want := []string{
+		"push 1 received 0 times: answered ok by api 1, sent at 0.009 s, answered in 2.0 ms",
+		"push 2 received 2 times: answered ok by api 0, sent at 0.020 s, answered in 1.0 ms",
+		"push 3 received 0 times: answered ok by api 1, sent at 0.040 s, answered in 1.0 ms",
+		"push 4 received 0 times: answered not ok by api 0, sent at 0.012 s, answered in 1.0 ms",
+		"push 5 received 0 times: answered ok by api 1, sent at 0.060 s, answered in 1.0 ms",
+	}
+	if got := tally.missed(sent, at, 2); !slices.Equal(got, want) {
+		t.Errorf("missed:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -132,6 +132,10 @@ type reloadResult struct {
 	// pushes the server handed to a page it was closing, not held.
 	LostOKClosing int64   `json:"lost_ok_closing"`
 	Dups          int64   `json:"duplicates"` // Received − Unique
+	// Missed names the first lost and duplicated pushes (at most
+	// maxMissed): what each was answered, through which -api address,
+	// and when, for finding the server's path that missed it.
+	Missed []string `json:"missed,omitempty"`
 	Reloads       int64   `json:"reloads"`
 	Dropped       int64   `json:"dropped"`     // pages whose connection the server ended first
 	PageErrors    int64   `json:"page_errors"` // pages that did not log in
