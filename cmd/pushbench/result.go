@@ -130,20 +130,20 @@ type reloadResult struct {
 	// LostOKClosing counts the lost pushes answered ok while no page was
 	// open (the old one closing or gone, the new one not yet dialled):
 	// pushes the server handed to a page it was closing, not held.
-	LostOKClosing int64   `json:"lost_ok_closing"`
-	Dups          int64   `json:"duplicates"` // Received − Unique
+	LostOKClosing int64 `json:"lost_ok_closing"`
+	Dups          int64 `json:"duplicates"` // Received − Unique
 	// Missed names the first lost and duplicated pushes (at most
 	// maxMissed): what each was answered, through which -api address,
 	// and when, for finding the server's path that missed it.
-	Missed []string `json:"missed,omitempty"`
-	Reloads       int64   `json:"reloads"`
-	Dropped       int64   `json:"dropped"`     // pages whose connection the server ended first
-	PageErrors    int64   `json:"page_errors"` // pages that did not log in
-	TailS         float64 `json:"tail_s"`      // the wait for the held tail after the last push
-	LatP50Ms      float64 `json:"lat_p50_ms"`
-	LatP99Ms      float64 `json:"lat_p99_ms"`
-	LatMaxMs      float64 `json:"lat_max_ms"`
-	LatHist       *hist   `json:"lat_hist"`
+	Missed     []string `json:"missed,omitempty"`
+	Reloads    int64    `json:"reloads"`
+	Dropped    int64    `json:"dropped"`     // pages whose connection the server ended first
+	PageErrors int64    `json:"page_errors"` // pages that did not log in
+	TailS      float64  `json:"tail_s"`      // the wait for the held tail after the last push
+	LatP50Ms   float64  `json:"lat_p50_ms"`
+	LatP99Ms   float64  `json:"lat_p99_ms"`
+	LatMaxMs   float64  `json:"lat_max_ms"`
+	LatHist    *hist    `json:"lat_hist"`
 }
 
 // derive computes every figure that follows from the raw counts.
