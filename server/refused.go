@@ -65,6 +65,7 @@ type departures struct {
 	mu      sync.Mutex
 	pending map[string][]*user   // by uid: pages between their disconnect and the end of their logout
 	left    map[string]time.Time // by uid: when its last leaving page here logged out
+	pruned  time.Time            // when left was last rid of its expired uids
 }
 
 // leaving notes that u's page is disconnecting, before it leaves the hub.
@@ -139,7 +140,10 @@ func (d *departures) done(c *user, uid string) []adapter.Hold {
 	}
 	delete(d.pending, uid)
 	now := time.Now()
-	if len(d.left) >= leftPrune {
+	if len(d.left) >= leftPrune && now.Sub(d.pruned) >= leftWindow {
+		// At most once a window: 10,000 pages leaving at once would
+		// otherwise scan the map at each logout.
+		d.pruned = now
 		for k, at := range d.left {
 			if now.Sub(at) >= leftWindow {
 				delete(d.left, k)
@@ -151,7 +155,8 @@ func (d *departures) done(c *user, uid string) []adapter.Hold {
 }
 
 // leftPrune is how many uids that left may be kept before the expired
-// ones are dropped.
+// ones are dropped (at most once a leftWindow, so the map holds the uids
+// of two windows at most).
 const leftPrune = 1024
 
 // holdUnsent holds for uid what c's page kept; its logout calls it once
