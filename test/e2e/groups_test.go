@@ -252,7 +252,7 @@ func groupsCluster(t *testing.T, nginx string, redis *redistest.Server, conf str
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix, "--redis.presence_ttl", "2s")
 	ioURL, apiURL := startNginx(t, nginx, conf, nodes)
 
-	specs := pages(6, "cl", 1, tmpl)
+	specs := pages(spreadAddrs(t, ioURL, nodes, 1, 6), "cl", tmpl)
 	var uids []string
 	for _, s := range specs {
 		uids = append(uids, s.UID)

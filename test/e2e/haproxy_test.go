@@ -39,7 +39,7 @@ func TestHAProxy(t *testing.T) {
 		"--io.drain_window", drainWindow.String())
 	h := startHAProxy(t, haproxy, nodes)
 
-	specs := pages(12, "hap", 0, clientSpec{Upgrade: true, Reconnect: true})
+	specs := pages(loopbacks(0, 12), "hap", clientSpec{Upgrade: true, Reconnect: true})
 	n := startClients(t, h.ioURL, specs...)
 	n.waitLine("all_ready", 20*time.Second)
 	want := make([][]any, len(specs)) // what each page must have got, in order

@@ -38,7 +38,7 @@ func TestNginxCluster(t *testing.T) {
 			nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix)
 			ioURL, apiURL := startNginx(t, nginx, tc.conf, nodes)
 
-			specs := pages(6, "lb", 0, clientSpec{Transports: tc.transports, Upgrade: tc.upgrade, Expect: 2})
+			specs := pages(spreadAddrs(t, ioURL, nodes, 0, 6), "lb", clientSpec{Transports: tc.transports, Upgrade: tc.upgrade, Expect: 2})
 			n := startClients(t, ioURL, specs...)
 			n.waitLine("all_ready", 20*time.Second)
 			if got := len(presence(t, redis.URL(), prefix)); got < 2 {

@@ -226,16 +226,16 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 	}
 }
 
-// plainPages are one page of each kind from each of addrs addresses
-// (127.0.net.10+i), with uids uid-0, uid-1, …
-func plainPages(addrs int, uid string, net int, tmpl clientSpec) []clientSpec {
+// plainPages are one page of each kind from each of addrs, with uids
+// uid-0, uid-1, …
+func plainPages(addrs []string, uid string, tmpl clientSpec) []clientSpec {
 	var specs []clientSpec
-	for a := range addrs {
+	for _, a := range addrs {
 		for _, v := range plainKinds {
 			s := tmpl
 			s.Version = v
 			s.UID = fmt.Sprintf("%s-%d", uid, len(specs))
-			s.Local = fmt.Sprintf("127.0.%d.%d", net, 10+a)
+			s.Local = a
 			specs = append(specs, s)
 		}
 	}
@@ -254,7 +254,7 @@ func TestPlainNginxCluster(t *testing.T) {
 	prefix := redistest.Prefix(t)
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix)
 	ioURL, apiURL := startNginx(t, nginx, "pushio.conf", nodes)
-	specs := plainPages(4, "np", 30, clientSpec{Expect: 2})
+	specs := plainPages(spreadAddrs(t, ioURL, nodes, 30, 4), "np", clientSpec{Expect: 2})
 	n := startClients(t, ioURL, specs...)
 	n.waitLine("all_ready", 20*time.Second)
 	if got := len(presence(t, redis.URL(), prefix)); got < 2 {
@@ -275,7 +275,7 @@ func TestPlainHAProxyCluster(t *testing.T) {
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix)
 	hp := startHAProxy(t, haproxy, nodes)
 	ioURL, apiURL := hp.ioURL, hp.apiURL
-	specs := plainPages(4, "hp", 31, clientSpec{Expect: 2})
+	specs := plainPages(loopbacks(31, 4), "hp", clientSpec{Expect: 2})
 	n := startClients(t, ioURL, specs...)
 	n.waitLine("all_ready", 20*time.Second)
 	pushEach(t, "haproxy", apiURL, specs)
