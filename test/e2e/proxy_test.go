@@ -17,6 +17,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
 )
 
@@ -30,7 +31,7 @@ func startNodes(t testing.TB, n int, args ...string) []*harness.Pushio {
 	t.Helper()
 	var nodes []*harness.Pushio
 	for range n {
-		nodes = append(nodes, startPushio(t, args...))
+		nodes = append(nodes, e2etest.StartPushio(t, args...))
 	}
 	return nodes
 }
@@ -207,7 +208,7 @@ func probeNode(t testing.TB, ioURL string, nodes []*harness.Pushio, addr string)
 	}
 	for k, node := range nodes {
 		// The close packet: 200 where the session is, 400 elsewhere.
-		if status, _ := call(t, http.MethodPost, node.IOURL()+path+"&sid="+string(m[1]), "text/plain;charset=UTF-8", "1"); status == http.StatusOK {
+		if status, _ := e2etest.Call(t, http.MethodPost, node.IOURL()+path+"&sid="+string(m[1]), "text/plain;charset=UTF-8", "1"); status == http.StatusOK {
 			return k
 		}
 	}
@@ -242,7 +243,7 @@ func checkMsgs(t testing.TB, n *nodeClients, specs []clientSpec, want func(i int
 // publishTo publishes through the API at apiURL (to "" broadcasts).
 func publishTo(t testing.TB, apiURL, to, content string) string {
 	t.Helper()
-	_, body := call(t, "GET", apiURL+"/?"+publishQuery(to, content), "", "")
+	_, body := e2etest.Call(t, "GET", apiURL+"/?"+publishQuery(to, content), "", "")
 	return body
 }
 
