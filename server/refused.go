@@ -182,6 +182,7 @@ func (s *Server) holdMissed(uids []string, holds []adapter.Hold) {
 			s.log.Warn("holding a push a leaving page missed failed", "uids", uids, "id", h.Held.ID, "err", err)
 			continue
 		}
+		s.opts.Metrics.Held(len(res.Held), res.Dropped)
 		s.log.Debug("a push a leaving page missed", "uids", uids, "id", h.Held.ID, "held", res.Held)
 	}
 }

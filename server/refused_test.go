@@ -8,7 +8,9 @@ import (
 	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/engine"
+	"github.com/pushio/pushio/internal/metrics"
 	"github.com/pushio/pushio/internal/settings"
+	"github.com/pushio/pushio/internal/test/metricstest"
 	"github.com/pushio/pushio/internal/test/testlog"
 )
 
@@ -22,6 +24,45 @@ type refusingPage struct {
 
 func (p *refusingPage) Deliver(m *engine.Message) { p.u.refused(m) }
 
+// newLeavingServer is a server on presence, with m (nil for none), closed
+// when t ends.
+func newLeavingServer(t *testing.T, presence adapter.Presence, m *metrics.Metrics) *Server {
+	t.Helper()
+	s, err := New(Options{Counts: settings.Counts{Interval: manualCounts}, Metrics: m}, presence, testlog.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(t.Context()) })
+	return s
+}
+
+// refusingLogin logs in to s, as uid, a page with id whose connection is
+// closing.
+func refusingLogin(s *Server, id, uid string) (*user, *refusingPage) {
+	page := &refusingPage{recordingPage: recordingPage{id: id}}
+	u := &user{page: page, refusals: &s.refusals}
+	page.u = u
+	s.hub.Add(page.ID(), page)
+	s.logIn(u, uid, nil, true)
+	return u, page
+}
+
+// sendHeld hands s's pages in uid's room a push that h holds.
+func sendHeld(t *testing.T, s *Server, uid string, h *adapter.Hold) {
+	t.Helper()
+	if _, err := s.broadcastHeld([]string{uid}, nil, heldEncoder(heldPush(h.Held.ID).Text), h); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pushReadAt sends a push of this instance's whose reach, read at read,
+// found uid online (the presence still counted its page), as Send hands
+// it.
+func pushReadAt(t *testing.T, s *Server, uid, id string, ttl time.Duration, read time.Time) {
+	t.Helper()
+	sendHeld(t, s, uid, &adapter.Hold{Held: heldPush(id), TTL: ttl, Result: adapter.HoldResult{Online: []bool{true}}, Read: read})
+}
+
 // TestLeavingPageKeepsMissedPushes: a push with a ttl that the presence
 // found online but that the uid's only page here missed — refused by its
 // closing connection, or arriving after the page left the hub, or (this
@@ -31,11 +72,7 @@ func (p *refusingPage) Deliver(m *engine.Message) { p.u.refused(m) }
 func TestLeavingPageKeepsMissedPushes(t *testing.T) {
 	t.Parallel()
 	presence := memory.New()
-	s, err := New(Options{Counts: settings.Counts{Interval: manualCounts}}, presence, testlog.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close(t.Context()) })
+	s := newLeavingServer(t, presence, nil)
 	held := func(uid string) int {
 		n, err := presence.HeldCount(t.Context(), uid)
 		if err != nil {
@@ -43,22 +80,10 @@ func TestLeavingPageKeepsMissedPushes(t *testing.T) {
 		}
 		return n
 	}
-	send := func(uid string, h *adapter.Hold) {
-		if _, err := s.broadcastHeld([]string{uid}, nil, heldEncoder(heldPush(h.Held.ID).Text), h); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A push of this instance's whose reach, read at read, found uid
-	// online (the presence still counted its page), as Send hands it.
-	pushRead := func(uid, id string, ttl time.Duration, read time.Time) {
-		send(uid, &adapter.Hold{Held: heldPush(id), TTL: ttl, Result: adapter.HoldResult{Online: []bool{true}}, Read: read})
-	}
+	send := func(uid string, h *adapter.Hold) { sendHeld(t, s, uid, h) }
+	pushRead := func(uid, id string, ttl time.Duration, read time.Time) { pushReadAt(t, s, uid, id, ttl, read) }
 	push := func(uid, id string, ttl time.Duration) { pushRead(uid, id, ttl, time.Now()) }
-	page := &refusingPage{recordingPage: recordingPage{id: "p1"}}
-	u := &user{page: page, refusals: &s.refusals}
-	page.u = u
-	s.hub.Add(page.ID(), page)
-	s.logIn(u, "alice", nil, true)
+	u, page := refusingLogin(s, "p1", "alice")
 	push("alice", "refused", time.Minute) // its connection is closing
 	push("alice", "no ttl", 0)
 	s.departures.leaving(u) // it disconnects: out of the hub, logout to come
@@ -104,6 +129,35 @@ func TestLeavingPageKeepsMissedPushes(t *testing.T) {
 			t.Errorf("the next login's message %d = %s, want %s", i, got[i], w)
 		}
 	}
+}
+
+// TestLeavingPageHoldsCounted: the pushes a leaving page missed and that
+// are held for its uid at its logout, or just after it, count in
+// pushio_held_total, and those the bounds then drop in
+// pushio_held_dropped_total, as the holds of a publish do.
+func TestLeavingPageHoldsCounted(t *testing.T) {
+	t.Parallel()
+	m := metrics.New("test")
+	s := newLeavingServer(t, memory.NewLimited(adapter.HoldLimits{MaxMessages: 1}), m)
+	counters := func() (held, dropped float64) {
+		f := metricstest.Scrape(t, m.Handler())
+		return f.Value("pushio_held_total"), f.Value("pushio_held_dropped_total")
+	}
+	u, _ := refusingLogin(s, "p1", "alice")
+	pushReadAt(t, s, "alice", "first", time.Minute, time.Now())
+	pushReadAt(t, s, "alice", "second", time.Minute, time.Now()) // drops the first: one message per uid
+	s.departures.leaving(u)
+	s.hub.Remove(u.page)
+	beforeLogout := time.Now()
+	s.logout(u)
+	if held, dropped := counters(); held != 2 || dropped != 1 {
+		t.Fatalf("after the logout: held %v, dropped %v; want 2 and 1", held, dropped)
+	}
+	pushReadAt(t, s, "alice", "late", time.Minute, beforeLogout) // drops the second
+	eventually(t, "the late push counted", func() bool {
+		held, dropped := counters()
+		return held == 3 && dropped == 2
+	})
 }
 
 // BenchmarkDeparturesDone: pages of distinct uids leaving one after the

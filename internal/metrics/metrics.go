@@ -118,7 +118,7 @@ func New(version string) *Metrics {
 	m.recoveries = f.counterVec("recoveries_total", "Pages that claimed their session back (connection state recovery), by result: recovered, or failed (a normal connect).", "result")
 	m.connRefused = f.counterVec("connection_refusals_total", "Refused connections, by reason.", "reason")
 	m.held = f.counter("held_total",
-		"Messages held for an offline uid (one per uid), by the publishes of this instance.")
+		"Messages held for an offline uid (one per uid), by the publishes of this instance and for the pushes a leaving page of this instance missed.")
 	m.heldDropped = f.counter("held_dropped_total",
 		"Held messages dropped before their ttl by hold.max_messages or hold.max_bytes (the oldest of a uid first), or not held for being larger than hold.max_bytes.")
 	m.heldDelivered = f.counter("held_delivered_total",

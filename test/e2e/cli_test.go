@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/harness"
 )
@@ -58,7 +59,7 @@ var signEnv = []string{"PUSHIO_API_SECRET=" + cliAPISecret, "PUSHIO_API_SIGNATUR
 // signedGet sends the request pushio sign makes of query as a GET.
 func signedGet(t testing.TB, apiURL, query string) (int, string) {
 	t.Helper()
-	return call(t, http.MethodGet, apiURL+"/?"+cliOutput(t, signEnv, "sign", query), "", "")
+	return e2etest.Call(t, http.MethodGet, apiURL+"/?"+cliOutput(t, signEnv, "sign", query), "", "")
 }
 
 // TestCLITokenAndSign: against an instance with signed logins and signed
@@ -66,8 +67,8 @@ func signedGet(t testing.TB, apiURL, query string) (int, string) {
 // printed and one with a token of another secret is refused; what `pushio
 // sign` printed is answered ok (GET and POST) or offline, and only once.
 func TestCLITokenAndSign(t *testing.T) {
-	needNode(t)
-	p := startPushio(t, "--auth.secret", cliAuthSecret, "--api.secret", cliAPISecret, "--api.signature")
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t, "--auth.secret", cliAuthSecret, "--api.secret", cliAPISecret, "--api.signature")
 
 	good := cliOutput(t, []string{"PUSHIO_AUTH_SECRET=" + cliAuthSecret}, "token", "--uid", "alice", "--ttl", "10m", "--groups", "staff")
 	bad := cliOutput(t, nil, "token", "--uid", "mallory", "--auth.secret", "another-secret-of-16-bytes")
@@ -91,10 +92,10 @@ func TestCLITokenAndSign(t *testing.T) {
 
 	// GET: ok to alice, offline to mallory; the same query again is a replay.
 	q := cliOutput(t, signEnv, "sign", "type=publish&to=alice&content=by GET")
-	if status, body := call(t, http.MethodGet, p.APIURL()+"/?"+q, "", ""); status != http.StatusOK || body != "ok" {
+	if status, body := e2etest.Call(t, http.MethodGet, p.APIURL()+"/?"+q, "", ""); status != http.StatusOK || body != "ok" {
 		t.Fatalf("signed GET: %d %q, want 200 ok", status, body)
 	}
-	if status, body := call(t, http.MethodGet, p.APIURL()+"/?"+q, "", ""); status != http.StatusUnauthorized || body != "fail" {
+	if status, body := e2etest.Call(t, http.MethodGet, p.APIURL()+"/?"+q, "", ""); status != http.StatusUnauthorized || body != "fail" {
 		t.Errorf("replayed signed GET: %d %q, want 401 fail", status, body)
 	}
 	if status, body := signedGet(t, p.APIURL(), "type=publish&to=mallory&content=x"); status != http.StatusOK || body != "offline" {
@@ -102,7 +103,7 @@ func TestCLITokenAndSign(t *testing.T) {
 	}
 	// POST, as an urlencoded body, to another path.
 	body := cliOutput(t, signEnv, "sign", "--method", "POST", "--path", "/push", "type=publish&to[]=alice&to[]=mallory&content=by POST %26 <b>")
-	if status, got := call(t, http.MethodPost, p.APIURL()+"/push", "application/x-www-form-urlencoded", body); status != http.StatusOK || got != "ok" {
+	if status, got := e2etest.Call(t, http.MethodPost, p.APIURL()+"/push", "application/x-www-form-urlencoded", body); status != http.StatusOK || got != "ok" {
 		t.Fatalf("signed POST: %d %q, want 200 ok", status, got)
 	}
 	c.waitMsgs(0, 2, 10*time.Second)
@@ -114,7 +115,7 @@ func TestCLITokenAndSign(t *testing.T) {
 	}
 	// Signed with another secret: refused.
 	other := cliOutput(t, []string{"PUSHIO_API_SECRET=another-api-secret-16", "PUSHIO_API_SIGNATURE=true"}, "sign", "type=publish&to=alice&content=x")
-	if status, got := call(t, http.MethodGet, p.APIURL()+"/?"+other, "", ""); status != http.StatusUnauthorized {
+	if status, got := e2etest.Call(t, http.MethodGet, p.APIURL()+"/?"+other, "", ""); status != http.StatusUnauthorized {
 		t.Errorf("GET signed with another secret: %d %q, want 401", status, got)
 	}
 }

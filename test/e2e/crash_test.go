@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
 )
 
@@ -16,8 +17,8 @@ import (
 // and two watchers connected beforehand (Engine.IO 4 over websocket,
 // Engine.IO 3 over polling) are never dropped and still get pushes.
 func TestCrashInputs(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	const watcher = "watcher"
 	w := startClients(t, p.IOURL(),
 		clientSpec{Version: "sio4", Transports: []string{"websocket"}, UID: watcher},
@@ -37,10 +38,10 @@ func TestCrashInputs(t *testing.T) {
 		t.Fatal("pushio exited")
 	default:
 	}
-	if got := publish(t, p, watcher, "after the crash inputs"); got != "ok" {
+	if got := e2etest.Publish(t, p, watcher, "after the crash inputs"); got != "ok" {
 		t.Fatalf("push to the watchers: %q, want ok", got)
 	}
-	if got := publish(t, p, "", "to everyone after the crash inputs"); got != "ok" {
+	if got := e2etest.Publish(t, p, "", "to everyone after the crash inputs"); got != "ok" {
 		t.Fatalf("broadcast: %q, want ok", got)
 	}
 	for c := range 2 {
@@ -84,7 +85,7 @@ func crashAPI(t *testing.T, p *harness.Pushio) []any {
 	}
 	var delivered []any
 	for _, c := range cases {
-		status, body := call(t, c.method, p.APIURL()+"/?"+c.query, c.ctype, c.body)
+		status, body := e2etest.Call(t, c.method, p.APIURL()+"/?"+c.query, c.ctype, c.body)
 		if status != c.status || body != c.answer {
 			t.Errorf("%s: %s /?%s %q: %d %q, want %d %q", c.name, c.method, c.query, c.body, status, body, c.status, c.answer)
 		}
@@ -116,21 +117,21 @@ func crashLogin(t *testing.T, p *harness.Pushio) []any {
 	// a broadcast caused by another client's login before its own good
 	// login was handled: wait, bounded, for each good login to count.
 	for _, s := range specs {
-		waitOnline(t, p, s.UID, "online", 5*time.Second)
+		e2etest.WaitOnline(t, p, s.UID, "online", 5*time.Second)
 	}
 	for _, uid := range []string{"1", "Array", "null"} {
-		if got := online(t, p, uid); got != "offline" {
+		if got := e2etest.Online(t, p, uid); got != "offline" {
 			t.Errorf("type=online&uid=%s: %q, want offline (bad logins are ignored)", uid, got)
 		}
 	}
 	// The watcher (two pages) and the good uids; the bad-only client is
 	// not counted.
 	want := fmt.Sprintf(`{"uids":%d,"pages":%d}`, 1+len(specs), 2+len(specs))
-	if got := apiGet(t, p, "type=count"); got != want {
+	if got := e2etest.APIGet(t, p, "type=count"); got != want {
 		t.Errorf("type=count: %s, want %s", got, want)
 	}
 	const broadcast = "to the bad logins"
-	if got := publish(t, p, "", broadcast); got != "ok" {
+	if got := e2etest.Publish(t, p, "", broadcast); got != "ok" {
 		t.Fatalf("broadcast: %q", got)
 	}
 	for c := range len(specs) + 1 {
@@ -174,7 +175,7 @@ func crashRaw(t *testing.T, p *harness.Pushio) {
 		{"", `{"code":0,"message":"Transport unknown"}`},
 	}
 	for _, c := range http400 {
-		status, body := call(t, http.MethodGet, p.IOURL()+"/socket.io/?"+c.query, "", "")
+		status, body := e2etest.Call(t, http.MethodGet, p.IOURL()+"/socket.io/?"+c.query, "", "")
 		if status != http.StatusBadRequest || strings.TrimSpace(body) != c.want {
 			t.Errorf("GET /socket.io/?%s: %d %q, want 400 %s", c.query, status, body, c.want)
 		}
@@ -203,7 +204,7 @@ func crashPolling(t *testing.T, p *harness.Pushio) {
 			var status int
 			var body string
 			for _, post := range c.posts {
-				status, body = call(t, http.MethodPost, s.url, "text/plain;charset=UTF-8", post)
+				status, body = e2etest.Call(t, http.MethodPost, s.url, "text/plain;charset=UTF-8", post)
 			}
 			if c.refused && (status < 400 || status > 499) {
 				t.Errorf("POST %q: %d %q, want a 4xx refusal", c.posts[len(c.posts)-1], status, body)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
 )
 
@@ -31,12 +32,12 @@ var orderPaidValue = map[string]any{"id": 7.0, "items": []any{map[string]any{"sk
 // and are kicked: the message first, then a server disconnect after
 // which they do not reconnect (reconnection is on).
 func TestGatewayPages(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	for _, v := range []string{"sio1", "sio2", "sio4"} {
 		for _, mode := range transportModes[:2] {
 			t.Run(v+"/"+mode.name, func(t *testing.T) {
 				t.Parallel()
-				p := startPushio(t)
+				p := e2etest.StartPushio(t)
 				uid := "gw-" + v + "-" + mode.name
 				page := clientSpec{Version: v, Transports: mode.transports, UID: uid, Reconnect: true, Events: gwEvents}
 				n := startClients(t, p.IOURL(), page, page)
@@ -52,8 +53,8 @@ func TestGatewayPages(t *testing.T) {
 // WebSocket (the npm ws package), reached by the id of their welcome
 // frame; a kick closes them with 1000.
 func TestGatewayPlainPage(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	page := clientSpec{Version: "ws", UID: "gw-ws", Reconnect: true}
 	n := startClients(t, p.IOURL(), page, page)
 	n.waitLine("all_ready", 15*time.Second)
@@ -70,23 +71,23 @@ func checkGateway(t *testing.T, p *harness.Pushio, n *nodeClients, uid string, i
 		Clients []string `json:"clients"`
 		Cursor  string   `json:"cursor"`
 	}
-	if err := json.Unmarshal([]byte(apiGet(t, p, "type=clients&uid="+url.QueryEscape(uid))), &list); err != nil ||
+	if err := json.Unmarshal([]byte(e2etest.APIGet(t, p, "type=clients&uid="+url.QueryEscape(uid))), &list); err != nil ||
 		!slices.Equal(list.Clients, sorted) || list.Cursor != "" {
 		t.Fatalf("type=clients: %+v (%v), want %q", list, err, sorted)
 	}
-	if got := apiGet(t, p, "type=online&client="+ids[0]); got != "online" {
+	if got := e2etest.APIGet(t, p, "type=online&client="+ids[0]); got != "online" {
 		t.Fatalf("type=online&client=%s: %q", ids[0], got)
 	}
-	if got := apiGet(t, p, "type=online&client=no-such-page"); got != "offline" {
+	if got := e2etest.APIGet(t, p, "type=online&client=no-such-page"); got != "offline" {
 		t.Fatalf("type=online&client=no-such-page: %q", got)
 	}
 
 	// A JSON object to one page by its id, under an event of its own.
-	if got := apiGet(t, p, "type=publish&event=order.paid&client="+ids[0]+"&json="+url.QueryEscape(orderPaid)); got != "ok" {
+	if got := e2etest.APIGet(t, p, "type=publish&event=order.paid&client="+ids[0]+"&json="+url.QueryEscape(orderPaid)); got != "ok" {
 		t.Fatalf("publish to client %s: %q", ids[0], got)
 	}
 	// Every page of uid but page 0.
-	if got := apiGet(t, p, "type=publish&to="+url.QueryEscape(uid)+"&exclude="+ids[0]+"&content=%3Chi%3E"); got != "ok" {
+	if got := e2etest.APIGet(t, p, "type=publish&to="+url.QueryEscape(uid)+"&exclude="+ids[0]+"&content=%3Chi%3E"); got != "ok" {
 		t.Fatalf("publish with exclude: %q", got)
 	}
 	// A batch: a page by id, an offline uid, a bad item, and a page named
@@ -97,7 +98,7 @@ func checkGateway(t *testing.T, p *harness.Pushio, n *nodeClients, uid string, i
 		{"event": "connect", "content": "x"},
 		{"to": uid, "client": ids, "content": "once"},
 	})
-	status, body := call(t, http.MethodPost, p.APIURL()+"/", "application/json", string(batch))
+	status, body := e2etest.Call(t, http.MethodPost, p.APIURL()+"/", "application/json", string(batch))
 	want := `[{"result":"ok","online":[],"offline":[],"clients":{"online":["` + ids[1] + `"],"offline":[]}},` +
 		`{"result":"offline","online":[],"offline":["nobody"]},{"result":"fail","error":"event is reserved: connect"},` +
 		`{"result":"ok","online":["` + uid + `"],"offline":[],"clients":{"online":["` + ids[0] + `","` + ids[1] + `"],"offline":[]}}]`
@@ -123,7 +124,7 @@ func checkGateway(t *testing.T, p *harness.Pushio, n *nodeClients, uid string, i
 	}
 
 	// A kick of page 0 with a message first, then of uid's every page.
-	if got := apiGet(t, p, "type=kick&client="+ids[0]+"&event=logout&content=bye"); got != "ok" {
+	if got := e2etest.APIGet(t, p, "type=kick&client="+ids[0]+"&event=logout&content=bye"); got != "ok" {
 		t.Fatalf("kick of page %s: %q", ids[0], got)
 	}
 	n.wait(5*time.Second, "page 0 disconnected", func(es []event) bool { return len(payloads(es, 0, "disconnect")) > 0 })
@@ -131,7 +132,7 @@ func checkGateway(t *testing.T, p *harness.Pushio, n *nodeClients, uid string, i
 		t.Errorf("page 0 saw %q, want the logout, then a server disconnect %q", got, kicked)
 	}
 	waitAnswer(t, p, "type=online&client="+ids[0], "offline")
-	if got := apiGet(t, p, "type=kick&uid="+url.QueryEscape(uid)); got != "ok" {
+	if got := e2etest.APIGet(t, p, "type=kick&uid="+url.QueryEscape(uid)); got != "ok" {
 		t.Fatalf("kick of uid %s: %q", uid, got)
 	}
 	n.wait(5*time.Second, "page 1 disconnected", func(es []event) bool { return len(payloads(es, 1, "disconnect")) > 0 })
@@ -162,7 +163,7 @@ func waitAnswer(t *testing.T, p *harness.Pushio, query, want string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		got := apiGet(t, p, query)
+		got := e2etest.APIGet(t, p, query)
 		if got == want {
 			return
 		}
@@ -178,12 +179,12 @@ func waitAnswer(t *testing.T, p *harness.Pushio, query, want string) {
 // event's JSON as its data; a kick ends its stream, and EventSource opens
 // a new one by itself, as the README says.
 func TestGatewayEventStream(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	n := startClients(t, p.IOURL(), clientSpec{Version: "sse", UID: "gw-sse", Events: gwEvents})
 	n.waitLine("all_ready", 15*time.Second)
 	id := n.data(0, "welcome")[0].(string)
-	if got := apiGet(t, p, "type=publish&event=order.paid&client="+id+"&json="+url.QueryEscape(orderPaid)); got != "ok" {
+	if got := e2etest.APIGet(t, p, "type=publish&event=order.paid&client="+id+"&json="+url.QueryEscape(orderPaid)); got != "ok" {
 		t.Fatalf("publish to client %s: %q", id, got)
 	}
 	n.wait(5*time.Second, "order.paid", func(es []event) bool { return len(payloads(es, 0, "order.paid")) == 1 })
@@ -191,7 +192,7 @@ func TestGatewayEventStream(t *testing.T) {
 	if data, _ := n.data(0, "order.paid")[0].(string); json.Unmarshal([]byte(data), &got) != nil || !reflect.DeepEqual(got, orderPaidValue) {
 		t.Errorf("order.paid data %q, want the JSON of %s", data, orderPaid)
 	}
-	if got := apiGet(t, p, "type=kick&client="+id+"&event=logout&content=bye"); got != "ok" {
+	if got := e2etest.APIGet(t, p, "type=kick&client="+id+"&event=logout&content=bye"); got != "ok" {
 		t.Fatalf("kick: %q", got)
 	}
 	n.wait(10*time.Second, "the stream opened again", func(es []event) bool {

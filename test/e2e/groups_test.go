@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
 	"github.com/pushio/pushio/server"
@@ -19,7 +20,7 @@ import (
 // when asJSON) and returns the status and answer.
 func groupCall(t testing.TB, apiURL string, q url.Values, asJSON bool) (int, string) {
 	t.Helper()
-	return getAs(t, apiURL+"/?"+q.Encode(), asJSON)
+	return e2etest.GetAs(t, apiURL+"/?"+q.Encode(), asJSON)
 }
 
 // mustAnswer fails t unless q answers 200 want.
@@ -83,8 +84,8 @@ func allUIDs(t testing.TB, apiURL, group string, limit int) []string {
 // ends it; the counts, online and the uids listing follow, and a page in
 // no group never gets a group's push.
 func TestGroupsPages(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	api := p.APIURL()
 	mustAnswer(t, api, "ok", "type", "join", "group", "g", "uid", "m-0,m-1,m-2") // before they open
 	specs := []clientSpec{
@@ -163,9 +164,9 @@ func TestGroupsPages(t *testing.T) {
 // or naming a bad group, is answered fail with its status and changes
 // and sends nothing.
 func TestGroupsSignedAndLimits(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	const secret = "e2e-secret-of-32-bytes-or-so-xyz"
-	p := startPushio(t, "--auth.secret", secret, "--groups.max_per_uid", "2")
+	p := e2etest.StartPushio(t, "--auth.secret", secret, "--groups.max_per_uid", "2")
 	api := p.APIURL()
 	token := func(uid string, groups ...string) string {
 		tok, err := server.NewLoginToken(secret, uid, groups, time.Hour, time.Now())
@@ -235,7 +236,7 @@ func TestGroupsSignedAndLimits(t *testing.T) {
 // while the uids' membership survives it: their pages reconnect to the
 // other instances and are in the group still.
 func TestGroupsCluster(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
 	for _, tc := range shippedNginx {
@@ -252,7 +253,7 @@ func groupsCluster(t *testing.T, nginx string, redis *redistest.Server, conf str
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix, "--redis.presence_ttl", "2s")
 	ioURL, apiURL := startNginx(t, nginx, conf, nodes)
 
-	specs := pages(6, "cl", 1, tmpl)
+	specs := pages(spreadAddrs(t, ioURL, nodes, 1, 6), "cl", tmpl)
 	var uids []string
 	for _, s := range specs {
 		uids = append(uids, s.UID)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
@@ -31,7 +32,7 @@ const drainWindow = 4 * time.Second
 // its way reach another; Redis goes away and every publish answers 503
 // fail, from pushio and then from HAProxy itself, until it is back.
 func TestHAProxy(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	haproxy := need.Program(t, "haproxy")
 	redis := redistest.Start(t)
 	prefix := redistest.Prefix(t)
@@ -39,7 +40,7 @@ func TestHAProxy(t *testing.T) {
 		"--io.drain_window", drainWindow.String())
 	h := startHAProxy(t, haproxy, nodes)
 
-	specs := pages(12, "hap", 0, clientSpec{Upgrade: true, Reconnect: true})
+	specs := pages(loopbacks(0, 12), "hap", clientSpec{Upgrade: true, Reconnect: true})
 	n := startClients(t, h.ioURL, specs...)
 	n.waitLine("all_ready", 20*time.Second)
 	want := make([][]any, len(specs)) // what each page must have got, in order
@@ -172,7 +173,7 @@ func haproxyCrash(t *testing.T, h haproxyRun, nodes []*harness.Pushio, k int) {
 	}
 	for range 3 {
 		start := time.Now()
-		status, body := call(t, "GET", h.apiURL+"/?type=count", "", "")
+		status, body := e2etest.Call(t, "GET", h.apiURL+"/?type=count", "", "")
 		if d := time.Since(start); status != http.StatusOK || d > time.Second {
 			t.Fatalf("type=count through HAProxy right after api%d died: %d %q after %s, want 200 within 1s",
 				k+1, status, body, d.Round(10*time.Millisecond))
@@ -200,7 +201,7 @@ func haproxyRedisDown(t *testing.T, h haproxyRun, redis *redistest.Server, uid s
 	ctype := map[bool]string{} // by whether HAProxy answered
 	took := eventually.True(t, 15*time.Second, "HAProxy's own 503 fail", func() bool {
 		start := time.Now()
-		status, body, header, err := send(http.MethodGet, h.apiURL+"/?"+publishQuery(uid, "while redis is down"), "", "")
+		status, body, header, err := e2etest.Send(http.MethodGet, h.apiURL+"/?"+publishQuery(uid, "while redis is down"), "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

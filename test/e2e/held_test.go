@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
@@ -26,7 +27,7 @@ func holdPublish(t testing.TB, apiURL, uid, content, ttl string) string {
 	if ttl != "" {
 		q.Set("ttl", ttl)
 	}
-	status, body := call(t, http.MethodGet, apiURL+"/?"+q.Encode(), "", "")
+	status, body := e2etest.Call(t, http.MethodGet, apiURL+"/?"+q.Encode(), "", "")
 	if status != http.StatusOK {
 		t.Fatalf("publish %s to %s: %d %q", content, uid, status, body)
 	}
@@ -36,7 +37,7 @@ func holdPublish(t testing.TB, apiURL, uid, content, ttl string) string {
 // heldCount is type=held's plain answer for uid.
 func heldCount(t testing.TB, apiURL, uid string) string {
 	t.Helper()
-	_, body := call(t, http.MethodGet, apiURL+"/?type=held&uid="+url.QueryEscape(uid), "", "")
+	_, body := e2etest.Call(t, http.MethodGet, apiURL+"/?type=held&uid="+url.QueryEscape(uid), "", "")
 	return body
 }
 
@@ -64,8 +65,8 @@ func reload(t *testing.T, p *harness.Pushio, v, uid string, whileAway func()) *n
 	t.Helper()
 	first := startClients(t, p.IOURL(), clientSpec{Version: v, UID: uid})
 	first.waitLine("all_ready", 15*time.Second)
-	first.proc.stop(5 * time.Second)
-	waitOnline(t, p, uid, "offline", 5*time.Second)
+	first.proc.Stop(5 * time.Second)
+	e2etest.WaitOnline(t, p, uid, "offline", 5*time.Second)
 	whileAway()
 	again := startClients(t, p.IOURL(), clientSpec{Version: v, UID: uid})
 	again.waitLine("all_ready", 15*time.Second)
@@ -76,14 +77,14 @@ func reload(t *testing.T, p *harness.Pushio, v, uid string, whileAway func()) *n
 // after its login, before its counts, in order, once, for every client
 // version and the plain wires; a push without a ttl is lost as before.
 func TestHeldAcrossReload(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	for _, v := range []string{"sio1", "sio2", "sio4", "ws", "sse"} {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
 			// No counts broadcast while the page comes back: one would
 			// reach it before its login (as the original does) and
 			// stand for the login's own counts in the order checked.
-			p := startPushio(t, "--counts.interval", "10m")
+			p := e2etest.StartPushio(t, "--counts.interval", "10m")
 			uid := "reload-" + v
 			n := reload(t, p, v, uid, func() {
 				for _, m := range []struct{ content, ttl string }{{"held 1", "60"}, {"lost", ""}, {"held <2>", "60"}, {"zero", "0"}} {
@@ -120,8 +121,8 @@ func TestHeldAcrossReload(t *testing.T) {
 // TestHeldExpiryAndBounds: a message whose ttl ended is not delivered;
 // past hold.max_messages the oldest are dropped and counted.
 func TestHeldExpiryAndBounds(t *testing.T) {
-	needNode(t)
-	p := startPushio(t, "--hold.max_messages", "3")
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t, "--hold.max_messages", "3")
 	api := p.APIURL()
 	holdPublish(t, api, "exp", "short", "1")
 	holdPublish(t, api, "exp", "long", "60")
@@ -145,7 +146,7 @@ func TestHeldExpiryAndBounds(t *testing.T) {
 	if got := n.data(1, "new_msg"); !slices.Equal(got, []any{"b2", "b3", "b4"}) {
 		t.Errorf("bounds: new_msg %q, want the newest three", got)
 	}
-	_, metrics := call(t, http.MethodGet, api+"/metrics", "", "")
+	_, metrics := e2etest.Call(t, http.MethodGet, api+"/metrics", "", "")
 	if !strings.Contains(metrics, "pushio_held_dropped_total 2\n") || !strings.Contains(metrics, "pushio_held_delivered_total 4\n") {
 		t.Errorf("metrics lack held_dropped_total 2 and held_delivered_total 4:\n%s", grepLines(metrics, "pushio_held"))
 	}
@@ -164,8 +165,8 @@ func grepLines(text, prefix string) string {
 // TestHeldTwoPagesAtOnce: two pages of one uid log in together; every
 // held message reaches exactly one of them, once, in order.
 func TestHeldTwoPagesAtOnce(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	var want []any
 	for i := range 20 {
 		content := fmt.Sprintf("m%02d", i)
@@ -184,19 +185,19 @@ func TestHeldTwoPagesAtOnce(t *testing.T) {
 // TestHeldHostileTTL: a ttl that is no whole number of seconds in range
 // is refused 400 fail and nothing is sent or held.
 func TestHeldHostileTTL(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	n := startClients(t, p.IOURL(), clientSpec{Version: "sio4", UID: "here"})
 	n.waitLine("all_ready", 15*time.Second)
 	for _, ttl := range []string{"-1", "1.5", "1e3", "abc", "", "99999999999", "%FF", "0x10", "%205"} {
 		for _, to := range []string{"here", "away"} {
-			status, body := call(t, http.MethodGet, p.APIURL()+"/?type=publish&content=bad&to="+to+"&ttl="+ttl, "", "")
+			status, body := e2etest.Call(t, http.MethodGet, p.APIURL()+"/?type=publish&content=bad&to="+to+"&ttl="+ttl, "", "")
 			if status != http.StatusBadRequest || body != "fail" {
 				t.Errorf("ttl=%s: %d %q, want 400 fail", ttl, status, body)
 			}
 		}
 	}
-	status, body := call(t, http.MethodGet, p.APIURL()+"/?type=publish&content=bad&to=away&ttl[]=5", "", "")
+	status, body := e2etest.Call(t, http.MethodGet, p.APIURL()+"/?type=publish&content=bad&to=away&ttl[]=5", "", "")
 	if status != http.StatusBadRequest || body != "fail" {
 		t.Errorf("ttl[]=5: %d %q, want 400 fail", status, body)
 	}
@@ -216,11 +217,11 @@ func TestHeldHostileTTL(t *testing.T) {
 // A's publish is taken by a login on B; a Redis restart (no persistence)
 // loses what was held, and nothing fails after it.
 func TestHeldCluster(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	srv := redistest.Start(t)
 	nodes := startNodes(t, 2, "--redis.url", srv.URL(), "--redis.prefix", redistest.Prefix(t))
 	a, b := nodes[0].APIURL(), nodes[1].APIURL()
-	status, body := getAs(t, a+"/?type=publish&to=far,near&content=from+A&ttl=60", true)
+	status, body := e2etest.GetAs(t, a+"/?type=publish&to=far,near&content=from+A&ttl=60", true)
 	if status != http.StatusOK || body != `{"result":"offline","online":[],"offline":["far","near"],"held":["far","near"]}` {
 		t.Fatalf("JSON answer %d %s", status, body)
 	}
@@ -249,7 +250,7 @@ func TestHeldCluster(t *testing.T) {
 	if got != "0" {
 		t.Fatalf("type=held after a Redis restart without persistence: %q, want 0", got)
 	}
-	waitOnline(t, nodes[0], "far", "online", 10*time.Second)
+	e2etest.WaitOnline(t, nodes[0], "far", "online", 10*time.Second)
 	holdPublish(t, a, "near", "after the restart", "60")
 	m := startClients(t, nodes[1].IOURL(), clientSpec{Version: "sio4", UID: "near"})
 	m.waitLine("all_ready", 15*time.Second)
@@ -295,31 +296,31 @@ const reloadPage = `<!doctype html>
 // TestHeldBrowserReload: Chromium reloads a logged-in page; a push with a
 // ttl sent while it is away is shown once, right after its login.
 func TestHeldBrowserReload(t *testing.T) {
-	b := startBrowser(t)
-	p := startPushio(t)
+	b := e2etest.StartBrowser(t)
+	p := e2etest.StartPushio(t)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = io.WriteString(w, strings.ReplaceAll(reloadPage, "IO_URL", p.IOURL()))
 	}))
 	defer site.Close()
-	b.do("open", "page", "url", site.URL+"/")
-	b.waitText("page", "#status", "counted")
-	waitOnline(t, p, "reloader", "online", 5*time.Second)
+	b.Do("open", "page", "url", site.URL+"/")
+	b.WaitText("page", "#status", "counted")
+	e2etest.WaitOnline(t, p, "reloader", "online", 5*time.Second)
 
-	b.do("eval", "page", "js", `sessionStorage.setItem("hold", "1"); setTimeout(function () { location.reload(); }, 0); true`)
-	b.waitText("page", "#status", "waiting")
-	waitOnline(t, p, "reloader", "offline", 5*time.Second)
+	b.Do("eval", "page", "js", `sessionStorage.setItem("hold", "1"); setTimeout(function () { location.reload(); }, 0); true`)
+	b.WaitText("page", "#status", "waiting")
+	e2etest.WaitOnline(t, p, "reloader", "offline", 5*time.Second)
 	if got := holdPublish(t, p.APIURL(), "reloader", "while reloading", "60"); got != "offline" {
 		t.Fatalf("push during the reload: %q, want offline", got)
 	}
-	b.do("eval", "page", "js", `go(); true`)
-	b.waitText("page", "#status", "counted")
+	b.Do("eval", "page", "js", `go(); true`)
+	b.WaitText("page", "#status", "counted")
 	if got := holdPublish(t, p.APIURL(), "reloader", "after", "60"); got != "ok" {
 		t.Fatalf("push after the reload: %q, want ok", got)
 	}
-	b.waitText("page", "#events", "msg:after")
+	b.WaitText("page", "#events", "msg:after")
 	time.Sleep(300 * time.Millisecond)
-	if got, want := b.do("eval", "page", "js", `Array.from(document.querySelectorAll("#events div")).map(function (d) { return d.textContent; }).join("|")`),
+	if got, want := b.Do("eval", "page", "js", `Array.from(document.querySelectorAll("#events div")).map(function (d) { return d.textContent; }).join("|")`),
 		"msg:while reloading|counts|msg:after"; got != want {
 		t.Errorf("the reloaded page shows %q, want %q", got, want)
 	}
@@ -329,15 +330,15 @@ func TestHeldBrowserReload(t *testing.T) {
 // that has no page at publish time, and a member's page gets it at its
 // login; a member online got it live and has nothing held.
 func TestHeldGroup(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	api := p.APIURL()
-	if got := apiGet(t, p, "type=join&group=team&uid=on,off1,off2"); got != "ok" {
+	if got := e2etest.APIGet(t, p, "type=join&group=team&uid=on,off1,off2"); got != "ok" {
 		t.Fatalf("join: %q", got)
 	}
 	n := startClients(t, p.IOURL(), clientSpec{Version: "sio4", UID: "on"})
 	n.waitLine("all_ready", 15*time.Second)
-	status, body := getAs(t, api+"/?type=publish&group=team&content=for+the+team&ttl=60", true)
+	status, body := e2etest.GetAs(t, api+"/?type=publish&group=team&content=for+the+team&ttl=60", true)
 	if status != http.StatusOK || !strings.Contains(body, `"held":["off1","off2"]`) {
 		t.Fatalf("group publish: %d %s, want held off1 and off2", status, body)
 	}
@@ -363,8 +364,8 @@ func TestHeldGroup(t *testing.T) {
 // page that logs in after it gets the message held last, once.
 func TestHeldPHP(t *testing.T) {
 	php := need.PHP(t)
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, php, "testdata/held.php", p.APIURL(), "bob").CombinedOutput()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
@@ -29,7 +30,7 @@ var shippedNginx = []struct {
 // pages from several addresses: every page gets its own push and the
 // broadcast exactly once, whichever instance took the API call.
 func TestNginxCluster(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
 	for _, tc := range shippedNginx {
@@ -38,7 +39,7 @@ func TestNginxCluster(t *testing.T) {
 			nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix)
 			ioURL, apiURL := startNginx(t, nginx, tc.conf, nodes)
 
-			specs := pages(6, "lb", 0, clientSpec{Transports: tc.transports, Upgrade: tc.upgrade, Expect: 2})
+			specs := pages(spreadAddrs(t, ioURL, nodes, 0, 6), "lb", clientSpec{Transports: tc.transports, Upgrade: tc.upgrade, Expect: 2})
 			n := startClients(t, ioURL, specs...)
 			n.waitLine("all_ready", 20*time.Second)
 			if got := len(presence(t, redis.URL(), prefix)); got < 2 {
@@ -96,7 +97,7 @@ http {
 // handshakes made while its first request to the instance was in flight
 // elsewhere and their next requests to the instance: "Session ID unknown".
 func TestNginxStickyInstanceBack(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
 	prefix := redistest.Prefix(t)
@@ -114,14 +115,14 @@ func TestNginxStickyInstanceBack(t *testing.T) {
 		}
 		n := startClients(t, ioURL, specs...)
 		n.waitLine("all_ready", 20*time.Second)
-		n.proc.stop(5 * time.Second)
+		n.proc.Stop(5 * time.Second)
 	}
 
 	if err := nodes[0].Kill(); err != nil {
 		t.Fatal(err)
 	}
 	burst(21) // the pages of the dead instance go to the others
-	startPushio(t, append(flags, "--io.addr", nodes[0].IOAddr, "--api.addr", nodes[0].APIAddr)...)
+	e2etest.StartPushio(t, append(flags, "--io.addr", nodes[0].IOAddr, "--api.addr", nodes[0].APIAddr)...)
 	time.Sleep(5500 * time.Millisecond)
 	burst(22)
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pushio/pushio/internal/test/e2etest"
 )
 
 // clientSpec is one socket.io client of client.js (see its header).
@@ -44,7 +46,7 @@ type event struct {
 // nodeClients is one client.js process and the events it printed.
 type nodeClients struct {
 	t    testing.TB
-	proc *nodeProc
+	proc *e2etest.Node
 
 	mu      sync.Mutex
 	events  []event
@@ -65,8 +67,8 @@ func startClients(t testing.TB, url string, clients ...clientSpec) *nodeClients 
 		t.Fatalf("client spec: %v", err)
 	}
 	n := &nodeClients{t: t, changed: make(chan struct{})}
-	n.proc = startNode(t, n.add, 5*time.Second, "client.js", string(spec))
-	n.proc.report = n.dump
+	n.proc = e2etest.StartNode(t, n.add, 5*time.Second, "client.js", string(spec))
+	n.proc.Report = n.dump
 	return n
 }
 
@@ -98,12 +100,12 @@ func (n *nodeClients) wait(timeout time.Duration, what string, cond func([]event
 		}
 		select {
 		case <-changed:
-		case <-n.proc.exited:
+		case <-n.proc.Exited():
 			n.mu.Lock()
 			ok := cond(n.events)
 			n.mu.Unlock()
 			if !ok {
-				n.t.Fatalf("client.js exited (%v) before %s", n.proc.exitErr, what)
+				n.t.Fatalf("client.js exited (%v) before %s", n.proc.Err(), what)
 			}
 			return
 		case <-deadline.C:
@@ -115,7 +117,7 @@ func (n *nodeClients) wait(timeout time.Duration, what string, cond func([]event
 // command writes one line to client.js's stdin (drop C, move C URL).
 func (n *nodeClients) command(line string) {
 	n.t.Helper()
-	if _, err := io.WriteString(n.proc.stdin, line+"\n"); err != nil {
+	if _, err := io.WriteString(n.proc.Stdin, line+"\n"); err != nil {
 		n.t.Fatalf("client.js: %s: %v", line, err)
 	}
 }
@@ -153,12 +155,12 @@ func (n *nodeClients) waitMsgs(c, want int, timeout time.Duration) {
 func (n *nodeClients) waitExit(timeout time.Duration) {
 	n.t.Helper()
 	select {
-	case <-n.proc.exited:
+	case <-n.proc.Exited():
 	case <-time.After(timeout):
 		n.t.Fatalf("client.js still running after %s", timeout)
 	}
-	if n.proc.exitErr != nil {
-		n.t.Fatalf("client.js failed: %v", n.proc.exitErr)
+	if n.proc.Err() != nil {
+		n.t.Fatalf("client.js failed: %v", n.proc.Err())
 	}
 }
 

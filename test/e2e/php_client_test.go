@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
@@ -33,7 +34,7 @@ type phpPresence struct {
 // online and count answer from phpPresence.
 func TestPHPClientPublish(t *testing.T) {
 	php := newPHPClient(t)
-	p := startPushio(t)
+	p := e2etest.StartPushio(t)
 	n := startClients(t, p.IOURL(),
 		clientSpec{Version: "sio2", Transports: []string{"polling"}, UID: "alice"},
 		clientSpec{Version: "sio4", Transports: []string{"websocket"}, UID: "bob"},
@@ -41,7 +42,7 @@ func TestPHPClientPublish(t *testing.T) {
 	n.waitLine("all_ready", 15*time.Second)
 
 	rs := php.run(p.APIURL(), nil,
-		phpDo("publish", "alice", richContent),
+		phpDo("publish", "alice", e2etest.RichContent),
 		phpDo("publish", []string{"alice", "bob", "nobody"}, "both"),
 		phpDo("publish", "nobody", "lost"),
 		phpDo("publish", nil, "everyone"),
@@ -70,7 +71,7 @@ func TestPHPClientPublish(t *testing.T) {
 
 	n.waitMsgs(0, 3, 5*time.Second)
 	n.waitMsgs(1, 2, 5*time.Second)
-	if got, want := n.data(0, "new_msg"), []any{richEscaped, "both", "everyone"}; !slices.Equal(got, want) {
+	if got, want := n.data(0, "new_msg"), []any{e2etest.RichEscaped, "both", "everyone"}; !slices.Equal(got, want) {
 		t.Errorf("alice got %q, want %q", got, want)
 	}
 	if got, want := n.data(1, "new_msg"), []any{"both", "everyone"}; !slices.Equal(got, want) {
@@ -98,7 +99,7 @@ func TestPHPClientAccess(t *testing.T) {
 	php := newPHPClient(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := startPushio(t, tc.flags...)
+			p := e2etest.StartPushio(t, tc.flags...)
 			n := startClients(t, p.IOURL(),
 				clientSpec{Version: "sio1", Transports: []string{"websocket"}, UID: odd[0]},
 				clientSpec{Version: "sio4", UID: odd[1]},
@@ -165,13 +166,13 @@ const (
 func TestPHPClientErrors(t *testing.T) {
 	php := newPHPClient(t)
 
-	down := startPushio(t)
+	down := e2etest.StartPushio(t)
 	if err := down.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	php.one(down.APIURL(), nil, "publish", "a", "x").threw(t, networkException, 0, "type=publish: POST "+down.APIURL())
 
-	stopped := startPushio(t)
+	stopped := e2etest.StartPushio(t)
 	if err := stopped.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -186,15 +187,15 @@ func TestPHPClientErrors(t *testing.T) {
 		t.Errorf("the timeout of 0.5s took %s", took)
 	}
 
-	p := startPushio(t, "--api.allow", "192.0.2.0/24")
+	p := e2etest.StartPushio(t, "--api.allow", "192.0.2.0/24")
 	php.one(p.APIURL(), nil, "count").threw(t, failException, 403, "type=count: HTTP 403: fail")
 
-	limited := startPushio(t, "--api.rate_limit", "1", "--api.rate_burst", "1")
+	limited := e2etest.StartPushio(t, "--api.rate_limit", "1", "--api.rate_burst", "1")
 	rs := php.run(limited.APIURL(), nil, phpDo("count"), phpDo("count"))
 	answerOf[struct{ UIDs, Pages int }](t, rs[0])
 	rs[1].threw(t, failException, 429, "type=count: HTTP 429: fail")
 
-	open := startPushio(t)
+	open := e2etest.StartPushio(t)
 	php.one(open.APIURL(), nil, "call", map[string]any{"type": "no-such-type"}).threw(t, failException, 200, "type=no-such-type: HTTP 200: fail")
 	php.one(open.IOURL(), nil, "count").threw(t, answerException, 0, "type=count: unexpected answer")
 	php.one("ftp://"+open.APIAddr, nil, "count").threw(t, `InvalidArgumentException`, 0, "want http://host:port")
@@ -206,7 +207,7 @@ func TestPHPClientErrors(t *testing.T) {
 func TestPHPClientLoginToken(t *testing.T) {
 	const authSecret = "login-secret-of-the-php-test"
 	php := newPHPClient(t)
-	p := startPushio(t, "--auth.secret", authSecret)
+	p := e2etest.StartPushio(t, "--auth.secret", authSecret)
 	opts := map[string]any{"auth_secret": authSecret}
 	rs := php.run(p.APIURL(), opts, phpDo("loginToken", "carol", 60), phpDo("loginToken", "mallory", 60))
 	var good, other string
@@ -285,7 +286,7 @@ func TestPHPClientReadme(t *testing.T) {
 		{"clients/php/README.md", "## Use", 1},
 	} {
 		t.Run(doc.path, func(t *testing.T) {
-			p := startPushio(t, "--api.secret", secret, "--api.signature")
+			p := e2etest.StartPushio(t, "--api.secret", secret, "--api.signature")
 			events := []string{"order_paid", "chat", "stats", "logout"}
 			n := startClients(t, p.IOURL(),
 				clientSpec{Version: "sio2", UID: "alice", Events: events},
@@ -387,7 +388,7 @@ type phpReach struct {
 // gets one copy; online and clients answer from client presence, paged.
 func TestPHPClientGateway(t *testing.T) {
 	php := newPHPClient(t)
-	p := startPushio(t)
+	p := e2etest.StartPushio(t)
 	n, ids := gatewayPages(t, p.IOURL())
 	data := map[string]any{"order": 7.0, "items": []any{"a", "b"}, "paid": true}
 
@@ -465,7 +466,7 @@ func TestPHPClientGateway(t *testing.T) {
 // kick of nobody online answers offline.
 func TestPHPClientKick(t *testing.T) {
 	php := newPHPClient(t)
-	p := startPushio(t)
+	p := e2etest.StartPushio(t)
 	n, ids := gatewayPages(t, p.IOURL())
 
 	var r phpReach
@@ -516,7 +517,7 @@ func TestPHPClientKick(t *testing.T) {
 // api.max_batch is the fail exception with 413 and sends nothing.
 func TestPHPClientBatch(t *testing.T) {
 	php := newPHPClient(t)
-	p := startPushio(t, "--api.max_batch", "5")
+	p := e2etest.StartPushio(t, "--api.max_batch", "5")
 	n, ids := gatewayPages(t, p.IOURL())
 	rs := php.run(p.APIURL(), nil, phpDo("item", map[string]any{"client": ids[2]}, map[string]any{"n": 2.0}, "chat"))
 	var made map[string]any
@@ -591,7 +592,7 @@ type phpUIDs struct {
 func TestPHPClientGroups(t *testing.T) {
 	const authSecret = "login-secret-of-the-groups-test"
 	php := newPHPClient(t)
-	p := startPushio(t, "--auth.secret", authSecret, "--groups.max_per_uid", "3")
+	p := e2etest.StartPushio(t, "--auth.secret", authSecret, "--groups.max_per_uid", "3")
 	opts := map[string]any{"auth_secret": authSecret}
 	tokens := php.run(p.APIURL(), opts,
 		phpDo("loginToken", "gina", 60, []string{"vip"}),
@@ -731,7 +732,7 @@ func TestPHPClientGroups(t *testing.T) {
 // a group's count, a batch with a kick item and a kick with logout reach
 // the pages on every instance.
 func TestPHPClientCluster(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	nginx := need.Program(t, "nginx")
 	php := newPHPClient(t)
 	redis := redistest.Start(t)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/need"
 )
 
@@ -17,14 +18,14 @@ import (
 // under php-cli against a logged-in client.
 func TestPHPReadmeSnippet(t *testing.T) {
 	php := need.PHP(t)
-	p := startPushio(t)
+	p := e2etest.StartPushio(t)
 	const uid, other = "php-user", "nobody-here"
 	n := startClients(t, p.IOURL(), clientSpec{Version: "sio2", Transports: []string{"polling"}, UID: uid})
 	n.waitLine("all_ready", 15*time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, php, "testdata/readme.php", p.APIURL(), uid, other, richContent).CombinedOutput()
+	out, err := exec.CommandContext(ctx, php, "testdata/readme.php", p.APIURL(), uid, other, e2etest.RichContent).CombinedOutput()
 	if err != nil {
 		t.Fatalf("php testdata/readme.php: %v\n%s", err, out)
 	}
@@ -41,7 +42,7 @@ func TestPHPReadmeSnippet(t *testing.T) {
 		t.Errorf("php printed:\n%s\nwant:\n%s", out, want)
 	}
 	n.waitMsgs(0, 3, 5*time.Second)
-	if got, want := n.data(0, "new_msg"), []any{"hello", richEscaped, "hi"}; !slices.Equal(got, want) {
+	if got, want := n.data(0, "new_msg"), []any{"hello", e2etest.RichEscaped, "hi"}; !slices.Equal(got, want) {
 		t.Errorf("client got %q, want %q", got, want)
 	}
 }
@@ -51,10 +52,10 @@ func TestPHPReadmeSnippet(t *testing.T) {
 // socket.io-client 4.x page, which gets each push as the README says.
 func TestPHPGatewaySnippets(t *testing.T) {
 	php := need.PHP(t)
-	needNode(t)
+	e2etest.NeedNode(t)
 	const secret = "api-secret-for-the-php-test"
-	p := startPushio(t)
-	signed := startPushio(t, "--api.secret", secret, "--api.signature")
+	p := e2etest.StartPushio(t)
+	signed := e2etest.StartPushio(t, "--api.secret", secret, "--api.signature")
 	const uid = "php-gw"
 	n := startClients(t, p.IOURL(), clientSpec{Version: "sio4", Transports: []string{"websocket"}, UID: uid, Events: gwEvents})
 	n.waitLine("all_ready", 15*time.Second)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/config"
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
@@ -30,7 +31,7 @@ import (
 // through as it is written, so the proxy's read timeout, longer than the
 // interval (TestShippedTimeoutsOutlastPings), never ends a stream.
 func TestPlainProxyEventStream(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	redis := redistest.Start(t)
 	for _, proxy := range []string{"nginx/pushio.conf", "nginx/pushio-websocket-only.conf", "haproxy/pushio.cfg"} {
 		t.Run(proxy, func(t *testing.T) {
@@ -157,7 +158,7 @@ func TestShippedTimeoutsOutlastPings(t *testing.T) {
 // HAProxy it is the default 3 s, which outlasts the two failed /readyz
 // checks that take the instance out.
 func TestPlainDrain(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	redis := redistest.Start(t)
 	for i, tc := range []struct{ proxy, retry string }{
 		{"nginx/pushio.conf", "500ms"},

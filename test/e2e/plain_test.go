@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/adapter"
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/need"
 	"github.com/pushio/pushio/internal/test/redistest"
@@ -28,8 +29,8 @@ var plainKinds = []string{"sio2", "sio4", "ws", "sse"}
 // in order; a page of another uid gets only the broadcast; the counts
 // count all of them.
 func TestPlainMixedRoom(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	var specs []clientSpec
 	for _, v := range plainKinds {
 		specs = append(specs, clientSpec{Version: v, UID: "mixed"})
@@ -40,12 +41,12 @@ func TestPlainMixedRoom(t *testing.T) {
 	want := []any{}
 	for i := range 5 {
 		msg := fmt.Sprintf("push %d <b>&</b>", i)
-		if got := publish(t, p, "mixed", msg); got != "ok" {
+		if got := e2etest.Publish(t, p, "mixed", msg); got != "ok" {
 			t.Fatalf("publish: %q", got)
 		}
 		want = append(want, strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(msg))
 	}
-	if got := publish(t, p, "", "to all"); got != "ok" {
+	if got := e2etest.Publish(t, p, "", "to all"); got != "ok" {
 		t.Fatalf("broadcast: %q", got)
 	}
 	want = append(want, "to all")
@@ -84,8 +85,8 @@ func TestPlainMixedRoom(t *testing.T) {
 // uid of it; a page excluded from a push and a page outside the group
 // get none of it.
 func TestPlainMixedGroup(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	var specs []clientSpec
 	for _, v := range plainKinds {
 		specs = append(specs, clientSpec{Version: v, UID: "g-" + v})
@@ -140,17 +141,17 @@ func sign(secret, uid string) string {
 // a signed token; a bad token is refused (ws: login_error; sse: the
 // stream is refused with 403 and EventSource gives up).
 func TestPlainSignedLogins(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	const secret = "e2e-secret-of-32-bytes-or-so-xyz"
-	p := startPushio(t, "--auth.secret", secret)
+	p := e2etest.StartPushio(t, "--auth.secret", secret)
 	specs := []clientSpec{
 		{Version: "ws", UID: "good", Token: sign(secret, "good")},
 		{Version: "sse", UID: "good", Token: sign(secret, "good")},
 	}
 	n := startClients(t, p.IOURL(), specs...)
 	n.waitLine("all_ready", 20*time.Second)
-	waitOnline(t, p, "good", "online", 5*time.Second)
-	if got := publish(t, p, "good", "signed"); got != "ok" {
+	e2etest.WaitOnline(t, p, "good", "online", 5*time.Second)
+	if got := e2etest.Publish(t, p, "good", "signed"); got != "ok" {
 		t.Fatalf("publish: %q", got)
 	}
 	n.waitMsgs(0, 1, 5*time.Second)
@@ -168,7 +169,7 @@ func TestPlainSignedLogins(t *testing.T) {
 	if got := bad.data(1, "connect_error"); len(got) == 0 || !strings.Contains(fmt.Sprint(got[0]), "403") {
 		t.Errorf("sse refusal %q, want a 403", got)
 	}
-	if got := online(t, p, "bad"); got != "offline" {
+	if got := e2etest.Online(t, p, "bad"); got != "offline" {
 		t.Errorf("bad is %s", got)
 	}
 }
@@ -176,10 +177,10 @@ func TestPlainSignedLogins(t *testing.T) {
 // TestPlainChromium: Chromium's own WebSocket and EventSource, of one
 // uid, get the pushes to it, the counts and their welcome.
 func TestPlainChromium(t *testing.T) {
-	b := startBrowser(t)
-	p := startPushio(t)
-	b.do("open", "p", "url", p.IOURL()+"/healthz")
-	b.do("eval", "p", "js", `(() => {
+	b := e2etest.StartBrowser(t)
+	p := e2etest.StartPushio(t)
+	b.Do("open", "p", "url", p.IOURL()+"/healthz")
+	b.Do("eval", "p", "js", `(() => {
 		window.got = [];
 		const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws");
 		ws.onopen = () => ws.send(JSON.stringify({event: "login", data: "chrome"}));
@@ -192,14 +193,14 @@ func TestPlainChromium(t *testing.T) {
 	})()`)
 	got := func() []string {
 		var s []string
-		_ = json.Unmarshal([]byte(b.do("eval", "p", "js", "JSON.stringify(window.got)")), &s)
+		_ = json.Unmarshal([]byte(b.Do("eval", "p", "js", "JSON.stringify(window.got)")), &s)
 		return s
 	}
 	waitFor(t, 10*time.Second, "both logged in", func() bool {
 		g := strings.Join(got(), "\n")
 		return strings.Contains(g, "ws update_online_count") && strings.Contains(g, "sse update_online_count")
 	})
-	if got := publish(t, p, "chrome", "line 1\nline 2"); got != "ok" {
+	if got := e2etest.Publish(t, p, "chrome", "line 1\nline 2"); got != "ok" {
 		t.Fatalf("publish: %q", got)
 	}
 	waitFor(t, 10*time.Second, "both got the push", func() bool {
@@ -226,16 +227,16 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 	}
 }
 
-// plainPages are one page of each kind from each of addrs addresses
-// (127.0.net.10+i), with uids uid-0, uid-1, …
-func plainPages(addrs int, uid string, net int, tmpl clientSpec) []clientSpec {
+// plainPages are one page of each kind from each of addrs, with uids
+// uid-0, uid-1, …
+func plainPages(addrs []string, uid string, tmpl clientSpec) []clientSpec {
 	var specs []clientSpec
-	for a := range addrs {
+	for _, a := range addrs {
 		for _, v := range plainKinds {
 			s := tmpl
 			s.Version = v
 			s.UID = fmt.Sprintf("%s-%d", uid, len(specs))
-			s.Local = fmt.Sprintf("127.0.%d.%d", net, 10+a)
+			s.Local = a
 			specs = append(specs, s)
 		}
 	}
@@ -248,13 +249,13 @@ func plainPages(addrs int, uid string, net int, tmpl clientSpec) []clientSpec {
 // once, whichever instance took the API call. The event streams come
 // through nginx at once: it does not buffer them.
 func TestPlainNginxCluster(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	nginx := need.Program(t, "nginx")
 	redis := redistest.Start(t)
 	prefix := redistest.Prefix(t)
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix)
 	ioURL, apiURL := startNginx(t, nginx, "pushio.conf", nodes)
-	specs := plainPages(4, "np", 30, clientSpec{Expect: 2})
+	specs := plainPages(spreadAddrs(t, ioURL, nodes, 30, 4), "np", clientSpec{Expect: 2})
 	n := startClients(t, ioURL, specs...)
 	n.waitLine("all_ready", 20*time.Second)
 	if got := len(presence(t, redis.URL(), prefix)); got < 2 {
@@ -268,14 +269,14 @@ func TestPlainNginxCluster(t *testing.T) {
 // TestPlainHAProxyCluster is TestPlainNginxCluster behind the shipped
 // deploy/haproxy/pushio.cfg.
 func TestPlainHAProxyCluster(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	haproxy := need.Program(t, "haproxy")
 	redis := redistest.Start(t)
 	prefix := redistest.Prefix(t)
 	nodes := startNodes(t, 3, "--redis.url", redis.URL(), "--redis.prefix", prefix)
 	hp := startHAProxy(t, haproxy, nodes)
 	ioURL, apiURL := hp.ioURL, hp.apiURL
-	specs := plainPages(4, "hp", 31, clientSpec{Expect: 2})
+	specs := plainPages(loopbacks(31, 4), "hp", clientSpec{Expect: 2})
 	n := startClients(t, ioURL, specs...)
 	n.waitLine("all_ready", 20*time.Second)
 	pushEach(t, "haproxy", apiURL, specs)

@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
 )
 
@@ -28,7 +31,7 @@ func startNodes(t testing.TB, n int, args ...string) []*harness.Pushio {
 	t.Helper()
 	var nodes []*harness.Pushio
 	for range n {
-		nodes = append(nodes, startPushio(t, args...))
+		nodes = append(nodes, e2etest.StartPushio(t, args...))
 	}
 	return nodes
 }
@@ -126,20 +129,91 @@ func startProxy(t testing.TB, cmd *exec.Cmd, logFile string, addrs ...string) (o
 	return output
 }
 
-// pages are n clients like tmpl, alternately socket.io-client 2.x and
-// 4.x, with uids uid-0, uid-1, … and each from its own source address
-// 127.0.net.10, .11, …: n browsers to a load balancer that hashes
-// addresses.
-func pages(n int, uid string, net int, tmpl clientSpec) []clientSpec {
+// pages are a client like tmpl from each of addrs, alternately
+// socket.io-client 2.x and 4.x, with uids uid-0, uid-1, …: browsers to a
+// load balancer that hashes addresses.
+func pages(addrs []string, uid string, tmpl clientSpec) []clientSpec {
 	var specs []clientSpec
-	for i := range n {
+	for i, a := range addrs {
 		s := tmpl
 		s.Version = []string{"sio2", "sio4"}[i%2]
 		s.UID = fmt.Sprintf("%s-%d", uid, i)
-		s.Local = fmt.Sprintf("127.0.%d.%d", net, 10+i)
+		s.Local = a
 		specs = append(specs, s)
 	}
 	return specs
+}
+
+// loopbacks are n source addresses 127.0.subnet.10, .11, …
+func loopbacks(subnet, n int) []string {
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("127.0.%d.%d", subnet, 10+i)
+	}
+	return addrs
+}
+
+// probeAddrs bounds the source addresses spreadAddrs tries.
+const probeAddrs = 100
+
+// spreadAddrs are n (at least len(nodes)) of the source addresses
+// 127.0.subnet.10, .11, … whose pages the proxy at ioURL sends to every one
+// of nodes, spread as evenly as the addresses tried allow: a proxy that
+// hashes client addresses may put a few of them all on one instance. Each
+// address tried makes an Engine.IO handshake through the proxy, and the
+// instance that knows its session (and closes it) is the one it goes to.
+func spreadAddrs(t testing.TB, ioURL string, nodes []*harness.Pushio, subnet, n int) []string {
+	t.Helper()
+	byNode := make([][]string, len(nodes))
+	tried, covered := 0, 0
+	for _, addr := range loopbacks(subnet, probeAddrs) {
+		if covered == len(nodes) && tried >= n {
+			break
+		}
+		k := probeNode(t, ioURL, nodes, addr)
+		if len(byNode[k]) == 0 {
+			covered++
+		}
+		byNode[k] = append(byNode[k], addr)
+		tried++
+	}
+	if covered < len(nodes) {
+		t.Fatalf("the proxy sent %d source addresses to %d of %d instances", tried, covered, len(nodes))
+	}
+	var addrs []string
+	for i := 0; len(addrs) < n; i++ {
+		if at := i / len(nodes); at < len(byNode[i%len(nodes)]) {
+			addrs = append(addrs, byNode[i%len(nodes)][at])
+		}
+	}
+	return addrs
+}
+
+// probeNode is the index in nodes of the instance the proxy at ioURL
+// sends a handshake from the source address addr to.
+func probeNode(t testing.TB, ioURL string, nodes []*harness.Pushio, addr string) int {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}, Timeout: 5 * time.Second}
+	from := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true}}
+	const path = "/socket.io/?EIO=4&transport=polling"
+	resp, err := from.Get(ioURL + path)
+	if err != nil {
+		t.Fatalf("handshake from %s: %v", addr, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	m := sidRE.FindSubmatch(body)
+	if err != nil || resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("handshake from %s: %d %q (%v)", addr, resp.StatusCode, body, err)
+	}
+	for k, node := range nodes {
+		// The close packet: 200 where the session is, 400 elsewhere.
+		if status, _ := e2etest.Call(t, http.MethodPost, node.IOURL()+path+"&sid="+string(m[1]), "text/plain;charset=UTF-8", "1"); status == http.StatusOK {
+			return k
+		}
+	}
+	t.Fatalf("no instance knows the session of the handshake from %s", addr)
+	return -1
 }
 
 // pushEach publishes "to <i>" to page i's uid, then "to everyone", through
@@ -169,7 +243,7 @@ func checkMsgs(t testing.TB, n *nodeClients, specs []clientSpec, want func(i int
 // publishTo publishes through the API at apiURL (to "" broadcasts).
 func publishTo(t testing.TB, apiURL, to, content string) string {
 	t.Helper()
-	_, body := call(t, "GET", apiURL+"/?"+publishQuery(to, content), "", "")
+	_, body := e2etest.Call(t, "GET", apiURL+"/?"+publishQuery(to, content), "", "")
 	return body
 }
 

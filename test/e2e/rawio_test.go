@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
 )
 
@@ -51,7 +52,7 @@ type pollingSession struct {
 func openPolling(t testing.TB, p *harness.Pushio, eio string) pollingSession {
 	t.Helper()
 	base := p.IOURL() + "/socket.io/?EIO=" + eio + "&transport=polling"
-	status, body := call(t, http.MethodGet, base, "", "")
+	status, body := e2etest.Call(t, http.MethodGet, base, "", "")
 	m := sidRE.FindStringSubmatch(body)
 	if status != http.StatusOK || m == nil {
 		t.Fatalf("polling handshake EIO=%s: %d %q", eio, status, body)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/redistest"
@@ -93,22 +94,22 @@ func waitRecovered(t *testing.T, n *nodeClients, c, want int, recovered bool) {
 // uid reach it without a login of its own being needed: the login it
 // sends again is ignored).
 func TestRecoveryGetsMissedPushes(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	n := startClients(t, p.IOURL(), recoveringClient("rec1", 1500*time.Millisecond))
 	n.waitLine("all_ready", 15*time.Second)
-	publish(t, p, "rec1", "m1")
+	e2etest.Publish(t, p, "rec1", "m1")
 	n.waitMsgs(0, 1, 5*time.Second)
 	n.dropAndWait(0)
-	eventually.True(t, 5*time.Second, "the server sees the page gone", func() bool { return online(t, p, "rec1") == "offline" })
+	eventually.True(t, 5*time.Second, "the server sees the page gone", func() bool { return e2etest.Online(t, p, "rec1") == "offline" })
 	for _, m := range []string{"m2", "m3", "m4"} {
-		if got := publish(t, p, "rec1", m); got != "offline" {
+		if got := e2etest.Publish(t, p, "rec1", m); got != "offline" {
 			t.Errorf("publish %s while the page is away: %q, want offline", m, got)
 		}
 	}
 	waitRecovered(t, n, 0, 2, true)
 	n.waitMsgs(0, 4, 5*time.Second)
-	if got := publish(t, p, "rec1", "m5"); got != "ok" {
+	if got := e2etest.Publish(t, p, "rec1", "m5"); got != "ok" {
 		t.Errorf("publish after the recovery: %q, want ok (the uid is back)", got)
 	}
 	n.waitMsgs(0, 5, 5*time.Second)
@@ -121,8 +122,8 @@ func TestRecoveryGetsMissedPushes(t *testing.T) {
 // last argument socket.io-client takes as its offset: the count carries
 // a real offset, so the recovery works and the push of the gap arrives.
 func TestRecoveryAfterOnlineCount(t *testing.T) {
-	needNode(t)
-	p := startPushio(t, "--counts.interval", "1h")
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t, "--counts.interval", "1h")
 	n := startClients(t, p.IOURL(), recoveringClient("rec2", time.Second))
 	n.waitLine("all_ready", 15*time.Second)
 	counts := n.eventsOf(0, "update_online_count")
@@ -130,13 +131,13 @@ func TestRecoveryAfterOnlineCount(t *testing.T) {
 		t.Fatalf("update_online_count = %v, want one with the count and an offset", counts)
 	}
 	n.dropAndWait(0)
-	publish(t, p, "rec2", "gap")
+	e2etest.Publish(t, p, "rec2", "gap")
 	waitRecovered(t, n, 0, 2, true)
 	n.waitMsgs(0, 1, 5*time.Second)
 	wantMsgs(t, n, 0, []string{"gap"})
 	// And again, after the count the recovery gave it.
 	n.dropAndWait(0)
-	publish(t, p, "rec2", "gap2")
+	e2etest.Publish(t, p, "rec2", "gap2")
 	waitRecovered(t, n, 0, 3, true)
 	n.waitMsgs(0, 2, 5*time.Second)
 	wantMsgs(t, n, 0, []string{"gap", "gap2"})
@@ -146,18 +147,18 @@ func TestRecoveryAfterOnlineCount(t *testing.T) {
 // connect (recovered false, a new socket id), logs in again, and the
 // pushes of the gap are not replayed.
 func TestRecoveryWindowEnds(t *testing.T) {
-	needNode(t)
-	p := startPushio(t, "--recovery.window", "1s")
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t, "--recovery.window", "1s")
 	n := startClients(t, p.IOURL(), recoveringClient("rec3", 2500*time.Millisecond))
 	n.waitLine("all_ready", 15*time.Second)
 	n.dropAndWait(0)
-	publish(t, p, "rec3", "lost")
+	e2etest.Publish(t, p, "rec3", "lost")
 	waitRecovered(t, n, 0, 2, false)
 	if c := n.connects(0); c[1]["id"] == c[0]["id"] {
 		t.Errorf("a normal connect kept the socket id %v", c[0]["id"])
 	}
 	n.wait(5*time.Second, "the new login's count", func(es []event) bool { return len(payloads(es, 0, "update_online_count")) >= 2 })
-	publish(t, p, "rec3", "after")
+	e2etest.Publish(t, p, "rec3", "after")
 	n.waitMsgs(0, 1, 5*time.Second)
 	wantMsgs(t, n, 0, []string{"after"})
 }
@@ -165,17 +166,17 @@ func TestRecoveryWindowEnds(t *testing.T) {
 // TestRecoveryMaxPackets: a page that missed more than
 // recovery.max_packets gets a normal connect and none of them.
 func TestRecoveryMaxPackets(t *testing.T) {
-	needNode(t)
-	p := startPushio(t, "--recovery.max_packets", "3")
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t, "--recovery.max_packets", "3")
 	n := startClients(t, p.IOURL(), recoveringClient("rec4", 1500*time.Millisecond))
 	n.waitLine("all_ready", 15*time.Second)
 	n.dropAndWait(0)
 	for i := range 4 {
-		publish(t, p, "rec4", fmt.Sprint("over", i))
+		e2etest.Publish(t, p, "rec4", fmt.Sprint("over", i))
 	}
 	waitRecovered(t, n, 0, 2, false)
 	n.wait(5*time.Second, "the new login's count", func(es []event) bool { return len(payloads(es, 0, "update_online_count")) >= 2 })
-	publish(t, p, "rec4", "after")
+	e2etest.Publish(t, p, "rec4", "after")
 	n.waitMsgs(0, 1, 5*time.Second)
 	wantMsgs(t, n, 0, []string{"after"})
 }
@@ -184,15 +185,15 @@ func TestRecoveryMaxPackets(t *testing.T) {
 // 1.7.4 and 2.5.0 pages get today's events, one argument each (no
 // offset), and a 4.x page beside them gets the offset.
 func TestRecoveryLeavesOldClientsAlone(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	n := startClients(t, p.IOURL(),
 		clientSpec{Version: "sio1", UID: "old", Args: true},
 		clientSpec{Version: "sio2", UID: "old", Args: true},
 		clientSpec{Version: "sio4", UID: "old", Args: true})
 	n.waitLine("all_ready", 15*time.Second)
-	publish(t, p, "old", `<b>"x"</b>`)
-	publish(t, p, "", "all")
+	e2etest.Publish(t, p, "old", `<b>"x"</b>`)
+	e2etest.Publish(t, p, "", "all")
 	for c := range 3 {
 		n.waitMsgs(c, 2, 5*time.Second)
 	}
@@ -214,8 +215,8 @@ func TestRecoveryLeavesOldClientsAlone(t *testing.T) {
 // wrong type, huge, or unknown is a normal connect: the page connects
 // (recovered false), logs in and gets its pushes.
 func TestRecoveryHostileAuth(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	auths := []map[string]any{
 		{"pid": 12, "offset": "x:1"},
 		{"pid": []any{"a"}, "offset": map[string]any{"a": 1}},
@@ -230,7 +231,7 @@ func TestRecoveryHostileAuth(t *testing.T) {
 	}
 	n := startClients(t, p.IOURL(), specs...)
 	n.waitLine("all_ready", 15*time.Second)
-	publish(t, p, "hostile", "still fine")
+	e2etest.Publish(t, p, "hostile", "still fine")
 	for c := range auths {
 		n.waitMsgs(c, 1, 5*time.Second)
 		if got := n.connects(c)[0]["recovered"]; got != false {
@@ -243,7 +244,7 @@ func TestRecoveryHostileAuth(t *testing.T) {
 func startRedisPair(t *testing.T, redisURL string, args ...string) (*harness.Pushio, *harness.Pushio) {
 	t.Helper()
 	a := append([]string{"--redis.url", redisURL}, args...)
-	return startPushio(t, a...), startPushio(t, a...)
+	return e2etest.StartPushio(t, a...), e2etest.StartPushio(t, a...)
 }
 
 // TestRecoveryAcrossInstances: on two instances of one real Redis, a
@@ -251,21 +252,21 @@ func startRedisPair(t *testing.T, redisURL string, args ...string) (*harness.Pus
 // pushes published on a and on b during the gap arrive, in order, once,
 // and b then delivers to it as a page of its own.
 func TestRecoveryAcrossInstances(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	redis := redistest.Start(t)
 	a, b := startRedisPair(t, redis.URL())
 	n := startClients(t, a.IOURL(), recoveringClient("far", 1500*time.Millisecond))
 	n.waitLine("all_ready", 15*time.Second)
-	publish(t, b, "far", "m1") // through the fan-out
+	e2etest.Publish(t, b, "far", "m1") // through the fan-out
 	n.waitMsgs(0, 1, 5*time.Second)
 	n.command("move 0 " + b.IOURL())
 	n.dropAndWait(0)
-	publish(t, a, "far", "m2")
-	publish(t, b, "far", "m3")
-	publish(t, a, "", "m4") // a broadcast
+	e2etest.Publish(t, a, "far", "m2")
+	e2etest.Publish(t, b, "far", "m3")
+	e2etest.Publish(t, a, "", "m4") // a broadcast
 	waitRecovered(t, n, 0, 2, true)
 	n.waitMsgs(0, 4, 5*time.Second)
-	if got := publish(t, a, "far", "m5"); got != "ok" {
+	if got := e2etest.Publish(t, a, "far", "m5"); got != "ok" {
 		t.Errorf("publish after the recovery on b: %q, want ok", got)
 	}
 	n.waitMsgs(0, 5, 5*time.Second)
@@ -279,23 +280,23 @@ func TestRecoveryAcrossInstances(t *testing.T) {
 // follow; a page that stayed connected keeps getting pushes. Nothing
 // crashes.
 func TestRecoveryRedisRestarted(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	redis := redistest.Start(t)
-	p := startPushio(t, "--redis.url", redis.URL())
+	p := e2etest.StartPushio(t, "--redis.url", redis.URL())
 	n := startClients(t, p.IOURL(), recoveringClient("away", 2500*time.Millisecond), recoveringClient("stays", time.Second))
 	n.waitLine("all_ready", 15*time.Second)
 	n.dropAndWait(0)
-	publish(t, p, "away", "lost with Redis")
+	e2etest.Publish(t, p, "away", "lost with Redis")
 	// Parked (in Redis) once the server saw the cut: its logout follows.
-	eventually.True(t, 5*time.Second, "the page parked", func() bool { return online(t, p, "away") == "offline" })
+	eventually.True(t, 5*time.Second, "the page parked", func() bool { return e2etest.Online(t, p, "away") == "offline" })
 	time.Sleep(100 * time.Millisecond)
 	redis.Restart()
 	waitRecovered(t, n, 0, 2, false)
 	n.wait(10*time.Second, "the new login's count", func(es []event) bool { return len(payloads(es, 0, "update_online_count")) >= 2 })
 	eventually.True(t, 15*time.Second, "publishes work again after the restart", func() bool {
-		return publish(t, p, "stays", "ping") == "ok"
+		return e2etest.Publish(t, p, "stays", "ping") == "ok"
 	})
-	publish(t, p, "away", "after")
+	e2etest.Publish(t, p, "away", "after")
 	n.waitMsgs(0, 1, 5*time.Second)
 	wantMsgs(t, n, 0, []string{"after"})
 	n.waitMsgs(1, 1, 5*time.Second)
@@ -309,7 +310,7 @@ func TestRecoveryRedisRestarted(t *testing.T) {
 // tryPublish publishes to uid through apiURL; an instance that has gone
 // answers an error.
 func tryPublish(apiURL, uid, content string) (string, error) {
-	resp, err := httpClient.Get(apiURL + "/?" + publishQuery(uid, content))
+	resp, err := e2etest.HTTPClient.Get(apiURL + "/?" + publishQuery(uid, content))
 	if err != nil {
 		return "", err
 	}
@@ -325,7 +326,7 @@ func tryPublish(apiURL, uid, content string) (string, error) {
 // the page was between the two (the drained instance, done with its
 // sessions, waits for its parked page to be taken).
 func TestRecoveryDrain(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	redis := redistest.Start(t)
 	a, b := startRedisPair(t, redis.URL(), "--io.drain_window", "1s")
 	n := startClients(t, a.IOURL(), recoveringClient("drained", 1500*time.Millisecond))
@@ -350,7 +351,7 @@ func TestRecoveryDrain(t *testing.T) {
 	n.wait(10*time.Second, "the drain's disconnect", func(es []event) bool { return len(payloads(es, 0, "disconnect")) > 0 })
 	for i := range 3 {
 		m := fmt.Sprint("gap", i)
-		publish(t, b, "drained", m)
+		e2etest.Publish(t, b, "drained", m)
 		accepted = append(accepted, m)
 	}
 	waitRecovered(t, n, 0, 2, true)
@@ -374,16 +375,16 @@ func TestRecoveryDrain(t *testing.T) {
 // event stream gets after a push repeats the latest push's id, so that its
 // Last-Event-ID always names a push.
 func TestMessageIDs(t *testing.T) {
-	needNode(t)
-	p := startPushio(t)
+	e2etest.NeedNode(t)
+	p := e2etest.StartPushio(t)
 	n := startClients(t, p.IOURL(),
 		clientSpec{Version: "sio4", UID: "ids", Args: true},
 		clientSpec{Version: "sse", UID: "ids", Args: true})
 	n.waitLine("all_ready", 15*time.Second)
 	for _, m := range []string{"a", "b", "c"} {
-		publish(t, p, "ids", m)
+		e2etest.Publish(t, p, "ids", m)
 	}
-	publish(t, p, "", "everyone")
+	e2etest.Publish(t, p, "", "everyone")
 	n.waitMsgs(0, 4, 5*time.Second)
 	n.waitMsgs(1, 4, 5*time.Second)
 	sio, sse := n.eventsOf(0, "new_msg"), n.eventsOf(1, "new_msg")
@@ -416,24 +417,24 @@ func TestMessageIDs(t *testing.T) {
 // its client id recovers in both, on another instance: the group pushes
 // of the gap arrive, and those after, once each.
 func TestRecoveryKeepsGroups(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	redis := redistest.Start(t)
 	a, b := startRedisPair(t, redis.URL())
 	n := startClients(t, a.IOURL(), recoveringClient("grouped", 1500*time.Millisecond))
 	n.waitLine("all_ready", 15*time.Second)
 	id := fmt.Sprint(n.connects(0)[0]["id"])
-	apiGet(t, a, "type=join&group=byuid&uid=grouped")
-	apiGet(t, a, "type=join&group=byclient&client="+id)
-	apiGet(t, a, "type=publish&group=byuid&content=g1")
+	e2etest.APIGet(t, a, "type=join&group=byuid&uid=grouped")
+	e2etest.APIGet(t, a, "type=join&group=byclient&client="+id)
+	e2etest.APIGet(t, a, "type=publish&group=byuid&content=g1")
 	n.waitMsgs(0, 1, 5*time.Second)
 	n.command("move 0 " + b.IOURL())
 	n.dropAndWait(0)
-	apiGet(t, b, "type=publish&group=byuid&content=g2")
-	apiGet(t, a, "type=publish&group=byclient&content=g3")
+	e2etest.APIGet(t, b, "type=publish&group=byuid&content=g2")
+	e2etest.APIGet(t, a, "type=publish&group=byclient&content=g3")
 	waitRecovered(t, n, 0, 2, true)
 	n.waitMsgs(0, 3, 5*time.Second)
-	apiGet(t, a, "type=publish&group=byuid&content=g4")
-	apiGet(t, b, "type=publish&group=byclient&content=g5")
+	e2etest.APIGet(t, a, "type=publish&group=byuid&content=g4")
+	e2etest.APIGet(t, b, "type=publish&group=byclient&content=g5")
 	n.waitMsgs(0, 5, 5*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	wantMsgs(t, n, 0, []string{"g1", "g2", "g3", "g4", "g5"})

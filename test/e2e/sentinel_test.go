@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/redistest"
 )
@@ -16,7 +17,7 @@ import (
 // the replica: within seconds a push through A reaches the pages on B
 // again, each copy once, and presence and offline answers are right.
 func TestSentinelFailoverWithPages(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	s := redistest.StartSentinel(t)
 	nodes := startNodes(t, 2, "--redis.url", s.URL(), "--redis.prefix", redistest.Prefix(t))
 	a, b := "http://"+nodes[0].APIAddr, "http://"+nodes[1].APIAddr
@@ -54,7 +55,7 @@ func TestSentinelFailoverWithPages(t *testing.T) {
 		{"type=publish&to=nobody&content=x", "offline"},
 		{"type=count", `{"uids":2,"pages":2}`},
 	} {
-		if _, got := call(t, "GET", b+"/?"+q.query, "", ""); got != q.want {
+		if _, got := e2etest.Call(t, "GET", b+"/?"+q.query, "", ""); got != q.want {
 			t.Errorf("after the failover, ?%s = %q, want %q", q.query, got, q.want)
 		}
 	}

@@ -8,14 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/harness"
-)
-
-// Content with every character htmlspecialchars changes, non-ASCII text
-// and an emoji (a UTF-16 surrogate pair), and what clients must receive.
-const (
-	richContent = `<b>"&'</b> 你好，世界 😀`
-	richEscaped = `&lt;b&gt;&quot;&amp;&#039;&lt;/b&gt; 你好，世界 😀`
 )
 
 var versions = []string{"sio1", "sio2", "sio3", "sio4"}
@@ -34,42 +28,42 @@ var transportModes = []struct {
 // counted, gets a targeted push and a broadcast byte for byte, and is
 // offline once it has left.
 func TestClientMatrix(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	for _, v := range versions {
 		for _, mode := range transportModes {
 			t.Run(v+"/"+mode.name, func(t *testing.T) {
 				t.Parallel()
-				p := startPushio(t)
+				p := e2etest.StartPushio(t)
 				uid := "m-" + v + "-" + mode.name
 				n := startClients(t, p.IOURL(), clientSpec{
 					Version: v, Transports: mode.transports, UID: uid, Upgrade: mode.upgrade, Expect: 2,
 				})
 				n.waitLine("all_ready", 15*time.Second)
-				want := countsText(1, 1)
+				want := e2etest.CountsText(1, 1)
 				n.wait(5*time.Second, "update_online_count "+want, func(es []event) bool {
 					return slices.Contains(payloads(es, 0, "update_online_count"), any(want))
 				})
 				for _, c := range n.data(0, "update_online_count") {
-					if c != want && c != countsText(0, 0) {
+					if c != want && c != e2etest.CountsText(0, 0) {
 						t.Errorf("update_online_count %q, want %q (or the zero counts before the first tick)", c, want)
 					}
 				}
-				if got := online(t, p, uid); got != "online" {
+				if got := e2etest.Online(t, p, uid); got != "online" {
 					t.Fatalf("type=online for a logged-in client: %q", got)
 				}
 
-				if got := publish(t, p, uid, richContent); got != "ok" {
+				if got := e2etest.Publish(t, p, uid, e2etest.RichContent); got != "ok" {
 					t.Fatalf("publish to %s: %q, want ok", uid, got)
 				}
 				n.waitMsgs(0, 1, 5*time.Second)
-				if got := publish(t, p, "", "to everyone: "+richContent); got != "ok" {
+				if got := e2etest.Publish(t, p, "", "to everyone: "+e2etest.RichContent); got != "ok" {
 					t.Fatalf("broadcast: %q, want ok", got)
 				}
 				n.waitLine("done", 5*time.Second)
 				n.waitExit(5 * time.Second)
 
 				msgs := n.data(0, "new_msg")
-				if want := []any{richEscaped, "to everyone: " + richEscaped}; !slices.Equal(msgs, want) {
+				if want := []any{e2etest.RichEscaped, "to everyone: " + e2etest.RichEscaped}; !slices.Equal(msgs, want) {
 					t.Errorf("new_msg payloads %q, want %q", msgs, want)
 				}
 				wantT := "websocket"
@@ -79,7 +73,7 @@ func TestClientMatrix(t *testing.T) {
 				if e, _ := n.last(0, "new_msg"); e.T != wantT {
 					t.Errorf("pushes arrived over %q, want %q", e.T, wantT)
 				}
-				waitOnline(t, p, uid, "offline", 5*time.Second)
+				e2etest.WaitOnline(t, p, uid, "offline", 5*time.Second)
 			})
 		}
 	}
@@ -89,11 +83,11 @@ func TestClientMatrix(t *testing.T) {
 // to their uid while 10 back-to-back broadcasts run: every message once,
 // in order per client.
 func TestBurst(t *testing.T) {
-	needNode(t)
+	e2etest.NeedNode(t)
 	const clients, pushes = 50, 10
 	for _, mode := range transportModes[:2] {
 		t.Run(mode.name, func(t *testing.T) {
-			p := startPushio(t)
+			p := e2etest.StartPushio(t)
 			specs := make([]clientSpec, clients)
 			for i := range specs {
 				// pushes + broadcasts + the closing broadcast "end"
@@ -116,7 +110,7 @@ func TestBurst(t *testing.T) {
 			for i := range specs {
 				n.waitMsgs(i, 2*pushes, 20*time.Second)
 			}
-			if got := publish(t, p, "", "end"); got != "ok" {
+			if got := e2etest.Publish(t, p, "", "end"); got != "ok" {
 				t.Fatalf("closing broadcast: %q", got)
 			}
 			n.waitLine("done", 10*time.Second)
@@ -138,7 +132,7 @@ func pushAll(p *harness.Pushio, uid string, n int) error {
 		if uid != "" {
 			q = "type=publish&to=" + uid + "&content=" + uid + "%23" + fmt.Sprint(k)
 		}
-		status, body, _, err := send(http.MethodGet, p.APIURL()+"/?"+q, "", "")
+		status, body, _, err := e2etest.Send(http.MethodGet, p.APIURL()+"/?"+q, "", "")
 		if err != nil {
 			return err
 		}

@@ -1,5 +1,5 @@
 // Package harness runs the built pushio binary for the tests that need a
-// real process (test/e2e, test/cluster, cmd/pushio): it
+// real process (test/e2e, test/browser, test/cluster, cmd/pushio): it
 // builds it, starts instances on free loopback ports (read back from the
 // JSON start-up log line), stops them with SIGTERM then SIGKILL, and keeps
 // their output for failure reports. Extra flags and environment let a

@@ -1,10 +1,12 @@
-package e2e
+package browser
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushio/pushio/internal/test/e2etest"
 )
 
 // The demo page's status colours, as getComputedStyle gives them: green
@@ -17,24 +19,24 @@ const (
 // waitLoggedIn waits until the demo page on page says it is logged in, in
 // green, and returns its uid. The first login after a restart may wait for
 // the client's reconnection back-off (up to 5 s, randomised by half).
-func waitLoggedIn(b *browser, page string) string {
-	b.t.Helper()
-	b.do("waitText", page, "selector", "#status", "text", "logged in as ", "timeout_ms", 15000)
-	uid := b.do("text", page, "selector", "#uid")
-	if got := b.do("text", page, "selector", "#status"); got != "logged in as "+uid {
-		b.t.Errorf("status %q, want %q", got, "logged in as "+uid)
+func waitLoggedIn(b *e2etest.Browser, page string) string {
+	b.T().Helper()
+	b.Do("waitText", page, "selector", "#status", "text", "logged in as ", "timeout_ms", 15000)
+	uid := b.Do("text", page, "selector", "#uid")
+	if got := b.Do("text", page, "selector", "#status"); got != "logged in as "+uid {
+		b.T().Errorf("status %q, want %q", got, "logged in as "+uid)
 	}
-	if state := b.do("attr", page, "selector", "#status", "name", "data-state"); state != "loggedin" {
-		b.t.Errorf("status state %q, want loggedin", state)
+	if state := b.Do("attr", page, "selector", "#status", "name", "data-state"); state != "loggedin" {
+		b.T().Errorf("status state %q, want loggedin", state)
 	}
 	if color := statusColor(b, page); color != statusGreen {
-		b.t.Errorf("logged-in status colour %s, want green %s", color, statusGreen)
+		b.T().Errorf("logged-in status colour %s, want green %s", color, statusGreen)
 	}
 	return uid
 }
 
-func statusColor(b *browser, page string) string {
-	return b.do("eval", page, "js", `getComputedStyle(document.getElementById("status")).color`)
+func statusColor(b *e2etest.Browser, page string) string {
+	return b.Do("eval", page, "js", `getComputedStyle(document.getElementById("status")).color`)
 }
 
 // TestBrowserDemoPageReconnects: when its server dies the demo page says
@@ -42,40 +44,40 @@ func statusColor(b *browser, page string) string {
 // it last got as stale; when a server is back on the same address it logs
 // in again by itself, with fresh counts, and receives.
 func TestBrowserDemoPageReconnects(t *testing.T) {
-	b := startBrowser(t)
-	p := startPushio(t)
+	b := e2etest.StartBrowser(t)
+	p := e2etest.StartPushio(t)
 
-	b.do("open", "demo", "url", p.IOURL()+"/")
+	b.Do("open", "demo", "url", p.IOURL()+"/")
 	waitLoggedIn(b, "demo")
-	b.waitText("demo", "footer", "(1 user online, 1 page open)")
-	if class := b.do("attr", "demo", "selector", "footer", "name", "class"); strings.Contains(class, "stale") {
+	b.WaitText("demo", "footer", "(1 user online, 1 page open)")
+	if class := b.Do("attr", "demo", "selector", "footer", "name", "class"); strings.Contains(class, "stale") {
 		t.Errorf("footer class %q while logged in, want fresh counts", class)
 	}
 
 	if err := p.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	b.waitText("demo", "#status", "reconnecting… (attempt 2")
-	if state := b.do("attr", "demo", "selector", "#status", "name", "data-state"); state != "reconnecting" {
+	b.WaitText("demo", "#status", "reconnecting… (attempt 2")
+	if state := b.Do("attr", "demo", "selector", "#status", "name", "data-state"); state != "reconnecting" {
 		t.Errorf("status state %q, want reconnecting", state)
 	}
 	if color := statusColor(b, "demo"); color == statusGreen {
 		t.Errorf("reconnecting status is green")
 	}
-	if class := b.do("attr", "demo", "selector", "footer", "name", "class"); !strings.Contains(class, "stale") {
+	if class := b.Do("attr", "demo", "selector", "footer", "name", "class"); !strings.Contains(class, "stale") {
 		t.Errorf("footer class %q while reconnecting, want stale", class)
 	}
-	b.waitText("demo", "footer", "当前1人在线，共打开1个页面 (1 user online, 1 page open) — stale, not connected")
-	b.do("screenshot", "demo", "path", artifact(t, "demo-reconnecting.png"))
+	b.WaitText("demo", "footer", "当前1人在线，共打开1个页面 (1 user online, 1 page open) — stale, not connected")
+	b.Do("screenshot", "demo", "path", e2etest.Artifact(t, "demo-reconnecting.png"))
 
-	p = startPushio(t, "--io.addr", p.IOAddr, "--api.addr", p.APIAddr)
+	p = e2etest.StartPushio(t, "--io.addr", p.IOAddr, "--api.addr", p.APIAddr)
 	uid := waitLoggedIn(b, "demo")
-	b.do("waitGone", "demo", "selector", "footer.stale")
-	b.waitText("demo", "footer", "(1 user online, 1 page open)")
-	if got := publish(t, p, uid, "after the restart"); got != "ok" {
+	b.Do("waitGone", "demo", "selector", "footer.stale")
+	b.WaitText("demo", "footer", "(1 user online, 1 page open)")
+	if got := e2etest.Publish(t, p, uid, "after the restart"); got != "ok" {
 		t.Fatalf("push after the restart: %q", got)
 	}
-	b.waitText("demo", "#log", "after the restart")
+	b.WaitText("demo", "#log", "after the restart")
 }
 
 // TestBrowserDemoPageNarrow: on a 390 px wide screen the notifications
@@ -84,17 +86,17 @@ func TestBrowserDemoPageReconnects(t *testing.T) {
 // the others go by themselves.
 func TestBrowserDemoPageNarrow(t *testing.T) {
 	const width, height = 390, 844
-	b := startBrowser(t)
-	p := startPushio(t)
+	b := e2etest.StartBrowser(t)
+	p := e2etest.StartPushio(t)
 
-	b.do("open", "phone", "url", p.IOURL()+"/", "width", width, "height", height)
+	b.Do("open", "phone", "url", p.IOURL()+"/", "width", width, "height", height)
 	uid := waitLoggedIn(b, "phone")
-	waitOnline(t, p, uid, "online", 5*time.Second)
+	e2etest.WaitOnline(t, p, uid, "online", 5*time.Second)
 	layout := func(wantToasts int) {
 		t.Helper()
 		var top, toasts []rect
-		b.decode(&top, "rects", "phone", "selector", "h1, #status")
-		b.decode(&toasts, "rects", "phone", "selector", "#toasts .toast")
+		b.Decode(&top, "rects", "phone", "selector", "h1, #status")
+		b.Decode(&toasts, "rects", "phone", "selector", "#toasts .toast")
 		if len(top) != 2 || len(toasts) != wantToasts {
 			t.Fatalf("%d heading and status boxes, %d notifications; want 2 and %d", len(top), len(toasts), wantToasts)
 		}
@@ -109,31 +111,31 @@ func TestBrowserDemoPageNarrow(t *testing.T) {
 			}
 		}
 		var scroll int
-		b.decode(&scroll, "eval", "phone", "js", "document.documentElement.scrollWidth")
+		b.Decode(&scroll, "eval", "phone", "js", "document.documentElement.scrollWidth")
 		if scroll > width {
 			t.Errorf("the page is %d px wide on a %d px screen: it scrolls sideways", scroll, width)
 		}
 	}
 
-	if got := publish(t, p, uid, "one to dismiss"); got != "ok" {
+	if got := e2etest.Publish(t, p, uid, "one to dismiss"); got != "ok" {
 		t.Fatalf("push: %q", got)
 	}
-	b.waitText("phone", "#toasts", "one to dismiss")
+	b.WaitText("phone", "#toasts", "one to dismiss")
 	layout(1)
-	b.do("screenshot", "phone", "path", artifact(t, "demo-390.png"))
-	b.do("click", "phone", "selector", "#toasts .toast button.dismiss")
-	b.do("waitGone", "phone", "selector", "#toasts .toast")
+	b.Do("screenshot", "phone", "path", e2etest.Artifact(t, "demo-390.png"))
+	b.Do("click", "phone", "selector", "#toasts .toast button.dismiss")
+	b.Do("waitGone", "phone", "selector", "#toasts .toast")
 
 	long := strings.Repeat("a long notification that wraps ", 12) + strings.Repeat("x", 150)
 	for i := range 4 {
-		if got := publish(t, p, uid, fmt.Sprintf("%d: %s", i, long)); got != "ok" {
+		if got := e2etest.Publish(t, p, uid, fmt.Sprintf("%d: %s", i, long)); got != "ok" {
 			t.Fatalf("push %d: %q", i, got)
 		}
 	}
-	b.waitText("phone", "#toasts", "3: a long")
+	b.WaitText("phone", "#toasts", "3: a long")
 	layout(3) // the oldest made room
-	b.do("screenshot", "phone", "path", artifact(t, "demo-390-long.png"))
-	b.do("waitGone", "phone", "selector", "#toasts .toast", "timeout_ms", 15000)
+	b.Do("screenshot", "phone", "path", e2etest.Artifact(t, "demo-390-long.png"))
+	b.Do("waitGone", "phone", "selector", "#toasts .toast", "timeout_ms", 15000)
 }
 
 // rect is an element's bounding box in CSS pixels.
@@ -148,7 +150,7 @@ func (r rect) overlaps(o rect) bool {
 // only whether they are needed), and is the plain call otherwise.
 func TestBrowserDemoPageCurlHint(t *testing.T) {
 	const secret = "api-secret-for-the-hint-test"
-	b := startBrowser(t)
+	b := e2etest.StartBrowser(t)
 	tests := []struct {
 		name string
 		args []string
@@ -162,15 +164,15 @@ func TestBrowserDemoPageCurlHint(t *testing.T) {
 	}
 	// One browser for all: its commands fail the test, not a subtest.
 	for _, tt := range tests {
-		p := startPushio(t, tt.args...)
-		b.do("open", tt.name, "url", p.IOURL()+"/")
-		b.waitText(tt.name, "#example", "curl ")
-		uid := b.do("text", tt.name, "selector", "#uid")
+		p := e2etest.StartPushio(t, tt.args...)
+		b.Do("open", tt.name, "url", p.IOURL()+"/")
+		b.WaitText(tt.name, "#example", "curl ")
+		uid := b.Do("text", tt.name, "selector", "#uid")
 		want := strings.NewReplacer("{api}", p.APIURL(), "{uid}", uid).Replace(tt.want)
-		if got := b.do("text", tt.name, "selector", "#example"); got != want {
+		if got := b.Do("text", tt.name, "selector", "#example"); got != want {
 			t.Errorf("%s: curl hint %q, want %q", tt.name, got, want)
 		}
-		if html := b.do("eval", tt.name, "js", "document.documentElement.outerHTML"); strings.Contains(html, secret) {
+		if html := b.Do("eval", tt.name, "js", "document.documentElement.outerHTML"); strings.Contains(html, secret) {
 			t.Errorf("%s: the api.secret is on the page", tt.name)
 		}
 	}

@@ -1,4 +1,4 @@
-package e2e
+package browser
 
 import (
 	"net/http"
@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
+	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/metricstest"
 )
@@ -42,17 +44,17 @@ func demoPages(t testing.TB, p *harness.Pushio) map[string]float64 {
 // and that the choice stays in its URL. Its screenshot is kept as
 // demo-KIND.png.
 func demoSwitch(t *testing.T, from, kind string) {
-	b := startBrowser(t)
-	p := startPushio(t)
-	b.do("open", "demo", "url", p.IOURL()+"/?kind="+from)
+	b := e2etest.StartBrowser(t)
+	p := e2etest.StartPushio(t)
+	b.Do("open", "demo", "url", p.IOURL()+"/?kind="+from)
 	waitLoggedIn(b, "demo")
-	if got := b.do("eval", "demo", "js", `document.getElementById("kind-`+from+`").checked`); got != "true" {
+	if got := b.Do("eval", "demo", "js", `document.getElementById("kind-`+from+`").checked`); got != "true" {
 		t.Fatalf("?kind=%s: its switch position checked is %s, want true", from, got)
 	}
-	b.do("click", "demo", "selector", "#kind-"+kind)
-	b.waitText("demo", "#log", "connecting with ")
+	b.Do("click", "demo", "selector", "#kind-"+kind)
+	b.WaitText("demo", "#log", "connecting with ")
 	uid := waitLoggedIn(b, "demo")
-	waitFor(t, 10*time.Second, "one page, of kind "+kind, func() bool {
+	eventually.True(t, 10*time.Second, "one page, of kind "+kind, func() bool {
 		got := demoPages(t, p)
 		for k, n := range got {
 			if n != map[bool]float64{true: 1}[k == kind] {
@@ -61,27 +63,27 @@ func demoSwitch(t *testing.T, from, kind string) {
 		}
 		return true
 	})
-	b.waitText("demo", "footer", "当前1人在线，共打开1个页面 (1 user online, 1 page open)")
-	if class := b.do("attr", "demo", "selector", "footer", "name", "class"); strings.Contains(class, "stale") {
+	b.WaitText("demo", "footer", "当前1人在线，共打开1个页面 (1 user online, 1 page open)")
+	if class := b.Do("attr", "demo", "selector", "footer", "name", "class"); strings.Contains(class, "stale") {
 		t.Errorf("footer class %q while logged in, want fresh counts", class)
 	}
 
-	if got := publish(t, p, uid, richContent); got != "ok" {
+	if got := e2etest.Publish(t, p, uid, e2etest.RichContent); got != "ok" {
 		t.Fatalf("push to the page's uid %s: %q", uid, got)
 	}
-	b.waitText("demo", "#log", `<b>"&'</b> 你好，世界 😀`)
-	b.waitText("demo", "#toasts", `<b>"&'</b> 你好，世界 😀`)
-	if got := publish(t, p, "", "to everyone over "+kind); got != "ok" {
+	b.WaitText("demo", "#log", `<b>"&'</b> 你好，世界 😀`)
+	b.WaitText("demo", "#toasts", `<b>"&'</b> 你好，世界 😀`)
+	if got := e2etest.Publish(t, p, "", "to everyone over "+kind); got != "ok" {
 		t.Fatalf("broadcast: %q", got)
 	}
-	b.waitText("demo", "#log", "to everyone over "+kind)
-	b.do("fill", "demo", "selector", "#content", "text", "from the button over "+kind)
-	b.do("click", "demo", "selector", "#push-self")
-	b.waitText("demo", "#log", "from the button over "+kind)
-	if got := b.do("eval", "demo", "js", "location.search"); !strings.Contains(got, "kind="+kind) {
+	b.WaitText("demo", "#log", "to everyone over "+kind)
+	b.Do("fill", "demo", "selector", "#content", "text", "from the button over "+kind)
+	b.Do("click", "demo", "selector", "#push-self")
+	b.WaitText("demo", "#log", "from the button over "+kind)
+	if got := b.Do("eval", "demo", "js", "location.search"); !strings.Contains(got, "kind="+kind) {
 		t.Errorf("the page's URL has %q, want kind=%s in it", got, kind)
 	}
-	b.do("screenshot", "demo", "path", artifact(t, "demo-"+kind+".png"))
+	b.Do("screenshot", "demo", "path", e2etest.Artifact(t, "demo-"+kind+".png"))
 }
 
 // TestBrowserDemoPageWebSocket: the demo page's switch to plain
@@ -102,20 +104,20 @@ func TestBrowserDemoPageSocketIO(t *testing.T) { demoSwitch(t, "sse", "socketio"
 // WebSocket with the server's reason, the EventSource with what its 403
 // means (the page cannot read the reason).
 func TestBrowserDemoPageSecuredKinds(t *testing.T) {
-	b := startBrowser(t)
-	p := startPushio(t, "--auth.secret", "login-secret-for-the-test")
+	b := e2etest.StartBrowser(t)
+	p := e2etest.StartPushio(t, "--auth.secret", "login-secret-for-the-test")
 	for kind, want := range map[string]string{
 		"ws":  "login refused: token required",
 		"sse": "login refused: the server refused the event stream (a 403: signed logins need a token in its URL)",
 	} {
-		b.do("open", kind, "url", p.IOURL()+"/?kind="+kind)
-		b.waitText(kind, "#status", want)
-		if state := b.do("attr", kind, "selector", "#status", "name", "data-state"); state != "refused" {
+		b.Do("open", kind, "url", p.IOURL()+"/?kind="+kind)
+		b.WaitText(kind, "#status", want)
+		if state := b.Do("attr", kind, "selector", "#status", "name", "data-state"); state != "refused" {
 			t.Errorf("%s: status state %q, want refused", kind, state)
 		}
 		if color := statusColor(b, kind); color != statusRed {
 			t.Errorf("%s: refused status colour %s, want red %s", kind, color, statusRed)
 		}
-		b.do("screenshot", kind, "path", artifact(t, "demo-refused-"+kind+".png"))
+		b.Do("screenshot", kind, "path", e2etest.Artifact(t, "demo-refused-"+kind+".png"))
 	}
 }

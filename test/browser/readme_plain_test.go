@@ -1,4 +1,4 @@
-package e2e
+package browser
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushio/pushio/internal/test/e2etest"
+	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/harness"
 	"github.com/pushio/pushio/internal/test/need"
 )
@@ -104,12 +106,12 @@ func TestReadmePlainPages(t *testing.T) {
 }
 
 func readmePlainPages(t *testing.T, php, secret string) {
-	b := startBrowser(t)
+	b := e2etest.StartBrowser(t)
 	var args []string
 	if secret != "" {
 		args = []string{"--auth.secret", secret}
 	}
-	p := startPushio(t, args...)
+	p := e2etest.StartPushio(t, args...)
 	pages := map[string]string{
 		"/ws.html": strings.ReplaceAll(readmePage(t, php, "### Plain WebSocket pages", "readme-ws", secret),
 			"wss://push.example.com", "ws://"+p.IOAddr),
@@ -131,17 +133,17 @@ func readmePlainPages(t *testing.T, php, secret string) {
 	defer site.Close()
 	got := func(page string) []string {
 		var s []string
-		_ = json.Unmarshal([]byte(b.do("eval", page, "js", "JSON.stringify(window.got)")), &s)
+		_ = json.Unmarshal([]byte(b.Do("eval", page, "js", "JSON.stringify(window.got)")), &s)
 		return s
 	}
 	for _, kind := range []string{"ws", "sse"} {
-		b.do("open", kind, "url", site.URL+"/"+kind+".html")
-		waitOnline(t, p, "readme-"+kind, "online", 10*time.Second)
-		if r := publish(t, p, "readme-"+kind, "hello "+kind); r != "ok" {
+		b.Do("open", kind, "url", site.URL+"/"+kind+".html")
+		e2etest.WaitOnline(t, p, "readme-"+kind, "online", 10*time.Second)
+		if r := e2etest.Publish(t, p, "readme-"+kind, "hello "+kind); r != "ok" {
 			t.Fatalf("publish to the %s page: %q", kind, r)
 		}
 	}
-	waitFor(t, 10*time.Second, "each page got its push and the counts", func() bool {
+	eventually.True(t, 10*time.Second, "each page got its push and the counts", func() bool {
 		ws, sse := strings.Join(got("ws"), "\n"), strings.Join(got("sse"), "\n")
 		return strings.Contains(ws, `ws {"event":"new_msg","data":"hello ws"}`) &&
 			strings.Contains(ws, `"event":"update_online_count"`) &&
@@ -152,12 +154,12 @@ func readmePlainPages(t *testing.T, php, secret string) {
 	if err := p.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	p = startPushio(t, append(args, "--io.addr", p.IOAddr, "--api.addr", p.APIAddr)...)
-	waitOnline(t, p, "readme-ws", "online", 15*time.Second)
-	if r := publish(t, p, "readme-ws", "after the restart"); r != "ok" {
+	p = e2etest.StartPushio(t, append(args, "--io.addr", p.IOAddr, "--api.addr", p.APIAddr)...)
+	e2etest.WaitOnline(t, p, "readme-ws", "online", 15*time.Second)
+	if r := e2etest.Publish(t, p, "readme-ws", "after the restart"); r != "ok" {
 		t.Fatalf("publish after the restart: %q", r)
 	}
-	waitFor(t, 10*time.Second, "the ws page's push after the restart", func() bool {
+	eventually.True(t, 10*time.Second, "the ws page's push after the restart", func() bool {
 		return slices.Contains(got("ws"), `ws {"event":"new_msg","data":"after the restart"}`)
 	})
 	var closes []string
@@ -172,7 +174,7 @@ func readmePlainPages(t *testing.T, php, secret string) {
 		t.Errorf("the ws page saw closes %q, want 1001 first", closes)
 	}
 	var opened int
-	b.decode(&opened, "eval", "ws", "js", "window.opened")
+	b.Decode(&opened, "eval", "ws", "js", "window.opened")
 	if opened < 2 {
 		t.Errorf("the ws page opened %d WebSockets, want 2 or more", opened)
 	}
