@@ -5,6 +5,21 @@ import (
 	"time"
 )
 
+// flagged is wire options with flag name set to v, as another server's
+// broadcast brings them: through the real encoder and decoder.
+func flagged(t *testing.T, name string, v any) *wireOpts {
+	t.Helper()
+	b, err := encodeMsgpack(&wireOpts{Flags: map[string]any{name: v}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w wireOpts
+	if err := decodeMsgpack(b, &w); err != nil {
+		t.Fatal(err)
+	}
+	return &w
+}
+
 // TestWireTTL: the ttl flag, written by any encoder in any width msgpack
 // has (compact ints as a Node emitter writes them, floats, strings), is
 // read as a positive number of milliseconds up to a day; anything else is
@@ -27,15 +42,7 @@ func TestWireTTL(t *testing.T) {
 		{"60000", 0},
 		{nil, 0},
 	} {
-		b, err := encodeMsgpack(&wireOpts{Flags: map[string]any{flagTTL: tc.flag}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var w wireOpts
-		if err := decodeMsgpack(b, &w); err != nil {
-			t.Fatal(err)
-		}
-		if got := w.ttl(); got != tc.want {
+		if got := flagged(t, flagTTL, tc.flag).ttl(); got != tc.want {
 			t.Errorf("ttl flag %T(%v) = %v, want %v", tc.flag, tc.flag, got, tc.want)
 		}
 	}
@@ -62,15 +69,7 @@ func TestWireRead(t *testing.T) {
 		{"1796000000123456", time.Time{}},
 		{nil, time.Time{}},
 	} {
-		b, err := encodeMsgpack(&wireOpts{Flags: map[string]any{flagRead: tc.flag}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var w wireOpts
-		if err := decodeMsgpack(b, &w); err != nil {
-			t.Fatal(err)
-		}
-		if got := w.read(); !got.Equal(tc.want) {
+		if got := flagged(t, flagRead, tc.flag).read(); !got.Equal(tc.want) {
 			t.Errorf("read flag %T(%v) = %v, want %v", tc.flag, tc.flag, got, tc.want)
 		}
 	}

@@ -82,6 +82,14 @@ func (t *reloadTally) record(content []byte, at time.Time, closing bool) bool {
 	return true
 }
 
+// times is how often sequence number seq was received; t.mu held.
+func (t *reloadTally) times(seq int) int32 {
+	if seq < len(t.got) {
+		return t.got[seq]
+	}
+	return 0
+}
+
 func (t *reloadTally) counts() (unique, received, inClose int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -239,10 +247,7 @@ func (t *reloadTally) missed(sent []sentPush, start time.Time, apis int) []strin
 	defer t.mu.Unlock()
 	var out []string
 	for seq, p := range sent {
-		got := int32(0)
-		if seq < len(t.got) {
-			got = t.got[seq]
-		}
+		got := t.times(seq)
 		if got == 1 || len(out) == maxMissed {
 			continue
 		}
@@ -275,7 +280,7 @@ func (t *reloadTally) lostOKIn(sent []sentPush, gaps []interval) int64 {
 	defer t.mu.Unlock()
 	var n int64
 	for seq, p := range sent {
-		if !p.ok || (seq < len(t.got) && t.got[seq] > 0) {
+		if !p.ok || t.times(seq) > 0 {
 			continue
 		}
 		for _, g := range gaps {

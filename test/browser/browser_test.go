@@ -1,11 +1,7 @@
 package browser
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -53,11 +49,7 @@ func TestBrowserDemoPage(t *testing.T) {
 	b.Do("screenshot", "demo", "path", e2etest.Artifact(t, "demo.png"))
 
 	// A page from another origin (another port).
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = io.WriteString(w, strings.ReplaceAll(crossOriginPage, "IO_URL", p.IOURL()))
-	}))
-	defer other.Close()
+	other := e2etest.ServePage(t, p, crossOriginPage)
 	b.Do("open", "other", "url", other.URL+"/")
 	b.WaitText("other", "#status", "connected over polling")
 	e2etest.WaitOnline(t, p, "cross-origin", "online", 5*time.Second)
@@ -125,7 +117,7 @@ func TestBrowserDemoPageSecured(t *testing.T) {
 	if state := b.Do("attr", "demo", "selector", "#status", "name", "data-state"); state != "refused" {
 		t.Errorf("status state %q, want refused", state)
 	}
-	if color := b.Do("eval", "demo", "js", `getComputedStyle(document.getElementById("status")).color`); color != statusRed {
+	if color := statusColor(b, "demo"); color != statusRed {
 		t.Errorf("refused status colour %s, want red %s", color, statusRed)
 	}
 	b.Do("screenshot", "demo", "path", e2etest.Artifact(t, "demo-refused.png"))

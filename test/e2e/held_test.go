@@ -3,9 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"slices"
@@ -298,11 +296,7 @@ const reloadPage = `<!doctype html>
 func TestHeldBrowserReload(t *testing.T) {
 	b := e2etest.StartBrowser(t)
 	p := e2etest.StartPushio(t)
-	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = io.WriteString(w, strings.ReplaceAll(reloadPage, "IO_URL", p.IOURL()))
-	}))
-	defer site.Close()
+	site := e2etest.ServePage(t, p, reloadPage)
 	b.Do("open", "page", "url", site.URL+"/")
 	b.WaitText("page", "#status", "counted")
 	e2etest.WaitOnline(t, p, "reloader", "online", 5*time.Second)

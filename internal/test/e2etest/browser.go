@@ -3,8 +3,12 @@ package e2etest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,3 +124,15 @@ func (b *Browser) WaitText(page, selector, text string) string {
 
 // T is the test the browser belongs to.
 func (b *Browser) T() testing.TB { return b.t }
+
+// ServePage serves page, with IO_URL replaced by p's io URL, from
+// another origin (a port of its own) until t ends.
+func ServePage(t testing.TB, p *harness.Pushio, page string) *httptest.Server {
+	html := strings.ReplaceAll(page, "IO_URL", p.IOURL())
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, html)
+	}))
+	t.Cleanup(site.Close)
+	return site
+}
