@@ -9,10 +9,12 @@
 // kept per instance like its pages and reaped with it; each group query is
 // one script.
 //
-// Fanout (the Socket.IO library's socket.AdapterConstructor) carries
-// broadcasts and room emits to the other instances in the wire format of
-// Node's @socket.io/redis-adapter, so @socket.io/redis-emitter and Node
-// socket.io servers with that adapter share a cluster with pushio. When the
+// Fanout (adapter.Fanout) carries broadcasts and room emits to the other
+// instances in the wire format of Node's @socket.io/redis-adapter, so
+// @socket.io/redis-emitter and Node socket.io servers with that adapter
+// share a cluster with pushio. A push's presence lookup and its publishes
+// go in one pipeline; the pushes sent while one pipeline is on its way go
+// together in the next (send.go), one at a time, in order. When the
 // client's connections move to another server (a Sentinel failover), the
 // Fanout subscribes again there, from a goroutine of its own, before it
 // closes the old subscription.

@@ -14,7 +14,6 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/pushio/pushio/adapter"
-	"github.com/pushio/pushio/push"
 )
 
 var _ adapter.Fanout = (*Fanout)(nil)
@@ -67,6 +66,12 @@ type Fanout struct {
 	done      chan struct{} // closed when receive and follow have returned
 	closeOnce sync.Once
 	pending   sync.Map // request id → *waiter
+
+	// sendMu guards the group commit of Send (send.go): sendBusy while a
+	// pipeline is on its way, sendQueue the Sends waiting for the next.
+	sendMu    sync.Mutex
+	sendBusy  bool
+	sendQueue []*sending
 }
 
 // fanoutNsp is the namespace pushio serves and fans out.
@@ -244,96 +249,6 @@ func (f *Fanout) Broadcast(ctx context.Context, p adapter.Packet, sel adapter.Se
 		return err
 	}
 	return f.publish(ctx, f.broadcastChannel(sel), msg)
-}
-
-// Send implements adapter.Fanout: the presence lookups, the publishes and
-// the disconnect requests of every push go in one pipeline to one server
-// (see ordered), so every other server gets them in order: a kicked page
-// gets its message before its disconnection. Without
-// FanoutOptions.Presence it looks nothing up and says no target is
-// online; pushio always sets it.
-func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach, error) {
-	enc := make([]encodedPush, len(out))
-	holds := make([]pendingHold, len(out))
-	pr := f.opts.Presence
-	for i, o := range out {
-		var err error
-		if enc[i], err = f.encodePush(o); err != nil {
-			return nil, err
-		}
-		if pr != nil && o.Hold != nil && len(o.Targets.UIDs)+len(o.Targets.Groups) > 0 {
-			if holds[i].args, err = pr.holdArgs(o.Targets.UIDs, o.Targets.Groups, o.Hold.Held, o.Hold.TTL); err != nil {
-				return nil, err
-			}
-		}
-	}
-	lookups := make([]reachLookup, len(out))
-	c, err := f.ordered(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cmds, err := c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
-		for i, o := range out {
-			lookups[i] = reachLookup{nUIDs: len(o.Targets.UIDs), nCli: len(o.Targets.Clients)}
-			switch {
-			case holds[i].args != nil:
-				// The hold reads the uids' presence itself.
-				t := o.Targets
-				t.UIDs = nil
-				lookups[i] = pr.reachCmds(ctx, pipe, t)
-				lookups[i].nUIDs = len(o.Targets.UIDs)
-				holds[i].cmd = pr.holdCmd(ctx, pipe, holds[i].args)
-			case pr != nil && !o.Targets.Broadcast():
-				lookups[i] = pr.reachCmds(ctx, pipe, o.Targets)
-			}
-			for _, m := range enc[i] {
-				pipe.Publish(ctx, m.channel, m.msg)
-			}
-		}
-		return nil
-	})
-	if err != nil && !onlyNoScript(cmds, holds) {
-		return nil, fmt.Errorf("redis fan-out: sending %d pushes with their presence: %w", len(out), err)
-	}
-	reach := make([]push.Reach, len(out))
-	for i, l := range lookups {
-		reach[i] = l.reach()
-		if holds[i].cmd == nil {
-			continue
-		}
-		cmd := pr.retryHold(ctx, c, holds[i].cmd, holds[i].args)
-		if out[i].Hold.Result, err = holdAnswer(cmd, len(out[i].Targets.UIDs)); err != nil {
-			return nil, fmt.Errorf("redis fan-out: sending %d pushes: %w", len(out), err)
-		}
-		reach[i].UIDs = out[i].Hold.Result.Online
-	}
-	return reach, nil
-}
-
-// pendingHold is a push's hold in Send's pipeline: its script's
-// arguments and command.
-type pendingHold struct {
-	args []any
-	cmd  *goredis.Cmd
-}
-
-// onlyNoScript reports whether the only commands of a pipeline that
-// failed are holds that found Redis without their script (after a restart
-// or SCRIPT FLUSH): those are then run again on their own (retryHold),
-// after the pipeline's publishes rather than before them.
-func onlyNoScript(cmds []goredis.Cmder, holds []pendingHold) bool {
-	isHold := make(map[goredis.Cmder]bool, len(holds))
-	for _, h := range holds {
-		if h.cmd != nil {
-			isHold[h.cmd] = true
-		}
-	}
-	for _, c := range cmds {
-		if err := c.Err(); err != nil && !(isHold[c] && isNoScript(err)) {
-			return false
-		}
-	}
-	return true
 }
 
 // ordered is the client Send's pipeline goes to. A Redis Cluster client
