@@ -327,17 +327,35 @@ func (r *readers) remove(t *wsTransport) {
 	}
 }
 
+// readPause is how long a read loop rests after reading what was ready
+// before it looks again without waiting; it sleeps in epoll_wait only when
+// nothing came meanwhile. A loop asleep in epoll_wait is woken by the
+// server's write to each client (the server pays the wake-up: on loopback
+// the receiver's side of a write runs in the writer's system call, and
+// perf put 14% of the server's CPU during broadcasts there), a cost that
+// clients on other machines never put on a server. Resting lets a
+// broadcast's messages gather: 20 broadcasts to 10,000, by hand, last
+// client p50 92-108 ms against 131-160 ms sleeping in epoll_wait after
+// every batch, and 10% less CPU for both processes. A delivery is read at
+// most readPause late; latencies count that.
+const readPause = 200 * time.Microsecond
+
 // run reads whatever is ready, for the life of the process.
 func (l *readLoop) run() {
 	events := make([]unix.EpollEvent, 256)
 	chunk := make([]byte, 64<<10)
+	wait := -1 // epoll_wait's timeout: block, or 0 after a pause
 	for {
-		n, err := unix.EpollWait(l.epfd, events, -1)
+		n, err := unix.EpollWait(l.epfd, events, wait)
 		if err != nil {
 			if err == unix.EINTR {
 				continue
 			}
 			return
+		}
+		if n == 0 {
+			wait = -1
+			continue
 		}
 		for _, ev := range events[:n] {
 			l.mu.Lock()
@@ -347,6 +365,8 @@ func (l *readLoop) run() {
 				t.readReady(chunk)
 			}
 		}
+		time.Sleep(readPause)
+		wait = 0
 	}
 }
 
