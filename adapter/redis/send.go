@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -23,7 +25,8 @@ import (
 // them serve many pushes, while a Send alone goes at once. The order of
 // the pipelines is the order of the pushes on every server. A Send whose
 // own commands fail (a hold refused) fails alone; one that waited is
-// bounded by the two pipelines' contexts, its own and the one ahead of it.
+// leaves when its context ends before its turn, having sent nothing; each
+// pipeline ends by the earliest deadline of its Sends.
 func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach, error) {
 	s := &sending{ctx: ctx, out: out, wake: make(chan struct{}, 1)}
 	if err := f.prepare(s); err != nil {
@@ -33,7 +36,9 @@ func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach
 	if f.sendBusy {
 		f.sendQueue = append(f.sendQueue, s)
 		f.sendMu.Unlock()
-		<-s.wake
+		if err := f.awaitTurn(s); err != nil {
+			return nil, err
+		}
 		if s.next != nil { // this Send leads the next pipeline
 			f.lead(s.next)
 		}
@@ -43,6 +48,27 @@ func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach
 	f.sendMu.Unlock()
 	f.lead([]*sending{s})
 	return s.reach, s.err
+}
+
+// awaitTurn waits until s is answered or leads, or its context ends while it
+// is still queued: it then leaves the queue, and nothing of it was sent.
+func (f *Fanout) awaitTurn(s *sending) error {
+	select {
+	case <-s.wake:
+		return nil
+	case <-s.ctx.Done():
+	}
+	f.sendMu.Lock()
+	i := slices.Index(f.sendQueue, s)
+	if i >= 0 {
+		f.sendQueue = slices.Delete(f.sendQueue, i, i+1)
+	}
+	f.sendMu.Unlock()
+	if i >= 0 {
+		return fmt.Errorf("redis fan-out: waiting for the pipeline ahead: %w", context.Cause(s.ctx))
+	}
+	<-s.wake // taken into a pipeline already: its answers, or its lead, come
+	return nil
 }
 
 // sending is one Send on its way: its pushes encoded, then its answers.
@@ -109,10 +135,16 @@ func (f *Fanout) lead(batch []*sending) {
 }
 
 // pipeline sends every push of batch and reads their reach, setting each
-// Send's answers. It runs within the first Send's context, cancelation
-// aside, bounded by opts.Timeout: the others' pushes go with it.
+// Send's answers. It ends by the earliest deadline of batch's contexts and
+// within opts.Timeout; a Send's cancelation alone does not stop the others'.
 func (f *Fanout) pipeline(batch []*sending) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), f.opts.Timeout)
+	end := time.Now().Add(f.opts.Timeout)
+	for _, s := range batch {
+		if d, ok := s.ctx.Deadline(); ok && d.Before(end) {
+			end = d
+		}
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(batch[0].ctx), end)
 	defer cancel()
 	c, err := f.ordered(ctx)
 	if err != nil {

@@ -1,6 +1,8 @@
 package redis
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,7 +20,8 @@ import (
 // TestFanoutSendGroupCommit: the Sends that come while a pipeline is on
 // its way (held there by CLIENT PAUSE) go together in the next one, each
 // with its own answers and in the order they came; one whose own command
-// fails (a hold on a key of the wrong type) fails alone.
+// fails (a hold on a key of the wrong type) fails alone, and one whose
+// context ends while it waits leaves with nothing sent.
 func TestFanoutSendGroupCommit(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix(t)
@@ -61,7 +64,7 @@ func TestFanoutSendGroupCommit(t *testing.T) {
 		return a.sendBusy, len(a.sendQueue)
 	}
 
-	if err := c.Do(ctx, "CLIENT", "PAUSE", 1000, "ALL").Err(); err != nil {
+	if err := c.Do(ctx, "CLIENT", "PAUSE", 1500, "ALL").Err(); err != nil {
 		t.Fatal(err)
 	}
 	before := pipelines.Load()
@@ -74,6 +77,14 @@ func TestFanoutSendGroupCommit(t *testing.T) {
 	}
 	start(0)
 	eventually.True(t, 5*time.Second, "the first Send's pipeline on its way", func() bool { b, _ := busy(); return b })
+	// A Send whose context ends while it waits leaves, having sent nothing.
+	gone, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	_, err = a.Send(gone, []adapter.Outgoing{{Packet: &adapter.Packet{Type: 2, Data: []any{"new_msg", "gone"}}, Targets: push.Targets{UIDs: []string{"u1"}}}})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) > 900*time.Millisecond {
+		t.Errorf("a queued Send past its deadline: err %v after %s, want it to leave by its deadline", err, time.Since(t0))
+	}
 	for i := 1; i <= n; i++ {
 		start(i)
 		eventually.True(t, 5*time.Second, "Send queued", func() bool { _, q := busy(); return q == i })
