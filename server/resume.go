@@ -57,7 +57,7 @@ func (p *parkedPage) forget() {
 	p.once.Do(func() {
 		go func() {
 			p.n.unpark(p)
-			p.n.queueWait(func(ctx context.Context) { _, _, _, _ = p.n.opts.Store.Take(ctx, p.pid) })
+			p.n.queueWait(context.Background(), func(ctx context.Context) { _, _, _, _ = p.n.opts.Store.Take(ctx, p.pid) })
 		}()
 	})
 }
@@ -81,8 +81,8 @@ func (n *numbering) queue(op func(context.Context)) bool {
 }
 
 // queueWait asks the recorder for a store call, waiting for room up to
-// the call timeout.
-func (n *numbering) queueWait(op func(context.Context)) bool {
+// the call timeout or ctx's end.
+func (n *numbering) queueWait(ctx context.Context, op func(context.Context)) bool {
 	t := time.NewTimer(n.timeout)
 	defer t.Stop()
 	select {
@@ -91,6 +91,8 @@ func (n *numbering) queueWait(op func(context.Context)) bool {
 	case <-n.quit:
 		return false
 	case <-t.C:
+		return false
+	case <-ctx.Done():
 		return false
 	}
 }
@@ -194,7 +196,7 @@ func (s *Server) take(pid string) (recovery.Session, []recovery.Entry, bool) {
 		entries []recovery.Entry
 		ok      bool
 	)
-	if !n.do(func(ctx context.Context) {
+	if !n.do(context.Background(), func(ctx context.Context) {
 		var err error
 		sess, entries, ok, err = n.opts.Store.Take(ctx, pid)
 		if err != nil {
@@ -209,10 +211,10 @@ func (s *Server) take(pid string) (recovery.Session, []recovery.Entry, bool) {
 
 // do has the recorder make a store call, after those asked for before,
 // and waits for it; false when it was not made within twice the call
-// timeout (what it sets must not be read then).
-func (n *numbering) do(op func(context.Context)) bool {
+// timeout or before ctx's end (what it sets must not be read then).
+func (n *numbering) do(ctx context.Context, op func(context.Context)) bool {
 	done := make(chan struct{})
-	if !n.queueWait(func(ctx context.Context) {
+	if !n.queueWait(ctx, func(ctx context.Context) {
 		op(ctx)
 		close(done)
 	}) {
@@ -224,6 +226,8 @@ func (n *numbering) do(op func(context.Context)) bool {
 	case <-done:
 		return true
 	case <-t.C:
+		return false
+	case <-ctx.Done():
 		return false
 	}
 }
@@ -386,8 +390,13 @@ func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
 			return
 		}
 		for _, p := range waiting {
+			// Each page is a store call: with thousands parked and the
+			// store away, the calls alone outlast any bound.
+			if ctx.Err() != nil {
+				return
+			}
 			// After the page's own park: through the recorder.
-			n.do(func(ctx context.Context) {
+			n.do(ctx, func(ctx context.Context) {
 				if ok, err := n.opts.Store.Parked(ctx, p.pid); err == nil && !ok {
 					n.unpark(p)
 				}

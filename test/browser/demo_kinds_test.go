@@ -1,7 +1,6 @@
 package browser
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/pushio/pushio/internal/test/e2etest"
 	"github.com/pushio/pushio/internal/test/eventually"
 	"github.com/pushio/pushio/internal/test/harness"
-	"github.com/pushio/pushio/internal/test/metricstest"
 )
 
 // demoKinds are the demo page's switch positions and the transport and
@@ -23,12 +21,7 @@ var demoKinds = map[string][2]string{
 // demoPages reads pushio_connections of p by switch position.
 func demoPages(t testing.TB, p *harness.Pushio) map[string]float64 {
 	t.Helper()
-	res, err := http.Get(p.APIURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	fams := metricstest.Parse(t, res.Body)
+	fams := e2etest.Metrics(t, p)
 	got := map[string]float64{}
 	for kind, l := range demoKinds {
 		got[kind] = fams.Value("pushio_connections", "transport", l[0], "protocol", l[1])

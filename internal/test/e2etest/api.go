@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pushio/pushio/internal/test/harness"
+	"github.com/pushio/pushio/internal/test/metricstest"
 )
 
 // HTTPClient bounds every request a test makes.
@@ -138,4 +139,15 @@ func StartPushio(t testing.TB, args ...string) *harness.Pushio {
 	// holds net/http's graceful shutdown for 5s.
 	t.Cleanup(HTTPClient.CloseIdleConnections)
 	return p
+}
+
+// Metrics reads p's /metrics.
+func Metrics(t testing.TB, p *harness.Pushio) metricstest.Families {
+	t.Helper()
+	res, err := HTTPClient.Get(p.APIURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	return metricstest.Parse(t, res.Body)
 }
