@@ -327,7 +327,8 @@ func (r *readers) remove(t *wsTransport) {
 	}
 }
 
-// readPause is how long a read loop rests after reading what was ready
+// readPause is how long a read loop rests after reading what was ready,
+// when that was less than a full batch (with a backlog it reads on),
 // before it looks again without waiting; it sleeps in epoll_wait only when
 // nothing came meanwhile. A loop asleep in epoll_wait is woken by the
 // server's write to each client (the server pays the wake-up: on loopback
@@ -365,8 +366,10 @@ func (l *readLoop) run() {
 				t.readReady(chunk)
 			}
 		}
-		time.Sleep(readPause)
 		wait = 0
+		if n < len(events) { // caught up: rest; with a backlog, read on
+			time.Sleep(readPause)
+		}
 	}
 }
 
