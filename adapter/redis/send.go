@@ -24,8 +24,8 @@ import (
 // under load a round trip, its two system calls and Redis's own work on
 // them serve many pushes, while a Send alone goes at once. The order of
 // the pipelines is the order of the pushes on every server. A Send whose
-// own commands fail (a hold refused) fails alone; one that waited is
-// leaves when its context ends before its turn, having sent nothing; each
+// own commands fail (a hold refused) fails alone. A waiting Send whose
+// context ends before its turn leaves, having sent nothing, and each
 // pipeline ends by the earliest deadline of its Sends.
 func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach, error) {
 	s := &sending{ctx: ctx, out: out, wake: make(chan struct{}, 1)}
@@ -50,8 +50,9 @@ func (f *Fanout) Send(ctx context.Context, out []adapter.Outgoing) ([]push.Reach
 	return s.reach, s.err
 }
 
-// awaitTurn waits until s is answered or leads, or its context ends while it
-// is still queued: it then leaves the queue, and nothing of it was sent.
+// awaitTurn waits until s is answered or leads, or until its context ends
+// while it is still queued: it then leaves the queue, and nothing of it
+// was sent.
 func (f *Fanout) awaitTurn(s *sending) error {
 	select {
 	case <-s.wake:
