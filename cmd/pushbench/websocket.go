@@ -336,9 +336,12 @@ func (r *readers) remove(t *wsTransport) {
 // perf put 14% of the server's CPU during broadcasts there), a cost that
 // clients on other machines never put on a server. Resting lets a
 // broadcast's messages gather: 20 broadcasts to 10,000, by hand, last
-// client p50 92-108 ms against 131-160 ms sleeping in epoll_wait after
-// every batch, and 10% less CPU for both processes. A delivery is read at
-// most readPause late; latencies count that.
+// client p50 90-112 ms against 115-160 ms blocking in epoll_wait after
+// every batch, and 10% less CPU for both processes. At 100,000 on 6
+// instances, where loops fall behind, a loop with a full batch reads on
+// (one run each: last client 1.37-1.94 s, against 1.81-2.55 s never
+// resting). A delivery is read at most readPause late; latencies count
+// that.
 const readPause = 200 * time.Microsecond
 
 // run reads whatever is ready, for the life of the process.
