@@ -11,11 +11,16 @@ import (
 // drainHandover is how long, at most, a drained instance waits after its
 // last session for the pages it parked (connection state recovery) to
 // be taken by the instances they reconnect to, pushes to them kept
-// meanwhile.
+// meanwhile; it ends drainReserve before Drain's deadline at the latest,
+// so that the stop after it (the cluster's presence removed) has time: a
+// page that never comes back (a closed tab) keeps it waiting to the end,
+// and with the default drain window (5 s) and shutdown_timeout (10 s) the
+// two took the whole budget.
 const (
 	drainPoll     = 20 * time.Millisecond
 	drainGrace    = time.Second
 	drainHandover = 5 * time.Second
+	drainReserve  = 2 * time.Second
 )
 
 // Drain puts the instance in lame-duck mode: new sessions are refused
@@ -76,7 +81,13 @@ func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 			c.u.page.Close()
 		}
 	}
-	s.rec.awaitHandover(ctx, drainHandover)
+	handover := drainHandover
+	if end, ok := ctx.Deadline(); ok {
+		handover = min(handover, time.Until(end)-drainReserve)
+	}
+	if handover > 0 {
+		s.rec.awaitHandover(ctx, handover)
+	}
 	return nil
 }
 
