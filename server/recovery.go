@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"hash/fnv"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -37,15 +38,23 @@ type RecoveryOptions struct {
 const (
 	ringEntries = 65536
 	ringBytes   = 16 << 20
-	// recordQueue is how many store calls may wait for the recorder.
+	// recordQueue is how many store calls may wait for each recorder.
 	recordQueue = 8192
+	// sharedRecorders is how many recorders make a shared store's calls
+	// (Redis: a round trip each), each the calls of its share of the pids.
+	// One made at most ~1,000 a second with 16,000 pages leaving at once
+	// (a load balancer restarting), so half of them found its queue full
+	// and lost their recovery, and the backlog outlasted a SIGTERM's
+	// shutdown_timeout.
+	sharedRecorders = 16
 )
 
 // numbering numbers what this instance hands its pages, one broadcast at
 // a time, so that every page gets its packets in offset order; with
 // recovery on it also keeps the ring, the parked pages of this instance
 // (a hub of their own, so that broadcasts find them as they find pages)
-// and the store, whose calls one goroutine makes in order.
+// and the store, whose calls recorder goroutines make, those of one pid in
+// order, by one recorder.
 type numbering struct {
 	on       bool
 	shared   bool // the store is shared with other instances
@@ -60,9 +69,9 @@ type numbering struct {
 	byPID  map[string]*parkedPage
 	live   map[string]*user // recovering pages connected here, by pid
 
-	ops  chan func(context.Context)
-	quit chan struct{} // closed by close: the recorder finishes what waits
-	done chan struct{} // closed when the recorder returned
+	ops  []chan func(context.Context) // one per recorder; a pid's go to one
+	quit chan struct{}                // closed by close: the recorders finish what waits
+	done chan struct{}                // closed when every recorder returned
 }
 
 func newNumbering(opts RecoveryOptions, timeout time.Duration) *numbering {
@@ -77,18 +86,33 @@ func newNumbering(opts RecoveryOptions, timeout time.Duration) *numbering {
 	n.parked = hub.New[*engine.Message]()
 	n.byPID = make(map[string]*parkedPage)
 	n.live = make(map[string]*user)
-	n.ops = make(chan func(context.Context), recordQueue)
+	recorders := 1
+	if n.shared {
+		recorders = sharedRecorders
+	}
+	n.ops = make([]chan func(context.Context), recorders)
 	n.quit = make(chan struct{})
 	n.done = make(chan struct{})
-	go n.record()
+	var wg sync.WaitGroup
+	for i := range n.ops {
+		n.ops[i] = make(chan func(context.Context), recordQueue)
+		wg.Go(func() { n.record(n.ops[i]) })
+	}
+	go func() { wg.Wait(); close(n.done) }()
 	return n
 }
 
-// record makes the store's calls in the order they were asked for, each
-// within the call timeout; after quit, it makes those that wait and
-// returns.
-func (n *numbering) record() {
-	defer close(n.done)
+// opsOf is the queue of pid's recorder.
+func (n *numbering) opsOf(pid string) chan func(context.Context) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(pid))
+	return n.ops[h.Sum32()%uint32(len(n.ops))]
+}
+
+// record makes the store's calls of ops in the order they were asked
+// for, each within the call timeout; after quit, it makes those that wait
+// and returns.
+func (n *numbering) record(ops chan func(context.Context)) {
 	run := func(op func(context.Context)) {
 		ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 		defer cancel()
@@ -96,12 +120,12 @@ func (n *numbering) record() {
 	}
 	for {
 		select {
-		case op := <-n.ops:
+		case op := <-ops:
 			run(op)
 		case <-n.quit:
 			for {
 				select {
-				case op := <-n.ops:
+				case op := <-ops:
 					run(op)
 				default:
 					return

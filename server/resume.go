@@ -39,7 +39,7 @@ func (p *parkedPage) Deliver(m *engine.Message) {
 		return
 	}
 	e := recovery.Entry{Offset: m.ID(), Packet: m.Variant().Text()}
-	ok := p.n.queue(func(ctx context.Context) {
+	ok := p.n.queue(p.pid, func(ctx context.Context) {
 		kept, err := p.n.opts.Store.Append(ctx, p.pid, e)
 		if err != nil || !kept {
 			p.n.unpark(p)
@@ -57,7 +57,7 @@ func (p *parkedPage) forget() {
 	p.once.Do(func() {
 		go func() {
 			p.n.unpark(p)
-			p.n.queueWait(context.Background(), func(ctx context.Context) { _, _, _, _ = p.n.opts.Store.Take(ctx, p.pid) })
+			p.n.queueWait(context.Background(), p.pid, func(ctx context.Context) { _, _, _, _ = p.n.opts.Store.Take(ctx, p.pid) })
 		}()
 	})
 }
@@ -66,14 +66,14 @@ func (p *parkedPage) stop() { p.timer.Stop() }
 
 // queue asks the recorder for a store call without waiting; false when
 // too many wait (Redis slow or away) or the recorder stopped.
-func (n *numbering) queue(op func(context.Context)) bool {
+func (n *numbering) queue(pid string, op func(context.Context)) bool {
 	select {
 	case <-n.quit:
 		return false
 	default:
 	}
 	select {
-	case n.ops <- op:
+	case n.opsOf(pid) <- op:
 		return true
 	default:
 		return false
@@ -82,11 +82,11 @@ func (n *numbering) queue(op func(context.Context)) bool {
 
 // queueWait asks the recorder for a store call, waiting for room up to
 // the call timeout or ctx's end.
-func (n *numbering) queueWait(ctx context.Context, op func(context.Context)) bool {
+func (n *numbering) queueWait(ctx context.Context, pid string, op func(context.Context)) bool {
 	t := time.NewTimer(n.timeout)
 	defer t.Stop()
 	select {
-	case n.ops <- op:
+	case n.opsOf(pid) <- op:
 		return true
 	case <-n.quit:
 		return false
@@ -162,7 +162,7 @@ func (s *Server) park(u *user, reason string) bool {
 		}
 	}
 	p := &parkedPage{n: n, pid: u.rec.pid, count: len(entries)}
-	if !n.queue(func(ctx context.Context) {
+	if !n.queue(p.pid, func(ctx context.Context) {
 		if err := n.opts.Store.Park(ctx, p.pid, sess, entries); err != nil {
 			s.log.Warn("recovery: parking a session failed; its page will get a normal connect", "sid", id, "err", err)
 			n.unpark(p)
@@ -196,7 +196,7 @@ func (s *Server) take(pid string) (recovery.Session, []recovery.Entry, bool) {
 		entries []recovery.Entry
 		ok      bool
 	)
-	if !n.do(context.Background(), func(ctx context.Context) {
+	if !n.do(context.Background(), pid, func(ctx context.Context) {
 		var err error
 		sess, entries, ok, err = n.opts.Store.Take(ctx, pid)
 		if err != nil {
@@ -212,9 +212,9 @@ func (s *Server) take(pid string) (recovery.Session, []recovery.Entry, bool) {
 // do has the recorder make a store call, after those asked for before,
 // and waits for it; false when it was not made within twice the call
 // timeout or before ctx's end (what it sets must not be read then).
-func (n *numbering) do(ctx context.Context, op func(context.Context)) bool {
+func (n *numbering) do(ctx context.Context, pid string, op func(context.Context)) bool {
 	done := make(chan struct{})
-	if !n.queueWait(ctx, func(ctx context.Context) {
+	if !n.queueWait(ctx, pid, func(ctx context.Context) {
 		op(ctx)
 		close(done)
 	}) {
@@ -396,7 +396,7 @@ func (n *numbering) awaitHandover(ctx context.Context, max time.Duration) {
 				return
 			}
 			// After the page's own park: through the recorder.
-			n.do(ctx, func(ctx context.Context) {
+			n.do(ctx, p.pid, func(ctx context.Context) {
 				if ok, err := n.opts.Store.Parked(ctx, p.pid); err == nil && !ok {
 					n.unpark(p)
 				}
