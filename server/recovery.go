@@ -42,10 +42,10 @@ const (
 	recordQueue = 8192
 	// sharedRecorders is how many recorders make a shared store's calls
 	// (Redis: a round trip each), each the calls of its share of the pids.
-	// One made at most ~1,000 a second with 16,000 pages leaving at once
+	// One made under ~1,000 a second with 16,000 pages leaving at once
 	// (a load balancer restarting), so half of them found its queue full
 	// and lost their recovery, and the backlog outlasted a SIGTERM's
-	// shutdown_timeout.
+	// shutdown_timeout. Their queues take 1 MB (16 × recordQueue slots).
 	sharedRecorders = 16
 )
 
