@@ -154,28 +154,10 @@ func (f *Fanout) pipeline(batch []*sending) {
 		}
 		return
 	}
-	pr := f.opts.Presence
 	cmds, err := c.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
 		for _, s := range batch {
 			s.from = pipe.Len()
-			s.lookups = make([]reachLookup, len(s.out))
-			for i, o := range s.out {
-				s.lookups[i] = reachLookup{nUIDs: len(o.Targets.UIDs), nCli: len(o.Targets.Clients)}
-				switch {
-				case s.holds[i].args != nil:
-					// The hold reads the uids' presence itself.
-					t := o.Targets
-					t.UIDs = nil
-					s.lookups[i] = pr.reachCmds(ctx, pipe, t)
-					s.lookups[i].nUIDs = len(o.Targets.UIDs)
-					s.holds[i].cmd = pr.holdCmd(ctx, pipe, s.holds[i].args)
-				case pr != nil && !o.Targets.Broadcast():
-					s.lookups[i] = pr.reachCmds(ctx, pipe, o.Targets)
-				}
-				for _, m := range s.enc[i] {
-					pipe.Publish(ctx, m.channel, m.msg)
-				}
-			}
+			f.commands(ctx, pipe, s)
 			s.to = pipe.Len()
 		}
 		return nil
@@ -192,6 +174,29 @@ func (f *Fanout) pipeline(batch []*sending) {
 			}
 		}
 		s.reach, s.err = f.answers(ctx, c, s)
+	}
+}
+
+// commands queues in pipe, for each push of s, its presence lookups (or
+// its hold, which reads the uids' presence itself), then its publishes.
+func (f *Fanout) commands(ctx context.Context, pipe goredis.Pipeliner, s *sending) {
+	pr := f.opts.Presence
+	s.lookups = make([]reachLookup, len(s.out))
+	for i, o := range s.out {
+		s.lookups[i] = reachLookup{nUIDs: len(o.Targets.UIDs), nCli: len(o.Targets.Clients)}
+		switch {
+		case s.holds[i].args != nil:
+			t := o.Targets
+			t.UIDs = nil
+			s.lookups[i] = pr.reachCmds(ctx, pipe, t)
+			s.lookups[i].nUIDs = len(o.Targets.UIDs)
+			s.holds[i].cmd = pr.holdCmd(ctx, pipe, s.holds[i].args)
+		case pr != nil && !o.Targets.Broadcast():
+			s.lookups[i] = pr.reachCmds(ctx, pipe, o.Targets)
+		}
+		for _, m := range s.enc[i] {
+			pipe.Publish(ctx, m.channel, m.msg)
+		}
 	}
 }
 
