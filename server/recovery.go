@@ -3,7 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"hash/fnv"
+	"hash/maphash"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -70,6 +70,7 @@ type numbering struct {
 	live   map[string]*user // recovering pages connected here, by pid
 
 	ops  []chan func(context.Context) // one per recorder; a pid's go to one
+	seed maphash.Seed                 // picks a pid's recorder
 	quit chan struct{}                // closed by close: the recorders finish what waits
 	done chan struct{}                // closed when every recorder returned
 }
@@ -91,6 +92,7 @@ func newNumbering(opts RecoveryOptions, timeout time.Duration) *numbering {
 		recorders = sharedRecorders
 	}
 	n.ops = make([]chan func(context.Context), recorders)
+	n.seed = maphash.MakeSeed()
 	n.quit = make(chan struct{})
 	n.done = make(chan struct{})
 	var wg sync.WaitGroup
@@ -104,9 +106,10 @@ func newNumbering(opts RecoveryOptions, timeout time.Duration) *numbering {
 
 // opsOf is the queue of pid's recorder.
 func (n *numbering) opsOf(pid string) chan func(context.Context) {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(pid))
-	return n.ops[h.Sum32()%uint32(len(n.ops))]
+	if len(n.ops) == 1 {
+		return n.ops[0]
+	}
+	return n.ops[maphash.String(n.seed, pid)%uint64(len(n.ops))]
 }
 
 // record makes the store's calls of ops in the order they were asked
