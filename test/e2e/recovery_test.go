@@ -480,8 +480,11 @@ func TestDrainWithParkedPages(t *testing.T) {
 			case <-time.After(15 * time.Second):
 				t.Fatalf("pushio still running 15 s after SIGTERM (shutdown_timeout 4s) with %d pages parked", pages)
 			}
+			if redisGone {
+				return
+			}
 			for _, l := range strings.Split(a.Output(), "\n") {
-				if !redisGone && strings.Contains(l, "presence not removed") {
+				if strings.Contains(l, "presence not removed") {
 					t.Errorf("with Redis there, the stop did not remove the instance's presence: %s", l)
 				}
 			}
