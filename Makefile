@@ -30,7 +30,7 @@ test: test-deps build ## installs what the tests need, then every test with -rac
 	$(MAKE) fuzz FUZZTIME=5s
 
 FUZZTIME ?= 30s
-fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, batch, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames and handshakes, plain WebSocket frames)
+fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish request, batch, escaping, uid cast, Engine.IO and Socket.IO packets, websocket frames and handshakes, plain WebSocket frames, Redis fan-out broadcasts)
 	GO=$(GO) ./scripts/fuzz.sh FuzzParams ./pushapi/ $(FUZZTIME)
 	GO=$(GO) ./scripts/fuzz.sh FuzzBatch ./pushapi/ $(FUZZTIME)
 	GO=$(GO) ./scripts/fuzz.sh FuzzHTMLSpecialChars ./pushapi/ $(FUZZTIME)
@@ -42,6 +42,7 @@ fuzz: ## each fuzz target for FUZZTIME (parsers of network input: publish reques
 	GO=$(GO) ./scripts/fuzz.sh FuzzFrames ./wsconn/ $(FUZZTIME)
 	GO=$(GO) ./scripts/fuzz.sh FuzzHandshake ./wsconn/ $(FUZZTIME)
 	GO=$(GO) ./scripts/fuzz.sh FuzzParseFrame ./plain/ $(FUZZTIME)
+	GO=$(GO) ./scripts/fuzz.sh FuzzBroadcast ./adapter/redis/ $(FUZZTIME)
 
 test-deps:
 	./test/deps.sh

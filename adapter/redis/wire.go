@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -58,14 +57,6 @@ type wireOpts struct {
 // roomList reads rooms that Node may send as numbers.
 type roomList []string
 
-func (r *roomList) DecodeMsgpack(d *msgpack.Decoder) error {
-	var raw []any
-	if err := d.Decode(&raw); err != nil {
-		return err
-	}
-	return r.set(raw)
-}
-
 func (r *roomList) UnmarshalJSON(b []byte) error {
 	var raw []any
 	if err := json.Unmarshal(b, &raw); err != nil {
@@ -77,20 +68,28 @@ func (r *roomList) UnmarshalJSON(b []byte) error {
 func (r *roomList) set(raw []any) error {
 	*r = make(roomList, 0, len(raw))
 	for _, v := range raw {
-		switch x := v.(type) {
-		case string:
-			*r = append(*r, x)
-		case int64:
-			*r = append(*r, strconv.FormatInt(x, 10))
-		case uint64:
-			*r = append(*r, strconv.FormatUint(x, 10))
-		case float64:
-			*r = append(*r, strconv.FormatFloat(x, 'f', -1, 64))
-		default:
-			return fmt.Errorf("room %v (%T) is neither a string nor a number", v, v)
+		room, err := roomText(v)
+		if err != nil {
+			return err
 		}
+		*r = append(*r, room)
 	}
 	return nil
+}
+
+// roomText is a decoded room: a string, or a number as its text.
+func roomText(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case uint64:
+		return strconv.FormatUint(x, 10), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	}
+	return "", fmt.Errorf("room %v (%T) is neither a string nor a number", v, v)
 }
 
 func toWirePacket(p adapter.Packet) *wirePacket {
@@ -170,26 +169,6 @@ func (w *wireOpts) selector() adapter.Selector {
 		return adapter.Selector{}
 	}
 	return adapter.Selector{Rooms: w.Rooms, Except: w.Except}
-}
-
-// encodeMsgpack encodes v as the Node adapter's notepack.io reads it.
-func encodeMsgpack(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := msgpack.NewEncoder(&buf)
-	enc.UseCompactInts(true)
-	enc.UseCompactFloats(true)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// decodeMsgpack decodes what notepack.io wrote: maps as map[string]any,
-// integers as int64 or uint64, floats as float64.
-func decodeMsgpack(b []byte, v any) error {
-	dec := msgpack.NewDecoder(bytes.NewReader(b))
-	dec.UseLooseInterfaceDecoding(true)
-	return dec.Decode(v)
 }
 
 // decodeRequest reads a request or a response: JSON when it starts with

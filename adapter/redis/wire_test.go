@@ -3,6 +3,8 @@ package redis
 import (
 	"testing"
 	"time"
+
+	"github.com/pushio/pushio/adapter"
 )
 
 // flagged is wire options with flag name set to v, as another server's
@@ -75,5 +77,39 @@ func TestWireRead(t *testing.T) {
 	}
 	if got := (*wireOpts)(nil).read(); !got.IsZero() {
 		t.Errorf("no opts: read %v", got)
+	}
+}
+
+// wirePush is a targeted push as Send publishes it: one uid's room, the
+// push's id and ttl, the event and its text.
+func wirePush() (adapter.Packet, adapter.Selector) {
+	return adapter.Packet{Type: 2, Data: []any{"new_msg", "hello from the benchmark"}, ID: "1733616000000-42",
+			TTL: time.Minute, Read: time.UnixMicro(1_796_000_000_123_456)},
+		adapter.Selector{Rooms: []string{"uid-12345"}}
+}
+
+func BenchmarkEncodeBroadcast(b *testing.B) {
+	f := &Fanout{opts: FanoutOptions{UID: "server-a"}}
+	p, sel := wirePush()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.encodeBroadcast(p, sel); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeBroadcast(b *testing.B) {
+	f := &Fanout{opts: FanoutOptions{UID: "server-a"}}
+	msg, err := f.encodeBroadcast(wirePush())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var m wireMessage
+		if err := decodeMsgpack(msg, &m); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
