@@ -243,12 +243,12 @@ func (p *pushIDs) next() string { return p.prefix + strconv.FormatUint(p.n.Add(1
 // a ttl, for uids or groups (not a broadcast, not a kick), no larger than
 // hold.max_bytes, on a presence that holds messages. A message too large
 // is counted as dropped for each offline uid (see counted).
-func (s *Server) holdFor(r push.Request, m *engine.Message) *adapter.Hold {
+func (s *Server) holdFor(r push.Request, m *pushMessage) *adapter.Hold {
 	holder, ok := s.presence.(adapter.Holder)
 	if !ok || r.Hold <= 0 || r.Kick || m == nil || len(r.Targets.UIDs)+len(r.Targets.Groups) == 0 {
 		return nil
 	}
-	h := &adapter.Hold{Held: adapter.Held{ID: s.pushIDs.next(), Text: m.Text()}, TTL: r.Hold, Read: time.Now()}
+	h := &adapter.Hold{Held: adapter.Held{ID: s.pushIDs.next(), Text: m.message().Text()}, TTL: r.Hold, Read: time.Now()}
 	if h.Held.Size() > holder.HoldLimits().MaxBytes {
 		return nil
 	}

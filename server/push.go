@@ -27,20 +27,25 @@ var errKickAll = errors.New("server: a kick names no uid or client")
 func (s *Server) Send(ctx context.Context, reqs []push.Request) ([]push.Reach, error) {
 	start := time.Now()
 	out := make([]adapter.Outgoing, len(reqs))
-	msgs := make([]*engine.Message, len(reqs))
+	msgs := make([]*pushMessage, len(reqs))
 	for i, r := range reqs {
 		if r.Kick && r.Targets.Broadcast() {
 			return nil, errKickAll
 		}
 		out[i] = adapter.Outgoing{Targets: r.Targets, Kick: r.Kick}
-		if r.Message != nil {
-			m, p, err := encodePush(*r.Message)
-			if err != nil {
-				return nil, err
-			}
-			msgs[i], out[i].Packet = m, p
-			if out[i].Hold = s.holdFor(r, m); out[i].Hold != nil {
-				p.ID, p.TTL, p.Read = out[i].Hold.Held.ID, out[i].Hold.TTL, out[i].Hold.Read
+		if r.Message == nil {
+			continue
+		}
+		m, err := newPushMessage(*r.Message)
+		if err != nil {
+			return nil, err
+		}
+		msgs[i] = m
+		out[i].Hold = s.holdFor(r, m)
+		if s.fanout != nil {
+			out[i].Packet = m.packet()
+			if h := out[i].Hold; h != nil {
+				out[i].Packet.ID, out[i].Packet.TTL, out[i].Packet.Read = h.Held.ID, h.TTL, h.Read
 			}
 		}
 	}
@@ -77,19 +82,19 @@ func (s *Server) reachAndSend(ctx context.Context, out []adapter.Outgoing) ([]pu
 	return reach, nil
 }
 
-// sendHere does r on this instance's pages, with m its message encoded
-// and h its hold (nil for none).
-func (s *Server) sendHere(r push.Request, m *engine.Message, h *adapter.Hold) {
+// sendHere does r on this instance's pages, with m its message (nil for
+// none) and h its hold (nil for none).
+func (s *Server) sendHere(r push.Request, m *pushMessage, h *adapter.Hold) {
 	rooms, except := r.Targets.Rooms(), r.Targets.Exclude
 	if !r.Kick {
-		n, _ := s.broadcastHeld(rooms, except, pushEncoder(*r.Message, m), h)
+		n, _ := s.broadcastHeld(rooms, except, m.encoder(), h)
 		s.opts.Metrics.Delivered(n)
 		return
 	}
 	pages := local{s}.pages("/", adapter.Selector{Rooms: rooms, Except: except})
 	for _, p := range pages {
 		if m != nil {
-			p.Deliver(m)
+			p.Deliver(m.message())
 		}
 		p.Close() // after what is queued: the message first
 	}
@@ -98,18 +103,56 @@ func (s *Server) sendHere(r push.Request, m *engine.Message, h *adapter.Hold) {
 	}
 }
 
-// encodePush is m as this instance's pages get it, encoded once, and as
-// the other instances get it (the event and its decoded argument).
-func encodePush(m push.Message) (*engine.Message, *adapter.Packet, error) {
-	name := m.Name()
-	if m.JSON == nil {
-		return socketio.EncodePush(name, m.Text), &adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{name, m.Text}}, nil
+// pushMessage is a push as this instance's pages get it, encoded once and
+// only when first needed: a push that picks no page here (an offline uid,
+// one whose pages are on other instances) and is not held is never
+// encoded. One goroutine uses it (Send's).
+type pushMessage struct {
+	p push.Message
+	m *engine.Message
+}
+
+// newPushMessage is p's pushMessage; a JSON argument is encoded at once,
+// so that its error (none for JSON that ParseJSON checked) comes before
+// anything is sent.
+func newPushMessage(p push.Message) (*pushMessage, error) {
+	pm := &pushMessage{p: p}
+	if p.JSON != nil {
+		m, err := socketio.EncodeEvent("/", p.Name(), json.RawMessage(p.JSON))
+		if err != nil {
+			return nil, fmt.Errorf("server: encoding event %s: %w", p.Name(), err)
+		}
+		pm.m = m
 	}
-	enc, err := socketio.EncodeEvent("/", name, json.RawMessage(m.JSON))
-	if err != nil {
-		return nil, nil, fmt.Errorf("server: encoding event %s: %w", name, err)
+	return pm, nil
+}
+
+// message is the push encoded for pages.
+func (pm *pushMessage) message() *engine.Message {
+	if pm.m == nil {
+		pm.m = socketio.EncodePush(pm.p.Name(), pm.p.Text)
 	}
-	return enc, &adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{name, m.Arg()}}, nil
+	return pm.m
+}
+
+// packet is the push as the other instances get it: the event and its
+// decoded argument.
+func (pm *pushMessage) packet() *adapter.Packet {
+	return &adapter.Packet{Type: packetEvent, Nsp: "/", Data: []any{pm.p.Name(), pm.p.Arg()}}
+}
+
+// encoder encodes the push for broadcastHold: without an offset, the
+// message; with one (recovering pages), the same event with it last.
+func (pm *pushMessage) encoder() encoder {
+	return func(extra string) (*engine.Message, error) {
+		switch {
+		case extra == "":
+			return pm.message(), nil
+		case pm.p.JSON == nil:
+			return socketio.EncodePush(pm.p.Name(), pm.p.Text, extra), nil
+		}
+		return socketio.EncodeEvent("/", pm.p.Name(), json.RawMessage(pm.p.JSON), extra)
+	}
 }
 
 // Publish is Send of one new_msg with content to the uids in to (every

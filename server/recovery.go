@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"hash/maphash"
 	"slices"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"github.com/pushio/pushio/engine"
 	"github.com/pushio/pushio/hub"
 	"github.com/pushio/pushio/internal/settings"
-	"github.com/pushio/pushio/push"
 	"github.com/pushio/pushio/recovery"
 	"github.com/pushio/pushio/socketio"
 )
@@ -178,19 +176,6 @@ func textEncoder(event string, args ...string) encoder {
 	}
 }
 
-// pushEncoder is a push, m its encoding already made (encodePush).
-func pushEncoder(p push.Message, m *engine.Message) encoder {
-	return func(extra string) (*engine.Message, error) {
-		switch {
-		case extra == "":
-			return m, nil
-		case p.JSON == nil:
-			return socketio.EncodePush(p.Name(), p.Text, extra), nil
-		}
-		return socketio.EncodeEvent("/", p.Name(), json.RawMessage(p.JSON), extra)
-	}
-}
-
 // eventEncoder is event with any arguments (another instance's).
 func eventEncoder(event string, args []any) encoder {
 	return func(extra string) (*engine.Message, error) {
@@ -214,21 +199,33 @@ func (s *Server) broadcast(rooms, except []string, enc encoder) (int, error) {
 // none): while it is handed out, a page that refuses it keeps h.
 func (s *Server) broadcastHold(rooms, except []string, enc encoder, h *adapter.Hold) (int, error) {
 	n := s.rec
-	m, err := enc("")
-	if err != nil {
-		return 0, err
-	}
+	var m *engine.Message
 	if h != nil && h.TTL > 0 {
+		var err error
+		if m, err = enc(""); err != nil {
+			return 0, err
+		}
 		hold, done := s.refusals.handing(m, h)
 		defer done()
 		defer s.departures.missed(s, rooms, hold)
+	}
+	if n.on {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+	}
+	if !n.picksHere(s.hub, rooms) {
+		return 0, nil // nothing to encode, number, keep or hand out
+	}
+	if m == nil {
+		var err error
+		if m, err = enc(""); err != nil {
+			return 0, err
+		}
 	}
 	if !n.on {
 		off := recovery.Offset{Instance: n.instance, Seq: n.seq.Add(1)}.String()
 		return s.hub.Broadcast(rooms, except, m.WithID(off, nil)), nil
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	seq := n.seq.Load() + 1
 	off := recovery.Offset{Instance: n.instance, Seq: seq}.String()
 	v, err := enc(off)
@@ -242,6 +239,24 @@ func (s *Server) broadcastHold(rooms, except []string, enc encoder, h *adapter.H
 		n.parked.Broadcast(rooms, except, m)
 	}
 	return got, nil
+}
+
+// picksHere reports whether a message to rooms (all when empty) may pick
+// a page of this instance, connected (in h) or, with recovery on, parked.
+// A push to a uid whose pages are all elsewhere (half of a two-node
+// cluster's, every offline one) is then neither encoded, nor numbered,
+// nor kept in the ring: no page here can miss it. With recovery on, n.mu
+// is held, which recovering pages' joins hold too.
+func (n *numbering) picksHere(h *hub.Hub[*engine.Message], rooms []string) bool {
+	if len(rooms) == 0 {
+		return true
+	}
+	for _, r := range rooms {
+		if h.Has(r) || (n.on && n.parked.Has(r)) {
+			return true
+		}
+	}
+	return false
 }
 
 // stamped hands deliver the message enc makes with, for recovering

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,63 @@ func TestRecoveryAfterManyPushes(t *testing.T) {
 	}
 	if r := connectReply(t, stale.Connected); r["sid"] == first["sid"] {
 		t.Errorf("an offset older than what was kept recovered (%v): pushes 7…25 would be lost", r)
+	}
+}
+
+// TestRecoveryNumbersWhatPicksAPageHere: a push that picks no page of
+// this instance, connected or parked (an offline uid, a uid whose pages
+// are on other instances), takes no offset and is not kept for recovery;
+// one to a parked page is, and the page gets it when it comes back.
+func TestRecoveryNumbersWhatPicksAPageHere(t *testing.T) {
+	t.Parallel()
+	ts := startPushio(t, recoveryOn)
+	c, err := ts.dial(t, eiotest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := connectReply(t, c.Connected)
+	inst := first["offset"][:8]
+	if err := c.Emit(EventLogin, "here"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NextNamed(ctxFor(t, 5*time.Second), EventOnlineCount); err != nil {
+		t.Fatal(err)
+	}
+	offsetOf := func(c *eiotest.Client, content string) string {
+		t.Helper()
+		ev, err := c.NextNamed(ctxFor(t, 5*time.Second), EventNewMsg)
+		if err != nil || len(ev.Args) != 2 || string(ev.Args[0]) != strconv.Quote(content) {
+			t.Fatalf("new_msg %v %v, want %q and its offset", ev.Packet, err, content)
+		}
+		var off string
+		_ = json.Unmarshal(ev.Args[1], &off)
+		return off
+	}
+	for _, uid := range []string{"nobody", "nobody", "elsewhere"} {
+		if got := ts.publish(t, uid, "lost"); got != "offline" {
+			t.Fatalf("publish to %s = %q, want offline", uid, got)
+		}
+	}
+	ts.publish(t, "here", "one")
+	if got, want := offsetOf(c, "one"), inst+":1"; got != want {
+		t.Errorf("the first push to a page here has offset %s, want %s (the 3 to nobody here not numbered)", got, want)
+	}
+	ts.publish(t, "", "all")
+	if got, want := offsetOf(c, "all"), inst+":2"; got != want {
+		t.Errorf("a broadcast has offset %s, want %s", got, want)
+	}
+	c.Close()
+	eventually(t, "the page parked", func() bool { return ts.apiOnline(t, "here") == "offline" })
+	ts.publish(t, "nobody", "lost")
+	ts.publish(t, "here", "missed")
+	back, err := ts.dial(t, eiotest.Options{Auth: map[string]any{"pid": first["pid"], "offset": inst + ":2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := connectReply(t, back.Connected); r["sid"] != first["sid"] {
+		t.Fatalf("CONNECT answer = %v, want the parked session %s back", r, first["sid"])
+	}
+	if got, want := offsetOf(back, "missed"), inst+":3"; got != want {
+		t.Errorf("the push to the parked page has offset %s, want %s", got, want)
 	}
 }
