@@ -131,7 +131,7 @@ func (w *wirePacket) DecodeMsgpack(d *msgpack.Decoder) error {
 		case "type":
 			w.Type, err = d.DecodeInt()
 		case "data":
-			w.Data, err = d.DecodeInterfaceLoose()
+			w.Data, err = decodeValue(d, 0)
 		case "nsp":
 			w.Nsp, err = d.DecodeString()
 		case "id":
@@ -200,13 +200,13 @@ func (w *wireOpts) DecodeMsgpack(d *msgpack.Decoder) error {
 			if n, err = d.DecodeMapLen(); err != nil || n < 0 {
 				return err
 			}
-			w.Flags = make(map[string]any, n)
+			w.Flags = make(map[string]any, min(n, preallocated))
 			for range n {
 				var k string
 				if k, err = d.DecodeString(); err != nil {
 					return err
 				}
-				if w.Flags[k], err = d.DecodeInterfaceLoose(); err != nil {
+				if w.Flags[k], err = decodeValue(d, 0); err != nil {
 					return err
 				}
 			}
@@ -235,7 +235,7 @@ func (r *roomList) DecodeMsgpack(d *msgpack.Decoder) error {
 	if err != nil {
 		return err
 	}
-	*r = make(roomList, 0, max(n, 0))
+	*r = make(roomList, 0, min(max(n, 0), preallocated))
 	for range n {
 		room, err := decodeRoom(d)
 		if err != nil {
@@ -253,12 +253,76 @@ func decodeRoom(d *msgpack.Decoder) (string, error) {
 	} else if msgpcode.IsString(c) {
 		return d.DecodeString()
 	}
-	v, err := d.DecodeInterfaceLoose()
+	v, err := decodeValue(d, 0)
 	if err != nil {
 		return "", err
 	}
 	return roomText(v)
 }
+
+// maxDepth is how deeply arrays and maps may nest in a decoded value:
+// encoding/json's limit, so that any JSON value a push carries (json=)
+// crosses the cluster.
+const maxDepth = 10000
+
+// errTooDeep is a value nested past maxDepth.
+var errTooDeep = fmt.Errorf("a value nested more than %d deep", maxDepth)
+
+// decodeValue decodes one value as the library's DecodeInterfaceLoose
+// does (maps as map[string]any, arrays as []any, integers as int64 or
+// uint64, floats as float64, str and bin as string), but it never sizes a
+// slice or a map by the length the input declares: the library does, and
+// a message of a few bytes declaring an array of 4 billion items took the
+// process's memory (FuzzBroadcast found it). Here memory grows only with
+// the items actually read, each at least one byte of the input.
+func decodeValue(d *msgpack.Decoder, depth int) (any, error) {
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	isArray := msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32
+	isMap := msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32
+	if !isArray && !isMap {
+		return d.DecodeInterfaceLoose()
+	}
+	if depth >= maxDepth {
+		return nil, errTooDeep
+	}
+	if isArray {
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return nil, err
+		}
+		s := make([]any, 0, min(n, preallocated))
+		for range n {
+			v, err := decodeValue(d, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	}
+	n, err := d.DecodeMapLen()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]any, min(n, preallocated))
+	for range n {
+		k, err := d.DecodeString()
+		if err != nil {
+			return nil, err
+		}
+		if m[k], err = decodeValue(d, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// preallocated is the most items a decoded array or map is made room for
+// before they are read.
+const preallocated = 16
 
 // decodeMap reads a map with string keys, handing each key's value to
 // field; nil is an empty map.

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"bytes"
 	"reflect"
 	"strings"
 	"testing"
@@ -137,6 +138,50 @@ func TestBroadcastMalformed(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.where) {
 			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.where)
 		}
+	}
+}
+
+// TestHugeDeclaredLengths: an array or a map that declares 4 billion
+// items in a message of a few bytes is an error at once, in a broadcast's
+// data, flags and rooms and in a request, not an allocation of that many;
+// a value nested past maxDepth is refused.
+func TestHugeDeclaredLengths(t *testing.T) {
+	t.Parallel()
+	array32 := []byte{0xdd, 0xff, 0xff, 0xff, 0xff, 0x01}
+	map32 := []byte{0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'k', 0x01}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	fixstr := func(s string) []byte { return append([]byte{0xa0 | byte(len(s))}, s...) }
+	deep := append(bytes.Repeat([]byte{0x91}, maxDepth+1), 0x01)
+	for _, tc := range []struct {
+		name string
+		msg  []byte
+		want string
+	}{
+		{"data an array of 4G", cat([]byte{0x93}, fixstr("s"), []byte{0x81}, fixstr("data"), array32, []byte{0xc0}), "EOF"},
+		{"data a map of 4G", cat([]byte{0x93}, fixstr("s"), []byte{0x81}, fixstr("data"), map32, []byte{0xc0}), "EOF"},
+		{"an argument an array of 4G", cat([]byte{0x93}, fixstr("s"), []byte{0x81}, fixstr("data"), []byte{0x92}, fixstr("e"), array32, []byte{0xc0}), "EOF"},
+		{"rooms of 4G", cat([]byte{0x93}, fixstr("s"), []byte{0xc0, 0x81}, fixstr("rooms"), array32), "EOF"},
+		{"a room an array of 4G", cat([]byte{0x93}, fixstr("s"), []byte{0xc0, 0x81}, fixstr("rooms"), []byte{0x91}, array32), "EOF"},
+		{"flags of 4G", cat([]byte{0x93}, fixstr("s"), []byte{0xc0, 0x81}, fixstr("flags"), map32), "EOF"},
+		{"a flag a map of 4G", cat([]byte{0x93}, fixstr("s"), []byte{0xc0, 0x81}, fixstr("flags"), []byte{0x81}, fixstr("f"), map32), "EOF"},
+		{"data nested too deep", cat([]byte{0x93}, fixstr("s"), []byte{0x81}, fixstr("data"), deep, []byte{0xc0}), "nested"},
+	} {
+		var m wireMessage
+		if err := decodeMsgpack(tc.msg, &m); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one saying %s", tc.name, err, tc.want)
+		}
+	}
+	// A request (an acknowledged broadcast's, a Node emitter's) with data
+	// that declares 4G items.
+	var r request
+	if err := decodeRequest(cat([]byte{0x82}, fixstr("type"), []byte{0x01}, fixstr("data"), array32), &r); err == nil {
+		t.Errorf("a request whose data declares 4G items decoded: %+v", r)
+	}
+	// Nested as deep as allowed still decodes.
+	ok := cat([]byte{0x93}, fixstr("s"), []byte{0x81}, fixstr("data"), bytes.Repeat([]byte{0x91}, maxDepth), []byte{0x01, 0xc0})
+	var m wireMessage
+	if err := decodeMsgpack(ok, &m); err != nil {
+		t.Errorf("data nested %d deep: %v", maxDepth, err)
 	}
 }
 

@@ -281,9 +281,14 @@ func testFanoutClusterOperations(t *testing.T, srv redistest.Deployment) {
 		}
 		defer c.Close()
 		before := len(lb.packets())
-		for _, ch := range []string{prefix + "#/#", prefix + "-request#/#"} {
-			if err := c.Publish(ctx, ch, "\xc1 not msgpack").Err(); err != nil {
-				t.Fatal(err)
+		// Not msgpack, and msgpack of a few bytes declaring 4G items (the
+		// library sized a slice by it: out of memory).
+		for _, msg := range []string{"\xc1 not msgpack", "\x93\xa1s\x81\xa4data\xdd\xff\xff\xff\xf0\x01\xc0",
+			"\x82\xa4type\x07\xa4data\xdd\xff\xff\xff\xf0"} {
+			for _, ch := range []string{prefix + "#/#", prefix + "-request#/#"} {
+				if err := c.Publish(ctx, ch, msg).Err(); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		if err := a.Broadcast(ctx, adapter.Packet{Type: 2, Data: []any{"after"}}, adapter.Selector{}); err != nil {

@@ -189,7 +189,6 @@ type request struct {
 	Opts      *wireOpts `json:"opts,omitempty" msgpack:"opts,omitempty"`
 	Rooms     roomList  `json:"rooms,omitempty" msgpack:"rooms,omitempty"`
 	Close     bool      `json:"close,omitempty" msgpack:"close,omitempty"`
-	Data      any       `json:"data,omitempty" msgpack:"data,omitempty"`
 	// Packet is a wirePacket in a broadcast request, the client's answer
 	// in an acknowledgement.
 	Packet      msgpack.RawMessage `json:"-" msgpack:"packet,omitempty"`
