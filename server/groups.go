@@ -187,9 +187,8 @@ func (s *Server) recordOwn(u *user, groups []string) {
 		}
 		// Recorded even when Redis fails: its local map has it, and the
 		// next heartbeat carries it.
-		if err := s.presence.PageGroups(ctx, u.uid, change.groups, change.delta); err != nil {
-			s.log.Warn("recording a page's groups failed", "uid", u.uid, "groups", len(change.groups), "err", err)
-		}
+		s.report(&s.outages.groups, "recording a page's groups", s.presence.PageGroups(ctx, u.uid, change.groups, change.delta),
+			"uid", u.uid, "groups", len(change.groups))
 	}
 	u.recorded = append(slices.DeleteFunc(u.recorded, func(g string) bool { return slices.Contains(left, g) }), joined...)
 }

@@ -177,9 +177,7 @@ func (s *Server) enter(ctx context.Context, page Page, uid string, own []string)
 	} else {
 		groups, err = s.presence.Join(ctx, uid, page.ID(), own)
 	}
-	if err != nil {
-		s.log.Warn("login: recording presence failed", "uid", uid, "err", err)
-	}
+	s.report(&s.outages.login, "login: recording presence", err, "uid", uid)
 	s.joining.finish(j, groups, func(groups []string) {
 		s.join(page, hub.GroupRooms(append(groups, own...))...)
 	})

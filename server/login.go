@@ -124,9 +124,7 @@ func (s *Server) logout(c *user) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
 	defer cancel()
-	if err := s.presence.Leave(ctx, uid, c.page.ID(), own); err != nil {
-		s.log.Warn("logout: removing presence failed", "uid", uid, "err", err)
-	}
+	s.report(&s.outages.logout, "logout: removing presence", s.presence.Leave(ctx, uid, c.page.ID(), own), "uid", uid)
 	s.holdUnsent(c, uid)
 	s.present.Add(-1)
 }

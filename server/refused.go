@@ -178,8 +178,8 @@ func (s *Server) holdMissed(uids []string, holds []adapter.Hold) {
 	defer cancel()
 	for _, h := range holds {
 		res, err := holder.HoldOffline(ctx, uids, nil, h.Held, h.TTL)
+		s.report(&s.outages.hold, "holding a push a leaving page missed", err, "uids", uids, "id", h.Held.ID)
 		if err != nil {
-			s.log.Warn("holding a push a leaving page missed failed", "uids", uids, "id", h.Held.ID, "err", err)
 			continue
 		}
 		s.opts.Metrics.Held(len(res.Held), res.Dropped)

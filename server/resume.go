@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sync"
@@ -162,15 +163,18 @@ func (s *Server) park(u *user, reason string) bool {
 		}
 	}
 	p := &parkedPage{n: n, pid: u.rec.pid, count: len(entries)}
-	if !n.queue(p.pid, func(ctx context.Context) {
-		if err := n.opts.Store.Park(ctx, p.pid, sess, entries); err != nil {
-			s.log.Warn("recovery: parking a session failed; its page will get a normal connect", "sid", id, "err", err)
+	queued := n.queue(p.pid, func(ctx context.Context) {
+		err := n.opts.Store.Park(ctx, p.pid, sess, entries)
+		s.report(&s.outages.park, "recovery: parking a session (its page gets a normal connect)", err, "sid", id)
+		if err != nil {
 			n.unpark(p)
 		}
-	}) {
-		s.log.Warn("recovery: too many store calls waiting; a page will get a normal connect", "sid", id)
+	})
+	if !queued {
+		s.report(&s.outages.queue, queueing, errStoreBacklog, "sid", id)
 		return true
 	}
+	s.report(&s.outages.queue, queueing, nil)
 	if old := n.byPID[p.pid]; old != nil {
 		n.unparkLocked(old)
 	}
@@ -180,6 +184,12 @@ func (s *Server) park(u *user, reason string) bool {
 	p.timer = time.AfterFunc(n.opts.Window, func() { n.unpark(p) })
 	return true
 }
+
+// queueing names the recorders' queues in the outage lines.
+const queueing = "recovery: queueing a store call (its page gets a normal connect)"
+
+// errStoreBacklog is a store call refused because too many wait.
+var errStoreBacklog = errors.New("too many store calls waiting (the store is slow or away)")
 
 // take claims the session parked under pid, from this instance's parked
 // pages first (they stop capturing) and then from the store, after every
@@ -199,8 +209,8 @@ func (s *Server) take(pid string) (recovery.Session, []recovery.Entry, bool) {
 	if !n.do(context.Background(), pid, func(ctx context.Context) {
 		var err error
 		sess, entries, ok, err = n.opts.Store.Take(ctx, pid)
+		s.report(&s.outages.take, "recovery: taking a parked session (its page gets a normal connect)", err)
 		if err != nil {
-			s.log.Warn("recovery: taking a parked session failed; its page gets a normal connect", "err", err)
 			ok = false
 		}
 	}) {

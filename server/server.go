@@ -130,6 +130,7 @@ type Server struct {
 	present      atomic.Int64
 	countsSent   countsSent // the latest broadcast (countsLoop's)
 	countsOutage outage.Log
+	outages      pageOutages
 	stop         context.CancelFunc
 	done         chan struct{}
 	closeOnce    sync.Once
