@@ -82,6 +82,18 @@ func (d *departures) leaving(u *user) {
 	d.pending[uid] = append(d.pending[uid], u)
 }
 
+// has reports whether a page of uid here is leaving or left within
+// leftWindow: a push to uid may still be one it missed.
+func (d *departures) has(uid string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.pending[uid]) > 0 {
+		return true
+	}
+	at, ok := d.left[uid]
+	return ok && time.Since(at) < leftWindow
+}
+
 // missed keeps hold for each uid of rooms that has no page in the hub
 // and whose page here is leaving or just left.
 func (d *departures) missed(s *Server, rooms []string, hold adapter.Hold) {
