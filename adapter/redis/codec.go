@@ -196,20 +196,7 @@ func (w *wireOpts) DecodeMsgpack(d *msgpack.Decoder) error {
 		case "except":
 			err = w.Except.DecodeMsgpack(d)
 		case "flags":
-			var n int
-			if n, err = d.DecodeMapLen(); err != nil || n < 0 {
-				return err
-			}
-			w.Flags = make(map[string]any, min(n, preallocated))
-			for range n {
-				var k string
-				if k, err = d.DecodeString(); err != nil {
-					return err
-				}
-				if w.Flags[k], err = decodeValue(d, 0); err != nil {
-					return err
-				}
-			}
+			w.Flags, err = decodeObject(d, 0)
 		default:
 			err = d.Skip()
 		}
@@ -303,8 +290,14 @@ func decodeValue(d *msgpack.Decoder, depth int) (any, error) {
 		}
 		return s, nil
 	}
+	return decodeObject(d, depth+1)
+}
+
+// decodeObject decodes a map with string keys (nil for msgpack's nil),
+// its values at depth as decodeValue does.
+func decodeObject(d *msgpack.Decoder, depth int) (map[string]any, error) {
 	n, err := d.DecodeMapLen()
-	if err != nil {
+	if err != nil || n < 0 {
 		return nil, err
 	}
 	m := make(map[string]any, min(n, preallocated))
@@ -313,7 +306,7 @@ func decodeValue(d *msgpack.Decoder, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m[k], err = decodeValue(d, depth+1); err != nil {
+		if m[k], err = decodeValue(d, depth); err != nil {
 			return nil, err
 		}
 	}
