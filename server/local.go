@@ -44,9 +44,7 @@ func (l local) Deliver(p adapter.Packet, sel adapter.Selector) {
 // page here is in it, connected or parked, or (a uid's room) one of the
 // uid's pages here is leaving or just left, for which a push with a ttl
 // that reached it too late is still held (departures.missed).
-func (l local) Has(room string) bool {
-	return l.s.hub.Has(room) || l.s.rec.parkedIn(room) || l.s.departures.has(room)
-}
+func (l local) Has(room string) bool { return l.s.pageIn(room) || l.s.departures.has(room) }
 
 // pages are the pages of every wire that sel selects in nsp ("/" only:
 // the other wires' pages are all in it).

@@ -213,7 +213,7 @@ func (s *Server) broadcastHold(rooms, except []string, enc encoder, h *adapter.H
 		n.mu.Lock()
 		defer n.mu.Unlock()
 	}
-	if !n.picksHere(s.hub, rooms) {
+	if !s.picksHere(rooms) {
 		return 0, nil // nothing to encode, number, keep or hand out
 	}
 	if m == nil {
@@ -242,22 +242,18 @@ func (s *Server) broadcastHold(rooms, except []string, enc encoder, h *adapter.H
 }
 
 // picksHere reports whether a message to rooms (all when empty) may pick
-// a page of this instance, connected (in h) or, with recovery on, parked.
-// A push to a uid whose pages are all elsewhere (half of a two-node
-// cluster's, every offline one) is then neither encoded, nor numbered,
-// nor kept in the ring: no page here can miss it. With recovery on, n.mu
-// is held, which recovering pages' joins hold too.
-func (n *numbering) picksHere(h *hub.Hub[*engine.Message], rooms []string) bool {
-	if len(rooms) == 0 {
-		return true
-	}
-	for _, r := range rooms {
-		if h.Has(r) || (n.on && n.parked.Has(r)) {
-			return true
-		}
-	}
-	return false
+// a page of this instance, connected or parked. A push to a uid whose
+// pages are all elsewhere (half of a two-node cluster's, every offline
+// one) is then neither encoded, nor numbered, nor kept in the ring: no
+// page here can miss it. With recovery on, s.rec.mu is held, which
+// recovering pages' joins hold too.
+func (s *Server) picksHere(rooms []string) bool {
+	return len(rooms) == 0 || slices.ContainsFunc(rooms, s.pageIn)
 }
+
+// pageIn reports whether a page of this instance, connected or parked, is
+// in room.
+func (s *Server) pageIn(room string) bool { return s.hub.Has(room) || s.rec.parkedIn(room) }
 
 // stamped hands deliver the message enc makes with, for recovering
 // pages, the latest offset last: an event that is not a broadcast (the
