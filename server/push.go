@@ -118,7 +118,7 @@ type pushMessage struct {
 func newPushMessage(p push.Message) (*pushMessage, error) {
 	pm := &pushMessage{p: p}
 	if p.JSON != nil {
-		m, err := socketio.EncodeEvent("/", p.Name(), json.RawMessage(p.JSON))
+		m, err := pm.encode("")
 		if err != nil {
 			return nil, fmt.Errorf("server: encoding event %s: %w", p.Name(), err)
 		}
@@ -127,10 +127,26 @@ func newPushMessage(p push.Message) (*pushMessage, error) {
 	return pm, nil
 }
 
-// message is the push encoded for pages.
+// encode is the push as an event, with extra as its last argument when
+// not "" (a recovering page's offset).
+func (pm *pushMessage) encode(extra string) (*engine.Message, error) {
+	name := pm.p.Name()
+	switch {
+	case pm.p.JSON != nil && extra == "":
+		return socketio.EncodeEvent("/", name, json.RawMessage(pm.p.JSON))
+	case pm.p.JSON != nil:
+		return socketio.EncodeEvent("/", name, json.RawMessage(pm.p.JSON), extra)
+	case extra == "":
+		return socketio.EncodePush(name, pm.p.Text), nil
+	}
+	return socketio.EncodePush(name, pm.p.Text, extra), nil
+}
+
+// message is the push encoded for pages (a text push's encoding cannot
+// fail; a JSON one's was made by newPushMessage).
 func (pm *pushMessage) message() *engine.Message {
 	if pm.m == nil {
-		pm.m = socketio.EncodePush(pm.p.Name(), pm.p.Text)
+		pm.m, _ = pm.encode("")
 	}
 	return pm.m
 }
@@ -145,13 +161,10 @@ func (pm *pushMessage) packet() *adapter.Packet {
 // message; with one (recovering pages), the same event with it last.
 func (pm *pushMessage) encoder() encoder {
 	return func(extra string) (*engine.Message, error) {
-		switch {
-		case extra == "":
+		if extra == "" {
 			return pm.message(), nil
-		case pm.p.JSON == nil:
-			return socketio.EncodePush(pm.p.Name(), pm.p.Text, extra), nil
 		}
-		return socketio.EncodeEvent("/", pm.p.Name(), json.RawMessage(pm.p.JSON), extra)
+		return pm.encode(extra)
 	}
 }
 
