@@ -47,12 +47,11 @@ func (s *Server) tickCounts(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 	defer cancel()
 	c, err := s.presence.Counts(ctx)
+	s.report(&s.countsOutage, countsName, err)
 	if err != nil {
-		s.countsOutage.Failure(s.log, countsName, err, time.Now())
 		return
 	}
 	now := time.Now()
-	s.countsOutage.Success(s.log, countsName, now)
 	s.lastCounts.Store(&c)
 	sent := &s.countsSent
 	if c == sent.counts {

@@ -14,7 +14,11 @@ import (
 	"github.com/pushio/pushio/internal/test/testlog"
 )
 
-// flakyPresence is a memory presence whose Counts fails while down is set.
+// errDown is what a store that is down answers.
+var errDown = errors.New("store unreachable")
+
+// flakyPresence is a memory presence whose Counts, Join and Leave fail
+// while down is set.
 type flakyPresence struct {
 	adapter.Presence
 	down atomic.Bool
@@ -22,9 +26,23 @@ type flakyPresence struct {
 
 func (p *flakyPresence) Counts(ctx context.Context) (adapter.Counts, error) {
 	if p.down.Load() {
-		return adapter.Counts{}, errors.New("presence unreachable")
+		return adapter.Counts{}, errDown
 	}
 	return p.Presence.Counts(ctx)
+}
+
+func (p *flakyPresence) Join(ctx context.Context, uid, client string, groups []string) ([]string, error) {
+	if p.down.Load() {
+		return nil, errDown
+	}
+	return p.Presence.Join(ctx, uid, client, groups)
+}
+
+func (p *flakyPresence) Leave(ctx context.Context, uid, client string, groups []string) error {
+	if p.down.Load() {
+		return errDown
+	}
+	return p.Presence.Leave(ctx, uid, client, groups)
 }
 
 // The counts ticker logs an outage of the presence once, not every tick,

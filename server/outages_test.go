@@ -2,42 +2,18 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pushio/pushio/adapter"
 	"github.com/pushio/pushio/adapter/memory"
 	"github.com/pushio/pushio/internal/settings"
 	"github.com/pushio/pushio/internal/test/eiotest"
 	"github.com/pushio/pushio/internal/test/testlog"
 	"github.com/pushio/pushio/recovery"
 )
-
-var errDown = errors.New("store unreachable")
-
-// downPresence is a memory presence whose page calls fail while down.
-type downPresence struct {
-	adapter.Presence
-	down *atomic.Bool
-}
-
-func (p downPresence) Join(ctx context.Context, uid, client string, groups []string) ([]string, error) {
-	if p.down.Load() {
-		return nil, errDown
-	}
-	return p.Presence.Join(ctx, uid, client, groups)
-}
-
-func (p downPresence) Leave(ctx context.Context, uid, client string, groups []string) error {
-	if p.down.Load() {
-		return errDown
-	}
-	return p.Presence.Leave(ctx, uid, client, groups)
-}
 
 // downStore is a shared recovery store that fails while down.
 type downStore struct {
@@ -65,12 +41,13 @@ func (s downStore) Take(ctx context.Context, pid string) (recovery.Session, []re
 // once when the store is back.
 func TestPageCallsOutageLoggedOnce(t *testing.T) {
 	t.Parallel()
-	down := new(atomic.Bool)
+	presence := &flakyPresence{Presence: memory.New()}
+	down := &presence.down
 	var logs testlog.Buffer
 	opts := Options{SocketIO: settings.SocketIO{Path: "/socket.io"}, Counts: settings.Counts{Interval: manualCounts},
 		Recovery: RecoveryOptions{Recovery: settings.Recovery{Window: time.Minute, MaxPackets: 10},
 			Store: downStore{Memory: recovery.NewMemory(time.Minute, 10), down: down}}}
-	srv, err := New(opts, downPresence{Presence: memory.New(), down: down}, logs.Logger())
+	srv, err := New(opts, presence, logs.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
